@@ -1,0 +1,335 @@
+//! The client: provider metadata, the client's registration, HTTP, and keys.
+//! A `Client` is immutable after construction apart from its internally
+//! synchronised caches, so one client serves many threads at once.
+
+use crate::core::claims::{self, Claims};
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::{check_url, Http, RequestOptions};
+use crate::core::id_token::{self, AcrCheck, IdTokenChecks};
+use crate::core::jose::{self, Alg, Jws};
+use crate::core::keys::{KeyCache, KeyPolicy};
+use crate::core::log::Level;
+use crate::core::metadata::ProviderMetadata;
+use crate::core::options::{self, CallOptions, ClientConfig, ClientOptions, IdTokenOptions};
+use crate::log_at;
+use serde::Deserialize;
+use serde_json::Value;
+use std::fmt;
+
+/// simple_openid_connect's client type: confidential when a secret was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientType {
+    Public,
+    Confidential,
+}
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// The registration-side parameters common to both constructors.
+#[derive(Debug, Default)]
+pub struct ClientParams<'a> {
+    pub redirect_uri: Option<&'a str>,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a str>,
+    pub scope: Option<&'a str>,
+    pub options: Option<&'a str>,
+}
+
+pub struct Client {
+    pub(crate) issuer: String,
+    pub(crate) metadata: ProviderMetadata,
+    metadata_doc: Value,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Option<Secret>,
+    pub(crate) redirect_uri: Option<String>,
+    pub(crate) scope: String,
+    pub(crate) config: ClientConfig,
+    algs: Vec<Alg>,
+    pub(crate) http: Http,
+    keys: KeyCache,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_type", &self.client_type())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `options_json` of `soidc_client_provider_keys`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysOptions {
+    pub timeout_ms: Option<u64>,
+    /// Fetch now even if the cached set is fresh (a worker's refresh timer).
+    pub force_refresh: Option<bool>,
+    /// Never fetch; fail if nothing is cached.
+    pub cache_only: Option<bool>,
+}
+
+fn discovery_url(issuer: &str) -> String {
+    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+}
+
+impl Client {
+    /// Discovery: fetches `<issuer>/.well-known/openid-configuration` and
+    /// requires its `issuer` to equal `issuer` exactly (OIDC Discovery §4.3).
+    pub fn from_issuer_url(issuer: &str, params: ClientParams<'_>) -> Result<Client> {
+        let config = Self::check_params(&params)?;
+        let url = check_url(issuer, "issuer", config.allow_insecure_http)
+            .map_err(|e| Error::invalid_argument(e.message))?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::invalid_argument(format!(
+                "issuer \"{issuer}\" must not have a query or fragment"
+            )));
+        }
+        let http = Http::new(&config)?;
+        let resp = http.get(&discovery_url(issuer), "discovery", &[], RequestOptions::default())?;
+        if resp.status != 200 {
+            return Err(Error::http(format!(
+                "discovery at {} answered HTTP {} (expected 200)",
+                resp.host, resp.status
+            ))
+            .with_detail("http_status", resp.status));
+        }
+        let doc: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+            Error::http(format!(
+                "discovery document from {} is not JSON ({}): {e}",
+                resp.host,
+                resp.describe_content_type()
+            ))
+            .with_detail("http_status", resp.status)
+        })?;
+        let metadata = ProviderMetadata::parse(&doc)?;
+        if metadata.issuer != issuer {
+            return Err(Error::protocol(format!(
+                "discovery issuer mismatch: the document says \"{}\" but the client was given \"{issuer}\"",
+                metadata.issuer
+            )));
+        }
+        Self::build(metadata, doc, params, config, http)
+    }
+
+    /// Uses a provider metadata document the caller already has.
+    pub fn from_issuer_config(metadata_json: &str, params: ClientParams<'_>) -> Result<Client> {
+        let config = Self::check_params(&params)?;
+        let doc: Value = serde_json::from_str(metadata_json)
+            .map_err(|e| Error::invalid_argument(format!("provider metadata: malformed JSON: {e}")))?;
+        let metadata = ProviderMetadata::parse(&doc).map_err(|e| Error::invalid_argument(e.message))?;
+        check_url(&metadata.issuer, "issuer", config.allow_insecure_http)
+            .map_err(|e| Error::invalid_argument(e.message))?;
+        let http = Http::new(&config)?;
+        Self::build(metadata, doc, params, config, http)
+    }
+
+    fn check_params(params: &ClientParams<'_>) -> Result<ClientConfig> {
+        if params.client_id.is_empty() {
+            return Err(Error::invalid_argument("client_id must not be empty"));
+        }
+        if params.client_secret == Some("") {
+            return Err(Error::invalid_argument(
+                "client_secret must not be empty; pass NULL for a public client",
+            ));
+        }
+        if params.scope == Some("") {
+            return Err(Error::invalid_argument("scope must not be empty; pass NULL for \"openid\""));
+        }
+        let config = options::parse::<ClientOptions>(params.options, "options_json")?.resolve()?;
+        if let Some(algs) = &config.allowed_algs {
+            if algs.iter().any(|a| a.is_symmetric()) && params.client_secret.is_none() {
+                return Err(Error::invalid_argument(
+                    "allowed_algs lists an HS* algorithm, which needs the client secret as its key, but this client has none",
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    fn build(
+        metadata: ProviderMetadata,
+        doc: Value,
+        params: ClientParams<'_>,
+        config: ClientConfig,
+        http: Http,
+    ) -> Result<Client> {
+        for (name, url) in metadata.endpoints() {
+            check_url(url, name, config.allow_insecure_http)?;
+        }
+        let algs = match &config.allowed_algs {
+            Some(list) => list.clone(),
+            None => {
+                let mut v: Vec<Alg> = metadata
+                    .id_token_signing_alg_values_supported
+                    .iter()
+                    .filter_map(|n| Alg::parse(n))
+                    .filter(|a| !a.is_symmetric())
+                    .collect();
+                if v.is_empty() {
+                    v.push(Alg::RS256); // OIDC Discovery: RS256 MUST be supported
+                }
+                v
+            }
+        };
+        let keys = KeyCache::new(
+            metadata.jwks_uri.clone(),
+            algs.clone(),
+            config.min_jwks_cache_s,
+            config.jwks_refetch_min_interval_s,
+        );
+        log_at!(Level::Info, "client {} for issuer {} ready", params.client_id, metadata.issuer);
+        Ok(Client {
+            issuer: metadata.issuer.clone(),
+            metadata,
+            metadata_doc: doc,
+            client_id: params.client_id.to_owned(),
+            client_secret: params.client_secret.map(|s| Secret(s.to_owned())),
+            redirect_uri: params.redirect_uri.map(str::to_owned),
+            scope: params.scope.unwrap_or("openid").to_owned(),
+            config,
+            algs,
+            http,
+            keys,
+        })
+    }
+
+    pub fn client_type(&self) -> ClientType {
+        if self.client_secret.is_some() {
+            ClientType::Confidential
+        } else {
+            ClientType::Public
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.metadata
+    }
+
+    /// The provider metadata document, verbatim.
+    pub fn provider_config(&self) -> &Value {
+        &self.metadata_doc
+    }
+
+    /// The algorithms tokens may be signed with.
+    pub fn allowed_algs(&self) -> &[Alg] {
+        &self.algs
+    }
+
+    /// The provider's JWKS document from the cache, fetched if stale.
+    pub fn provider_keys(&self, options_json: Option<&str>) -> Result<Value> {
+        let o: KeysOptions = options::parse(options_json, "options_json")?;
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let set = if o.force_refresh == Some(true) {
+            if o.cache_only == Some(true) {
+                return Err(Error::invalid_argument("force_refresh and cache_only contradict each other"));
+            }
+            self.keys.refresh(&self.http, req)?
+        } else {
+            self.keys.get(&self.http, KeyPolicy { allow_fetch: o.cache_only != Some(true), request: req })?
+        };
+        Ok(set.document.clone())
+    }
+
+    /// Checks the signature of a parsed token: the algorithm must be allowed;
+    /// HS* verify with the client secret, the rest with the provider's keys.
+    pub(crate) fn verify_signature(&self, jws: &Jws<'_>, policy: KeyPolicy) -> Result<()> {
+        if !self.algs.contains(&jws.alg) {
+            let allowed: Vec<&str> = self.algs.iter().map(|a| a.name()).collect();
+            return Err(Error::validation(format!(
+                "token alg \"{}\" is not allowed (allowed_algs: {})",
+                jws.alg.name(),
+                claims::show_list(&allowed)
+            )));
+        }
+        if jws.alg.is_symmetric() {
+            let secret = self.client_secret.as_ref().ok_or_else(|| {
+                Error::validation("HS* token but this client has no secret to verify it with")
+            })?;
+            let algo = match jws.alg {
+                Alg::HS256 => aws_lc_rs::hmac::HMAC_SHA256,
+                Alg::HS384 => aws_lc_rs::hmac::HMAC_SHA384,
+                _ => aws_lc_rs::hmac::HMAC_SHA512,
+            };
+            let key = aws_lc_rs::hmac::Key::new(algo, secret.expose().as_bytes());
+            return aws_lc_rs::hmac::verify(&key, jws.signing_input, &jws.signature).map_err(|_| {
+                Error::validation(format!("signature check failed: the {} MAC does not verify with the client secret", jws.alg.name()))
+            });
+        }
+        self.keys.verify(&self.http, jws, policy)
+    }
+
+    /// Decodes and validates an ID token; returns all of its claims.
+    pub fn decode_id_token(
+        &self,
+        raw_token: &str,
+        options_json: Option<&str>,
+        acr_check: Option<AcrCheck<'_>>,
+    ) -> Result<Claims> {
+        let o: IdTokenOptions = options::parse(options_json, "options_json")?;
+        let policy = KeyPolicy {
+            allow_fetch: o.cache_only != Some(true),
+            request: RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? },
+        };
+        let checks = IdTokenChecks {
+            nonce: o.nonce,
+            extra_trusted_audiences: o.extra_trusted_audiences.unwrap_or_default(),
+            min_iat: o.min_iat,
+            min_auth_time: o.min_auth_time,
+            max_age: o.max_age,
+            expect_self_azp: o.expect_self_azp.unwrap_or(true),
+            access_token: o.access_token,
+            code: o.code,
+        };
+        self.decode_id_token_with(raw_token, &checks, policy, acr_check)
+    }
+
+    pub(crate) fn decode_id_token_with(
+        &self,
+        raw_token: &str,
+        checks: &IdTokenChecks,
+        policy: KeyPolicy,
+        acr_check: Option<AcrCheck<'_>>,
+    ) -> Result<Claims> {
+        let run = || -> Result<Claims> {
+            let jws = jose::parse(raw_token)?;
+            self.verify_signature(&jws, policy)?;
+            let ctx = id_token::Context {
+                issuer: &self.issuer,
+                client_id: &self.client_id,
+                leeway: self.config.leeway_s as i64,
+                now: claims::now(),
+            };
+            id_token::validate(&ctx, jws.alg, jws.typ.as_deref(), &jws.claims, checks, acr_check)?;
+            Ok(jws.claims)
+        };
+        run().map_err(|e| {
+            let e = if e.kind == ErrorKind::Validation { e.context("ID token") } else { e };
+            log_at!(Level::Info, "{}", e.message);
+            e
+        })
+    }
+}

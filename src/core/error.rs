@@ -1,0 +1,133 @@
+//! The one error type of the core. Every failure carries a kind (which becomes the
+//! C status code), a message that says what was expected and what was found, and,
+//! for OAuth error responses, the provider's own fields.
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// What went wrong, coarsely. The numeric values are the C ABI's status codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    InvalidArgument,
+    Network,
+    Http,
+    Protocol,
+    Provider,
+    Validation,
+    UnsupportedByProvider,
+    AuthenticationFailed,
+    Pending,
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable numeric code used by the C ABI.
+    pub fn code(self) -> i32 {
+        match self {
+            ErrorKind::InvalidArgument => 1,
+            ErrorKind::Network => 2,
+            ErrorKind::Http => 3,
+            ErrorKind::Protocol => 4,
+            ErrorKind::Provider => 5,
+            ErrorKind::Validation => 6,
+            ErrorKind::UnsupportedByProvider => 7,
+            ErrorKind::AuthenticationFailed => 8,
+            ErrorKind::Pending => 9,
+            ErrorKind::Internal => 100,
+        }
+    }
+
+    /// The lower-case name used in error documents.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::Network => "network",
+            ErrorKind::Http => "http",
+            ErrorKind::Protocol => "protocol",
+            ErrorKind::Provider => "provider",
+            ErrorKind::Validation => "validation",
+            ErrorKind::UnsupportedByProvider => "unsupported_by_provider",
+            ErrorKind::AuthenticationFailed => "authentication_failed",
+            ErrorKind::Pending => "pending",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+/// A failure with a human-readable message. Messages never contain secrets
+/// (client secrets, passwords, tokens, codes): callers build them from names,
+/// claim values and URLs only.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// Extra members of the error document (`error`, `error_description`,
+    /// `error_uri`, `http_status`, ...), copied verbatim from the provider.
+    pub details: Map<String, Value>,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), details: Map::new() }
+    }
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Validation, message)
+    }
+    pub fn protocol(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Protocol, message)
+    }
+    pub fn http(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Http, message)
+    }
+    pub fn network(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Network, message)
+    }
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::UnsupportedByProvider, message)
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    pub fn with_detail(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Prefixes the message with context ("ID token: ...").
+    pub fn context(mut self, what: &str) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
+    /// The error document handed to callers:
+    /// `{"status": "...", "message": "...", ...details}`.
+    pub fn to_document(&self) -> Value {
+        let mut doc = Map::with_capacity(2 + self.details.len());
+        doc.insert("status".into(), Value::from(self.kind.name()));
+        doc.insert("message".into(), Value::from(self.message.clone()));
+        for (k, v) in &self.details {
+            if k != "status" && k != "message" {
+                doc.insert(k.clone(), v.clone());
+            }
+        }
+        Value::Object(doc)
+    }
+
+    pub fn to_json(&self) -> String {
+        self.to_document().to_string()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.name(), self.message)
+    }
+}
+
+impl std::error::Error for Error {}

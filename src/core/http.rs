@@ -1,0 +1,320 @@
+//! The HTTP layer: one connection-reusing ureq agent per client, strict URL
+//! policy (https except loopback), no redirects, a response size cap, and every
+//! failure mapped to a status with a message naming the host and what happened.
+
+use crate::core::error::{Error, Result};
+use crate::core::log::Level;
+use crate::core::options::ClientConfig;
+use crate::log_at;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
+use url::{Host, Url};
+
+pub(crate) const USER_AGENT: &str = concat!("soidc/", env!("CARGO_PKG_VERSION"));
+
+/// What came back, already read (bounded by `max_response_bytes`).
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub body: Vec<u8>,
+    /// The host the request went to, for messages.
+    pub host: String,
+}
+
+impl Response {
+    pub fn is_json(&self) -> bool {
+        self.content_type.as_deref().is_some_and(|ct| {
+            let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+        })
+    }
+    pub fn describe_content_type(&self) -> &str {
+        self.content_type.as_deref().unwrap_or("no content type")
+    }
+}
+
+/// Extra per-request settings.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RequestOptions {
+    pub timeout: Option<Duration>,
+}
+
+pub struct Http {
+    config: HttpConfig,
+    /// The agent and the pid that built it. After `fork()` the child must not
+    /// share the parent's pooled sockets, so a new agent is built there.
+    agent: RwLock<Arc<ureq::Agent>>,
+    agent_pid: AtomicU32,
+}
+
+#[derive(Clone)]
+struct HttpConfig {
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_response_bytes: u64,
+    allow_insecure_http: bool,
+    proxy: Option<ureq::Proxy>,
+    roots: Arc<Vec<Certificate<'static>>>,
+}
+
+/// The system trust store, loaded once per process.
+fn system_roots() -> &'static Vec<Certificate<'static>> {
+    static ROOTS: OnceLock<Vec<Certificate<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let loaded = rustls_native_certs::load_native_certs();
+        if !loaded.errors.is_empty() {
+            log_at!(Level::Warn, "some system CA certificates could not be loaded ({} errors)", loaded.errors.len());
+        }
+        loaded
+            .certs
+            .into_iter()
+            .map(|c| Certificate::from_der(c.as_ref()).to_owned())
+            .collect()
+    })
+}
+
+fn load_ca_file(path: &str) -> Result<Vec<Certificate<'static>>> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid_argument(format!("ca_file \"{path}\": cannot read: {e}")))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c.to_owned()),
+            Ok(_) => {}
+            Err(e) => {
+                return Err(Error::invalid_argument(format!("ca_file \"{path}\": invalid PEM: {e}")))
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid_argument(format!("ca_file \"{path}\": no certificate found")));
+    }
+    Ok(certs)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Checks a URL the client is about to call (or hand to a browser):
+/// absolute, http(s), https unless loopback or `allow_insecure_http`.
+pub fn check_url(raw: &str, what: &str, allow_insecure_http: bool) -> Result<Url> {
+    let url = Url::parse(raw)
+        .map_err(|e| Error::protocol(format!("{what} \"{raw}\" is not a valid URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::protocol(format!(
+                "{what} \"{raw}\" uses http:// on a non-loopback host; https is required (set allow_insecure_http to override)"
+            )))
+        }
+        other => {
+            return Err(Error::protocol(format!("{what} \"{raw}\" has unsupported scheme \"{other}\"")))
+        }
+    }
+    if url.host().is_none() {
+        return Err(Error::protocol(format!("{what} \"{raw}\" has no host")));
+    }
+    Ok(url)
+}
+
+fn host_of(url: &Url) -> String {
+    match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_owned(),
+    }
+}
+
+impl Http {
+    pub fn new(cfg: &ClientConfig) -> Result<Self> {
+        let mut roots: Vec<Certificate<'static>> = system_roots().clone();
+        if let Some(path) = &cfg.ca_file {
+            roots.extend(load_ca_file(path)?);
+        }
+        let proxy = match &cfg.proxy {
+            None => None,
+            Some(p) => Some(
+                ureq::Proxy::new(p)
+                    .map_err(|e| Error::invalid_argument(format!("proxy: invalid proxy URL: {e}")))?,
+            ),
+        };
+        let config = HttpConfig {
+            timeout: cfg.timeout,
+            connect_timeout: cfg.connect_timeout,
+            max_response_bytes: cfg.max_response_bytes,
+            allow_insecure_http: cfg.allow_insecure_http,
+            proxy,
+            roots: Arc::new(roots),
+        };
+        let agent = build_agent(&config);
+        Ok(Http {
+            config,
+            agent: RwLock::new(Arc::new(agent)),
+            agent_pid: AtomicU32::new(std::process::id()),
+        })
+    }
+
+    pub fn allow_insecure_http(&self) -> bool {
+        self.config.allow_insecure_http
+    }
+
+    fn agent(&self) -> Arc<ureq::Agent> {
+        let pid = std::process::id();
+        if self.agent_pid.load(Ordering::Acquire) != pid {
+            let mut guard = self.agent.write().unwrap_or_else(|e| e.into_inner());
+            if self.agent_pid.load(Ordering::Acquire) != pid {
+                let fresh = Arc::new(build_agent(&self.config));
+                let inherited = std::mem::replace(&mut *guard, fresh);
+                // The inherited pool holds the parent's sockets: closing them
+                // here could disturb the parent's TLS sessions, so they are
+                // deliberately leaked (once per fork).
+                std::mem::forget(inherited);
+                self.agent_pid.store(pid, Ordering::Release);
+                log_at!(Level::Debug, "fork detected: new HTTP connection pool for pid {pid}");
+            }
+        }
+        self.agent.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// GET with `Accept: application/json` (or the given accept value).
+    pub fn get(
+        &self,
+        raw_url: &str,
+        what: &str,
+        headers: &[(&str, &str)],
+        opts: RequestOptions,
+    ) -> Result<Response> {
+        let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
+        let agent = self.agent();
+        let mut req = agent.get(url.as_str());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let timeout = opts.timeout.unwrap_or(self.config.timeout);
+        let result = req.config().timeout_global(Some(timeout)).build().call();
+        self.finish(result, &url, what, timeout)
+    }
+
+    /// POST `application/x-www-form-urlencoded`.
+    pub fn post_form(
+        &self,
+        raw_url: &str,
+        what: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+        opts: RequestOptions,
+    ) -> Result<Response> {
+        let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
+        let agent = self.agent();
+        let mut req = agent.post(url.as_str());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let timeout = opts.timeout.unwrap_or(self.config.timeout);
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter())
+            .finish();
+        let result = req
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .content_type("application/x-www-form-urlencoded")
+            .send(body.as_bytes());
+        self.finish(result, &url, what, timeout)
+    }
+
+    fn finish(
+        &self,
+        result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+        url: &Url,
+        what: &str,
+        timeout: Duration,
+    ) -> Result<Response> {
+        let host = host_of(url);
+        let mut resp = result.map_err(|e| map_error(e, &host, what, timeout))?;
+        let status = resp.status().as_u16();
+        let header = |name: &str| {
+            resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        let content_type = header("content-type");
+        let cache_control = header("cache-control");
+        if (300..400).contains(&status) {
+            let target = header("location")
+                .and_then(|l| url.join(&l).ok())
+                .map(|u| host_of(&u))
+                .unwrap_or_else(|| "an unknown location".into());
+            return Err(Error::http(format!(
+                "{what} at {host} answered HTTP {status} redirecting to {target}; redirects are never followed"
+            ))
+            .with_detail("http_status", status));
+        }
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(self.config.max_response_bytes)
+            .read_to_vec()
+            .map_err(|e| map_error(e, &host, what, timeout))?;
+        log_at!(Level::Debug, "{what}: HTTP {status} from {host}, {} bytes", body.len());
+        Ok(Response { status, content_type, cache_control, body, host })
+    }
+}
+
+fn build_agent(cfg: &HttpConfig) -> ureq::Agent {
+    let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let tls = TlsConfig::builder()
+        .provider(TlsProvider::Rustls)
+        .unversioned_rustls_crypto_provider(crypto)
+        .root_certs(RootCerts::Specific(cfg.roots.clone()))
+        .build();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .https_only(false)
+        .proxy(cfg.proxy.clone())
+        .tls_config(tls)
+        .user_agent(USER_AGENT)
+        .accept("application/json")
+        .accept_encoding("identity")
+        .timeout_global(Some(cfg.timeout))
+        .timeout_connect(Some(cfg.connect_timeout))
+        .max_idle_connections_per_host(8)
+        .build()
+        .new_agent()
+}
+
+fn map_error(e: ureq::Error, host: &str, what: &str, timeout: Duration) -> Error {
+    use ureq::Error as E;
+    match e {
+        E::Timeout(t) => Error::network(format!(
+            "{what}: {host} timed out ({t}) after at most {} ms",
+            timeout.as_millis()
+        )),
+        E::HostNotFound => Error::network(format!("{what}: could not resolve host {host}")),
+        E::ConnectionFailed => Error::network(format!("{what}: could not connect to {host}")),
+        E::Io(io) => Error::network(format!("{what}: I/O error talking to {host}: {io}")),
+        E::Tls(m) => Error::network(format!("{what}: TLS error with {host}: {m}")),
+        E::Rustls(r) => Error::network(format!("{what}: TLS error with {host}: {r}")),
+        E::BodyExceedsLimit(n) => Error::http(format!(
+            "{what}: response from {host} is larger than the {n}-byte limit (max_response_bytes)"
+        )),
+        E::LargeResponseHeader(_, limit) => {
+            Error::http(format!("{what}: response headers from {host} exceed {limit} bytes"))
+        }
+        E::BodyStalled => Error::network(format!("{what}: {host} stopped sending the body")),
+        E::ConnectProxyFailed(m) => Error::network(format!("{what}: proxy failed: {m}")),
+        E::Protocol(p) => Error::http(format!("{what}: malformed HTTP from {host}: {p}")),
+        other => Error::network(format!("{what}: request to {host} failed: {other}")),
+    }
+}

@@ -1,0 +1,160 @@
+//! ID token validation: OpenID Connect Core 1.0 §3.1.3.7 for the code flow,
+//! plus every parameter of simple_openid_connect's `decode_id_token`.
+
+use crate::core::claims::{self, Claims};
+use crate::core::error::{Error, Result};
+use crate::core::jose::{half_hash, Alg};
+
+/// What the caller expects of one ID token (all optional).
+#[derive(Debug, Default, Clone)]
+pub struct IdTokenChecks {
+    pub nonce: Option<String>,
+    pub extra_trusted_audiences: Vec<String>,
+    pub min_iat: Option<i64>,
+    pub min_auth_time: Option<i64>,
+    pub max_age: Option<u64>,
+    pub expect_self_azp: bool,
+    pub access_token: Option<String>,
+    pub code: Option<String>,
+}
+
+/// The ACR check: called with the token's `acr`, or `None` when it has none.
+/// `Err(reason)` rejects the token.
+pub type AcrCheck<'a> = &'a mut dyn FnMut(Option<&str>) -> std::result::Result<(), String>;
+
+pub struct Context<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub leeway: i64,
+    pub now: i64,
+}
+
+/// Runs every claim check on a token whose signature is already verified.
+pub fn validate(
+    ctx: &Context<'_>,
+    alg: Alg,
+    typ: Option<&str>,
+    c: &Claims,
+    checks: &IdTokenChecks,
+    acr_check: Option<AcrCheck<'_>>,
+) -> Result<()> {
+    if let Some(t) = typ {
+        let t = t.to_ascii_lowercase();
+        let t = t.strip_prefix("application/").unwrap_or(&t);
+        if t != "jwt" {
+            return Err(Error::validation(format!(
+                "header typ \"{t}\" is not that of an ID token (expected JWT or none)"
+            )));
+        }
+    }
+    // 2. issuer
+    claims::check_issuer(c, ctx.issuer)?;
+    // 3. audience: ours, and every other one trusted
+    let aud = claims::audiences(c)?;
+    if !aud.contains(&ctx.client_id) {
+        return Err(Error::validation(format!(
+            "aud {} does not contain client_id \"{}\"",
+            claims::show_list(&aud),
+            ctx.client_id
+        )));
+    }
+    if let Some(untrusted) = aud
+        .iter()
+        .find(|a| **a != ctx.client_id && !checks.extra_trusted_audiences.iter().any(|t| t == *a))
+    {
+        return Err(Error::validation(format!(
+            "aud {} contains \"{untrusted}\", which is neither client_id \"{}\" nor in extra_trusted_audiences",
+            claims::show_list(&aud),
+            ctx.client_id
+        )));
+    }
+    // 4./5. azp
+    let azp = claims::opt_str(c, "azp")?;
+    if aud.len() > 1 && azp.is_none() {
+        return Err(Error::validation(format!(
+            "aud {} has several audiences but the azp claim is missing",
+            claims::show_list(&aud)
+        )));
+    }
+    if let (Some(azp), true) = (azp, checks.expect_self_azp) {
+        if azp != ctx.client_id {
+            return Err(Error::validation(format!(
+                "azp \"{azp}\" is not client_id \"{}\"",
+                ctx.client_id
+            )));
+        }
+    }
+    // sub: required, a non-empty string
+    let sub = claims::req_str(c, "sub")?;
+    if sub.is_empty() {
+        return Err(Error::validation("claim \"sub\" is empty"));
+    }
+    // 9./10. exp, iat, nbf
+    claims::check_times(c, ctx.now, ctx.leeway, true, true)?;
+    let iat = claims::req_time(c, "iat")?;
+    if let Some(min_iat) = checks.min_iat {
+        if iat < min_iat {
+            return Err(Error::validation(format!("iat {iat} is before min_iat {min_iat}")));
+        }
+    }
+    // 11. nonce
+    let token_nonce = claims::opt_str(c, "nonce")?;
+    if let Some(expected) = &checks.nonce {
+        match token_nonce {
+            None => return Err(Error::validation("nonce was expected but the token has no nonce claim")),
+            Some(n) if n != expected => {
+                return Err(Error::validation(format!(
+                    "nonce \"{n}\" does not match the expected nonce \"{expected}\""
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    // 12. acr (the callback is called even without acr, so a caller who
+    // requires one is never bypassed by a token that has none)
+    let acr = claims::opt_str(c, "acr")?;
+    if let Some(check) = acr_check {
+        check(acr).map_err(|reason| {
+            Error::validation(format!(
+                "acr {} was rejected by the validate_acr callback{}",
+                acr.map(|a| format!("\"{a}\"")).unwrap_or_else(|| "(absent)".into()),
+                if reason.is_empty() { String::new() } else { format!(": {reason}") }
+            ))
+        })?;
+    }
+    // 13. auth_time
+    let auth_time = claims::opt_time(c, "auth_time")?;
+    if let Some(max_age) = checks.max_age {
+        let at = auth_time.ok_or_else(|| {
+            Error::validation("max_age was requested but the token has no auth_time claim")
+        })?;
+        let limit = at.saturating_add(max_age as i64).saturating_add(ctx.leeway);
+        if ctx.now > limit {
+            return Err(Error::validation(format!(
+                "auth_time {at} is older than max_age {max_age} s allows (now {}, leeway {} s)",
+                ctx.now, ctx.leeway
+            )));
+        }
+    }
+    if let (Some(min), Some(at)) = (checks.min_auth_time, auth_time) {
+        if at < min {
+            return Err(Error::validation(format!("auth_time {at} is before min_auth_time {min}")));
+        }
+    }
+    // at_hash / c_hash when the caller passes the access token / code
+    if let Some(at) = &checks.access_token {
+        if let Some(h) = claims::opt_str(c, "at_hash")? {
+            if h != half_hash(alg, at) {
+                return Err(Error::validation("at_hash does not match the access token"));
+            }
+        }
+    }
+    if let Some(code) = &checks.code {
+        if let Some(h) = claims::opt_str(c, "c_hash")? {
+            if h != half_hash(alg, code) {
+                return Err(Error::validation("c_hash does not match the authorization code"));
+            }
+        }
+    }
+    Ok(())
+}

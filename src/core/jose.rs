@@ -1,0 +1,224 @@
+//! Compact JWS parsing: split, decode the header and payload exactly once, and
+//! hand out the signing input and signature for verification. Header members
+//! that would let a token choose its own key (`jwk`, `jku`, `x5u`, `x5c`) are
+//! ignored by construction: the key always comes from the provider's JWKS.
+
+use crate::core::error::{Error, Result};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// The largest compact token accepted (bytes); real ID tokens are a few KB.
+pub(crate) const MAX_TOKEN_BYTES: usize = 256 * 1024;
+
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    RS256,
+    RS384,
+    RS512,
+    PS256,
+    PS384,
+    PS512,
+    ES256,
+    ES384,
+    EdDSA,
+    HS256,
+    HS384,
+    HS512,
+}
+
+/// Which kind of key verifies an algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFamily {
+    Rsa,
+    EcP256,
+    EcP384,
+    Ed25519,
+    Hmac,
+}
+
+impl Alg {
+    pub(crate) const ALL: [Alg; 12] = [
+        Alg::RS256, Alg::RS384, Alg::RS512, Alg::PS256, Alg::PS384, Alg::PS512,
+        Alg::ES256, Alg::ES384, Alg::EdDSA, Alg::HS256, Alg::HS384, Alg::HS512,
+    ];
+
+    pub fn parse(s: &str) -> Option<Alg> {
+        Alg::ALL.into_iter().find(|a| a.name() == s)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::RS256 => "RS256",
+            Alg::RS384 => "RS384",
+            Alg::RS512 => "RS512",
+            Alg::PS256 => "PS256",
+            Alg::PS384 => "PS384",
+            Alg::PS512 => "PS512",
+            Alg::ES256 => "ES256",
+            Alg::ES384 => "ES384",
+            Alg::EdDSA => "EdDSA",
+            Alg::HS256 => "HS256",
+            Alg::HS384 => "HS384",
+            Alg::HS512 => "HS512",
+        }
+    }
+
+    pub fn family(self) -> KeyFamily {
+        match self {
+            Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512 => KeyFamily::Rsa,
+            Alg::ES256 => KeyFamily::EcP256,
+            Alg::ES384 => KeyFamily::EcP384,
+            Alg::EdDSA => KeyFamily::Ed25519,
+            Alg::HS256 | Alg::HS384 | Alg::HS512 => KeyFamily::Hmac,
+        }
+    }
+
+    pub fn is_symmetric(self) -> bool {
+        self.family() == KeyFamily::Hmac
+    }
+
+    /// The digest behind `at_hash` / `c_hash` for this algorithm (OIDC Core
+    /// 3.1.3.6; SHA-512 for Ed25519 as the OpenID errata specify).
+    pub fn hash_digest(self) -> &'static aws_lc_rs::digest::Algorithm {
+        use aws_lc_rs::digest;
+        match self {
+            Alg::RS256 | Alg::PS256 | Alg::ES256 | Alg::HS256 => &digest::SHA256,
+            Alg::RS384 | Alg::PS384 | Alg::ES384 | Alg::HS384 => &digest::SHA384,
+            Alg::RS512 | Alg::PS512 | Alg::HS512 | Alg::EdDSA => &digest::SHA512,
+        }
+    }
+}
+
+/// The members of a JOSE header that soidc looks at.
+#[derive(Debug, Deserialize)]
+pub struct Header {
+    pub alg: Value,
+    #[serde(default)]
+    pub kid: Option<Value>,
+    #[serde(default)]
+    pub typ: Option<Value>,
+    #[serde(default)]
+    pub crit: Option<Value>,
+    #[serde(default)]
+    pub enc: Option<Value>,
+}
+
+/// A parsed, not yet verified, compact JWS.
+#[derive(Debug)]
+pub struct Jws<'a> {
+    pub alg: Alg,
+    pub kid: Option<String>,
+    pub typ: Option<String>,
+    /// `BASE64URL(header) . BASE64URL(payload)`, the bytes that were signed.
+    pub signing_input: &'a [u8],
+    pub signature: Vec<u8>,
+    pub claims: Map<String, Value>,
+}
+
+pub fn b64_decode(part: &str, what: &str) -> Result<Vec<u8>> {
+    URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| Error::validation(format!("{what} is not valid unpadded base64url")))
+}
+
+pub fn b64_encode(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Left half of the digest of `value`, base64url: the `at_hash` / `c_hash` rule.
+pub fn half_hash(alg: Alg, value: &str) -> String {
+    let d = aws_lc_rs::digest::digest(alg.hash_digest(), value.as_bytes());
+    let bytes = d.as_ref();
+    b64_encode(&bytes[..bytes.len() / 2])
+}
+
+fn string_member(v: Option<Value>, name: &str) -> Result<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(Error::validation(format!(
+            "JOSE header member \"{name}\" must be a string, found {}",
+            json_type(&other)
+        ))),
+    }
+}
+
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Splits and decodes a compact JWS. Rejects JWE, `alg: none`, unknown
+/// algorithms, any `crit` member, and payloads that are not a JSON object.
+pub fn parse(token: &str) -> Result<Jws<'_>> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Error::validation(format!(
+            "token is {} bytes, more than the {MAX_TOKEN_BYTES}-byte limit",
+            token.len()
+        )));
+    }
+    let mut parts = token.splitn(4, '.');
+    let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) => (h, p, s),
+        _ => {
+            let dots = token.bytes().filter(|b| *b == b'.').count();
+            return Err(if dots == 4 {
+                Error::validation("token is a JWE (5 parts); encrypted tokens are not supported")
+            } else {
+                Error::validation(format!("token is not a compact JWS: expected 3 parts, found {}", dots + 1))
+            });
+        }
+    };
+    let header_bytes = b64_decode(h, "token header")?;
+    let header: Header = serde_json::from_slice(&header_bytes)
+        .map_err(|e| Error::validation(format!("token header is not a valid JOSE header: {e}")))?;
+    if header.enc.is_some() {
+        return Err(Error::validation("token is a JWE; encrypted tokens are not supported"));
+    }
+    let alg_name = match &header.alg {
+        Value::String(s) => s.as_str(),
+        other => {
+            return Err(Error::validation(format!(
+                "token header \"alg\" must be a string, found {}",
+                json_type(other)
+            )))
+        }
+    };
+    if alg_name.eq_ignore_ascii_case("none") {
+        return Err(Error::validation("token alg \"none\" (unsigned) is never accepted"));
+    }
+    let alg = Alg::parse(alg_name)
+        .ok_or_else(|| Error::validation(format!("token alg \"{alg_name}\" is not supported")))?;
+    if let Some(crit) = &header.crit {
+        return Err(Error::validation(format!(
+            "token header has \"crit\" {crit}, and soidc understands no critical extension"
+        )));
+    }
+    let kid = string_member(header.kid, "kid")?;
+    let typ = string_member(header.typ, "typ")?;
+    let signature = b64_decode(s, "token signature")?;
+    if signature.is_empty() {
+        return Err(Error::validation("token signature is empty"));
+    }
+    let payload = b64_decode(p, "token payload")?;
+    let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|e| {
+        Error::validation(format!("token payload is not a JSON object: {e}"))
+    })?;
+    Ok(Jws {
+        alg,
+        kid,
+        typ,
+        signing_input: token[..h.len() + 1 + p.len()].as_bytes(),
+        signature,
+        claims,
+    })
+}

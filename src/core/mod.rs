@@ -1,0 +1,17 @@
+//! The safe OpenID Connect client. Nothing here knows about C: the `ffi`
+//! module turns these types into the C ABI.
+#![forbid(unsafe_code)]
+
+pub mod claims;
+pub mod client;
+pub mod error;
+pub mod http;
+pub mod id_token;
+pub mod jose;
+pub mod keys;
+pub mod log;
+pub mod metadata;
+pub mod options;
+
+pub use client::{Client, ClientParams, ClientType};
+pub use error::{Error, ErrorKind, Result};

@@ -1,0 +1,232 @@
+//! Options objects. Every options document is a JSON object whose keys are
+//! checked: an unknown key is an error, so that a typo never silently weakens a
+//! check. Ranges are checked here too, so that the rest of the core works with
+//! values that make sense.
+
+use crate::core::error::{Error, Result};
+use crate::core::jose::Alg;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Parses an optional options document into `T` (`None` = all defaults).
+pub fn parse<T: DeserializeOwned + Default>(json: Option<&str>, what: &str) -> Result<T> {
+    let Some(json) = json else { return Ok(T::default()) };
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| Error::invalid_argument(format!("{what}: malformed JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::invalid_argument(format!("{what}: must be a JSON object")));
+    }
+    serde_json::from_value(value).map_err(|e| Error::invalid_argument(format!("{what}: {e}")))
+}
+
+pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 30_000;
+pub(crate) const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 10_000;
+pub(crate) const MAX_TIMEOUT_MS: u64 = 600_000;
+pub(crate) const DEFAULT_LEEWAY_S: u64 = 30;
+pub(crate) const MAX_LEEWAY_S: u64 = 300;
+pub(crate) const DEFAULT_MIN_JWKS_CACHE_S: u64 = 600;
+/// Whatever the provider's Cache-Control says, keys are re-read at least daily.
+pub(crate) const MAX_JWKS_CACHE_S: u64 = 86_400;
+pub(crate) const DEFAULT_JWKS_REFETCH_MIN_INTERVAL_S: u64 = 10;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `options_json` of `soidc_client_from_issuer_url` / `_config`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientOptions {
+    pub timeout_ms: Option<u64>,
+    pub connect_timeout_ms: Option<u64>,
+    pub ca_file: Option<String>,
+    pub proxy: Option<String>,
+    pub leeway_s: Option<u64>,
+    pub min_jwks_cache_s: Option<u64>,
+    pub jwks_refetch_min_interval_s: Option<u64>,
+    pub auth_method: Option<String>,
+    pub private_key_pem: Option<String>,
+    pub private_key_kid: Option<String>,
+    pub allowed_algs: Option<Vec<String>>,
+    pub max_response_bytes: Option<u64>,
+    pub allow_insecure_http: Option<bool>,
+}
+
+/// Client authentication at the token, introspection and revocation endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    ClientSecretJwt,
+    PrivateKeyJwt,
+    None,
+}
+
+impl AuthMethod {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "client_secret_basic" => AuthMethod::ClientSecretBasic,
+            "client_secret_post" => AuthMethod::ClientSecretPost,
+            "client_secret_jwt" => AuthMethod::ClientSecretJwt,
+            "private_key_jwt" => AuthMethod::PrivateKeyJwt,
+            "none" => AuthMethod::None,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+/// The checked, defaulted form of [`ClientOptions`].
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub ca_file: Option<String>,
+    pub proxy: Option<String>,
+    pub leeway_s: u64,
+    pub min_jwks_cache_s: u64,
+    pub jwks_refetch_min_interval_s: u64,
+    pub auth_method: Option<AuthMethod>,
+    pub private_key_pem: Option<String>,
+    pub private_key_kid: Option<String>,
+    /// `None`: the provider's advertised asymmetric algorithms.
+    pub allowed_algs: Option<Vec<Alg>>,
+    pub max_response_bytes: u64,
+    pub allow_insecure_http: bool,
+}
+
+pub fn check_timeout_ms(name: &str, v: u64) -> Result<Duration> {
+    if v == 0 || v > MAX_TIMEOUT_MS {
+        return Err(Error::invalid_argument(format!(
+            "{name} must be between 1 and {MAX_TIMEOUT_MS}, got {v}"
+        )));
+    }
+    Ok(Duration::from_millis(v))
+}
+
+/// Parses a list of algorithm names; `none` and unknown names are refused.
+pub fn parse_algs(names: &[String], what: &str) -> Result<Vec<Alg>> {
+    if names.is_empty() {
+        return Err(Error::invalid_argument(format!("{what} must not be empty")));
+    }
+    names
+        .iter()
+        .map(|n| {
+            if n.eq_ignore_ascii_case("none") {
+                return Err(Error::invalid_argument(format!(
+                    "{what}: \"none\" is never accepted (unsigned tokens)"
+                )));
+            }
+            Alg::parse(n).ok_or_else(|| {
+                Error::invalid_argument(format!("{what}: unknown or unsupported algorithm \"{n}\""))
+            })
+        })
+        .collect()
+}
+
+impl ClientOptions {
+    pub fn resolve(self) -> Result<ClientConfig> {
+        let timeout = check_timeout_ms("timeout_ms", self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))?;
+        let connect_timeout = check_timeout_ms(
+            "connect_timeout_ms",
+            self.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
+        )?;
+        let leeway_s = self.leeway_s.unwrap_or(DEFAULT_LEEWAY_S);
+        if leeway_s > MAX_LEEWAY_S {
+            return Err(Error::invalid_argument(format!(
+                "leeway_s must be at most {MAX_LEEWAY_S}, got {leeway_s}"
+            )));
+        }
+        let min_jwks_cache_s = self.min_jwks_cache_s.unwrap_or(DEFAULT_MIN_JWKS_CACHE_S);
+        if min_jwks_cache_s > MAX_JWKS_CACHE_S {
+            return Err(Error::invalid_argument(format!(
+                "min_jwks_cache_s must be at most {MAX_JWKS_CACHE_S}, got {min_jwks_cache_s}"
+            )));
+        }
+        let jwks_refetch_min_interval_s =
+            self.jwks_refetch_min_interval_s.unwrap_or(DEFAULT_JWKS_REFETCH_MIN_INTERVAL_S);
+        if jwks_refetch_min_interval_s > MAX_JWKS_CACHE_S {
+            return Err(Error::invalid_argument(format!(
+                "jwks_refetch_min_interval_s must be at most {MAX_JWKS_CACHE_S}, got {jwks_refetch_min_interval_s}"
+            )));
+        }
+        let auth_method = match self.auth_method.as_deref() {
+            None => None,
+            Some(s) => Some(AuthMethod::parse(s).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "auth_method: unknown method \"{s}\" (expected client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none)"
+                ))
+            })?),
+        };
+        if auth_method == Some(AuthMethod::PrivateKeyJwt) && self.private_key_pem.is_none() {
+            return Err(Error::invalid_argument("auth_method private_key_jwt needs private_key_pem"));
+        }
+        let allowed_algs = match &self.allowed_algs {
+            None => None,
+            Some(list) => Some(parse_algs(list, "allowed_algs")?),
+        };
+        let max_response_bytes = self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        if max_response_bytes < 1024 || max_response_bytes > MAX_MAX_RESPONSE_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "max_response_bytes must be between 1024 and {MAX_MAX_RESPONSE_BYTES}, got {max_response_bytes}"
+            )));
+        }
+        if let Some(proxy) = &self.proxy {
+            if proxy.is_empty() {
+                return Err(Error::invalid_argument("proxy must not be empty"));
+            }
+        }
+        Ok(ClientConfig {
+            timeout,
+            connect_timeout,
+            ca_file: self.ca_file,
+            proxy: self.proxy,
+            leeway_s,
+            min_jwks_cache_s,
+            jwks_refetch_min_interval_s,
+            auth_method,
+            private_key_pem: self.private_key_pem,
+            private_key_kid: self.private_key_kid,
+            allowed_algs,
+            max_response_bytes,
+            allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
+        })
+    }
+}
+
+/// Options every network-touching call accepts.
+#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct CallOptions {
+    pub timeout_ms: Option<u64>,
+}
+
+impl CallOptions {
+    pub fn timeout(&self) -> Result<Option<Duration>> {
+        self.timeout_ms.map(|v| check_timeout_ms("timeout_ms", v)).transpose()
+    }
+}
+
+/// `options_json` of `soidc_decode_id_token`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdTokenOptions {
+    pub timeout_ms: Option<u64>,
+    pub nonce: Option<String>,
+    pub extra_trusted_audiences: Option<Vec<String>>,
+    pub min_iat: Option<i64>,
+    pub min_auth_time: Option<i64>,
+    pub max_age: Option<u64>,
+    pub expect_self_azp: Option<bool>,
+    pub access_token: Option<String>,
+    pub code: Option<String>,
+    /// Validate against cached keys only; never touch the network.
+    pub cache_only: Option<bool>,
+}

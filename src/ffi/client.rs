@@ -1,0 +1,199 @@
+//! Client lifecycle: create from an issuer URL or a metadata document, query,
+//! free.
+
+use crate::core::{self, Client, ClientParams, ClientType};
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
+use crate::ffi::status::*;
+use std::os::raw::c_char;
+
+/// An OpenID Connect client for one provider and one client registration.
+///
+/// Created by `soidc_client_from_issuer_url` or `soidc_client_from_issuer_config`,
+/// freed by `soidc_client_free`. Every other function takes it as
+/// `const soidc_client *`.
+///
+/// Thread safety: a client is immutable apart from its internally synchronised
+/// caches (the JWKS and the HTTP connection pool). Any function may be called on
+/// one client from many threads at once; only `soidc_client_free` must not race
+/// with other calls on the same client. A client created before `fork()` keeps
+/// working in the child, which opens its own connections.
+pub struct soidc_client {
+    pub(crate) inner: Client,
+}
+
+/// Writes the new client on success only.
+///
+/// # Safety
+/// `out_client` is NULL or valid for one pointer-sized write.
+unsafe fn create(
+    out_client: *mut *mut soidc_client,
+    out_json: *mut *mut c_char,
+    make: impl FnOnce() -> core::Result<Client>,
+) -> soidc_status {
+    boundary::clear(out_client);
+    boundary::call(out_json, || {
+        if out_client.is_null() {
+            return Err(core::Error::invalid_argument("out_client is NULL"));
+        }
+        let client = make()?;
+        *out_client = Box::into_raw(Box::new(soidc_client { inner: client }));
+        Ok(None)
+    })
+}
+
+/// Creates a client by discovery: fetches `<issuer_url>/.well-known/openid-configuration`
+/// and requires its `issuer` member to equal `issuer_url` exactly (no normalisation,
+/// not even of a trailing slash).
+///
+/// - `issuer_url`: required; https, or http on a loopback host (see `allow_insecure_http`).
+/// - `redirect_uri`: nullable; the default redirect URI of the authorization code flow.
+/// - `client_id`: required, not empty.
+/// - `client_secret`: nullable; NULL makes a public client, a secret a confidential one.
+///   The secret is copied; it never appears in error documents or logs.
+/// - `scope`: nullable; the default scope, `"openid"` when NULL.
+/// - `options_json`: nullable JSON object of client options: `timeout_ms` (default 30000),
+///   `connect_timeout_ms` (10000), `ca_file` (PEM bundle added to the system roots),
+///   `proxy` (proxy environment variables are never read), `leeway_s` (30, max 300),
+///   `min_jwks_cache_s` (600), `jwks_refetch_min_interval_s` (10), `auth_method`,
+///   `private_key_pem`, `private_key_kid`, `allowed_algs`, `max_response_bytes`
+///   (1 MiB), `allow_insecure_http` (false). An unknown key is an error.
+/// - `out_client`: required; set to NULL on entry, receives the client on success only.
+///   Free it with `soidc_client_free`.
+/// - `out_json`: nullable; set to NULL on entry, receives the error document on failure
+///   (nothing on success). Free it with `soidc_string_free`, never with `free()`.
+///
+/// Returns `SOIDC_OK`; `SOIDC_ERR_INVALID_ARGUMENT` (bad argument or option);
+/// `SOIDC_ERR_NETWORK` (provider unreachable, TLS, timeout); `SOIDC_ERR_HTTP` (discovery
+/// answered a non-200 status or non-JSON); `SOIDC_ERR_PROTOCOL` (issuer mismatch, a required
+/// metadata member missing or of the wrong type, an endpoint violating the https policy).
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_from_issuer_url(
+    issuer_url: *const c_char,
+    redirect_uri: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scope: *const c_char,
+    options_json: *const c_char,
+    out_client: *mut *mut soidc_client,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    create(out_client, out_json, || {
+        let issuer = arg_str(issuer_url, "issuer_url")?;
+        let params = ClientParams {
+            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
+            client_id: arg_str(client_id, "client_id")?,
+            client_secret: opt_str(client_secret, "client_secret")?,
+            scope: opt_str(scope, "scope")?,
+            options: opt_str(options_json, "options_json")?,
+        };
+        Client::from_issuer_url(issuer, params)
+    })
+}
+
+/// Creates a client from a provider metadata document the caller already has (for
+/// example one cached from an earlier discovery). No network access happens here.
+///
+/// `provider_metadata_json` is required: a JSON object with at least `issuer`,
+/// `authorization_endpoint`, `jwks_uri`, `subject_types_supported` and
+/// `id_token_signing_alg_values_supported`. The other parameters are those of
+/// `soidc_client_from_issuer_url`. A malformed or incomplete document is
+/// `SOIDC_ERR_INVALID_ARGUMENT`; an endpoint that violates the https policy is
+/// `SOIDC_ERR_PROTOCOL`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_from_issuer_config(
+    provider_metadata_json: *const c_char,
+    redirect_uri: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scope: *const c_char,
+    options_json: *const c_char,
+    out_client: *mut *mut soidc_client,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    create(out_client, out_json, || {
+        let metadata = arg_str(provider_metadata_json, "provider_metadata_json")?;
+        let params = ClientParams {
+            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
+            client_id: arg_str(client_id, "client_id")?,
+            client_secret: opt_str(client_secret, "client_secret")?,
+            scope: opt_str(scope, "scope")?,
+            options: opt_str(options_json, "options_json")?,
+        };
+        Client::from_issuer_config(metadata, params)
+    })
+}
+
+/// Frees a client and everything it owns (keys, connections, the copied secret).
+/// NULL is a no-op. The client must not be in use by another thread, and must not be
+/// used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_free(client: *mut soidc_client) {
+    if client.is_null() {
+        return;
+    }
+    // SAFETY: `client` came from `Box::into_raw` in `create` and is freed once.
+    let boxed = Box::from_raw(client);
+    // Dropping runs no user code; a panic here would be a bug in a dependency,
+    // and must still not unwind into C.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(boxed)));
+}
+
+/// Whether the client is public (`SOIDC_CLIENT_PUBLIC`, no secret) or confidential
+/// (`SOIDC_CLIENT_CONFIDENTIAL`). Returns `SOIDC_CLIENT_INVALID` for NULL.
+/// Thread-safe; no network access.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_get_type(client: *const soidc_client) -> soidc_client_type {
+    match client.as_ref() {
+        None => SOIDC_CLIENT_INVALID,
+        Some(c) => match c.inner.client_type() {
+            ClientType::Public => SOIDC_CLIENT_PUBLIC,
+            ClientType::Confidential => SOIDC_CLIENT_CONFIDENTIAL,
+        },
+    }
+}
+
+/// The provider metadata document, exactly as discovered or given (unknown members
+/// kept). No network access.
+///
+/// `out_json` is required: it receives the document (or the error document); free it
+/// with `soidc_string_free`. Returns `SOIDC_OK` or `SOIDC_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_provider_config(
+    client: *const soidc_client,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        if out_json.is_null() {
+            return Err(core::Error::invalid_argument("out_json is NULL"));
+        }
+        to_json(c.inner.provider_config())
+    })
+}
+
+/// The provider's JSON Web Key Set as cached by the client, fetched from `jwks_uri`
+/// first if nothing is cached or the cache is stale.
+///
+/// `options_json` (nullable): `timeout_ms`; `force_refresh` (true: fetch now even if
+/// fresh, for example from a worker's timer); `cache_only` (true: never touch the
+/// network, fail if nothing is cached). If a refresh fails while older keys are
+/// cached, the older keys are returned and stay in use.
+///
+/// `out_json` is required. Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT`,
+/// `SOIDC_ERR_NETWORK`, `SOIDC_ERR_HTTP`, `SOIDC_ERR_PROTOCOL` (not a JWKS), or
+/// `SOIDC_ERR_VALIDATION` (`cache_only` with nothing cached).
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_provider_keys(
+    client: *const soidc_client,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        let options = opt_str(options_json, "options_json")?;
+        if out_json.is_null() {
+            return Err(core::Error::invalid_argument("out_json is NULL"));
+        }
+        to_json(&c.inner.provider_keys(options)?)
+    })
+}

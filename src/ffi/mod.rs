@@ -1,0 +1,18 @@
+//! The C ABI. Every `unsafe` and every `extern "C"` of soidc lives in this
+//! module; each exported function is a visible `#[no_mangle] extern "C" fn`
+//! whose body runs inside [`boundary::call`], which catches panics, sets the
+//! out-pointers to NULL first, and turns every error into a status code plus
+//! an error document.
+//!
+//! One file per object family: `client.rs` (lifecycle), `tokens.rs` (token
+//! validation), `util.rs` (strings, status names, version, logging).
+
+#![allow(non_camel_case_types)]
+
+mod boundary;
+pub mod client;
+pub mod status;
+pub mod tokens;
+pub mod util;
+
+pub use status::*;

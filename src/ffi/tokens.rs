@@ -1,0 +1,86 @@
+//! Token validation: ID tokens (and, with the flows, access and logout tokens).
+
+use crate::core;
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
+use crate::ffi::client::soidc_client;
+use crate::ffi::status::*;
+use std::ffi::CString;
+use std::os::raw::{c_char, c_int, c_void};
+
+/// Validates the `acr` of an ID token. Called with the token's `acr` as a
+/// NUL-terminated string, or with NULL when the token has no `acr`, so that a
+/// caller who requires an acr is never bypassed by a token without one. The
+/// string is only valid during the call. Return 0 to accept, anything else to
+/// reject (the token then fails with `SOIDC_ERR_VALIDATION`).
+///
+/// Called synchronously on the calling thread, at most once per decode. It must
+/// not unwind (no C++ exception, no `longjmp`) through soidc.
+pub type soidc_acr_validator =
+    Option<unsafe extern "C" fn(acr: *const c_char, user_data: *mut c_void) -> c_int>;
+
+/// Decodes and validates an ID token (OpenID Connect Core 1.0 §3.1.3.7) and returns
+/// its claims.
+///
+/// Checks, in order: a compact JWS (JWE and `alg: none` are refused), an allowed `alg`
+/// (see `allowed_algs`), the signature with a key from the provider's JWKS whose `kid`
+/// and type fit (an unknown `kid` triggers one rate-limited JWKS refetch), `typ` if
+/// present is `JWT`, `iss` equals the issuer, `aud` contains the client id and nothing
+/// untrusted, `azp` present for several audiences and equal to the client id, `sub`,
+/// `exp`/`iat`/`nbf` with `leeway_s`, `min_iat`, `nonce`, the `validate_acr` callback,
+/// `max_age`/`min_auth_time` against `auth_time`, and `at_hash`/`c_hash` when the access
+/// token/code are given. A claim of the wrong JSON type fails its check.
+///
+/// - `raw_token`: required, the compact token.
+/// - `options_json`: nullable JSON object: `nonce` (string), `extra_trusted_audiences`
+///   (array of strings), `min_iat` (seconds), `min_auth_time` (seconds), `max_age`
+///   (seconds), `expect_self_azp` (bool, default true), `access_token` (checks `at_hash`),
+///   `code` (checks `c_hash`), `timeout_ms` (for a JWKS fetch), `cache_only` (bool: use
+///   cached keys only and never touch the network).
+/// - `validate_acr`, `user_data`: nullable callback, see `soidc_acr_validator`.
+/// - `out_json`: nullable; receives the claims object (every claim, unknown ones kept)
+///   or the error document. Free it with `soidc_string_free`.
+///
+/// Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION` (the message names the failed check with
+/// the expected and found values), `SOIDC_ERR_INVALID_ARGUMENT`, or `SOIDC_ERR_NETWORK` /
+/// `SOIDC_ERR_HTTP` / `SOIDC_ERR_PROTOCOL` when the keys could not be fetched.
+/// Thread-safe; the JWKS cache is shared by all threads using the client.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_decode_id_token(
+    client: *const soidc_client,
+    raw_token: *const c_char,
+    options_json: *const c_char,
+    validate_acr: soidc_acr_validator,
+    user_data: *mut c_void,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        let token = arg_str(raw_token, "raw_token")?;
+        let options = opt_str(options_json, "options_json")?;
+        let claims = match validate_acr {
+            None => c.inner.decode_id_token(token, options, None)?,
+            Some(cb) => {
+                let mut check = |acr: Option<&str>| -> Result<(), String> {
+                    let owned = match acr {
+                        None => None,
+                        Some(a) => Some(CString::new(a).map_err(|_| "acr contains a NUL byte".to_owned())?),
+                    };
+                    let ptr = owned.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
+                    // SAFETY: `cb` is the caller's function; `ptr` is NULL or a
+                    // NUL-terminated string alive for the duration of the call.
+                    let verdict = unsafe { cb(ptr, user_data) };
+                    if verdict == 0 {
+                        Ok(())
+                    } else {
+                        Err(format!("callback returned {verdict}"))
+                    }
+                };
+                c.inner.decode_id_token(token, options, Some(&mut check))?
+            }
+        };
+        if out_json.is_null() {
+            return Ok(None);
+        }
+        to_json(&claims).map_err(|e| e as core::Error)
+    })
+}

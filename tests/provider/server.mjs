@@ -1,0 +1,661 @@
+// TEST-ONLY OpenID provider for the soidc test suites, built on oidc-provider 8.8.1.
+// Never deploy this: it has fixed users, fixed client secrets, a test-only `password` grant
+// and unauthenticated /test/* control endpoints. See README.md for the interface.
+import * as http from 'node:http';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import Provider, { errors } from 'oidc-provider';
+
+import { Browser } from './browser.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DEBUG = process.env.PROVIDER_DEBUG === '1';
+
+// oidc-provider prints notices with console.info (stdout!). stdout is reserved for the
+// ISSUER= line, so route all library chatter to stderr, and only when debugging.
+const toStderr = (...args) => { if (DEBUG) process.stderr.write(`${args.join(' ')}\n`); };
+console.log = toStderr;
+console.info = toStderr;
+console.warn = toStderr;
+console.debug = toStderr;
+
+// ---------------------------------------------------------------------------------------
+// Fixed data
+// ---------------------------------------------------------------------------------------
+const API = 'https://api.soidc.test';
+const API_SCOPES = ['api:read', 'api:write'];
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+
+const USERS = {
+  alice: {
+    password: 'alice-password',
+    claims: {
+      sub: 'alice',
+      email: 'alice@example.test',
+      email_verified: true,
+      name: 'Alice Liddell',
+      given_name: 'Alice',
+      family_name: 'Liddell',
+      preferred_username: 'alice',
+    },
+  },
+  bob: {
+    password: 'bob-password',
+    claims: {
+      sub: 'bob',
+      email: 'bob@example.test',
+      email_verified: true,
+      name: 'Bob Builder',
+      given_name: 'Bob',
+      family_name: 'Builder',
+      preferred_username: 'bob',
+    },
+  },
+};
+
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const REDIRECT_URIS = ['http://127.0.0.1:9/callback'];
+const POST_LOGOUT_URIS = ['http://127.0.0.1:9/logged-out'];
+const CONF_GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', 'password', DEVICE_GRANT];
+const PUBLIC_GRANTS = ['authorization_code', 'refresh_token', 'password', DEVICE_GRANT];
+
+function clientPublicJwks() {
+  return {
+    keys: ['client-rs256', 'client-es256', 'client-ed25519']
+      .map((n) => JSON.parse(readFileSync(join(here, '..', 'keys', `${n}.pub.jwk.json`), 'utf8'))),
+  };
+}
+
+function buildClients(issuer) {
+  const conf = (client_id, client_secret, extra = {}) => ({
+    client_id,
+    client_secret,
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+    redirect_uris: REDIRECT_URIS,
+    post_logout_redirect_uris: POST_LOGOUT_URIS,
+    grant_types: CONF_GRANTS,
+    response_types: ['code'],
+    // always put auth_time in ID tokens (oidc-provider otherwise drops it unless max_age
+    // or a claims request asks for it)
+    require_auth_time: true,
+    ...extra,
+  });
+  return [
+    conf('conf-basic', 'conf-basic-secret-0123456789abcdef'),
+    conf('conf-post', 'conf-post-secret-0123456789abcdef', { token_endpoint_auth_method: 'client_secret_post' }),
+    conf('conf-jwt', 'conf-jwt-secret-0123456789abcdef0123456789abcdef', { token_endpoint_auth_method: 'client_secret_jwt' }),
+    conf('conf-pkjwt', null, { token_endpoint_auth_method: 'private_key_jwt', jwks: clientPublicJwks() }),
+    conf('conf-es256', 'conf-es256-secret-0123456789abcdef', { id_token_signed_response_alg: 'ES256' }),
+    conf('conf-eddsa', 'conf-eddsa-secret-0123456789abcdef', { id_token_signed_response_alg: 'EdDSA' }),
+    conf('conf-jwtuserinfo', 'conf-jwtuserinfo-secret-0123456789abcdef', { userinfo_signed_response_alg: 'RS256' }),
+    conf('public-pkce', null, { token_endpoint_auth_method: 'none', grant_types: PUBLIC_GRANTS }),
+    conf('device-short', 'device-short-secret-0123456789abcdef'),
+    conf('conf-bcl', 'conf-bcl-secret-0123456789abcdef', {
+      backchannel_logout_uri: `${issuer}/test/backchannel-sink`,
+      backchannel_logout_session_required: true,
+    }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
+// In-memory adapter. Module-level Maps, so the store survives a Provider rebuild.
+// ---------------------------------------------------------------------------------------
+const STORE = new Map(); // `${model}:${id}` -> { payload, expiresAt }
+const GRANT_INDEX = new Map(); // grantId -> Set of store keys
+const USER_CODE_INDEX = new Map(); // userCode -> store key
+const UID_INDEX = new Map(); // uid -> store key
+const EXPIRED_GRACE_MS = 10 * 60 * 1000;
+
+function live(key) {
+  const entry = STORE.get(key);
+  if (!entry) return undefined;
+  // Keep entries for a grace period after expiry: oidc-provider checks `exp` itself and
+  // needs to see an expired device code to answer `expired_token` (not invalid_grant).
+  if (entry.expiresAt && entry.expiresAt + EXPIRED_GRACE_MS <= Date.now()) {
+    STORE.delete(key);
+    return undefined;
+  }
+  return entry.payload;
+}
+
+class MemoryAdapter {
+  constructor(model) { this.model = model; }
+
+  key(id) { return `${this.model}:${id}`; }
+
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    STORE.set(key, { payload: structuredClone(payload), expiresAt: expiresIn ? Date.now() + expiresIn * 1000 : undefined });
+    if (payload.grantId) {
+      if (!GRANT_INDEX.has(payload.grantId)) GRANT_INDEX.set(payload.grantId, new Set());
+      GRANT_INDEX.get(payload.grantId).add(key);
+    }
+    if (payload.userCode) USER_CODE_INDEX.set(payload.userCode, key);
+    if (payload.uid) UID_INDEX.set(payload.uid, key);
+  }
+
+  async find(id) {
+    const p = live(this.key(id));
+    return p ? structuredClone(p) : undefined;
+  }
+
+  async findByUserCode(userCode) {
+    const key = USER_CODE_INDEX.get(userCode);
+    const p = key ? live(key) : undefined;
+    return p ? structuredClone(p) : undefined;
+  }
+
+  async findByUid(uid) {
+    const key = UID_INDEX.get(uid);
+    const p = key ? live(key) : undefined;
+    return p ? structuredClone(p) : undefined;
+  }
+
+  async consume(id) {
+    const entry = STORE.get(this.key(id));
+    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async destroy(id) { STORE.delete(this.key(id)); }
+
+  async revokeByGrantId(grantId) {
+    const keys = GRANT_INDEX.get(grantId);
+    if (keys) for (const k of keys) STORE.delete(k);
+    GRANT_INDEX.delete(grantId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Signing keys (regenerated at startup and on /test/rotate)
+// ---------------------------------------------------------------------------------------
+function newKeySet() {
+  const tag = randomBytes(6).toString('hex');
+  const mk = (type, options, alg, prefix) => {
+    const { privateKey } = generateKeyPairSync(type, options);
+    return {
+      ...privateKey.export({ format: 'jwk' }), kid: `${prefix}-${tag}`, alg, use: 'sig',
+    };
+  };
+  return [
+    mk('rsa', { modulusLength: 2048 }, 'RS256', 'rs256'),
+    mk('ec', { namedCurve: 'P-256' }, 'ES256', 'es256'),
+    mk('ed25519', {}, 'EdDSA', 'eddsa'),
+  ];
+}
+
+let signingKeys = newKeySet();
+
+// ---------------------------------------------------------------------------------------
+// Test observation state
+// ---------------------------------------------------------------------------------------
+let jwksFetchCount = 0;
+let tokenRequests = [];
+const logoutTokens = [];
+
+function authMethodOf(ctx) {
+  const authz = ctx.get('authorization');
+  if (/^basic /i.test(authz)) return 'basic';
+  const body = (ctx.oidc && ctx.oidc.body) || {};
+  if (body.client_assertion_type || body.client_assertion) {
+    try {
+      const header = JSON.parse(Buffer.from(String(body.client_assertion).split('.')[0], 'base64url').toString());
+      return /^HS/.test(header.alg) ? 'client_secret_jwt' : 'private_key_jwt';
+    } catch {
+      return 'client_assertion_unparseable';
+    }
+  }
+  if (body.client_secret !== undefined) return 'post';
+  return 'none';
+}
+
+// ---------------------------------------------------------------------------------------
+// HTML (minimal pages; <meta name="soidc-page"> tells browser.mjs which page it is on)
+// ---------------------------------------------------------------------------------------
+const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({
+  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
+}[c]));
+
+function page(kind, title, body) {
+  return `<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="soidc-page" content="${kind}"><title>${esc(title)}</title></head><body><h1>${esc(title)}</h1>${body}</body></html>`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Resource indicator rule (documented in README):
+//  - an explicitly requested `resource` must be https://api.soidc.test (else invalid_target);
+//  - with no `resource`, client `conf-basic` using grant client_credentials or password
+//    whose scope includes `api:read` gets https://api.soidc.test by default;
+//  - otherwise no resource (opaque access token usable at userinfo).
+// ---------------------------------------------------------------------------------------
+function defaultResourceRule(clientId, grantType, scopes) {
+  if (clientId === 'conf-basic' && ['client_credentials', 'password'].includes(grantType) && scopes.includes('api:read')) {
+    return API;
+  }
+  return undefined;
+}
+
+function resourceServerInfo(indicator) {
+  if (indicator !== API) throw new errors.InvalidTarget();
+  return {
+    scope: API_SCOPES.join(' '),
+    audience: API,
+    accessTokenTTL: 3600,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'RS256' } },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// TEST-ONLY `password` grant (Resource Owner Password Credentials). oidc-provider has no
+// such grant; this exists only so tests can get tokens without a browser.
+// ---------------------------------------------------------------------------------------
+async function passwordGrant(ctx, next) {
+  const { params, client, provider } = ctx.oidc;
+  if (!params.username || !params.password) {
+    throw new errors.InvalidRequest('missing required parameter(s) (username, password)');
+  }
+  const user = USERS[params.username];
+  if (!user || user.password !== params.password) {
+    throw new errors.InvalidGrant('invalid resource owner credentials');
+  }
+  const requested = params.scope ? [...new Set(params.scope.split(' ').filter(Boolean))] : [];
+  const unknown = requested.filter((s) => !OIDC_SCOPES.includes(s) && !API_SCOPES.includes(s));
+  if (unknown.length) throw new errors.InvalidScope('requested scope is not allowed', unknown.join(' '));
+
+  let { resource } = params;
+  if (Array.isArray(resource)) {
+    if (resource.length > 1) throw new errors.InvalidTarget('only a single resource indicator value is supported for this grant type');
+    [resource] = resource;
+  }
+  if (!resource) resource = defaultResourceRule(client.clientId, 'password', requested);
+  const rsInfo = resource ? resourceServerInfo(resource) : undefined;
+
+  const oidcScope = requested.filter((s) => OIDC_SCOPES.includes(s));
+  const apiScope = resource ? requested.filter((s) => API_SCOPES.includes(s)) : [];
+
+  const account = await provider.Account.findAccount(ctx, user.claims.sub);
+  ctx.oidc.entity('Account', account);
+
+  const grant = new provider.Grant({ accountId: account.accountId, clientId: client.clientId });
+  if (oidcScope.length) grant.addOIDCScope(oidcScope.join(' '));
+  if (resource) grant.addResourceScope(resource, apiScope.join(' '));
+  await grant.save();
+  ctx.oidc.entity('Grant', grant);
+
+  const authTime = Math.floor(Date.now() / 1000);
+  const at = new provider.AccessToken({
+    accountId: account.accountId, client, grantId: grant.jti, gty: 'password',
+  });
+  if (resource) {
+    at.resourceServer = new provider.ResourceServer(resource, rsInfo);
+    at.scope = apiScope.join(' ') || undefined;
+  } else {
+    at.scope = oidcScope.join(' ') || undefined;
+  }
+  ctx.oidc.entity('AccessToken', at);
+  const accessToken = await at.save();
+
+  let refreshToken;
+  if (requested.includes('offline_access') && client.grantTypeAllowed('refresh_token')) {
+    const rt = new provider.RefreshToken({
+      accountId: account.accountId,
+      authTime,
+      client,
+      grantId: grant.jti,
+      gty: 'password',
+      nonce: params.nonce || undefined,
+      resource,
+      rotations: 0,
+      scope: [...oidcScope, ...apiScope].join(' '),
+      // ask for auth_time in ID tokens issued on refresh too
+      claims: { id_token: { auth_time: { essential: true } } },
+    });
+    ctx.oidc.entity('RefreshToken', rt);
+    refreshToken = await rt.save();
+  }
+
+  let idToken;
+  if (oidcScope.includes('openid')) {
+    const claims = await account.claims('id_token', oidcScope.join(' '), {}, []);
+    const token = new provider.IdToken({ ...claims, auth_time: authTime }, { ctx });
+    token.scope = oidcScope.join(' ');
+    token.mask = { auth_time: { essential: true } };
+    token.rejected = [];
+    if (params.nonce) token.set('nonce', params.nonce);
+    token.set('at_hash', accessToken);
+    idToken = await token.issue({ use: 'idtoken' });
+  }
+
+  ctx.body = {
+    access_token: accessToken,
+    expires_in: at.expiration,
+    id_token: idToken,
+    refresh_token: refreshToken,
+    scope: at.scope,
+    token_type: at.tokenType,
+  };
+  await next();
+}
+
+// ---------------------------------------------------------------------------------------
+// Provider construction (also used to rebuild after key rotation)
+// ---------------------------------------------------------------------------------------
+function buildProvider(issuer) {
+  const configuration = {
+    adapter: MemoryAdapter,
+    clients: buildClients(issuer).map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null))),
+    jwks: { keys: signingKeys },
+    cookies: { keys: ['soidc-test-cookie-key-not-a-secret'] },
+    async findAccount(ctx, id) {
+      const user = USERS[id];
+      if (!user) return undefined;
+      return { accountId: id, async claims() { return { ...user.claims }; } };
+    },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    },
+    scopes: ['openid', 'offline_access'],
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'EdDSA'],
+    },
+    pkce: {
+      methods: ['S256'],
+      required: (ctx, client) => client.clientAuthMethod === 'none',
+    },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 3600,
+      DeviceCode: (ctx, token, client) => (client && client.clientId === 'device-short' ? 3 : 600),
+      Grant: 14 * 24 * 3600,
+      IdToken: 3600,
+      Interaction: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Session: 14 * 24 * 3600,
+    },
+    interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = page('error', 'Error', `<pre id="error">${esc(JSON.stringify(out))}</pre>`);
+    },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      jwtUserinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.body = page('logout', 'Sign out?', `${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes</button>`);
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.body = page('logged-out', 'Signed out', '<p>soidc-test: signed out</p>');
+        },
+      },
+      deviceFlow: {
+        enabled: true,
+        async userCodeInputSource(ctx, form, out, err) {
+          const msg = err ? `<p id="message">${esc(err.name === 'AbortedError' ? 'The Sign-in request was interrupted' : (err.message || err.name))}</p>` : '';
+          ctx.body = page('device-input', 'Enter device code', `${msg}${form}`);
+        },
+        async userCodeConfirmSource(ctx, form, client, deviceInfo, userCode) {
+          ctx.body = page('device-confirm', 'Confirm device', `<p>Client ${esc(client.clientId)}, code <code>${esc(userCode)}</code></p>${form}`);
+        },
+        async successSource(ctx) {
+          ctx.body = page('device-success', 'Device signed in', '<p>soidc-test: device success</p>');
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        async defaultResource(ctx, client, oneOf) {
+          if (oneOf) return oneOf;
+          const p = ctx.oidc.params || {};
+          const scopes = p.scope ? String(p.scope).split(' ') : [];
+          return ctx.oidc.route === 'token' ? defaultResourceRule(client.clientId, p.grant_type, scopes) : undefined;
+        },
+        async getResourceServerInfo(ctx, indicator) { return resourceServerInfo(indicator); },
+        async useGrantedResource() { return false; },
+      },
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = false;
+  provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope', 'resource', 'nonce'], ['resource']);
+
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path === '/token' && ctx.method === 'POST') {
+      tokenRequests.push({
+        method: ctx.method,
+        path: ctx.path,
+        auth_method: authMethodOf(ctx),
+        grant_type: ctx.oidc && ctx.oidc.body ? ctx.oidc.body.grant_type : undefined,
+        status: ctx.status,
+      });
+    }
+  });
+
+  if (DEBUG) {
+    provider.on('server_error', (ctx, err) => process.stderr.write(`server_error: ${err.stack}\n`));
+    provider.on('grant.error', (ctx, err) => process.stderr.write(`grant.error: ${err.message} ${err.error_description || ''}\n`));
+    provider.on('backchannel.error', (ctx, err) => process.stderr.write(`backchannel.error: ${err.message}\n`));
+  } else {
+    provider.on('server_error', (ctx, err) => process.stderr.write(`server_error: ${err.stack}\n`));
+  }
+  return provider;
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP plumbing
+// ---------------------------------------------------------------------------------------
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  const type = req.headers['content-type'] || '';
+  if (!raw) return {};
+  if (type.includes('application/json')) return JSON.parse(raw);
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+function send(res, status, body, type = 'application/json') {
+  const text = type === 'application/json' ? JSON.stringify(body) : body;
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+// Login + consent interaction pages (our own; they check the user table).
+function loginPage(uid, message) {
+  return page('login', 'Sign in', `${message ? `<p id="message">${esc(message)}</p>` : ''}
+<form id="login" method="post" action="/interaction/${uid}/login"><input type="text" name="login" value=""><input type="password" name="password" value=""><button type="submit">Sign in</button></form>
+<form id="abort" method="post" action="/interaction/${uid}/abort"><button type="submit">Cancel</button></form>`);
+}
+
+function consentPage(uid, details, clientId) {
+  return page('consent', 'Authorize', `<p>Client ${esc(clientId)} asks for: ${esc(JSON.stringify(details))}</p>
+<form id="consent" method="post" action="/interaction/${uid}/confirm"><button type="submit">Allow</button></form>
+<form id="abort" method="post" action="/interaction/${uid}/abort"><button type="submit">Deny</button></form>`);
+}
+
+async function handleInteraction(provider, req, res, path) {
+  const m = /^\/interaction\/([^/]+)(?:\/(login|confirm|abort))?$/.exec(path);
+  if (!m) return send(res, 404, { error: 'not_found' });
+  const [, uid, action] = m;
+  const details = await provider.interactionDetails(req, res);
+  if (details.uid !== uid) return send(res, 400, 'interaction mismatch', 'text/plain');
+  const { prompt, params, session } = details;
+  if (!action && req.method === 'GET') {
+    if (prompt.name === 'login') return send(res, 200, loginPage(uid), 'text/html');
+    return send(res, 200, consentPage(uid, prompt.details, params.client_id), 'text/html');
+  }
+  if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed' });
+  const body = await readBody(req);
+  if (action === 'abort') {
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied', error_description: 'End-User aborted interaction',
+    }, { mergeWithLastSubmission: false });
+  }
+  if (action === 'login') {
+    const user = USERS[body.login];
+    if (!user || user.password !== body.password) {
+      return send(res, 200, loginPage(uid, 'Invalid username or password'), 'text/html');
+    }
+    return provider.interactionFinished(req, res, { login: { accountId: body.login } }, { mergeWithLastSubmission: false });
+  }
+  // confirm (consent)
+  const { details: d } = prompt;
+  let grant;
+  if (details.grantId) grant = await provider.Grant.find(details.grantId);
+  if (!grant) grant = new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+  if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+  if (d.missingResourceScopes) {
+    for (const [indicator, scopes] of Object.entries(d.missingResourceScopes)) {
+      grant.addResourceScope(indicator, scopes.join(' '));
+    }
+  }
+  const grantId = await grant.save();
+  return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+let issuer;
+let provider;
+let providerCallback;
+
+function swapProvider() {
+  provider = buildProvider(issuer);
+  providerCallback = provider.callback();
+}
+
+async function handleTest(req, res, url) {
+  const { pathname } = url;
+  if (req.method === 'POST' && pathname === '/test/rotate') {
+    const fresh = newKeySet();
+    signingKeys = url.searchParams.get('drop_old') === '1' ? fresh : [...fresh, ...signingKeys];
+    swapProvider();
+    return send(res, 200, { kids: signingKeys.map((k) => k.kid) });
+  }
+  if (req.method === 'GET' && pathname === '/test/jwks-fetch-count') return send(res, 200, { count: jwksFetchCount });
+  if (req.method === 'GET' && pathname === '/test/requests') return send(res, 200, tokenRequests);
+  if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; return send(res, 200, { ok: true }); }
+  if (req.method === 'POST' && pathname === '/test/backchannel-sink') {
+    const body = await readBody(req);
+    if (body.logout_token) logoutTokens.push(body.logout_token);
+    res.writeHead(200); return res.end();
+  }
+  if (req.method === 'GET' && pathname === '/test/backchannel-logout-tokens') return send(res, 200, logoutTokens);
+  if (req.method === 'POST' && (pathname === '/test/device/approve' || pathname === '/test/device/deny')) {
+    const body = await readBody(req);
+    if (!body.user_code) return send(res, 400, { error: 'user_code required' });
+    const user = body.user || 'alice';
+    const deny = pathname.endsWith('/deny');
+    try {
+      const result = await new Browser().run(`${issuer}/device`, {
+        user, password: USERS[user] ? USERS[user].password : '', deny, userCode: body.user_code,
+      });
+      const ok = deny ? result.kind === 'device-aborted' : result.kind === 'device-success';
+      return send(res, ok ? 200 : 500, { ok, result: result.kind });
+    } catch (err) {
+      return send(res, 400, { ok: false, error: err.message });
+    }
+  }
+  if (req.method === 'POST' && pathname === '/test/backchannel-logout') {
+    // Logs `user` in to `client_id` through the real authorization endpoint with a fresh
+    // cookie jar, then runs RP-initiated logout (end_session + confirmation form) for that
+    // session. The provider itself generates and POSTs the logout token to the sink.
+    const body = await readBody(req);
+    const user = body.user || 'alice';
+    const clientId = body.client_id || 'conf-bcl';
+    const browser = new Browser();
+    const before = logoutTokens.length;
+    try {
+      const auth = new URL(`${issuer}/auth`);
+      auth.search = new URLSearchParams({
+        client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URIS[0], state: 'bcl',
+      }).toString();
+      await browser.run(auth.href, { user, password: USERS[user] ? USERS[user].password : '' });
+      const end = new URL(`${issuer}/session/end`);
+      end.search = new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: POST_LOGOUT_URIS[0] }).toString();
+      await browser.run(end.href, {});
+      return send(res, 200, { logout_tokens: logoutTokens.slice(before) });
+    } catch (err) {
+      return send(res, 400, { ok: false, error: err.message });
+    }
+  }
+  return send(res, 404, { error: 'not_found' });
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, issuer);
+  try {
+    if (DEBUG) process.stderr.write(`${req.method} ${url.pathname}\n`);
+    if (url.pathname.startsWith('/test/')) return await handleTest(req, res, url);
+    const current = provider;
+    if (url.pathname.startsWith('/interaction/')) return await handleInteraction(current, req, res, url.pathname);
+    if (url.pathname === '/jwks') jwksFetchCount += 1;
+    return await providerCallback(req, res);
+  } catch (err) {
+    if (DEBUG || !(err instanceof errors.OIDCProviderError)) process.stderr.write(`error handling ${req.method} ${url.pathname}: ${err.stack}\n`);
+    if (!res.headersSent) send(res, err.statusCode || 500, { error: err.error || 'server_error', error_description: err.error_description || err.message });
+    return undefined;
+  }
+}
+
+// `node server.mjs --write-clients` regenerates the committed clients.json and exits.
+function writeClientsJson() {
+  writeFileSync(join(here, 'clients.json'), `${JSON.stringify(buildClients('http://127.0.0.1:<port>').map((c) => ({
+    client_id: c.client_id,
+    client_secret: c.client_secret,
+    token_endpoint_auth_method: c.token_endpoint_auth_method,
+    id_token_signed_response_alg: c.id_token_signed_response_alg,
+    userinfo_signed_response_alg: c.userinfo_signed_response_alg,
+    redirect_uris: c.redirect_uris,
+    post_logout_redirect_uris: c.post_logout_redirect_uris,
+    grant_types: c.grant_types,
+    backchannel_logout_uri: c.backchannel_logout_uri,
+  })), null, 2)}\n`);
+}
+
+if (process.argv.includes('--write-clients')) {
+  writeClientsJson();
+  process.exit(0);
+}
+
+const server = http.createServer((req, res) => { handle(req, res); });
+server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
+  const { port } = server.address();
+  issuer = `http://127.0.0.1:${port}`;
+  swapProvider();
+  process.stdout.write(`ISSUER=${issuer}\n`);
+});
+
+let stopping = false;
+function shutdown() {
+  if (stopping) return;
+  stopping = true;
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+  setTimeout(() => process.exit(0), 1000).unref();
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+if (process.env.PROVIDER_IGNORE_STDIN !== '1') {
+  process.stdin.on('end', shutdown);
+  process.stdin.on('error', shutdown);
+  process.stdin.resume();
+}
