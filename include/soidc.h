@@ -308,6 +308,194 @@ soidc_status soidc_client_provider_keys(const soidc_client *client,
                                         char **out_json);
 
 /**
+ * Starts the authorization code flow: builds the URL to send the browser to.
+ *
+ * `options_json` (nullable): `redirect_uri` (default: the client's), `scope` (default:
+ * the client's), `state` / `nonce` (a string to use, absent to generate 43 characters
+ * from the system CSPRNG, `false` to leave out), `pkce` (default true: S256),
+ * `code_verifier` (43-128 characters; generated when absent), `prompt`, `acr_values`,
+ * `ui_locales` (strings or arrays, sent space-separated), `max_age`, `login_hint`,
+ * `response_mode`, `resource` (string or array), `extra_params` (object; arrays become
+ * repeated parameters).
+ *
+ * Success document: `{"url", "state", "nonce", "code_verifier", "redirect_uri"}` (null
+ * where switched off). Keep state, nonce and code_verifier in the user's session and pass
+ * them to `soidc_auth_code_handle_result`. No network access.
+ * Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option) or
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type).
+ */
+soidc_status soidc_auth_code_start(const soidc_client *client,
+                                   const char *options_json,
+                                   char **out_json);
+
+/**
+ * Handles the redirect back from the provider (the full URL the browser arrived at).
+ *
+ * In order: a repeated parameter is refused; the RFC 9207 `iss` parameter must equal
+ * the issuer when present, and must be present when the provider advertises
+ * `authorization_response_iss_parameter_supported`; an `error` parameter becomes
+ * `SOIDC_ERR_AUTHENTICATION_FAILED` with the provider's `error`, `error_description`,
+ * `error_uri`; `state` must equal the expected one; then the code is exchanged (with the
+ * PKCE verifier) and the ID token validated (nonce, `c_hash`, `at_hash`, and
+ * everything `soidc_decode_id_token` checks).
+ *
+ * `options_json` (nullable): `state`, `nonce`, `code_verifier` (from
+ * `soidc_auth_code_start`), `redirect_uri` (default: the client's; `"auto"`: the
+ * current URL without query and fragment, as simple_openid_connect does), `max_age`,
+ * `require_id_token` (default: when the client's scope contains `openid`), `timeout_ms`.
+ * If the response carries a state (or the ID token a nonce) that options_json lacks,
+ * the call fails rather than skipping the check.
+ *
+ * Success document: the token response plus `id_token_claims`. Returns `SOIDC_OK`,
+ * `SOIDC_ERR_AUTHENTICATION_FAILED`, `SOIDC_ERR_VALIDATION`, `SOIDC_ERR_PROVIDER` (the
+ * token endpoint refused the code), `SOIDC_ERR_INVALID_ARGUMENT`, `SOIDC_ERR_NETWORK`,
+ * `SOIDC_ERR_HTTP`, `SOIDC_ERR_PROTOCOL`.
+ */
+soidc_status soidc_auth_code_handle_result(const soidc_client *client,
+                                           const char *current_url,
+                                           const char *options_json,
+                                           char **out_json);
+
+/**
+ * Exchanges an authorization code at the token endpoint (the lower-level step of
+ * `soidc_auth_code_handle_result`). `options_json` (nullable): `redirect_uri`,
+ * `code_verifier`, `nonce`, `max_age`, `timeout_ms`. An ID token in the response is
+ * validated and its claims added as `id_token_claims`.
+ * Returns as `soidc_auth_code_handle_result`, without `SOIDC_ERR_AUTHENTICATION_FAILED`.
+ */
+soidc_status soidc_auth_code_exchange(const soidc_client *client,
+                                      const char *code,
+                                      const char *options_json,
+                                      char **out_json);
+
+/**
+ * Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
+ * `options_json` (nullable): `resource` (RFC 8707, string or array), `extra_params`,
+ * `timeout_ms`. Success: the token response (an ID token, if any, validated).
+ * Returns `SOIDC_OK`, `SOIDC_ERR_PROVIDER` (e.g. `invalid_client`), `SOIDC_ERR_HTTP`,
+ * `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer), `SOIDC_ERR_NETWORK`,
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no token endpoint), `SOIDC_ERR_INVALID_ARGUMENT`.
+ */
+soidc_status soidc_client_credentials_grant(const soidc_client *client,
+                                            const char *scope,
+                                            const char *options_json,
+                                            char **out_json);
+
+/**
+ * Resource owner password credentials ("direct access") grant (RFC 6749 §4.3). A legacy
+ * grant: prefer the authorization code or device flow where a browser exists.
+ * `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (checked in the
+ * ID token), `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
+ * validated and its claims added as `id_token_claims`. The password never appears in
+ * errors or logs. Returns as `soidc_client_credentials_grant`, plus `SOIDC_ERR_VALIDATION`.
+ */
+soidc_status soidc_direct_access_grant(const soidc_client *client,
+                                       const char *username,
+                                       const char *password,
+                                       const char *scope,
+                                       const char *options_json,
+                                       char **out_json);
+
+/**
+ * Refresh token grant. `options_json` (nullable): `scope`, `id_token` (the original ID
+ * token: a new ID token must keep its `iss`, `sub`, `aud` and `auth_time`, OpenID Connect
+ * Core §12.2), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
+ * claims added as `id_token_claims`. Returns as `soidc_direct_access_grant`.
+ */
+soidc_status soidc_exchange_refresh_token(const soidc_client *client,
+                                          const char *refresh_token,
+                                          const char *options_json,
+                                          char **out_json);
+
+/**
+ * Starts a device authorization (RFC 8628 §3.1). `scope` NULL = the client's scope.
+ * `options_json` (nullable): `resource`, `extra_params`, `timeout_ms`.
+ * Success: the provider's response (`device_code`, `user_code`, `verification_uri`,
+ * `verification_uri_complete`, `expires_in`, `interval`). Show the user the URI and code,
+ * then call `soidc_device_authorization_poll`.
+ * Returns `SOIDC_OK`, `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no device endpoint),
+ * `SOIDC_ERR_PROVIDER`, `SOIDC_ERR_PROTOCOL`, `SOIDC_ERR_HTTP`, `SOIDC_ERR_NETWORK`.
+ */
+soidc_status soidc_device_authorization_start(const soidc_client *client,
+                                              const char *scope,
+                                              const char *options_json,
+                                              char **out_json);
+
+/**
+ * Polls for the result of a device authorization (RFC 8628 §3.4).
+ *
+ * `options_json` (nullable): `wait` (bool, default false), `interval` and `expires_in`
+ * (from the start response; defaults 5 s and unbounded), `nonce`, `timeout_ms`.
+ * Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not
+ * finished (the error document's `error` is `authorization_pending` or `slow_down`, and
+ * `interval` the interval to use next). With `wait`: blocks the calling thread, sleeping
+ * `interval` between requests and adding 5 s on each `slow_down`, until the user finishes,
+ * `expires_in` passes (`SOIDC_ERR_PROVIDER`, `error` = `expired_token`), or `timeout_ms`
+ * passes for the whole call (`SOIDC_ERR_PENDING`).
+ * Success: the token response (an ID token validated into `id_token_claims`).
+ * A denial is `SOIDC_ERR_PROVIDER` with `error` = `access_denied`.
+ */
+soidc_status soidc_device_authorization_poll(const soidc_client *client,
+                                             const char *device_code,
+                                             const char *options_json,
+                                             char **out_json);
+
+/**
+ * Fetches the UserInfo of the user an access token was issued for (sent as a Bearer
+ * header). JSON responses and signed JWT responses (`application/jwt`: signature,
+ * `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
+ * ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`.
+ * Success: the claims object. A rejected token is `SOIDC_ERR_PROVIDER` with the
+ * `WWW-Authenticate` error (`invalid_token`). No userinfo endpoint:
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+ */
+soidc_status soidc_fetch_userinfo(const soidc_client *client,
+                                  const char *access_token,
+                                  const char *options_json,
+                                  char **out_json);
+
+/**
+ * Token introspection (RFC 7662) with client authentication. `token_type_hint` nullable
+ * (`access_token`, `refresh_token`). `options_json` (nullable): `timeout_ms`.
+ * Success: the provider's response; `active` is always present and boolean (an inactive
+ * token is a success with `"active": false`). No introspection endpoint:
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+ */
+soidc_status soidc_introspect_token(const soidc_client *client,
+                                    const char *token,
+                                    const char *token_type_hint,
+                                    const char *options_json,
+                                    char **out_json);
+
+/**
+ * Token revocation (RFC 7009) with client authentication. `token_type_hint` nullable.
+ * `options_json` (nullable): `timeout_ms`. Success document: `{}` (RFC 7009 also answers
+ * success for tokens that were already invalid). No revocation endpoint:
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+ */
+soidc_status soidc_revoke_token(const soidc_client *client,
+                                const char *token,
+                                const char *token_type_hint,
+                                const char *options_json,
+                                char **out_json);
+
+/**
+ * Builds the RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0) to send the
+ * browser to. No network access.
+ *
+ * `request_json` (nullable): `id_token_hint`, `logout_hint`, `post_logout_redirect_uri`,
+ * `state`, `ui_locales` (string or array), `client_id` (bool, default true: send the
+ * client id), `extra_params`.
+ * `out_url` (required): on success the URL; on failure, like every soidc out-parameter,
+ * the error document — check the status before using it. Free it with
+ * `soidc_string_free`. Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT`,
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `end_session_endpoint`).
+ */
+soidc_status soidc_initiate_logout(const soidc_client *client,
+                                   const char *request_json,
+                                   char **out_url);
+
+/**
  * Decodes and validates an ID token (OpenID Connect Core 1.0 §3.1.3.7) and returns
  * its claims.
  *
@@ -341,6 +529,45 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
                                    soidc_acr_validator validate_acr,
                                    void *user_data,
                                    char **out_json);
+
+/**
+ * Decodes and validates a JWT access token (RFC 9068 §4) for a resource server.
+ *
+ * Checks: header `typ` is `at+jwt` (or `application/at+jwt`), an allowed `alg` and the
+ * signature (as for ID tokens), `iss`, `exp`/`nbf`/`iat` with leeway, `aud` contains the
+ * audience, `sub`, `jti`, `client_id` (a token with only `azp` gets `client_id` set from
+ * it, as simple_openid_connect normalises), and the required scopes in `scope`.
+ *
+ * `options_json` (nullable): `audience` (default: the client id), `required_scopes` (array
+ * of strings; a missing one fails with `error` = `insufficient_scope` in the error
+ * document), `cache_only` (true: validate against cached keys only, never touching the
+ * network — for request paths such as an nginx worker; prime the cache with
+ * `soidc_client_provider_keys`), `timeout_ms`.
+ * Success: the claims object. Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION`,
+ * `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status when keys were fetched.
+ */
+soidc_status soidc_decode_access_token(const soidc_client *client,
+                                       const char *raw_token,
+                                       const char *options_json,
+                                       char **out_json);
+
+/**
+ * Decodes and validates a back-channel logout token (OpenID Connect Back-Channel Logout
+ * 1.0 §2.6), as POSTed by the provider to the client's `backchannel_logout_uri`.
+ *
+ * Checks: `typ` if present is `logout+jwt` (or `JWT`), allowed `alg` and signature, `iss`,
+ * `aud` contains the client id and nothing untrusted, `iat` (and `exp`/`nbf` if present)
+ * with leeway, `jti`, `events` has the back-channel logout event as an object, no `nonce`,
+ * and `sub` or `sid`. Replay of a `jti` is not tracked by soidc: store seen `jti` values
+ * until the token's `exp` if you need that.
+ *
+ * `options_json` (nullable): `extra_trusted_audiences`, `min_iat`, `cache_only`, `timeout_ms`.
+ * Success: the claims object. Returns as `soidc_decode_access_token`.
+ */
+soidc_status soidc_decode_logout_token(const soidc_client *client,
+                                       const char *raw_token,
+                                       const char *options_json,
+                                       char **out_json);
 
 /**
  * Frees a string handed out by soidc (any `out_json` or `out_url`). NULL is a no-op.

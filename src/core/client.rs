@@ -10,7 +10,8 @@ use crate::core::jose::{self, Alg, Jws};
 use crate::core::keys::{KeyCache, KeyPolicy};
 use crate::core::log::Level;
 use crate::core::metadata::ProviderMetadata;
-use crate::core::options::{self, CallOptions, ClientConfig, ClientOptions, IdTokenOptions};
+use crate::core::auth::{self, Authenticator, SigningKey};
+use crate::core::options::{self, AuthMethod, CallOptions, ClientConfig, ClientOptions, IdTokenOptions};
 use crate::log_at;
 use serde::Deserialize;
 use serde_json::Value;
@@ -61,6 +62,8 @@ pub struct Client {
     algs: Vec<Alg>,
     pub(crate) http: Http,
     keys: KeyCache,
+    auth_method: AuthMethod,
+    signing_key: Option<SigningKey>,
 }
 
 impl fmt::Debug for Client {
@@ -193,7 +196,34 @@ impl Client {
             config.min_jwks_cache_s,
             config.jwks_refetch_min_interval_s,
         );
-        log_at!(Level::Info, "client {} for issuer {} ready", params.client_id, metadata.issuer);
+        let signing_key = match &config.private_key_pem {
+            Some(pem) => Some(SigningKey::from_pem(pem, config.private_key_kid.clone())?),
+            None => None,
+        };
+        let has_secret = params.client_secret.is_some();
+        let auth_method = match config.auth_method {
+            Some(m) => {
+                let needs_secret = matches!(
+                    m,
+                    AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
+                );
+                if needs_secret && !has_secret {
+                    return Err(Error::invalid_argument(format!(
+                        "auth_method {} needs a client secret, but this is a public client",
+                        m.name()
+                    )));
+                }
+                m
+            }
+            None => auth::default_method(&metadata, has_secret, signing_key.is_some()),
+        };
+        log_at!(
+            Level::Info,
+            "client {} for issuer {} ready (client authentication: {})",
+            params.client_id,
+            metadata.issuer,
+            auth_method.name()
+        );
         Ok(Client {
             issuer: metadata.issuer.clone(),
             metadata,
@@ -206,6 +236,8 @@ impl Client {
             algs,
             http,
             keys,
+            auth_method,
+            signing_key,
         })
     }
 
@@ -214,6 +246,21 @@ impl Client {
             ClientType::Confidential
         } else {
             ClientType::Public
+        }
+    }
+
+    /// The client authentication method in use.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.auth_method
+    }
+
+    pub(crate) fn authenticator(&self) -> Authenticator<'_> {
+        Authenticator {
+            method: self.auth_method,
+            client_id: &self.client_id,
+            secret: self.client_secret.as_ref(),
+            key: self.signing_key.as_ref(),
+            assertion_audience: self.metadata.token_endpoint.as_deref().unwrap_or(&self.issuer),
         }
     }
 

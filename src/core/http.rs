@@ -21,6 +21,7 @@ pub struct Response {
     pub status: u16,
     pub content_type: Option<String>,
     pub cache_control: Option<String>,
+    pub www_authenticate: Option<String>,
     pub body: Vec<u8>,
     /// The host the request went to, for messages.
     pub host: String,
@@ -249,6 +250,7 @@ impl Http {
         };
         let content_type = header("content-type");
         let cache_control = header("cache-control");
+        let www_authenticate = header("www-authenticate");
         if (300..400).contains(&status) {
             let target = header("location")
                 .and_then(|l| url.join(&l).ok())
@@ -266,7 +268,7 @@ impl Http {
             .read_to_vec()
             .map_err(|e| map_error(e, &host, what, timeout))?;
         log_at!(Level::Debug, "{what}: HTTP {status} from {host}, {} bytes", body.len());
-        Ok(Response { status, content_type, cache_control, body, host })
+        Ok(Response { status, content_type, cache_control, www_authenticate, body, host })
     }
 }
 

@@ -2,9 +2,13 @@
 //! module turns these types into the C ABI.
 #![forbid(unsafe_code)]
 
+pub mod auth;
+pub mod authcode;
 pub mod claims;
 pub mod client;
+pub mod endpoints;
 pub mod error;
+pub mod grants;
 pub mod http;
 pub mod id_token;
 pub mod jose;
@@ -12,6 +16,8 @@ pub mod keys;
 pub mod log;
 pub mod metadata;
 pub mod options;
+pub mod other_tokens;
+pub mod token;
 
 pub use client::{Client, ClientParams, ClientType};
 pub use error::{Error, ErrorKind, Result};

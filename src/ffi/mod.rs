@@ -4,13 +4,14 @@
 //! out-pointers to NULL first, and turns every error into a status code plus
 //! an error document.
 //!
-//! One file per object family: `client.rs` (lifecycle), `tokens.rs` (token
-//! validation), `util.rs` (strings, status names, version, logging).
+//! One file per object family: `client.rs` (lifecycle), `flows.rs` (grants and endpoints),
+//! `tokens.rs` (token validation), `util.rs` (strings, status names, version, logging).
 
 #![allow(non_camel_case_types)]
 
 mod boundary;
 pub mod client;
+pub mod flows;
 pub mod status;
 pub mod tokens;
 pub mod util;

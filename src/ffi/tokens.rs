@@ -1,6 +1,5 @@
 //! Token validation: ID tokens (and, with the flows, access and logout tokens).
 
-use crate::core;
 use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
 use crate::ffi::client::soidc_client;
 use crate::ffi::status::*;
@@ -81,6 +80,69 @@ pub unsafe extern "C" fn soidc_decode_id_token(
         if out_json.is_null() {
             return Ok(None);
         }
-        to_json(&claims).map_err(|e| e as core::Error)
+        to_json(&claims)
+    })
+}
+
+/// Decodes and validates a JWT access token (RFC 9068 §4) for a resource server.
+///
+/// Checks: header `typ` is `at+jwt` (or `application/at+jwt`), an allowed `alg` and the
+/// signature (as for ID tokens), `iss`, `exp`/`nbf`/`iat` with leeway, `aud` contains the
+/// audience, `sub`, `jti`, `client_id` (a token with only `azp` gets `client_id` set from
+/// it, as simple_openid_connect normalises), and the required scopes in `scope`.
+///
+/// `options_json` (nullable): `audience` (default: the client id), `required_scopes` (array
+/// of strings; a missing one fails with `error` = `insufficient_scope` in the error
+/// document), `cache_only` (true: validate against cached keys only, never touching the
+/// network — for request paths such as an nginx worker; prime the cache with
+/// `soidc_client_provider_keys`), `timeout_ms`.
+/// Success: the claims object. Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION`,
+/// `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status when keys were fetched.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_decode_access_token(
+    client: *const soidc_client,
+    raw_token: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        let token = arg_str(raw_token, "raw_token")?;
+        let options = opt_str(options_json, "options_json")?;
+        let claims = c.inner.decode_access_token(token, options)?;
+        if out_json.is_null() {
+            return Ok(None);
+        }
+        to_json(&claims)
+    })
+}
+
+/// Decodes and validates a back-channel logout token (OpenID Connect Back-Channel Logout
+/// 1.0 §2.6), as POSTed by the provider to the client's `backchannel_logout_uri`.
+///
+/// Checks: `typ` if present is `logout+jwt` (or `JWT`), allowed `alg` and signature, `iss`,
+/// `aud` contains the client id and nothing untrusted, `iat` (and `exp`/`nbf` if present)
+/// with leeway, `jti`, `events` has the back-channel logout event as an object, no `nonce`,
+/// and `sub` or `sid`. Replay of a `jti` is not tracked by soidc: store seen `jti` values
+/// until the token's `exp` if you need that.
+///
+/// `options_json` (nullable): `extra_trusted_audiences`, `min_iat`, `cache_only`, `timeout_ms`.
+/// Success: the claims object. Returns as `soidc_decode_access_token`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_decode_logout_token(
+    client: *const soidc_client,
+    raw_token: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        let token = arg_str(raw_token, "raw_token")?;
+        let options = opt_str(options_json, "options_json")?;
+        let claims = c.inner.decode_logout_token(token, options)?;
+        if out_json.is_null() {
+            return Ok(None);
+        }
+        to_json(&claims)
     })
 }

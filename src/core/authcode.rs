@@ -1,0 +1,302 @@
+//! The authorization code flow with PKCE, state and nonce: building the
+//! authorization URL, handling the redirect, and exchanging the code.
+
+use crate::core::client::Client;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::grants::{push_extra, StringOrList};
+use crate::core::http::{check_url, RequestOptions};
+use crate::core::id_token::IdTokenChecks;
+use crate::core::jose::b64_encode;
+use crate::core::options::{self, CallOptions};
+use crate::core::token::IdTokenExpectation;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use url::Url;
+
+/// A value that is given, generated (absent), or switched off (`false`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum GivenOrOff {
+    Given(String),
+    Switch(bool),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartOptions {
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    state: Option<GivenOrOff>,
+    nonce: Option<GivenOrOff>,
+    /// PKCE S256; default on. `false` switches it off.
+    pkce: Option<bool>,
+    code_verifier: Option<String>,
+    prompt: Option<StringOrList>,
+    max_age: Option<u64>,
+    login_hint: Option<String>,
+    acr_values: Option<StringOrList>,
+    ui_locales: Option<StringOrList>,
+    response_mode: Option<String>,
+    resource: Option<StringOrList>,
+    extra_params: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultOptions {
+    timeout_ms: Option<u64>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_verifier: Option<String>,
+    redirect_uri: Option<String>,
+    max_age: Option<u64>,
+    /// Whether an ID token is required (default: when the client's scope has openid).
+    require_id_token: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExchangeOptions {
+    timeout_ms: Option<u64>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    nonce: Option<String>,
+    max_age: Option<u64>,
+}
+
+/// 32 bytes from the system CSPRNG, base64url: 43 characters.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes).expect("system RNG");
+    b64_encode(&bytes)
+}
+
+fn pkce_challenge(verifier: &str) -> String {
+    b64_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref())
+}
+
+fn check_verifier(v: &str) -> Result<()> {
+    let ok_chars = v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if !(43..=128).contains(&v.len()) || !ok_chars {
+        return Err(Error::invalid_argument(
+            "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~] (RFC 7636 §4.1)",
+        ));
+    }
+    Ok(())
+}
+
+fn space_list(v: &StringOrList) -> String {
+    match v {
+        StringOrList::One(s) => s.clone(),
+        StringOrList::Many(items) => items.join(" "),
+    }
+}
+
+/// Parameters of an authorization response: from the query, or from the
+/// fragment when the response mode put them there. A repeated parameter is
+/// refused (RFC 6749 §3.1).
+fn response_params(url: &Url) -> Result<Map<String, Value>> {
+    let from_query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let pairs = if from_query.iter().any(|(k, _)| k == "code" || k == "error") || url.fragment().is_none() {
+        from_query
+    } else {
+        url::form_urlencoded::parse(url.fragment().unwrap_or("").as_bytes()).into_owned().collect()
+    };
+    let mut map = Map::new();
+    for (k, v) in pairs {
+        if map.insert(k.clone(), Value::String(v)).is_some() {
+            return Err(Error::validation(format!("authorization response repeats the parameter \"{k}\"")));
+        }
+    }
+    Ok(map)
+}
+
+impl Client {
+    fn redirect_uri_or(&self, given: Option<&str>) -> Result<String> {
+        given
+            .or(self.redirect_uri.as_deref())
+            .map(str::to_owned)
+            .ok_or_else(|| Error::invalid_argument("no redirect_uri: give one to the client or in options_json"))
+    }
+
+    /// Builds the authorization URL; returns `{url, state, nonce, code_verifier, redirect_uri}`.
+    pub fn auth_code_start(&self, options_json: Option<&str>) -> Result<Value> {
+        let o: StartOptions = options::parse(options_json, "options_json")?;
+        if let Some(types) = &self.metadata.response_types_supported {
+            if !types.iter().any(|t| t == "code") {
+                return Err(Error::unsupported("the provider does not support response_type code"));
+            }
+        }
+        let redirect_uri = self.redirect_uri_or(o.redirect_uri.as_deref())?;
+        let mut url = check_url(&self.metadata.authorization_endpoint, "authorization_endpoint", self.http.allow_insecure_http())?;
+        let pick = |v: &Option<GivenOrOff>, what: &str| -> Result<Option<String>> {
+            match v {
+                None | Some(GivenOrOff::Switch(true)) => Ok(Some(random_token())),
+                Some(GivenOrOff::Switch(false)) => Ok(None),
+                Some(GivenOrOff::Given(s)) if s.is_empty() => Err(Error::invalid_argument(format!("{what} must not be empty (use false to switch it off)"))),
+                Some(GivenOrOff::Given(s)) => Ok(Some(s.clone())),
+            }
+        };
+        let state = pick(&o.state, "state")?;
+        let nonce = pick(&o.nonce, "nonce")?;
+        let verifier = match (o.pkce, &o.code_verifier) {
+            (Some(false), Some(_)) => return Err(Error::invalid_argument("code_verifier given but pkce is false")),
+            (Some(false), None) => None,
+            (_, Some(v)) => {
+                check_verifier(v)?;
+                Some(v.clone())
+            }
+            (_, None) => Some(random_token()),
+        };
+        let scope = o.scope.clone().unwrap_or_else(|| self.scope.clone());
+        let mut form: Vec<(String, String)> = vec![
+            ("response_type".into(), "code".into()),
+            ("client_id".into(), self.client_id.clone()),
+            ("redirect_uri".into(), redirect_uri.clone()),
+            ("scope".into(), scope),
+        ];
+        let mut opt = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                form.push((k.to_owned(), v));
+            }
+        };
+        opt("state", state.clone());
+        opt("nonce", nonce.clone());
+        if let Some(v) = &verifier {
+            opt("code_challenge", Some(pkce_challenge(v)));
+            opt("code_challenge_method", Some("S256".into()));
+        }
+        opt("prompt", o.prompt.as_ref().map(space_list));
+        opt("max_age", o.max_age.map(|m| m.to_string()));
+        opt("login_hint", o.login_hint.clone());
+        opt("acr_values", o.acr_values.as_ref().map(space_list));
+        opt("ui_locales", o.ui_locales.as_ref().map(space_list));
+        opt("response_mode", o.response_mode.clone());
+        if let Some(r) = &o.resource {
+            match r {
+                StringOrList::One(s) => form.push(("resource".into(), s.clone())),
+                StringOrList::Many(v) => form.extend(v.iter().map(|s| ("resource".to_owned(), s.clone()))),
+            }
+        }
+        push_extra(&mut form, o.extra_params.as_ref(), &["code_challenge", "code_challenge_method"])?;
+        url.query_pairs_mut().extend_pairs(form.iter());
+        Ok(json!({
+            "url": url.as_str(),
+            "state": state,
+            "nonce": nonce,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+        }))
+    }
+
+    /// Handles the redirect back from the provider: error, iss (RFC 9207),
+    /// state, then the code exchange and the ID token validation.
+    pub fn auth_code_handle_result(&self, current_url: &str, options_json: Option<&str>) -> Result<Value> {
+        let o: ResultOptions = options::parse(options_json, "options_json")?;
+        let url = Url::parse(current_url)
+            .map_err(|e| Error::invalid_argument(format!("current_url is not an absolute URL: {e}")))?;
+        let params = response_params(&url)?;
+        let get = |k: &str| params.get(k).and_then(Value::as_str);
+        // RFC 9207: the mix-up defence comes first, errors included.
+        match get("iss") {
+            Some(iss) if iss != self.issuer => {
+                return Err(Error::validation(format!(
+                    "authorization response iss \"{iss}\" is not the issuer \"{}\" (RFC 9207 mix-up defence)",
+                    self.issuer
+                )))
+            }
+            Some(_) => {}
+            None if self.metadata.authorization_response_iss_parameter_supported == Some(true) => {
+                return Err(Error::validation(
+                    "authorization response has no iss parameter although the provider advertises authorization_response_iss_parameter_supported (RFC 9207)",
+                ))
+            }
+            None => {}
+        }
+        if let Some(code) = get("error") {
+            let mut e = Error::new(
+                ErrorKind::AuthenticationFailed,
+                format!(
+                    "the provider returned error \"{code}\"{}",
+                    get("error_description").map(|d| format!(": {d}")).unwrap_or_default()
+                ),
+            );
+            for k in ["error", "error_description", "error_uri"] {
+                if let Some(v) = get(k) {
+                    e = e.with_detail(k, v);
+                }
+            }
+            return Err(e);
+        }
+        match (o.state.as_deref(), get("state")) {
+            (Some(expected), Some(got)) if expected == got => {}
+            (Some(expected), Some(got)) => {
+                return Err(Error::validation(format!("state \"{got}\" does not match the expected state \"{expected}\"")))
+            }
+            (Some(_), None) => return Err(Error::validation("state was expected but the response has none")),
+            (None, Some(_)) => {
+                return Err(Error::invalid_argument(
+                    "the response carries a state but options_json has none: pass the state from soidc_auth_code_start",
+                ))
+            }
+            (None, None) => {}
+        }
+        let code = get("code").ok_or_else(|| Error::validation("authorization response has neither code nor error"))?;
+        let redirect_uri = match o.redirect_uri.as_deref() {
+            Some("auto") => {
+                let mut u = url.clone();
+                u.set_query(None);
+                u.set_fragment(None);
+                u.to_string()
+            }
+            other => self.redirect_uri_or(other)?,
+        };
+        let require_id = o.require_id_token.unwrap_or_else(|| self.scope.split(' ').any(|s| s == "openid"));
+        let checks = IdTokenChecks {
+            nonce: o.nonce.clone(),
+            max_age: o.max_age,
+            code: Some(code.to_owned()),
+            expect_self_azp: true,
+            ..Default::default()
+        };
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let result = self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)?;
+        if o.nonce.is_none() {
+            if result.get("id_token_claims").and_then(|c| c.get("nonce")).is_some() {
+                return Err(Error::invalid_argument(
+                    "the ID token carries a nonce but options_json has none: pass the nonce from soidc_auth_code_start",
+                ));
+            }
+        }
+        Ok(result)
+    }
+
+    /// The code exchange alone (RFC 6749 §4.1.3).
+    pub fn auth_code_exchange(&self, code: &str, options_json: Option<&str>) -> Result<Value> {
+        let o: ExchangeOptions = options::parse(options_json, "options_json")?;
+        let redirect_uri = self.redirect_uri_or(o.redirect_uri.as_deref())?;
+        let checks = IdTokenChecks { nonce: o.nonce, max_age: o.max_age, expect_self_azp: true, ..Default::default() };
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, false, req)
+    }
+
+    fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+        checks: IdTokenChecks,
+        require_id: bool,
+        req: RequestOptions,
+    ) -> Result<Value> {
+        let mut form = vec![
+            ("grant_type".to_owned(), "authorization_code".to_owned()),
+            ("code".to_owned(), code.to_owned()),
+            ("redirect_uri".to_owned(), redirect_uri.to_owned()),
+        ];
+        if let Some(v) = verifier {
+            form.push(("code_verifier".into(), v.into()));
+        }
+        self.token_request(form, req, IdTokenExpectation { checks, original: None, required: require_id })
+    }
+}

@@ -1,0 +1,178 @@
+//! UserInfo, token introspection (RFC 7662), token revocation (RFC 7009) and
+//! the RP-initiated logout URL.
+
+use crate::core::claims;
+use crate::core::client::Client;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::{check_url, RequestOptions};
+use crate::core::jose;
+use crate::core::keys::KeyPolicy;
+use crate::core::options::{self, CallOptions};
+use crate::core::token::{error_from_response, json_object};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Parses `error="..."`, `error_description="..."` from a `WWW-Authenticate: Bearer` header.
+fn bearer_error(header: &str) -> Map<String, Value> {
+    let mut out = Map::new();
+    let rest = header.trim_start();
+    let rest = rest.strip_prefix("Bearer").or_else(|| rest.strip_prefix("bearer")).unwrap_or(rest);
+    for part in rest.split(',') {
+        if let Some((k, v)) = part.trim().split_once('=') {
+            let k = k.trim();
+            if ["error", "error_description", "error_uri"].contains(&k) {
+                out.insert(k.to_owned(), Value::String(v.trim().trim_matches('"').to_owned()));
+            }
+        }
+    }
+    out
+}
+
+impl Client {
+    /// UserInfo request with the access token as a Bearer header. JSON and
+    /// signed-JWT (`application/jwt`) responses; `expected_sub` must match.
+    pub fn fetch_userinfo(&self, access_token: &str, options_json: Option<&str>) -> Result<Value> {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct UserinfoOptions {
+            timeout_ms: Option<u64>,
+            expected_sub: Option<String>,
+        }
+        let o: UserinfoOptions = options::parse(options_json, "options_json")?;
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let endpoint = self.metadata.userinfo_endpoint.as_deref().ok_or_else(|| {
+            Error::unsupported("the provider has no userinfo_endpoint")
+        })?;
+        let auth = format!("Bearer {access_token}");
+        let resp = self.http.get(endpoint, "userinfo endpoint", &[("Authorization", &auth), ("Accept", "application/json, application/jwt")], req)?;
+        if resp.status != 200 {
+            if let Some(h) = &resp.www_authenticate {
+                let fields = bearer_error(h);
+                if let Some(Value::String(code)) = fields.get("error") {
+                    let mut e = Error::new(ErrorKind::Provider, format!(
+                        "userinfo endpoint at {} answered HTTP {} with error \"{code}\"", resp.host, resp.status
+                    ));
+                    e.details = fields;
+                    return Err(e.with_detail("http_status", resp.status));
+                }
+            }
+            return Err(error_from_response(&resp, "userinfo endpoint"));
+        }
+        let is_jwt = resp.content_type.as_deref().is_some_and(|ct| {
+            ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/jwt")
+        });
+        let claims = if is_jwt {
+            let text = std::str::from_utf8(&resp.body).map_err(|_| Error::http("userinfo JWT is not UTF-8"))?.trim();
+            let jws = jose::parse(text).map_err(|e| e.context("signed userinfo"))?;
+            self.verify_signature(&jws, KeyPolicy { allow_fetch: true, request: req }).map_err(|e| e.context("signed userinfo"))?;
+            // OIDC Core §5.3.2: a signed response SHOULD carry iss and aud; when present they must be ours.
+            if jws.claims.contains_key("iss") {
+                claims::check_issuer(&jws.claims, &self.issuer).map_err(|e| e.context("signed userinfo"))?;
+            }
+            if jws.claims.contains_key("aud") {
+                let aud = claims::audiences(&jws.claims).map_err(|e| e.context("signed userinfo"))?;
+                if !aud.contains(&self.client_id.as_str()) {
+                    return Err(Error::validation(format!(
+                        "signed userinfo: aud {} does not contain client_id \"{}\"", claims::show_list(&aud), self.client_id
+                    )));
+                }
+            }
+            jws.claims
+        } else {
+            json_object(&resp, "userinfo endpoint")?
+        };
+        let sub = claims::req_str(&claims, "sub").map_err(|e| e.context("userinfo"))?;
+        if let Some(expected) = &o.expected_sub {
+            if sub != expected {
+                return Err(Error::validation(format!(
+                    "userinfo: sub \"{sub}\" does not match the expected sub \"{expected}\" (the ID token's)"
+                )));
+            }
+        }
+        Ok(Value::Object(claims))
+    }
+
+    /// RFC 7662 token introspection.
+    pub fn introspect_token(&self, token: &str, hint: Option<&str>, options_json: Option<&str>) -> Result<Value> {
+        let o: CallOptions = options::parse(options_json, "options_json")?;
+        let req = RequestOptions { timeout: o.timeout()? };
+        let endpoint = self.metadata.introspection_endpoint.as_deref().ok_or_else(|| {
+            Error::unsupported("the provider has no introspection_endpoint")
+        })?;
+        let mut form = vec![("token".to_owned(), token.to_owned())];
+        if let Some(h) = hint {
+            form.push(("token_type_hint".into(), h.into()));
+        }
+        let resp = self.authenticated_post(endpoint, "introspection endpoint", &mut form, req)?;
+        if resp.status != 200 {
+            return Err(error_from_response(&resp, "introspection endpoint"));
+        }
+        let body = json_object(&resp, "introspection endpoint")?;
+        match body.get("active") {
+            Some(Value::Bool(_)) => Ok(Value::Object(body)),
+            Some(v) => Err(Error::protocol(format!("introspection response: active is {}, expected a boolean", jose::json_type(v)))),
+            None => Err(Error::protocol("introspection response has no active member")),
+        }
+    }
+
+    /// RFC 7009 token revocation. Success is `{}`.
+    pub fn revoke_token(&self, token: &str, hint: Option<&str>, options_json: Option<&str>) -> Result<Value> {
+        let o: CallOptions = options::parse(options_json, "options_json")?;
+        let req = RequestOptions { timeout: o.timeout()? };
+        let endpoint = self.metadata.revocation_endpoint.as_deref().ok_or_else(|| {
+            Error::unsupported("the provider has no revocation_endpoint")
+        })?;
+        let mut form = vec![("token".to_owned(), token.to_owned())];
+        if let Some(h) = hint {
+            form.push(("token_type_hint".into(), h.into()));
+        }
+        let resp = self.authenticated_post(endpoint, "revocation endpoint", &mut form, req)?;
+        if resp.status != 200 {
+            return Err(error_from_response(&resp, "revocation endpoint"));
+        }
+        Ok(Value::Object(Map::new()))
+    }
+
+    /// RP-initiated logout: the URL to send the browser to.
+    pub fn initiate_logout(&self, request_json: Option<&str>) -> Result<String> {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct LogoutRequest {
+            id_token_hint: Option<String>,
+            logout_hint: Option<String>,
+            post_logout_redirect_uri: Option<String>,
+            state: Option<String>,
+            ui_locales: Option<crate::core::grants::StringOrList>,
+            /// Send client_id (default true; OIDC RP-Initiated Logout §2).
+            client_id: Option<bool>,
+            extra_params: Option<Map<String, Value>>,
+        }
+        let r: LogoutRequest = options::parse(request_json, "request_json")?;
+        let endpoint = self.metadata.end_session_endpoint.as_deref().ok_or_else(|| {
+            Error::unsupported("the provider has no end_session_endpoint")
+        })?;
+        let mut url = check_url(endpoint, "end_session_endpoint", self.http.allow_insecure_http())?;
+        let mut form: Vec<(String, String)> = Vec::new();
+        let mut opt = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                form.push((k.to_owned(), v));
+            }
+        };
+        opt("id_token_hint", r.id_token_hint);
+        opt("logout_hint", r.logout_hint);
+        opt("post_logout_redirect_uri", r.post_logout_redirect_uri);
+        opt("state", r.state);
+        opt("ui_locales", r.ui_locales.as_ref().map(|l| match l {
+            crate::core::grants::StringOrList::One(s) => s.clone(),
+            crate::core::grants::StringOrList::Many(v) => v.join(" "),
+        }));
+        if r.client_id.unwrap_or(true) {
+            opt("client_id", Some(self.client_id.clone()));
+        }
+        crate::core::grants::push_extra(&mut form, r.extra_params.as_ref(), &[])?;
+        if !form.is_empty() {
+            url.query_pairs_mut().extend_pairs(form.iter());
+        }
+        Ok(url.to_string())
+    }
+}

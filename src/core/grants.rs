@@ -1,0 +1,247 @@
+//! The grants: client credentials, resource owner password (direct access),
+//! refresh, and the device authorization grant (RFC 8628).
+
+use crate::core::client::Client;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::RequestOptions;
+use crate::core::id_token::IdTokenChecks;
+use crate::core::options::{self, CallOptions};
+use crate::core::token::{error_from_response, json_object, IdTokenExpectation};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::time::{Duration, Instant};
+
+/// `options_json` of the client credentials and password grants.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantOptions {
+    pub timeout_ms: Option<u64>,
+    /// RFC 8707 resource indicator(s).
+    pub resource: Option<StringOrList>,
+    /// Extra form parameters sent to the token endpoint.
+    pub extra_params: Option<Map<String, Value>>,
+    /// Expected nonce of an ID token in the response (password grant).
+    pub nonce: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StringOrList {
+    fn values(&self) -> Vec<&str> {
+        match self {
+            StringOrList::One(s) => vec![s.as_str()],
+            StringOrList::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Appends `extra_params`: strings, numbers and booleans as text, arrays as
+/// repeated parameters; the protocol's own parameters cannot be overridden.
+pub(crate) fn push_extra(form: &mut Vec<(String, String)>, extra: Option<&Map<String, Value>>, reserved: &[&str]) -> Result<()> {
+    let Some(extra) = extra else { return Ok(()) };
+    for (k, v) in extra {
+        if reserved.contains(&k.as_str()) || form.iter().any(|(existing, _)| existing == k) {
+            return Err(Error::invalid_argument(format!(
+                "extra_params: \"{k}\" is set by soidc itself and cannot be overridden"
+            )));
+        }
+        let mut push = |v: &Value| -> Result<()> {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => {
+                    return Err(Error::invalid_argument(format!(
+                        "extra_params: \"{k}\" must be a string, number, boolean or an array of those"
+                    )))
+                }
+            };
+            form.push((k.clone(), text));
+            Ok(())
+        };
+        match v {
+            Value::Array(items) => items.iter().try_for_each(&mut push)?,
+            other => push(other)?,
+        }
+    }
+    Ok(())
+}
+
+const RESERVED: &[&str] = &[
+    "grant_type", "client_id", "client_secret", "client_assertion", "client_assertion_type",
+    "code", "code_verifier", "redirect_uri", "refresh_token", "username", "password", "device_code", "scope",
+];
+
+impl Client {
+    fn grant_form(&self, grant: &str, scope: Option<&str>, o: &GrantOptions) -> Result<Vec<(String, String)>> {
+        let mut form = vec![("grant_type".to_owned(), grant.to_owned())];
+        if let Some(scope) = scope {
+            form.push(("scope".into(), scope.into()));
+        }
+        if let Some(r) = &o.resource {
+            for v in r.values() {
+                form.push(("resource".into(), v.into()));
+            }
+        }
+        push_extra(&mut form, o.extra_params.as_ref(), RESERVED)?;
+        Ok(form)
+    }
+
+    /// Client credentials grant. `scope` NULL = the client's scope.
+    pub fn client_credentials_grant(&self, scope: Option<&str>, options_json: Option<&str>) -> Result<Value> {
+        let o: GrantOptions = options::parse(options_json, "options_json")?;
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let scope = scope.unwrap_or(&self.scope);
+        let form = self.grant_form("client_credentials", Some(scope), &o)?;
+        let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
+        self.token_request(form, req, IdTokenExpectation { checks, original: None, required: false })
+    }
+
+    /// Resource owner password credentials grant (legacy; RFC 6749 §4.3).
+    pub fn direct_access_grant(&self, username: &str, password: &str, scope: Option<&str>, options_json: Option<&str>) -> Result<Value> {
+        let o: GrantOptions = options::parse(options_json, "options_json")?;
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let scope = scope.unwrap_or(&self.scope);
+        let mut form = self.grant_form("password", Some(scope), &o)?;
+        form.push(("username".into(), username.into()));
+        form.push(("password".into(), password.into()));
+        let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
+        // The password grant does not promise an ID token even with openid.
+        self.token_request(form, req, IdTokenExpectation { checks, original: None, required: false })
+    }
+
+    /// Refresh token grant; an ID token in the response is validated and, when
+    /// the caller passes the original, must keep its iss, sub, aud and auth_time.
+    pub fn exchange_refresh_token(&self, refresh_token: &str, options_json: Option<&str>) -> Result<Value> {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct RefreshOptions {
+            timeout_ms: Option<u64>,
+            scope: Option<String>,
+            id_token: Option<String>,
+            resource: Option<StringOrList>,
+            extra_params: Option<Map<String, Value>>,
+        }
+        let o: RefreshOptions = options::parse(options_json, "options_json")?;
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let g = GrantOptions { timeout_ms: None, resource: o.resource, extra_params: o.extra_params, nonce: None };
+        let mut form = self.grant_form("refresh_token", o.scope.as_deref(), &g)?;
+        form.push(("refresh_token".into(), refresh_token.into()));
+        let checks = IdTokenChecks { expect_self_azp: true, ..Default::default() };
+        self.token_request(form, req, IdTokenExpectation { checks, original: o.id_token.as_deref(), required: false })
+    }
+
+    /// RFC 8628 §3.1: starts a device authorization.
+    pub fn device_authorization_start(&self, scope: Option<&str>, options_json: Option<&str>) -> Result<Value> {
+        let o: GrantOptions = options::parse(options_json, "options_json")?;
+        if o.nonce.is_some() {
+            return Err(Error::invalid_argument("options_json: nonce does not apply to the device authorization request"));
+        }
+        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let endpoint = self.metadata.device_authorization_endpoint.as_deref().ok_or_else(|| {
+            Error::unsupported("the provider has no device_authorization_endpoint")
+        })?;
+        let scope = scope.unwrap_or(&self.scope);
+        let mut form = vec![("scope".to_owned(), scope.to_owned())];
+        if let Some(r) = &o.resource {
+            for v in r.values() {
+                form.push(("resource".into(), v.into()));
+            }
+        }
+        push_extra(&mut form, o.extra_params.as_ref(), RESERVED)?;
+        let resp = self.authenticated_post(endpoint, "device authorization endpoint", &mut form, req)?;
+        if resp.status != 200 {
+            return Err(error_from_response(&resp, "device authorization endpoint"));
+        }
+        let body = json_object(&resp, "device authorization endpoint")?;
+        for name in ["device_code", "user_code", "verification_uri"] {
+            if !matches!(body.get(name), Some(Value::String(s)) if !s.is_empty()) {
+                return Err(Error::protocol(format!("device authorization response: \"{name}\" is missing or not a string")));
+            }
+        }
+        if !matches!(body.get("expires_in"), Some(Value::Number(_))) {
+            return Err(Error::protocol("device authorization response: \"expires_in\" is missing or not a number"));
+        }
+        Ok(Value::Object(body))
+    }
+
+    /// RFC 8628 §3.4/3.5: polls the token endpoint. With `wait` it blocks,
+    /// honouring `interval` and `slow_down`, until the user finishes, the code
+    /// expires (`expires_in`), or `timeout_ms` (whole call) passes; without it,
+    /// it asks once and returns `Pending` while the user has not finished.
+    pub fn device_authorization_poll(&self, device_code: &str, options_json: Option<&str>) -> Result<Value> {
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct PollOptions {
+            timeout_ms: Option<u64>,
+            wait: Option<bool>,
+            interval: Option<u64>,
+            expires_in: Option<u64>,
+            nonce: Option<String>,
+        }
+        let o: PollOptions = options::parse(options_json, "options_json")?;
+        let total = CallOptions { timeout_ms: o.timeout_ms }.timeout()?;
+        let mut interval = Duration::from_secs(o.interval.unwrap_or(5).clamp(1, 300));
+        let started = Instant::now();
+        let expires = o.expires_in.map(Duration::from_secs);
+        let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
+        loop {
+            let form = vec![
+                ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:device_code".to_owned()),
+                ("device_code".to_owned(), device_code.to_owned()),
+            ];
+            let remaining = total.map(|t| t.saturating_sub(started.elapsed()));
+            let req = RequestOptions { timeout: remaining.filter(|r| !r.is_zero()) };
+            match self.token_request(form, req, IdTokenExpectation { checks: checks.clone(), original: None, required: false }) {
+                Ok(v) => return Ok(v),
+                Err(e) if e.kind == ErrorKind::Provider => {
+                    let code = e.details.get("error").and_then(Value::as_str).unwrap_or("");
+                    let slow_down = code == "slow_down";
+                    if code != "authorization_pending" && !slow_down {
+                        return Err(e); // access_denied, expired_token, ...
+                    }
+                    if slow_down {
+                        interval += Duration::from_secs(5);
+                    }
+                    if o.wait != Some(true) {
+                        let mut p = Error::new(
+                            ErrorKind::Pending,
+                            if slow_down {
+                                "the user has not finished yet; the provider asked to slow down (poll 5 s less often)"
+                            } else {
+                                "the user has not finished yet (authorization_pending)"
+                            },
+                        );
+                        p.details = e.details;
+                        return Err(p.with_detail("interval", interval.as_secs()));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+            let waited = started.elapsed() + interval;
+            if let Some(exp) = expires {
+                if waited >= exp {
+                    return Err(Error::new(ErrorKind::Provider, format!(
+                        "the device code expired: the user did not finish within expires_in ({} s)", exp.as_secs()
+                    ))
+                    .with_detail("error", "expired_token")
+                    .with_detail("error_description", "expired locally (expires_in reached)"));
+                }
+            }
+            if let Some(t) = total {
+                if waited >= t {
+                    return Err(Error::new(ErrorKind::Pending, format!(
+                        "the user has not finished within timeout_ms ({} ms)", t.as_millis()
+                    ))
+                    .with_detail("interval", interval.as_secs()));
+                }
+            }
+            std::thread::sleep(interval);
+        }
+    }
+}

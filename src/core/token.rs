@@ -1,0 +1,176 @@
+//! The token endpoint and its responses, shared by every grant; and the OAuth
+//! error-response handling shared by every endpoint that takes client
+//! authentication.
+
+use crate::core::claims::Claims;
+use crate::core::client::Client;
+use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::http::{RequestOptions, Response};
+use crate::core::id_token::IdTokenChecks;
+use crate::core::jose::json_type;
+use crate::core::keys::KeyPolicy;
+use crate::core::log::Level;
+use crate::log_at;
+use serde_json::{Map, Value};
+
+/// Turns a non-success response into the right error: an OAuth error body
+/// becomes `Provider` with its fields, anything else `Http`.
+pub fn error_from_response(resp: &Response, what: &str) -> Error {
+    if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&resp.body) {
+        if let Some(Value::String(code)) = body.get("error") {
+            let mut e = Error::new(
+                ErrorKind::Provider,
+                format!(
+                    "{what} at {} answered HTTP {} with error \"{code}\"{}",
+                    resp.host,
+                    resp.status,
+                    match body.get("error_description") {
+                        Some(Value::String(d)) => format!(": {d}"),
+                        _ => String::new(),
+                    }
+                ),
+            );
+            for k in ["error", "error_description", "error_uri"] {
+                if let Some(v) = body.get(k) {
+                    e = e.with_detail(k, v.clone());
+                }
+            }
+            return e.with_detail("http_status", resp.status);
+        }
+    }
+    Error::http(format!(
+        "{what} at {} answered HTTP {} ({}) without an OAuth error response",
+        resp.host,
+        resp.status,
+        resp.describe_content_type()
+    ))
+    .with_detail("http_status", resp.status)
+}
+
+/// Parses a success body that must be a JSON object.
+pub fn json_object(resp: &Response, what: &str) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(&resp.body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(other) => Err(Error::http(format!(
+            "{what} at {} answered HTTP {} with {}, expected a JSON object",
+            resp.host,
+            resp.status,
+            json_type(&other)
+        ))
+        .with_detail("http_status", resp.status)),
+        Err(e) => Err(Error::http(format!(
+            "{what} at {} answered HTTP {} with a body that is not JSON ({}): {e}",
+            resp.host,
+            resp.status,
+            resp.describe_content_type()
+        ))
+        .with_detail("http_status", resp.status)),
+    }
+}
+
+/// How to treat an ID token in a token response.
+pub struct IdTokenExpectation<'a> {
+    pub checks: IdTokenChecks,
+    /// The original ID token, for the OIDC Core §12.2 continuity checks after a refresh.
+    pub original: Option<&'a str>,
+    /// Whether the grant promises an ID token (authorization code with openid).
+    pub required: bool,
+}
+
+impl Client {
+    /// POSTs a grant to the token endpoint with client authentication, checks
+    /// the response, and validates any ID token in it (adding
+    /// `id_token_claims`).
+    pub(crate) fn token_request(
+        &self,
+        mut form: Vec<(String, String)>,
+        req: RequestOptions,
+        expect: IdTokenExpectation<'_>,
+    ) -> Result<Value> {
+        let endpoint = self.metadata.token_endpoint.as_deref().ok_or_else(|| {
+            Error::unsupported("the provider has no token_endpoint")
+        })?;
+        let grant = form.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v.clone()).unwrap_or_default();
+        let resp = self.authenticated_post(endpoint, "token endpoint", &mut form, req)?;
+        if resp.status != 200 {
+            let e = error_from_response(&resp, "token endpoint");
+            log_at!(Level::Info, "{grant} grant failed: {}", e.message);
+            return Err(e);
+        }
+        let mut body = json_object(&resp, "token endpoint")?;
+        match body.get("access_token") {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            Some(v) => return Err(Error::protocol(format!("token response: access_token is {}, expected a non-empty string", json_type(v)))),
+            None => return Err(Error::protocol("token response has no access_token")),
+        }
+        match body.get("token_type") {
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+            Some(Value::String(t)) => {
+                return Err(Error::protocol(format!("token response: token_type \"{t}\" is not Bearer")))
+            }
+            Some(v) => return Err(Error::protocol(format!("token response: token_type is {}, expected a string", json_type(v)))),
+            None => return Err(Error::protocol("token response has no token_type")),
+        }
+        let id_token = match body.get("id_token") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => return Err(Error::protocol(format!("token response: id_token is {}, expected a string", json_type(v)))),
+        };
+        match id_token {
+            None if expect.required => {
+                return Err(Error::protocol("token response has no id_token although the openid scope was requested"));
+            }
+            None => {}
+            Some(raw) => {
+                let mut checks = expect.checks;
+                if let Some(Value::String(at)) = body.get("access_token") {
+                    checks.access_token = Some(at.clone());
+                }
+                let policy = KeyPolicy { allow_fetch: true, request: req };
+                let claims = self.decode_id_token_with(&raw, &checks, policy, None)?;
+                if let Some(original) = expect.original {
+                    check_refresh_continuity(original, &claims)?;
+                }
+                body.insert("id_token_claims".into(), Value::Object(claims));
+            }
+        }
+        log_at!(Level::Debug, "{grant} grant succeeded");
+        Ok(Value::Object(body))
+    }
+
+    /// Client-authenticated form POST (token, introspection, revocation, device).
+    pub(crate) fn authenticated_post(
+        &self,
+        endpoint: &str,
+        what: &str,
+        form: &mut Vec<(String, String)>,
+        req: RequestOptions,
+    ) -> Result<Response> {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        crate::core::auth::apply(&self.authenticator(), form, &mut headers)?;
+        let form_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.http.post_form(endpoint, what, &form_refs, &header_refs, req)
+    }
+}
+
+/// OIDC Core §12.2: a refreshed ID token keeps iss, sub, aud and auth_time.
+fn check_refresh_continuity(original_raw: &str, new: &Claims) -> Result<()> {
+    let original = crate::core::jose::parse(original_raw)
+        .map_err(|e| Error::invalid_argument(format!("options id_token (the original ID token) cannot be parsed: {}", e.message)))?
+        .claims;
+    for name in ["iss", "sub", "aud", "auth_time"] {
+        let (a, b) = (original.get(name), new.get(name));
+        if name == "auth_time" && a.is_none() {
+            continue;
+        }
+        if a != b {
+            return Err(Error::validation(format!(
+                "refreshed ID token: {name} {} differs from the original ID token's {}",
+                b.map(Value::to_string).unwrap_or_else(|| "(absent)".into()),
+                a.map(Value::to_string).unwrap_or_else(|| "(absent)".into())
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,308 @@
+//! The grants and endpoints: authorization code flow, client credentials,
+//! password, refresh, device flow, userinfo, introspection, revocation, logout.
+//!
+//! Every function here takes the client first, `options_json` (nullable, a JSON
+//! object; `timeout_ms` bounds that call alone) before the out-pointer, and
+//! writes the result or the error document to `out_json`, which the caller frees
+//! with `soidc_string_free`. Tokens, codes and passwords passed in never appear in
+//! error documents or logs.
+
+use crate::core::{self, Client};
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
+use crate::ffi::client::soidc_client;
+use crate::ffi::status::*;
+use std::os::raw::c_char;
+
+/// Runs `f` on the client and hands its JSON result out.
+///
+/// # Safety
+/// `client` is NULL or a live client; `out_json` is NULL or writable.
+unsafe fn on_client(
+    client: *const soidc_client,
+    out_json: *mut *mut c_char,
+    f: impl FnOnce(&Client) -> core::Result<serde_json::Value>,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        let v = f(&c.inner)?;
+        to_json(&v)
+    })
+}
+
+/// Starts the authorization code flow: builds the URL to send the browser to.
+///
+/// `options_json` (nullable): `redirect_uri` (default: the client's), `scope` (default:
+/// the client's), `state` / `nonce` (a string to use, absent to generate 43 characters
+/// from the system CSPRNG, `false` to leave out), `pkce` (default true: S256),
+/// `code_verifier` (43-128 characters; generated when absent), `prompt`, `acr_values`,
+/// `ui_locales` (strings or arrays, sent space-separated), `max_age`, `login_hint`,
+/// `response_mode`, `resource` (string or array), `extra_params` (object; arrays become
+/// repeated parameters).
+///
+/// Success document: `{"url", "state", "nonce", "code_verifier", "redirect_uri"}` (null
+/// where switched off). Keep state, nonce and code_verifier in the user's session and pass
+/// them to `soidc_auth_code_handle_result`. No network access.
+/// Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option) or
+/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type).
+#[no_mangle]
+pub unsafe extern "C" fn soidc_auth_code_start(
+    client: *const soidc_client,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.auth_code_start(o)
+    })
+}
+
+/// Handles the redirect back from the provider (the full URL the browser arrived at).
+///
+/// In order: a repeated parameter is refused; the RFC 9207 `iss` parameter must equal
+/// the issuer when present, and must be present when the provider advertises
+/// `authorization_response_iss_parameter_supported`; an `error` parameter becomes
+/// `SOIDC_ERR_AUTHENTICATION_FAILED` with the provider's `error`, `error_description`,
+/// `error_uri`; `state` must equal the expected one; then the code is exchanged (with the
+/// PKCE verifier) and the ID token validated (nonce, `c_hash`, `at_hash`, and
+/// everything `soidc_decode_id_token` checks).
+///
+/// `options_json` (nullable): `state`, `nonce`, `code_verifier` (from
+/// `soidc_auth_code_start`), `redirect_uri` (default: the client's; `"auto"`: the
+/// current URL without query and fragment, as simple_openid_connect does), `max_age`,
+/// `require_id_token` (default: when the client's scope contains `openid`), `timeout_ms`.
+/// If the response carries a state (or the ID token a nonce) that options_json lacks,
+/// the call fails rather than skipping the check.
+///
+/// Success document: the token response plus `id_token_claims`. Returns `SOIDC_OK`,
+/// `SOIDC_ERR_AUTHENTICATION_FAILED`, `SOIDC_ERR_VALIDATION`, `SOIDC_ERR_PROVIDER` (the
+/// token endpoint refused the code), `SOIDC_ERR_INVALID_ARGUMENT`, `SOIDC_ERR_NETWORK`,
+/// `SOIDC_ERR_HTTP`, `SOIDC_ERR_PROTOCOL`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_auth_code_handle_result(
+    client: *const soidc_client,
+    current_url: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let url = unsafe { arg_str(current_url, "current_url")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.auth_code_handle_result(url, o)
+    })
+}
+
+/// Exchanges an authorization code at the token endpoint (the lower-level step of
+/// `soidc_auth_code_handle_result`). `options_json` (nullable): `redirect_uri`,
+/// `code_verifier`, `nonce`, `max_age`, `timeout_ms`. An ID token in the response is
+/// validated and its claims added as `id_token_claims`.
+/// Returns as `soidc_auth_code_handle_result`, without `SOIDC_ERR_AUTHENTICATION_FAILED`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_auth_code_exchange(
+    client: *const soidc_client,
+    code: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let code = unsafe { arg_str(code, "code")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.auth_code_exchange(code, o)
+    })
+}
+
+/// Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
+/// `options_json` (nullable): `resource` (RFC 8707, string or array), `extra_params`,
+/// `timeout_ms`. Success: the token response (an ID token, if any, validated).
+/// Returns `SOIDC_OK`, `SOIDC_ERR_PROVIDER` (e.g. `invalid_client`), `SOIDC_ERR_HTTP`,
+/// `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer), `SOIDC_ERR_NETWORK`,
+/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no token endpoint), `SOIDC_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_credentials_grant(
+    client: *const soidc_client,
+    scope: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let scope = unsafe { opt_str(scope, "scope")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.client_credentials_grant(scope, o)
+    })
+}
+
+/// Resource owner password credentials ("direct access") grant (RFC 6749 §4.3). A legacy
+/// grant: prefer the authorization code or device flow where a browser exists.
+/// `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (checked in the
+/// ID token), `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
+/// validated and its claims added as `id_token_claims`. The password never appears in
+/// errors or logs. Returns as `soidc_client_credentials_grant`, plus `SOIDC_ERR_VALIDATION`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_direct_access_grant(
+    client: *const soidc_client,
+    username: *const c_char,
+    password: *const c_char,
+    scope: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let username = unsafe { arg_str(username, "username")? };
+        let password = unsafe { arg_str(password, "password")? };
+        let scope = unsafe { opt_str(scope, "scope")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.direct_access_grant(username, password, scope, o)
+    })
+}
+
+/// Refresh token grant. `options_json` (nullable): `scope`, `id_token` (the original ID
+/// token: a new ID token must keep its `iss`, `sub`, `aud` and `auth_time`, OpenID Connect
+/// Core §12.2), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
+/// claims added as `id_token_claims`. Returns as `soidc_direct_access_grant`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_exchange_refresh_token(
+    client: *const soidc_client,
+    refresh_token: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let token = unsafe { arg_str(refresh_token, "refresh_token")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.exchange_refresh_token(token, o)
+    })
+}
+
+/// Starts a device authorization (RFC 8628 §3.1). `scope` NULL = the client's scope.
+/// `options_json` (nullable): `resource`, `extra_params`, `timeout_ms`.
+/// Success: the provider's response (`device_code`, `user_code`, `verification_uri`,
+/// `verification_uri_complete`, `expires_in`, `interval`). Show the user the URI and code,
+/// then call `soidc_device_authorization_poll`.
+/// Returns `SOIDC_OK`, `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no device endpoint),
+/// `SOIDC_ERR_PROVIDER`, `SOIDC_ERR_PROTOCOL`, `SOIDC_ERR_HTTP`, `SOIDC_ERR_NETWORK`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_device_authorization_start(
+    client: *const soidc_client,
+    scope: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let scope = unsafe { opt_str(scope, "scope")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.device_authorization_start(scope, o)
+    })
+}
+
+/// Polls for the result of a device authorization (RFC 8628 §3.4).
+///
+/// `options_json` (nullable): `wait` (bool, default false), `interval` and `expires_in`
+/// (from the start response; defaults 5 s and unbounded), `nonce`, `timeout_ms`.
+/// Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not
+/// finished (the error document's `error` is `authorization_pending` or `slow_down`, and
+/// `interval` the interval to use next). With `wait`: blocks the calling thread, sleeping
+/// `interval` between requests and adding 5 s on each `slow_down`, until the user finishes,
+/// `expires_in` passes (`SOIDC_ERR_PROVIDER`, `error` = `expired_token`), or `timeout_ms`
+/// passes for the whole call (`SOIDC_ERR_PENDING`).
+/// Success: the token response (an ID token validated into `id_token_claims`).
+/// A denial is `SOIDC_ERR_PROVIDER` with `error` = `access_denied`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_device_authorization_poll(
+    client: *const soidc_client,
+    device_code: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let code = unsafe { arg_str(device_code, "device_code")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.device_authorization_poll(code, o)
+    })
+}
+
+/// Fetches the UserInfo of the user an access token was issued for (sent as a Bearer
+/// header). JSON responses and signed JWT responses (`application/jwt`: signature,
+/// `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
+/// ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`.
+/// Success: the claims object. A rejected token is `SOIDC_ERR_PROVIDER` with the
+/// `WWW-Authenticate` error (`invalid_token`). No userinfo endpoint:
+/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_fetch_userinfo(
+    client: *const soidc_client,
+    access_token: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let token = unsafe { arg_str(access_token, "access_token")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.fetch_userinfo(token, o)
+    })
+}
+
+/// Token introspection (RFC 7662) with client authentication. `token_type_hint` nullable
+/// (`access_token`, `refresh_token`). `options_json` (nullable): `timeout_ms`.
+/// Success: the provider's response; `active` is always present and boolean (an inactive
+/// token is a success with `"active": false`). No introspection endpoint:
+/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_introspect_token(
+    client: *const soidc_client,
+    token: *const c_char,
+    token_type_hint: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let token = unsafe { arg_str(token, "token")? };
+        let hint = unsafe { opt_str(token_type_hint, "token_type_hint")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.introspect_token(token, hint, o)
+    })
+}
+
+/// Token revocation (RFC 7009) with client authentication. `token_type_hint` nullable.
+/// `options_json` (nullable): `timeout_ms`. Success document: `{}` (RFC 7009 also answers
+/// success for tokens that were already invalid). No revocation endpoint:
+/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_revoke_token(
+    client: *const soidc_client,
+    token: *const c_char,
+    token_type_hint: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let token = unsafe { arg_str(token, "token")? };
+        let hint = unsafe { opt_str(token_type_hint, "token_type_hint")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.revoke_token(token, hint, o)
+    })
+}
+
+/// Builds the RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0) to send the
+/// browser to. No network access.
+///
+/// `request_json` (nullable): `id_token_hint`, `logout_hint`, `post_logout_redirect_uri`,
+/// `state`, `ui_locales` (string or array), `client_id` (bool, default true: send the
+/// client id), `extra_params`.
+/// `out_url` (required): on success the URL; on failure, like every soidc out-parameter,
+/// the error document — check the status before using it. Free it with
+/// `soidc_string_free`. Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT`,
+/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `end_session_endpoint`).
+#[no_mangle]
+pub unsafe extern "C" fn soidc_initiate_logout(
+    client: *const soidc_client,
+    request_json: *const c_char,
+    out_url: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_url, || {
+        let c = arg_ref(client, "client")?;
+        let r = opt_str(request_json, "request_json")?;
+        if out_url.is_null() {
+            return Err(core::Error::invalid_argument("out_url is NULL"));
+        }
+        Ok(Some(c.inner.initiate_logout(r)?))
+    })
+}
