@@ -5,7 +5,7 @@ PROFILE ?= release
 LIBDIR := $(CURDIR)/target/$(PROFILE)
 export SOIDC_LIBDIR := $(LIBDIR)
 
-.PHONY: all build header check-header test test-rust test-c demo deps clean
+.PHONY: all build header check-header test test-rust test-c test-cpp test-go demo deps clean
 
 all: build
 
@@ -31,7 +31,7 @@ check-header:
 deps:
 	@tests/install-deps.sh
 
-test: deps check-header build test-rust test-c
+test: deps check-header build test-rust test-c test-cpp test-go
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -39,6 +39,12 @@ test-rust:
 
 test-c: build
 	tests/c/run.sh
+
+test-cpp: build
+	bindings/cpp/tests/run.sh
+
+test-go: build
+	bindings/go/run-tests.sh
 
 demo: deps build
 	examples/run-demo.sh
