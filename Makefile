@@ -4,8 +4,19 @@ CARGO ?= cargo
 PROFILE ?= release
 LIBDIR := $(CURDIR)/target/$(PROFILE)
 export SOIDC_LIBDIR := $(LIBDIR)
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+MINOR := $(word 2,$(subst ., ,$(VERSION)))
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_LIB := $(DESTDIR)$(PREFIX)/lib
+INSTALL_INC := $(DESTDIR)$(PREFIX)/include
 
-.PHONY: all build header check-header test test-rust test-c test-cpp test-go demo deps clean
+INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libsoidc.so lib/libsoidc.a \
+  include/soidc.h include/soidc.hpp lib/pkgconfig/soidc.pc \
+  lib/cmake/soidc/soidcConfig.cmake lib/cmake/soidc/soidcConfigVersion.cmake
+
+.PHONY: install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go demo deps clean
 
 all: build
 
@@ -48,6 +59,43 @@ test-go: build
 
 demo: deps build
 	examples/run-demo.sh
+
+## The system libraries a static link needs, as rustc reports them (not guessed).
+$(LIBDIR)/native-static-libs.txt:
+	@touch src/lib.rs
+	$(CARGO) rustc --release --locked --lib --quiet -- --print=native-static-libs 2>&1 \
+	  | sed -n 's/.*native-static-libs: //p' | tail -1 > $@.tmp
+	@test -s $@.tmp || { echo "could not learn native-static-libs from rustc" >&2; rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+	@ln -sf libsoidc.so $(LIBDIR)/libsoidc.so.0
+
+native-static-libs: $(LIBDIR)/native-static-libs.txt
+
+## make install PREFIX=/usr/local DESTDIR=: library with SONAME links, static library,
+## headers, pkg-config file and CMake package.
+install: build native-static-libs
+	@libs="$$(cat $(LIBDIR)/native-static-libs.txt)"; \
+	install -d $(INSTALL_LIB)/pkgconfig $(INSTALL_LIB)/cmake/soidc $(INSTALL_INC); \
+	install -m 0755 $(LIBDIR)/libsoidc.so $(INSTALL_LIB)/libsoidc.so.$(VERSION); \
+	ln -sf libsoidc.so.$(VERSION) $(INSTALL_LIB)/libsoidc.so.$(MAJOR); \
+	ln -sf libsoidc.so.$(MAJOR) $(INSTALL_LIB)/libsoidc.so; \
+	install -m 0644 $(LIBDIR)/libsoidc.a $(INSTALL_LIB)/libsoidc.a; \
+	install -m 0644 include/soidc.h $(INSTALL_INC)/soidc.h; \
+	install -m 0644 bindings/cpp/include/soidc.hpp $(INSTALL_INC)/soidc.hpp; \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e "s|@LIBS_PRIVATE@|$$libs|" \
+	  pkg/soidc.pc.in > $(INSTALL_LIB)/pkgconfig/soidc.pc; \
+	cmake_libs="$$(echo $$libs | sed -e 's/-l//g' -e 's/ /;/g')"; \
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVERSION@|$(MAJOR)|g' -e "s|@CMAKE_LIBS_PRIVATE@|$$cmake_libs|" \
+	  pkg/soidcConfig.cmake.in > $(INSTALL_LIB)/cmake/soidc/soidcConfig.cmake; \
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@MAJOR@|$(MAJOR)|g' \
+	  pkg/soidcConfigVersion.cmake.in > $(INSTALL_LIB)/cmake/soidc/soidcConfigVersion.cmake; \
+	echo "installed soidc $(VERSION) into $(DESTDIR)$(PREFIX)"
+
+## Removes exactly what `make install` installed (same PREFIX and DESTDIR).
+uninstall:
+	@for f in $(INSTALLED_FILES); do rm -f "$(DESTDIR)$(PREFIX)/$$f"; done
+	@rmdir --ignore-fail-on-non-empty "$(INSTALL_LIB)/cmake/soidc" "$(INSTALL_LIB)/cmake" "$(INSTALL_LIB)/pkgconfig" 2>/dev/null || true
+	@echo "removed soidc from $(DESTDIR)$(PREFIX)"
 
 clean:
 	$(CARGO) clean
