@@ -7,7 +7,7 @@ use crate::core::log::Level;
 use crate::core::options::ClientConfig;
 use crate::log_at;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
@@ -63,10 +63,36 @@ struct HttpConfig {
     roots: Arc<Vec<Certificate<'static>>>,
 }
 
+static SECURE_EXECUTION: AtomicBool = AtomicBool::new(false);
+
+/// Tells the core that the process runs in secure-execution mode (setuid or
+/// setgid, `AT_SECURE`): the environment is then the caller's and untrusted, so
+/// `SSL_CERT_FILE`/`SSL_CERT_DIR` are ignored and the distribution's bundle is read.
+pub fn set_secure_execution(on: bool) {
+    SECURE_EXECUTION.store(on, Ordering::Relaxed);
+}
+
+/// Well-known CA bundle locations (Debian/Ubuntu, Fedora/RHEL, openSUSE, Alpine/BSD).
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
 /// The system trust store, loaded once per process.
 fn system_roots() -> &'static Vec<Certificate<'static>> {
     static ROOTS: OnceLock<Vec<Certificate<'static>>> = OnceLock::new();
     ROOTS.get_or_init(|| {
+        if SECURE_EXECUTION.load(Ordering::Relaxed) {
+            for path in SYSTEM_BUNDLES {
+                if let Ok(certs) = load_ca_file(path) {
+                    return certs;
+                }
+            }
+            log_at!(Level::Error, "secure execution: no system CA bundle found");
+            return Vec::new();
+        }
         let loaded = rustls_native_certs::load_native_certs();
         if !loaded.errors.is_empty() {
             log_at!(Level::Warn, "some system CA certificates could not be loaded ({} errors)", loaded.errors.len());

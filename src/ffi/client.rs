@@ -31,6 +31,10 @@ unsafe fn create(
     make: impl FnOnce() -> core::Result<Client>,
 ) -> soidc_status {
     boundary::clear(out_client);
+    // SAFETY: getauxval has no preconditions; AT_SECURE is set for setuid/setgid
+    // processes, whose environment must not choose the trust store.
+    let secure = unsafe { libc::getauxval(libc::AT_SECURE) } != 0;
+    core::http::set_secure_execution(secure);
     boundary::call(out_json, || {
         if out_client.is_null() {
             return Err(core::Error::invalid_argument("out_client is NULL"));
