@@ -16,7 +16,7 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
   include/soidc.h include/soidc.hpp lib/pkgconfig/soidc.pc \
   lib/cmake/soidc/soidcConfig.cmake lib/cmake/soidc/soidcConfigVersion.cmake
 
-.PHONY: install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go demo deps clean
+.PHONY: install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-install demo deps clean
 
 all: build
 
@@ -42,7 +42,7 @@ check-header:
 deps:
 	@tests/install-deps.sh
 
-test: deps check-header build test-rust test-c test-cpp test-go
+test: deps check-header build test-rust test-c test-cpp test-go test-install
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -56,6 +56,9 @@ test-cpp: build
 
 test-go: build
 	bindings/go/run-tests.sh
+
+test-install: build
+	tests/install/run.sh
 
 demo: deps build
 	examples/run-demo.sh
@@ -74,7 +77,7 @@ native-static-libs: $(LIBDIR)/native-static-libs.txt
 ## make install PREFIX=/usr/local DESTDIR=: library with SONAME links, static library,
 ## headers, pkg-config file and CMake package.
 install: build native-static-libs
-	@libs="$$(cat $(LIBDIR)/native-static-libs.txt)"; \
+	@set -e; libs="$$(cat $(LIBDIR)/native-static-libs.txt)"; \
 	install -d $(INSTALL_LIB)/pkgconfig $(INSTALL_LIB)/cmake/soidc $(INSTALL_INC); \
 	install -m 0755 $(LIBDIR)/libsoidc.so $(INSTALL_LIB)/libsoidc.so.$(VERSION); \
 	ln -sf libsoidc.so.$(VERSION) $(INSTALL_LIB)/libsoidc.so.$(MAJOR); \

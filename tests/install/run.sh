@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs soidc into a temporary prefix and links it the three documented ways
+# (pkg-config shared and static, CMake find_package, Go through pkg-config), plus C++ with
+# soidc.hpp; each program runs against the real provider. Also checks the exported symbol
+# list, DESTDIR staging and that `make uninstall` removes exactly what was installed.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+prefix="$work/prefix"
+pass=0; fail=0
+check() { # name, command...
+  local name="$1"; shift
+  if "$@" >"$work/out.txt" 2>&1; then echo "  ok   $name"; pass=$((pass+1));
+  else echo "  FAIL $name"; sed 's/^/       /' "$work/out.txt"; fail=$((fail+1)); fi
+}
+
+make --no-print-directory install PREFIX="$prefix" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+echo "install: $(cd "$prefix" && find . -type f -o -type l | sort | tr '\n' ' ')"
+echo "pkg-config --static --libs soidc: $(pkg-config --static --libs soidc)"
+
+check "SONAME links" bash -c "test \"\$(readlink '$prefix/lib/libsoidc.so')\" = libsoidc.so.0 && test -f '$prefix/lib/libsoidc.so.0' && readelf -d '$prefix/lib/libsoidc.so.0' | grep -q 'SONAME.*libsoidc.so.0'"
+check "exported symbols are exactly the header's functions" bash -c "
+  diff <(nm -D --defined-only '$prefix/lib/libsoidc.so' | awk '{print \$3}' | sort) \
+       <(grep -E '^[a-z_]+[ *]+([a-z_]+[ *]+)?soidc_[a-z_]+\\(' include/soidc.h | grep -oE 'soidc_[a-z_]+\\(' | tr -d '(' | sort -u)"
+
+cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $(pkg-config --cflags --libs soidc) \
+   -Wl,-rpath,"$prefix/lib" -o "$work/consumer_shared"
+cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $(pkg-config --cflags soidc) \
+   "$prefix/lib/libsoidc.a" $(pkg-config --static --libs-only-l soidc | sed 's/-lsoidc//') -o "$work/consumer_static"
+check "static binary does not need libsoidc.so" bash -c "! ldd '$work/consumer_static' | grep -q libsoidc"
+cmake -S tests/install/cmake -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_RPATH="$prefix/lib" >/dev/null
+cmake --build "$work/cmake" >/dev/null
+have_cpp=0
+if [ -f "$prefix/include/soidc.hpp" ]; then
+  g++ -std=c++17 -Wall -Wextra -Werror -pedantic tests/install/consumer.cpp \
+      $(pkg-config --cflags --libs soidc) -Wl,-rpath,"$prefix/lib" -o "$work/consumer_cpp"
+  have_cpp=1
+fi
+
+cat > "$work/run-linked.sh" <<INNER
+#!/usr/bin/env bash
+set -u
+rc=0
+for prog in "$work/consumer_shared" "$work/consumer_static" "$work/cmake/consumer" "$work/cmake/consumer_static"; do
+  echo "== \$(basename "\$(dirname "\$prog")")/\$(basename "\$prog")"; "\$prog" || rc=1
+done
+if [ $have_cpp = 1 ]; then echo "== consumer_cpp"; "$work/consumer_cpp" || rc=1; fi
+if [ -d "$root/examples/go" ]; then
+  echo "== go (pkg-config)"
+  (cd "$root/examples/go" && LD_LIBRARY_PATH="$prefix/lib" PKG_CONFIG_PATH="$PKG_CONFIG_PATH" \
+     go run -tags soidc_pkgconfig ./cmd/client-credentials -issuer "\$SOIDC_TEST_ISSUER" >/dev/null) && echo "ok: Go through pkg-config" || rc=1
+fi
+exit \$rc
+INNER
+chmod +x "$work/run-linked.sh"
+check "programs linked against the installed library run against the provider" tests/with-provider.sh "$work/run-linked.sh"
+cat "$work/out.txt" | sed 's/^/       /'
+
+check "DESTDIR staging" bash -c "make --no-print-directory install PREFIX=/usr DESTDIR='$work/stage' >/dev/null && test -f '$work/stage/usr/lib/pkgconfig/soidc.pc' && grep -q '^prefix=/usr$' '$work/stage/usr/lib/pkgconfig/soidc.pc'"
+make --no-print-directory uninstall PREFIX="$prefix" >/dev/null
+check "uninstall removes everything it installed" bash -c "test -z \"\$(find '$prefix' -type f -o -type l)\""
+
+echo "install tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
