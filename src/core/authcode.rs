@@ -92,6 +92,13 @@ fn space_list(v: &StringOrList) -> String {
     }
 }
 
+/// Parses the redirect URL of an authorization response into its parameters.
+pub fn parse_authorization_response(current_url: &str) -> Result<Map<String, Value>> {
+    let url = Url::parse(current_url)
+        .map_err(|e| Error::invalid_argument(format!("current_url is not an absolute URL: {e}")))?;
+    response_params(&url)
+}
+
 /// Parameters of an authorization response: from the query, or from the
 /// fragment when the response mode put them there. A repeated parameter is
 /// refused (RFC 6749 §3.1).

@@ -28,6 +28,15 @@ fn bearer_error(header: &str) -> Map<String, Value> {
     out
 }
 
+/// RFC 7662 §2.2: `active` is required and boolean.
+pub fn check_introspection_response(body: &Map<String, Value>) -> Result<()> {
+    match body.get("active") {
+        Some(Value::Bool(_)) => Ok(()),
+        Some(v) => Err(Error::protocol(format!("introspection response: active is {}, expected a boolean", jose::json_type(v)))),
+        None => Err(Error::protocol("introspection response has no active member")),
+    }
+}
+
 impl Client {
     /// UserInfo request with the access token as a Bearer header. JSON and
     /// signed-JWT (`application/jwt`) responses; `expected_sub` must match.
@@ -108,11 +117,8 @@ impl Client {
             return Err(error_from_response(&resp, "introspection endpoint"));
         }
         let body = json_object(&resp, "introspection endpoint")?;
-        match body.get("active") {
-            Some(Value::Bool(_)) => Ok(Value::Object(body)),
-            Some(v) => Err(Error::protocol(format!("introspection response: active is {}, expected a boolean", jose::json_type(v)))),
-            None => Err(Error::protocol("introspection response has no active member")),
-        }
+        check_introspection_response(&body)?;
+        Ok(Value::Object(body))
     }
 
     /// RFC 7009 token revocation. Success is `{}`.

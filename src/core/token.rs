@@ -98,24 +98,7 @@ impl Client {
             return Err(e);
         }
         let mut body = json_object(&resp, "token endpoint")?;
-        match body.get("access_token") {
-            Some(Value::String(s)) if !s.is_empty() => {}
-            Some(v) => return Err(Error::protocol(format!("token response: access_token is {}, expected a non-empty string", json_type(v)))),
-            None => return Err(Error::protocol("token response has no access_token")),
-        }
-        match body.get("token_type") {
-            Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-            Some(Value::String(t)) => {
-                return Err(Error::protocol(format!("token response: token_type \"{t}\" is not Bearer")))
-            }
-            Some(v) => return Err(Error::protocol(format!("token response: token_type is {}, expected a string", json_type(v)))),
-            None => return Err(Error::protocol("token response has no token_type")),
-        }
-        let id_token = match body.get("id_token") {
-            None => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(v) => return Err(Error::protocol(format!("token response: id_token is {}, expected a string", json_type(v)))),
-        };
+        let id_token = check_token_response(&body)?;
         match id_token {
             None if expect.required => {
                 return Err(Error::protocol("token response has no id_token although the openid scope was requested"));
@@ -151,6 +134,30 @@ impl Client {
         let form_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.http.post_form(endpoint, what, &form_refs, &header_refs, req)
+    }
+}
+
+/// The shape a successful token response must have (RFC 6749 §5.1): a
+/// non-empty `access_token`, a Bearer `token_type` (compared case-insensitively),
+/// and an `id_token`, if any, that is a string. Returns the ID token.
+pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>> {
+    match body.get("access_token") {
+        Some(Value::String(s)) if !s.is_empty() => {}
+        Some(v) => return Err(Error::protocol(format!("token response: access_token is {}, expected a non-empty string", json_type(v)))),
+        None => return Err(Error::protocol("token response has no access_token")),
+    }
+    match body.get("token_type") {
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(Value::String(t)) => {
+            return Err(Error::protocol(format!("token response: token_type \"{t}\" is not Bearer")))
+        }
+        Some(v) => return Err(Error::protocol(format!("token response: token_type is {}, expected a string", json_type(v)))),
+        None => return Err(Error::protocol("token response has no token_type")),
+    }
+    match body.get("id_token") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(Error::protocol(format!("token response: id_token is {}, expected a string", json_type(v)))),
     }
 }
 
