@@ -7,8 +7,8 @@ int main() {
     const char *issuer = std::getenv("SOIDC_TEST_ISSUER");
     if (!issuer) return 2;
     try {
-        auto client = soidc::Client::from_issuer_url(issuer, "conf-basic",
-                                                     "conf-basic-secret-0123456789abcdef");
+        auto client = soidc::Client::from_issuer_url(
+            issuer, {"conf-basic", "conf-basic-secret-0123456789abcdef"});
         std::string tokens = client.client_credentials_grant("api:read");
         bool ok = tokens.find("\"access_token\"") != std::string::npos;
         std::cout << (ok ? "ok" : "FAIL") << ": C++ client credentials through soidc.hpp\n";

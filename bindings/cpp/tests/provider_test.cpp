@@ -1,0 +1,475 @@
+// Tests of soidc::Client against the real test OpenID provider (tests/provider),
+// started by tests/with-provider.sh, which exports SOIDC_TEST_ISSUER. Every C function
+// is exercised through the binding: discovery, provider keys and config, every grant,
+// the authorization code and device flows, userinfo, introspection, revocation,
+// logout, the three token decoders, error mapping, moves, callbacks and threads.
+#include <soidc.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace {
+
+using test::Json;
+
+const char* const kClientId = "conf-basic";
+const char* const kClientSecret = "conf-basic-secret-0123456789abcdef";
+const char* const kRedirectUri = "http://127.0.0.1:9/callback";
+const char* const kApi = "https://api.soidc.test";
+
+template <class F>
+soidc::Error expect_error(F&& f) {
+  try {
+    f();
+  } catch (const soidc::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected soidc::Error, nothing was thrown";
+  return soidc::Error(SOIDC_ERR_INTERNAL, "");
+}
+
+soidc::ClientSettings conf_basic() {
+  soidc::ClientSettings s;
+  s.client_id = kClientId;
+  s.client_secret = kClientSecret;
+  s.redirect_uri = kRedirectUri;
+  return s;
+}
+
+class Provider : public ::testing::Test {
+ protected:
+  // One discovered client shared by the tests, as an application would share it.
+  static const soidc::Client& client() {
+    static const soidc::Client shared = soidc::Client::from_issuer_url(test::issuer(), conf_basic());
+    return shared;
+  }
+
+  // A fresh password grant for alice with the given scope and options.
+  static Json alice_tokens(const std::string& scope, soidc::NullableString options = nullptr) {
+    return Json::parse(client().direct_access_grant("alice", "alice-password", scope, options));
+  }
+};
+
+TEST_F(Provider, DiscoveryAndProviderConfig) {
+  const soidc::Client& c = client();
+  EXPECT_EQ(c.get_type(), soidc::ClientType::Confidential);
+  const Json config = Json::parse(c.provider_config());
+  EXPECT_EQ(config["issuer"].str(), test::issuer());
+  EXPECT_EQ(config["token_endpoint"].str(), test::issuer() + "/token");
+
+  const soidc::Client pub = soidc::Client::from_issuer_url(test::issuer(), {"public-pkce"});
+  EXPECT_EQ(pub.get_type(), soidc::ClientType::Public);
+}
+
+TEST_F(Provider, FromIssuerConfigReusesDiscoveredMetadata) {
+  const soidc::Client again = soidc::Client::from_issuer_config(client().provider_config(), conf_basic());
+  const Json tokens = Json::parse(again.client_credentials_grant());
+  EXPECT_FALSE(tokens["access_token"].str().empty());
+}
+
+TEST_F(Provider, ProviderKeys) {
+  const Json keys = Json::parse(client().provider_keys());
+  ASSERT_GE(keys["keys"].array().size(), 3u);
+  for (const Json& key : keys["keys"].array()) {
+    EXPECT_FALSE(key["kid"].str().empty());
+  }
+  const Json refreshed = Json::parse(client().provider_keys(R"({"force_refresh": true})"));
+  EXPECT_EQ(refreshed["keys"].array().size(), keys["keys"].array().size());
+  const Json cached = Json::parse(client().provider_keys(R"({"cache_only": true})"));
+  EXPECT_EQ(cached["keys"].array()[0]["kid"].str(), refreshed["keys"].array()[0]["kid"].str());
+}
+
+TEST_F(Provider, ClientCredentialsAndJwtAccessToken) {
+  const Json tokens = Json::parse(
+      client().client_credentials_grant("api:read", R"({"resource": "https://api.soidc.test"})"));
+  EXPECT_EQ(tokens["token_type"].str(), "Bearer");
+  const std::string access_token = tokens["access_token"].str();
+
+  const Json claims =
+      Json::parse(client().decode_access_token(access_token, R"({"audience": "https://api.soidc.test"})"));
+  EXPECT_EQ(claims["client_id"].str(), kClientId);
+  EXPECT_EQ(claims["aud"].str(), kApi);
+  EXPECT_EQ(claims["iss"].str(), test::issuer());
+  EXPECT_NE(claims["scope"].str().find("api:read"), std::string::npos);
+
+  const soidc::Error wrong_audience = expect_error(
+      [&] { (void)client().decode_access_token(access_token, R"({"audience": "https://other.test"})"); });
+  EXPECT_EQ(wrong_audience.status(), SOIDC_ERR_VALIDATION) << wrong_audience.document();
+
+  const soidc::Error missing_scope = expect_error([&] {
+    (void)client().decode_access_token(
+        access_token, R"({"audience": "https://api.soidc.test", "required_scopes": ["api:write"]})");
+  });
+  EXPECT_EQ(missing_scope.status(), SOIDC_ERR_VALIDATION) << missing_scope.document();
+  EXPECT_EQ(missing_scope.string_member("error"), std::optional<std::string>("insufficient_scope"));
+}
+
+TEST_F(Provider, PasswordGrantAndIdTokenDecode) {
+  const Json tokens = alice_tokens("openid profile email");
+  EXPECT_EQ(tokens["id_token_claims"]["sub"].str(), "alice");
+  const std::string id_token = tokens["id_token"].str();
+
+  const Json claims = Json::parse(client().decode_id_token(id_token));
+  EXPECT_EQ(claims["sub"].str(), "alice");
+  EXPECT_EQ(claims["aud"].is_array() ? claims["aud"].array()[0].str() : claims["aud"].str(), kClientId);
+  EXPECT_EQ(claims["email"].str(), "alice@example.test");
+  EXPECT_EQ(claims["name"].str(), "Alice Liddell");
+
+  // at_hash is checked when the access token is given.
+  const std::string with_at = "{\"access_token\":" + soidc::json_quote(tokens["access_token"].str()) + "}";
+  EXPECT_EQ(Json::parse(client().decode_id_token(id_token, with_at))["sub"].str(), "alice");
+}
+
+TEST_F(Provider, WrongPasswordIsAProviderError) {
+  const soidc::Error e = expect_error(
+      [] { client().direct_access_grant("alice", "wrong-password-xyz", "openid"); });
+  EXPECT_EQ(e.status(), SOIDC_ERR_PROVIDER);
+  EXPECT_EQ(e.status_name(), "provider");
+  EXPECT_EQ(e.string_member("status"), std::optional<std::string>("provider"));
+  EXPECT_EQ(e.string_member("error"), std::optional<std::string>("invalid_grant"));
+  EXPECT_FALSE(e.message().empty());
+  EXPECT_EQ(std::string(e.what()), "provider: " + e.message());
+  EXPECT_EQ(e.document().find("wrong-password-xyz"), std::string::npos) << "the password leaked";
+  EXPECT_EQ(e.document().find(kClientSecret), std::string::npos) << "the client secret leaked";
+  const Json doc = Json::parse(e.document());
+  EXPECT_EQ(doc["http_status"].number(), 400);
+}
+
+TEST_F(Provider, WrongNonceIsAValidationError) {
+  // The `nonce` option only states the expected nonce; the test provider's password
+  // grant takes the nonce to put into the ID token as an extra token request parameter.
+  const Json tokens = alice_tokens(
+      "openid", R"({"nonce": "nonce-cpp-1", "extra_params": {"nonce": "nonce-cpp-1"}})");
+  const std::string id_token = tokens["id_token"].str();
+  EXPECT_EQ(tokens["id_token_claims"]["nonce"].str(), "nonce-cpp-1");
+  EXPECT_EQ(Json::parse(client().decode_id_token(id_token, R"({"nonce": "nonce-cpp-1"})"))["sub"].str(),
+            "alice");
+
+  const soidc::Error e =
+      expect_error([&] { (void)client().decode_id_token(id_token, R"({"nonce": "another-nonce"})"); });
+  EXPECT_EQ(e.status(), SOIDC_ERR_VALIDATION) << e.document();
+  EXPECT_EQ(e.status_name(), "validation");
+  EXPECT_NE(e.message().find("nonce"), std::string::npos) << e.message();
+}
+
+TEST_F(Provider, RefreshTokenWithContinuityChecks) {
+  const Json tokens = alice_tokens("openid offline_access");
+  const std::string refresh_token = tokens["refresh_token"].str();
+  const std::string options = "{\"id_token\":" + soidc::json_quote(tokens["id_token"].str()) + "}";
+  const Json refreshed = Json::parse(client().exchange_refresh_token(refresh_token, options));
+  EXPECT_FALSE(refreshed["access_token"].str().empty());
+  EXPECT_EQ(refreshed["id_token_claims"]["sub"].str(), "alice");
+
+  const soidc::Error bad = expect_error([] { client().exchange_refresh_token("not-a-refresh-token"); });
+  EXPECT_EQ(bad.status(), SOIDC_ERR_PROVIDER) << bad.document();
+  EXPECT_EQ(bad.string_member("error"), std::optional<std::string>("invalid_grant"));
+}
+
+TEST_F(Provider, DeviceFlowApprovedByAlice) {
+  const Json start = Json::parse(client().device_authorization_start("openid"));
+  const std::string device_code = start["device_code"].str();
+  const std::string user_code = start["user_code"].str();
+  EXPECT_FALSE(start["verification_uri"].str().empty());
+
+  const soidc::Error pending = expect_error([&] { client().device_authorization_poll(device_code); });
+  EXPECT_EQ(pending.status(), SOIDC_ERR_PENDING) << pending.document();
+  EXPECT_EQ(pending.string_member("error"), std::optional<std::string>("authorization_pending"));
+
+  const Json approved = Json::parse(test::post_json(
+      "/test/device/approve", "{\"user_code\":" + soidc::json_quote(user_code) + ",\"user\":\"alice\"}"));
+  EXPECT_TRUE(approved["ok"].boolean());
+
+  // Pass on the provider's interval and expiry (the library's defaults apply when absent).
+  std::string options = "{\"wait\": true, \"timeout_ms\": 60000";
+  for (const char* member : {"interval", "expires_in"}) {
+    if (start.has(member)) {
+      options += std::string(", \"") + member +
+                 "\": " + std::to_string(static_cast<long>(start[member].number()));
+    }
+  }
+  options += "}";
+  const Json tokens = Json::parse(client().device_authorization_poll(device_code, options));
+  EXPECT_EQ(tokens["id_token_claims"]["sub"].str(), "alice");
+  EXPECT_FALSE(tokens["access_token"].str().empty());
+}
+
+TEST_F(Provider, UserinfoWithExpectedSub) {
+  const Json tokens = alice_tokens("openid profile email");
+  const std::string access_token = tokens["access_token"].str();
+  const Json info = Json::parse(client().fetch_userinfo(access_token, R"({"expected_sub": "alice"})"));
+  EXPECT_EQ(info["sub"].str(), "alice");
+  EXPECT_EQ(info["email"].str(), "alice@example.test");
+
+  const soidc::Error other =
+      expect_error([&] { client().fetch_userinfo(access_token, R"({"expected_sub": "bob"})"); });
+  EXPECT_EQ(other.status(), SOIDC_ERR_VALIDATION) << other.document();
+
+  const soidc::Error invalid = expect_error([] { client().fetch_userinfo("not-a-valid-access-token"); });
+  EXPECT_EQ(invalid.status(), SOIDC_ERR_PROVIDER) << invalid.document();
+  EXPECT_EQ(invalid.string_member("error"), std::optional<std::string>("invalid_token"));
+}
+
+TEST_F(Provider, IntrospectionAndRevocation) {
+  const std::string access_token = alice_tokens("openid")["access_token"].str();
+  const Json active = Json::parse(client().introspect_token(access_token, "access_token"));
+  EXPECT_TRUE(active["active"].boolean());
+  EXPECT_EQ(active["sub"].str(), "alice");
+  EXPECT_EQ(active["client_id"].str(), kClientId);
+
+  const Json revoked = Json::parse(client().revoke_token(access_token, "access_token"));
+  EXPECT_TRUE(revoked.is_object());
+
+  const Json inactive = Json::parse(client().introspect_token(access_token));
+  EXPECT_FALSE(inactive["active"].boolean());
+}
+
+TEST_F(Provider, LogoutUrl) {
+  const std::string id_token = alice_tokens("openid")["id_token"].str();
+  const std::string request = "{\"id_token_hint\":" + soidc::json_quote(id_token) +
+                              ",\"post_logout_redirect_uri\":\"http://127.0.0.1:9/logged-out\","
+                              "\"state\":\"logout-state-1\"}";
+  const std::string url = client().initiate_logout(request);
+  const std::string end_session = Json::parse(client().provider_config())["end_session_endpoint"].str();
+  EXPECT_EQ(url.rfind(end_session + "?", 0), 0u) << url;
+  EXPECT_EQ(test::query_param(url, "state"), "logout-state-1");
+  EXPECT_EQ(test::query_param(url, "post_logout_redirect_uri"), "http://127.0.0.1:9/logged-out");
+  EXPECT_EQ(test::query_param(url, "id_token_hint"), id_token);
+
+  const soidc::Error bad = expect_error([] { (void)client().initiate_logout(R"({"no_such_key": 1})"); });
+  EXPECT_EQ(bad.status(), SOIDC_ERR_INVALID_ARGUMENT) << bad.document();
+}
+
+TEST_F(Provider, AuthorizationCodeFlowWithBrowser) {
+  const Json start = Json::parse(client().auth_code_start(R"({"scope": "openid email"})"));
+  const std::string callback = test::browser(start["url"].str(), "alice", "alice-password");
+  ASSERT_EQ(callback.rfind(std::string(kRedirectUri) + "?", 0), 0u) << callback;
+
+  const std::string options = "{\"state\":" + soidc::json_quote(start["state"].str()) +
+                              ",\"nonce\":" + soidc::json_quote(start["nonce"].str()) +
+                              ",\"code_verifier\":" + soidc::json_quote(start["code_verifier"].str()) + "}";
+  const Json result = Json::parse(client().auth_code_handle_result(callback, options));
+  EXPECT_EQ(result["id_token_claims"]["sub"].str(), "alice");
+  EXPECT_EQ(result["id_token_claims"]["nonce"].str(), start["nonce"].str());
+  EXPECT_EQ(result["id_token_claims"]["email"].str(), "alice@example.test");
+  EXPECT_FALSE(result["access_token"].str().empty());
+
+  // The code is single-use: handling the same redirect again is refused by the provider.
+  const soidc::Error replay = expect_error([&] { client().auth_code_handle_result(callback, options); });
+  EXPECT_EQ(replay.status(), SOIDC_ERR_PROVIDER) << replay.document();
+}
+
+TEST_F(Provider, AuthorizationCodeExchange) {
+  const Json start = Json::parse(client().auth_code_start());
+  const std::string callback = test::browser(start["url"].str(), "alice", "alice-password");
+  const std::string code = test::query_param(callback, "code");
+  ASSERT_FALSE(code.empty()) << callback;
+  const std::string options = "{\"nonce\":" + soidc::json_quote(start["nonce"].str()) +
+                              ",\"code_verifier\":" + soidc::json_quote(start["code_verifier"].str()) + "}";
+  const Json tokens = Json::parse(client().auth_code_exchange(code, options));
+  EXPECT_EQ(tokens["id_token_claims"]["sub"].str(), "alice");
+}
+
+TEST_F(Provider, WrongStateAndDeniedLogin) {
+  const Json start = Json::parse(client().auth_code_start());
+  const std::string callback = test::browser(start["url"].str(), "alice", "alice-password");
+  const std::string wrong_state = "{\"state\":\"not-the-state\",\"nonce\":" +
+                                  soidc::json_quote(start["nonce"].str()) + ",\"code_verifier\":" +
+                                  soidc::json_quote(start["code_verifier"].str()) + "}";
+  const soidc::Error state = expect_error([&] { client().auth_code_handle_result(callback, wrong_state); });
+  EXPECT_EQ(state.status(), SOIDC_ERR_VALIDATION) << state.document();
+
+  const Json denied_start = Json::parse(client().auth_code_start());
+  const std::string denied =
+      test::browser(denied_start["url"].str(), "alice", "alice-password", {"--deny"});
+  const std::string options = "{\"state\":" + soidc::json_quote(denied_start["state"].str()) + "}";
+  const soidc::Error e = expect_error([&] { client().auth_code_handle_result(denied, options); });
+  EXPECT_EQ(e.status(), SOIDC_ERR_AUTHENTICATION_FAILED) << e.document();
+  EXPECT_EQ(e.string_member("error"), std::optional<std::string>("access_denied"));
+}
+
+TEST_F(Provider, BackChannelLogoutToken) {
+  soidc::ClientSettings settings;
+  settings.client_id = "conf-bcl";
+  settings.client_secret = "conf-bcl-secret-0123456789abcdef";
+  const soidc::Client bcl = soidc::Client::from_issuer_url(test::issuer(), settings);
+  const Json sent = Json::parse(
+      test::post_json("/test/backchannel-logout", R"({"user":"alice","client_id":"conf-bcl"})"));
+  ASSERT_FALSE(sent["logout_tokens"].array().empty());
+  const std::string logout_token = sent["logout_tokens"].array().back().str();
+
+  const Json claims = Json::parse(bcl.decode_logout_token(logout_token));
+  EXPECT_EQ(claims["sub"].str(), "alice");
+  EXPECT_TRUE(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+  EXPECT_FALSE(claims["sid"].str().empty());
+
+  // Not for conf-basic: the audience check fails.
+  const soidc::Error e = expect_error([&] { (void)client().decode_logout_token(logout_token); });
+  EXPECT_EQ(e.status(), SOIDC_ERR_VALIDATION) << e.document();
+}
+
+TEST_F(Provider, UnsupportedByProvider) {
+  // The discovered metadata with the userinfo endpoint renamed away (unknown members are kept).
+  std::string config = client().provider_config();
+  const std::size_t at = config.find("\"userinfo_endpoint\"");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, 19, "\"x_userinfo_endpoint\"");
+  const soidc::Client no_userinfo = soidc::Client::from_issuer_config(config, conf_basic());
+  const soidc::Error e = expect_error([&] { no_userinfo.fetch_userinfo("some-access-token"); });
+  EXPECT_EQ(e.status(), SOIDC_ERR_UNSUPPORTED_BY_PROVIDER) << e.document();
+  EXPECT_EQ(e.status_name(), "unsupported_by_provider");
+}
+
+TEST_F(Provider, DiscoveryAndOptionErrors) {
+  const soidc::Error unreachable = expect_error(
+      [] { (void)soidc::Client::from_issuer_url("http://127.0.0.1:1", {"conf-basic"}); });
+  EXPECT_EQ(unreachable.status(), SOIDC_ERR_NETWORK) << unreachable.document();
+
+  const soidc::Error not_found = expect_error(
+      [] { (void)soidc::Client::from_issuer_url(test::issuer() + "/no-such-tenant", {"conf-basic"}); });
+  EXPECT_TRUE(not_found.status() == SOIDC_ERR_HTTP || not_found.status() == SOIDC_ERR_PROTOCOL)
+      << not_found.document();
+
+  const soidc::Error unknown_option = expect_error(
+      [] { client().client_credentials_grant(nullptr, R"({"no_such_option": 1})"); });
+  EXPECT_EQ(unknown_option.status(), SOIDC_ERR_INVALID_ARGUMENT) << unknown_option.document();
+}
+
+TEST_F(Provider, MoveSemantics) {
+  soidc::Client a = soidc::Client::from_issuer_url(test::issuer(), conf_basic());
+  const soidc_client* handle = a.native_handle();
+  ASSERT_NE(handle, nullptr);
+
+  soidc::Client b = std::move(a);
+  EXPECT_FALSE(a);  // a moved-from client is documented as empty
+  EXPECT_TRUE(b);
+  EXPECT_EQ(b.native_handle(), handle);
+  const soidc::Error e = expect_error([&] { (void)a.provider_config(); });
+  EXPECT_EQ(e.status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(e.message().find("soidc::Client::provider_config called on an empty"), std::string::npos)
+      << e.message();
+  EXPECT_EQ(Json::parse(b.provider_config())["issuer"].str(), test::issuer());
+
+  // Move assignment into a client that holds a handle frees the old one (LSan checks).
+  soidc::Client c = soidc::Client::from_issuer_url(test::issuer(), {"public-pkce"});
+  c = std::move(b);
+  EXPECT_EQ(c.native_handle(), handle);
+  EXPECT_EQ(c.get_type(), soidc::ClientType::Confidential);
+
+  // A moved-from client can be assigned again and is usable.
+  a = std::move(c);
+  EXPECT_TRUE(a);
+  EXPECT_FALSE(Json::parse(a.client_credentials_grant())["access_token"].str().empty());
+}
+
+TEST_F(Provider, AcrValidatorLambda) {
+  const std::string id_token = alice_tokens("openid")["id_token"].str();
+
+  // A capturing lambda that accepts and records what it saw.
+  int calls = 0;
+  std::optional<std::string> seen;
+  bool had_acr = true;
+  const Json claims = Json::parse(client().decode_id_token(
+      id_token, nullptr, [&](std::optional<std::string_view> acr) {
+        ++calls;
+        had_acr = acr.has_value();
+        if (acr) seen = std::string(*acr);
+        return true;
+      }));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(claims["sub"].str(), "alice");
+  // The callback sees exactly the token's acr, or nullopt when it has none.
+  EXPECT_EQ(had_acr, claims.has("acr"));
+  if (claims.has("acr")) {
+    EXPECT_EQ(seen, claims["acr"].str());
+  }
+
+  // Requiring an acr the token does not have rejects it.
+  const std::string required = "urn:example:acr:hardware-key";
+  const soidc::Error rejected = expect_error([&] {
+    (void)client().decode_id_token(id_token, nullptr, [&required](std::optional<std::string_view> acr) {
+      return acr.has_value() && *acr == required;
+    });
+  });
+  EXPECT_EQ(rejected.status(), SOIDC_ERR_VALIDATION) << rejected.document();
+  EXPECT_NE(rejected.message().find("acr"), std::string::npos) << rejected.message();
+
+  // An exception inside the validator is caught in the trampoline and rejects the token.
+  const soidc::Error thrown = expect_error([&] {
+    (void)client().decode_id_token(id_token, nullptr, [](std::optional<std::string_view>) -> bool {
+      throw std::runtime_error("validator failed");
+    });
+  });
+  EXPECT_EQ(thrown.status(), SOIDC_ERR_VALIDATION) << thrown.document();
+
+  // An empty AcrValidator means no acr check.
+  EXPECT_NO_THROW((void)client().decode_id_token(id_token, nullptr, soidc::AcrValidator()));
+}
+
+TEST_F(Provider, LogCallback) {
+  std::mutex mutex;
+  std::vector<std::pair<soidc::LogLevel, std::string>> messages;
+  soidc::set_log_callback(
+      [&](soidc::LogLevel level, std::string_view message) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        messages.emplace_back(level, std::string(message));
+      },
+      soidc::LogLevel::Trace);
+  (void)client().provider_keys(R"({"force_refresh": true})");
+  (void)alice_tokens("openid");
+  soidc::set_log_callback(nullptr);
+  const std::size_t count = messages.size();
+  (void)client().provider_keys(R"({"force_refresh": true})");
+  EXPECT_EQ(messages.size(), count) << "messages arrived after set_log_callback(nullptr)";
+
+  ASSERT_FALSE(messages.empty());
+  for (const auto& [level, message] : messages) {
+    EXPECT_GE(static_cast<int>(level), SOIDC_LOG_ERROR);
+    EXPECT_LE(static_cast<int>(level), SOIDC_LOG_TRACE);
+    EXPECT_EQ(message.find("alice-password"), std::string::npos) << message;
+    EXPECT_EQ(message.find(kClientSecret), std::string::npos) << message;
+  }
+
+  // A throwing callback never breaks the call it logs.
+  std::atomic<int> thrown{0};
+  soidc::set_log_callback(
+      [&thrown](soidc::LogLevel, std::string_view) {
+        ++thrown;
+        throw std::runtime_error("log sink failed");
+      },
+      soidc::LogLevel::Trace);
+  EXPECT_NO_THROW((void)client().provider_keys(R"({"force_refresh": true})"));
+  soidc::set_log_callback(nullptr);
+  EXPECT_GT(thrown.load(), 0);
+}
+
+TEST_F(Provider, ConstClientSharedByThreads) {
+  const soidc::Client& shared = client();
+  const std::string id_token = alice_tokens("openid")["id_token"].str();
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        try {
+          const Json claims = Json::parse(shared.decode_id_token(id_token));
+          if (claims["sub"].str() == "alice") ++ok; else ++failed;
+        } catch (...) {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+}  // namespace
