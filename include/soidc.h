@@ -296,8 +296,10 @@ soidc_status soidc_client_provider_config(const soidc_client *client, char **out
  *
  * `options_json` (nullable): `timeout_ms`; `force_refresh` (true: fetch now even if
  * fresh, for example from a worker's timer); `cache_only` (true: never touch the
- * network, fail if nothing is cached). If a refresh fails while older keys are
- * cached, the older keys are returned and stay in use.
+ * network, fail if nothing is cached). If a refresh of stale keys fails while older keys
+ * are cached, the older keys are returned and stay in use (and the next attempt waits
+ * `jwks_refetch_min_interval_s`); with `force_refresh` the failure is returned, and the
+ * older keys still stay in use.
  *
  * `out_json` is required. Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT`,
  * `SOIDC_ERR_NETWORK`, `SOIDC_ERR_HTTP`, `SOIDC_ERR_PROTOCOL` (not a JWKS), or

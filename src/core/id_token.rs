@@ -128,7 +128,7 @@ pub fn validate(
         let at = auth_time.ok_or_else(|| {
             Error::validation("max_age was requested but the token has no auth_time claim")
         })?;
-        let limit = at.saturating_add(max_age as i64).saturating_add(ctx.leeway);
+        let limit = at.saturating_add(i64::try_from(max_age).unwrap_or(i64::MAX)).saturating_add(ctx.leeway);
         if ctx.now > limit {
             return Err(Error::validation(format!(
                 "auth_time {at} is older than max_age {max_age} s allows (now {}, leeway {} s)",

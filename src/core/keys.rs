@@ -327,7 +327,13 @@ impl KeyCache {
             Ok(set) => Ok(set),
             Err(e) => match &snap.set {
                 Some(old) => {
-                    log_at!(Level::Warn, "JWKS refresh failed, keeping the previous keys: {}", e.message);
+                    // Keep the last good keys, and do not try again before the
+                    // refetch interval: during an outage every caller would
+                    // otherwise wait for a timeout in turn.
+                    let retry = self.refetch_min_interval;
+                    log_at!(Level::Warn, "JWKS refresh failed, keeping the previous keys for {} s: {}", retry.as_secs(), e.message);
+                    let snap = Arc::new(Snapshot { set: Some(old.clone()), expires_at: Some(Instant::now() + retry) });
+                    *self.current.write().unwrap_or_else(|e| e.into_inner()) = snap;
                     Ok(old.clone())
                 }
                 None => Err(e),

@@ -67,8 +67,15 @@ impl ProviderMetadata {
         if !doc.is_object() {
             return Err(Error::protocol("provider metadata is not a JSON object"));
         }
-        ProviderMetadata::deserialize(doc)
-            .map_err(|e| Error::protocol(format!("provider metadata is invalid: {e}")))
+        serde_path_to_error::deserialize(doc).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                Error::protocol(format!("provider metadata is invalid: {inner}"))
+            } else {
+                Error::protocol(format!("provider metadata is invalid: member \"{path}\": {inner}"))
+            }
+        })
     }
 
     /// The endpoints soidc calls or sends a browser to, with their member names.

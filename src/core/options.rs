@@ -17,7 +17,15 @@ pub fn parse<T: DeserializeOwned + Default>(json: Option<&str>, what: &str) -> R
     if !value.is_object() {
         return Err(Error::invalid_argument(format!("{what}: must be a JSON object")));
     }
-    serde_json::from_value(value).map_err(|e| Error::invalid_argument(format!("{what}: {e}")))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            Error::invalid_argument(format!("{what}: {inner}"))
+        } else {
+            Error::invalid_argument(format!("{what}: option \"{path}\": {inner}"))
+        }
+    })
 }
 
 pub(crate) const DEFAULT_TIMEOUT_MS: u64 = 30_000;
