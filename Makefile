@@ -46,7 +46,7 @@ test: deps check-header build test-rust test-c test-cpp test-go test-install
 	@echo "make test: all suites passed"
 
 test-rust:
-	$(CARGO) test --locked 2>&1 | tee target/test-rust.log; exit $${PIPESTATUS[0]}
+	$(CARGO) test --locked --features test-hooks 2>&1 | tee target/test-rust.log; exit $${PIPESTATUS[0]}
 
 test-c: build
 	tests/c/run.sh

@@ -850,3 +850,19 @@ fn log_levels_filter_and_null_callback_is_off() {
     unsafe { soidc_set_log_callback(None, 0, ptr::null_mut()) };
     assert!(drain_log().is_empty(), "max_level -7 delivers nothing");
 }
+
+/// A panic inside the library comes back as SOIDC_ERR_INTERNAL with an error document,
+/// prints nothing, and the same client keeps working afterwards.
+#[cfg(feature = "test-hooks")]
+#[test]
+fn forced_panic_is_internal_and_the_client_keeps_working() {
+    let stub = StubServer::new();
+    let params = Params { client_id: "rp", client_secret: Some("s"), ..Default::default() };
+    let (out, client) = ffi::from_issuer_config(&stub.discovery_doc().to_string(), params);
+    assert_eq!(out.status, SOIDC_OK, "{:?}", out.doc);
+    let client = client.expect("a client");
+    soidc::ffi::force_panic_on_next_call();
+    let doc = client.provider_config().err(SOIDC_ERR_INTERNAL, "panic forced by the test hook");
+    assert_eq!(doc["status"], "internal");
+    client.provider_config().ok();
+}

@@ -6,7 +6,41 @@ use crate::core::{Error, ErrorKind};
 use crate::ffi::status::*;
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
+
+thread_local! {
+    /// How deep this thread is inside soidc exports (they do not nest today).
+    static INSIDE: Cell<u32> = const { Cell::new(0) };
+    /// Set by the test-only hook: this thread's next export panics inside the boundary.
+    static PANIC_NEXT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes the calling thread's next soidc call panic inside the boundary, to prove
+/// that a panic comes back as `SOIDC_ERR_INTERNAL` and the library stays usable.
+#[cfg(feature = "test-hooks")]
+pub fn force_panic_on_next_call() {
+    PANIC_NEXT.with(|p| p.set(true));
+}
+
+/// Rust's default panic hook prints to stderr. soidc must never print into its
+/// host, so a hook is chained in once: a panic raised inside a soidc export goes
+/// to the log callback instead; any other panic (a Rust host's own) reaches the
+/// previous hook unchanged.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if INSIDE.with(|d| d.get()) > 0 {
+                crate::log_at!(crate::core::log::Level::Error, "soidc internal error: {info}");
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
 
 /// Runs `body` for an export that hands out a JSON document (or nothing).
 ///
@@ -20,7 +54,16 @@ where
     // SAFETY: the caller passes either NULL or a pointer to writable storage
     // for one `char *`, as every function's documentation requires.
     unsafe { clear(out_json) };
-    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
+    install_panic_hook();
+    INSIDE.with(|d| d.set(d.get() + 1));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        if PANIC_NEXT.with(|p| p.replace(false)) {
+            panic!("panic forced by the test hook");
+        }
+        body()
+    }));
+    INSIDE.with(|d| d.set(d.get() - 1));
+    let outcome = outcome.unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())

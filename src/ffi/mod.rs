@@ -10,6 +10,8 @@
 #![allow(non_camel_case_types)]
 
 mod boundary;
+#[cfg(feature = "test-hooks")]
+pub use boundary::force_panic_on_next_call;
 pub mod client;
 pub mod flows;
 pub mod status;

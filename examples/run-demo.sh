@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The soidc demo (`make demo`, which builds the library first): starts the local test
+# OpenID provider, gets a real ID token from it, builds the C example and runs it,
+# narrating each step.
+#
+# Structure: each step is one shell function `step_<name>` registered in STEPS below,
+# run in order. To add a step (a flow, the C++ or Go example), write a function that
+# starts with `step "Title"` and add its name to STEPS. Steps share these variables:
+#   root              the repository
+#   SOIDC_TEST_ISSUER the provider (exported by tests/with-provider.sh)
+#   SOIDC_TEST_*      the tokens and test clients, after step_get_token (see
+#                     tests/c/fetch-tokens.sh for the list)
+#
+# Usage: examples/run-demo.sh        (the library must be built: `make build`)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+# Outside the provider's lifetime: start it and run this script again inside it.
+# tests/with-provider.sh stops the provider when the demo ends, however it ends.
+if [ -z "${SOIDC_DEMO_INSIDE_PROVIDER:-}" ]; then
+  cat <<'TEXT'
+soidc demo
+==========
+soidc is an OpenID Connect relying-party client with a C API. This demo runs against
+a real OpenID provider (oidc-provider, started locally on 127.0.0.1 for the demo only;
+it has fixed test users and clients, see tests/provider/README.md).
+
+Starting the test provider ...
+TEXT
+  export SOIDC_DEMO_INSIDE_PROVIDER=1
+  exec tests/with-provider.sh "$root/examples/run-demo.sh" "$@"
+fi
+
+step_number=0
+# step TITLE: prints a step header.
+step() {
+  step_number=$((step_number + 1))
+  printf '\n--- Step %d: %s ---\n' "$step_number" "$1"
+}
+# say TEXT...: one line of narration.
+say() { printf '%s\n' "$*"; }
+# show CMD...: prints a command line as a user would type it (the caller elides secrets).
+show() { printf '  $ %s\n' "$*"; }
+# indent: indents a program's output under the narration.
+indent() { sed 's/^/  | /'; }
+# short TOKEN: the first 24 characters of a token, for display only.
+short() { printf '%s...(%d chars)' "${1:0:24}" "${#1}"; }
+
+# ---- the steps -----------------------------------------------------------------------
+
+step_provider() {
+  step "The OpenID provider"
+  say "The provider is running at $SOIDC_TEST_ISSUER."
+  say "Its discovery document is at $SOIDC_TEST_ISSUER/.well-known/openid-configuration."
+}
+
+step_get_token() {
+  step "Getting an ID token from the provider (test-only password grant)"
+  say "A real application gets its ID token from the authorization code flow (a browser"
+  say "login). For the demo we use the provider's TEST-ONLY password grant instead:"
+  say "user alice, client conf-basic (client_secret_basic), scope \"openid email\", a nonce."
+  show "tests/c/fetch-tokens.sh   # POST $SOIDC_TEST_ISSUER/token grant_type=password ..."
+  local tokens
+  tokens="$(tests/c/fetch-tokens.sh)"
+  eval "$tokens"
+  say "Got an ID token for alice: $(short "$SOIDC_TEST_ID_TOKEN")"
+  say "Nonce sent with the request: $SOIDC_TEST_NONCE"
+}
+
+step_build_c_example() {
+  step "Building the C example (examples/c/discover_and_decode.c)"
+  if [ ! -e target/release/libsoidc.so ]; then
+    say "target/release/libsoidc.so is missing: run \`make build\` (or \`make demo\`) first." >&2
+    return 1
+  fi
+  show "make -C examples/c discover_and_decode"
+  make --no-print-directory -C examples/c discover_and_decode 2>&1 | indent
+  say "It links target/release/libsoidc.so through a relative rpath (\$ORIGIN)."
+}
+
+step_run_c_example() {
+  step "Discovering the provider and validating the ID token in C"
+  say "The example discovers the provider, prints the client type and the endpoints,"
+  say "then validates the ID token (signature, issuer, audience, expiry, nonce)."
+  say "The client secret and the token are passed in the environment, not on the command line."
+  show "SOIDC_ISSUER=... SOIDC_CLIENT_ID=conf-basic SOIDC_CLIENT_SECRET=... SOIDC_ID_TOKEN=... SOIDC_NONCE=... examples/c/discover_and_decode"
+  SOIDC_ISSUER="$SOIDC_TEST_ISSUER" SOIDC_CLIENT_ID="$SOIDC_TEST_CLIENT_ID" \
+    SOIDC_CLIENT_SECRET="$SOIDC_TEST_CLIENT_SECRET" SOIDC_ID_TOKEN="$SOIDC_TEST_ID_TOKEN" \
+    SOIDC_NONCE="$SOIDC_TEST_NONCE" examples/c/discover_and_decode 2>&1 | indent
+}
+
+step_rejected_token() {
+  step "A replayed token is rejected (wrong nonce)"
+  say "The same token, but the application expects a different nonce (as it would for a"
+  say "token replayed into another login): validation fails with status \"validation\"."
+  show "SOIDC_NONCE=another-login examples/c/discover_and_decode   # (other variables as above)"
+  local status=0
+  SOIDC_ISSUER="$SOIDC_TEST_ISSUER" SOIDC_CLIENT_ID="$SOIDC_TEST_CLIENT_ID" \
+    SOIDC_CLIENT_SECRET="$SOIDC_TEST_CLIENT_SECRET" SOIDC_ID_TOKEN="$SOIDC_TEST_ID_TOKEN" \
+    SOIDC_NONCE="another-login" examples/c/discover_and_decode >"$demo_tmp/rejected.out" 2>&1 || status=$?
+  grep -E '^(error|3\.)' "$demo_tmp/rejected.out" | indent
+  if [ "$status" -ne 1 ]; then
+    say "UNEXPECTED: the example exited with status $status (expected 1)." >&2
+    return 1
+  fi
+  say "The example exited with status 1, as it should."
+}
+
+STEPS=(
+  step_provider
+  step_get_token
+  step_build_c_example
+  step_run_c_example
+  step_rejected_token
+)
+
+# ---- run them ------------------------------------------------------------------------
+
+demo_tmp="$(mktemp -d)"
+current=""
+finish() {
+  local status=$?
+  rm -rf "$demo_tmp"
+  if [ "$status" -ne 0 ]; then
+    printf '\nThe demo stopped: step %d (%s) failed with status %d.\n' "$step_number" "$current" "$status" >&2
+  fi
+}
+trap finish EXIT
+
+# Each step runs under `set -e`: its first failing command ends the demo.
+for current in "${STEPS[@]}"; do
+  "$current"
+done
+
+printf '\nDemo finished: %d steps. tests/with-provider.sh stops the provider now.\n' "$step_number"
