@@ -202,11 +202,11 @@ impl Http {
             let mut guard = self.agent.write().unwrap_or_else(|e| e.into_inner());
             if self.agent_pid.load(Ordering::Acquire) != pid {
                 let fresh = Arc::new(build_agent(&self.config));
-                let inherited = std::mem::replace(&mut *guard, fresh);
-                // The inherited pool holds the parent's sockets: closing them
-                // here could disturb the parent's TLS sessions, so they are
-                // deliberately leaked (once per fork).
-                std::mem::forget(inherited);
+                // Dropping the inherited pool only closes the child's copies of
+                // the parent's socket descriptors: ureq neither shuts sockets
+                // down nor writes (no TLS close_notify) when a pool is dropped,
+                // so the parent's connections are unaffected.
+                drop(std::mem::replace(&mut *guard, fresh));
                 self.agent_pid.store(pid, Ordering::Release);
                 log_at!(Level::Debug, "fork detected: new HTTP connection pool for pid {pid}");
             }
