@@ -108,12 +108,61 @@ step_rejected_token() {
   say "The example exited with status 1, as it should."
 }
 
+step_flows() {
+  step "The grants in C: client credentials, password, introspection, device flow"
+  say "examples/c/flows.c runs one grant after the other with client conf-basic."
+  say "The device flow prints a code for the user; this script plays the user and"
+  say "approves it at the provider (POST /test/device/approve, a test-only endpoint)."
+  show "make -C examples/c flows && examples/c/flows \$ISSUER conf-basic <secret> alice <password>"
+  make --no-print-directory -C examples/c flows >/dev/null
+  local out="$demo_tmp/flows.out" code="" status=0
+  examples/c/flows "$SOIDC_TEST_ISSUER" "$SOIDC_TEST_CLIENT_ID" "$SOIDC_TEST_CLIENT_SECRET" \
+    alice alice-password >"$out" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 200); do
+    code="$(grep -o 'enter the code [A-Z0-9-]*' "$out" | awk '{print $4}' || true)"
+    [ -n "$code" ] && break
+    sleep 0.1
+  done
+  if [ -n "$code" ]; then
+    curl -s -X POST "$SOIDC_TEST_ISSUER/test/device/approve" -H 'content-type: application/json' \
+      -d "{\"user_code\":\"$code\",\"user\":\"alice\"}" >/dev/null
+  fi
+  wait "$pid" || status=$?
+  indent <"$out"
+  if [ -n "$code" ]; then say "(the script approved the code $code as alice)"; fi
+  return "$status"
+}
+
+step_cpp_example() {
+  step "The C++ binding (examples/cpp/soidc_example.cpp)"
+  say "soidc.hpp wraps the C API in RAII and exceptions: discovery, client credentials,"
+  say "a password grant and the ID token validation, in C++17."
+  show "examples/cpp/run.sh \$ISSUER"
+  examples/cpp/run.sh "$SOIDC_TEST_ISSUER" 2>&1 | indent
+}
+
+step_go_example() {
+  step "The Go binding (examples/go/cmd/client-credentials)"
+  if [ ! -x examples/go/run.sh ]; then
+    say "(examples/go is not present in this checkout)"
+    return 0
+  fi
+  say "The cgo package turns the C API into typed Go results, errors.Is-able errors and"
+  say "context deadlines; this command runs the client credentials grant."
+  show "examples/go/run.sh \$ISSUER"
+  examples/go/run.sh "$SOIDC_TEST_ISSUER" 2>&1 | indent
+}
+
 STEPS=(
   step_provider
   step_get_token
   step_build_c_example
   step_run_c_example
   step_rejected_token
+  step_flows
+  step_cpp_example
+  step_go_example
 )
 
 # ---- run them ------------------------------------------------------------------------

@@ -110,6 +110,13 @@ impl Client {
         let mut form = self.grant_form("password", Some(scope), &o)?;
         form.push(("username".into(), username.into()));
         form.push(("password".into(), password.into()));
+        // Not a standard parameter of this grant, but servers must ignore unknown
+        // parameters (RFC 6749 §3.2), and those that support it put it in the ID token.
+        if let Some(n) = &o.nonce {
+            if !form.iter().any(|(k, _)| k == "nonce") {
+                form.push(("nonce".into(), n.clone()));
+            }
+        }
         let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
         // The password grant does not promise an ID token even with openid.
         self.token_request(form, req, IdTokenExpectation { checks, original: None, required: false })

@@ -132,10 +132,9 @@ pub unsafe extern "C" fn soidc_client_credentials_grant(
 
 /// Resource owner password credentials ("direct access") grant (RFC 6749 §4.3). A legacy
 /// grant: prefer the authorization code or device flow where a browser exists.
-/// `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (the nonce the ID
-/// token must carry; the password grant has no standard nonce parameter, so it is only
-/// checked, not sent: providers that accept one take it through `extra_params`),
-/// `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
+/// `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (sent as a `nonce`
+/// parameter, which this grant does not standardise but servers must ignore when unknown,
+/// and required in the ID token), `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
 /// validated and its claims added as `id_token_claims`. The password never appears in
 /// errors or logs. Returns as `soidc_client_credentials_grant`, plus `SOIDC_ERR_VALIDATION`.
 #[no_mangle]

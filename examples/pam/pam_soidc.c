@@ -1,0 +1,1262 @@
+/*
+ * pam_soidc: a PAM authentication module that checks users against an OpenID
+ * provider with libsoidc. An example of using soidc correctly from a PAM module;
+ * see README.md next to this file for installation and the security notes.
+ *
+ * Module arguments (one per word; put values with spaces in [brackets]):
+ *   issuer=URL              required; the provider's issuer (discovery is done per call)
+ *   client_id=ID            required
+ *   client_secret_file=PATH the client secret, read from a file that only its owner
+ *                           (root or the effective uid) can read; never on the command line
+ *   ca_file=PATH            PEM bundle trusted in addition to the system roots
+ *   mode=password|token|device   default password
+ *   scope=SCOPES            password/device: default "openid" (must contain openid)
+ *   username_claim=NAME     default preferred_username
+ *   audience=URI            token mode: required, the access token audience (RFC 9068)
+ *   timeout_ms=N            network budget per authentication, default 10000
+ *   device_prompt           device mode: after showing the code, also ask the user to
+ *                           press Enter (for hosts such as sshd that only show messages
+ *                           together with a prompt)
+ *   debug                   log soidc's debug messages too
+ *   use_first_pass          password/token mode: only use the password an earlier module
+ *                           stored (PAM_AUTHTOK), never ask
+ *   try_first_pass          password/token mode: use the stored password if there is
+ *                           one, else ask
+ *
+ * Return codes: PAM_SUCCESS; PAM_AUTH_ERR (wrong password, unknown user at the
+ * provider, invalid/foreign/expired token, denied or expired device authorization,
+ * username claim missing or different); PAM_AUTHINFO_UNAVAIL (provider unreachable,
+ * too slow, or answering outside the protocol); PAM_SERVICE_ERR (bad module
+ * arguments, unusable secret file, client registration rejected by the provider);
+ * PAM_CONV_ERR (the conversation failed); PAM_USER_UNKNOWN (no usable PAM user
+ * name); PAM_BUF_ERR (out of memory).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "soidc.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/* pam_set_data key: the user this module authenticated in this PAM handle. */
+#define DATA_KEY "pam_soidc.authenticated_user"
+
+#define DEFAULT_TIMEOUT_MS 10000L
+#define MAX_TIMEOUT_MS 600000L
+#define MAX_SECRET_BYTES 4096
+#define MAX_LOG_CHARS 400
+
+enum mode { MODE_PASSWORD, MODE_TOKEN, MODE_DEVICE };
+
+struct config {
+    const char *issuer;
+    const char *client_id;
+    const char *client_secret_file;
+    const char *ca_file;
+    const char *scope;
+    const char *username_claim;
+    const char *audience;
+    enum mode mode;
+    long timeout_ms;
+    int debug;
+    int device_prompt;
+    int use_first_pass;
+    int try_first_pass;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Copies `in` into `out` with control characters replaced and the length capped,
+ * so that nothing read from the network or typed by the user can forge log lines. */
+static void sanitize(const char *in, char *out, size_t out_size)
+{
+    size_t i = 0;
+    if (in == NULL)
+        in = "(null)";
+    for (; *in != '\0' && i + 4 < out_size; in++) {
+        unsigned char ch = (unsigned char)*in;
+        out[i++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+    }
+    if (*in != '\0') {
+        out[i++] = '.';
+        out[i++] = '.';
+        out[i++] = '.';
+    }
+    out[i] = '\0';
+}
+
+/* soidc log callback. user_data is the pam_handle_t of the call in progress. */
+static void log_cb(int level, const char *message, void *user_data)
+{
+    char clean[MAX_LOG_CHARS + 8];
+    int prio;
+    switch (level) {
+    case SOIDC_LOG_ERROR: prio = LOG_ERR; break;
+    case SOIDC_LOG_WARN: prio = LOG_WARNING; break;
+    case SOIDC_LOG_INFO: prio = LOG_INFO; break;
+    default: prio = LOG_DEBUG; break;
+    }
+    sanitize(message, clean, sizeof clean);
+    pam_syslog((pam_handle_t *)user_data, prio, "soidc: %s", clean);
+}
+
+/* ------------------------------------------------------------------------ */
+/* A small JSON reader for the documents soidc returns                       */
+/* ------------------------------------------------------------------------ */
+/* soidc's documents are well-formed JSON (serde_json); this reader still checks
+ * what it walks over and fails closed (returns "absent" or an error) on anything
+ * unexpected. It finds members of one object and decodes strings completely
+ * (escapes, \u surrogate pairs), so claim values are compared as decoded text. */
+
+#define JSON_MAX_DEPTH 64
+
+static const char *json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parses the string starting at p (at the opening quote). When out is not NULL,
+ * stores the decoded, NUL-terminated UTF-8 (malloc'd; a \u0000 is refused).
+ * Returns the position after the closing quote, or NULL on error. */
+static const char *json_string(const char *p, char **out)
+{
+    const char *s;
+    size_t cap, n = 0;
+    char *buf = NULL;
+    if (out != NULL)
+        *out = NULL;
+    if (*p != '"')
+        return NULL;
+    s = p + 1;
+    /* The decoded text is never longer than the encoded one. */
+    for (p = s; *p != '"'; p++) {
+        if (*p == '\0' || (unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == '\0')
+                return NULL;
+        }
+    }
+    if (out == NULL)
+        return p + 1;
+    cap = (size_t)(p - s) + 1;
+    buf = malloc(cap);
+    if (buf == NULL)
+        return NULL;
+    for (p = s; *p != '"'; p++) {
+        unsigned cp;
+        if (*p != '\\') {
+            buf[n++] = *p;
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case '"': buf[n++] = '"'; continue;
+        case '\\': buf[n++] = '\\'; continue;
+        case '/': buf[n++] = '/'; continue;
+        case 'b': buf[n++] = '\b'; continue;
+        case 'f': buf[n++] = '\f'; continue;
+        case 'n': buf[n++] = '\n'; continue;
+        case 'r': buf[n++] = '\r'; continue;
+        case 't': buf[n++] = '\t'; continue;
+        case 'u': break;
+        default: goto fail;
+        }
+        if (hex4(p + 1, &cp) != 0)
+            goto fail;
+        p += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            unsigned lo;
+            if (p[1] != '\\' || p[2] != 'u' || hex4(p + 3, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+                goto fail;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            p += 6;
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            goto fail;
+        }
+        if (cp == 0)
+            goto fail; /* an embedded NUL would truncate the comparison */
+        /* \uXXXX is 6 (or 12) input bytes for at most 4 output bytes. */
+        if (cp < 0x80) {
+            buf[n++] = (char)cp;
+        } else if (cp < 0x800) {
+            buf[n++] = (char)(0xC0 | (cp >> 6));
+            buf[n++] = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            buf[n++] = (char)(0xE0 | (cp >> 12));
+            buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            buf[n++] = (char)(0x80 | (cp & 0x3F));
+        } else {
+            buf[n++] = (char)(0xF0 | (cp >> 18));
+            buf[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
+            buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
+            buf[n++] = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    buf[n] = '\0';
+    *out = buf;
+    return p + 1;
+fail:
+    free(buf);
+    return NULL;
+}
+
+/* Skips one value; returns the position after it or NULL on error. */
+static const char *json_skip(const char *p, int depth)
+{
+    p = json_ws(p);
+    if (depth > JSON_MAX_DEPTH)
+        return NULL;
+    switch (*p) {
+    case '"':
+        return json_string(p, NULL);
+    case '{':
+    case '[': {
+        char close = *p == '{' ? '}' : ']';
+        p = json_ws(p + 1);
+        if (*p == close)
+            return p + 1;
+        for (;;) {
+            if (close == '}') {
+                p = json_string(json_ws(p), NULL);
+                if (p == NULL)
+                    return NULL;
+                p = json_ws(p);
+                if (*p != ':')
+                    return NULL;
+                p++;
+            }
+            p = json_skip(p, depth + 1);
+            if (p == NULL)
+                return NULL;
+            p = json_ws(p);
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p == close)
+                return p + 1;
+            return NULL;
+        }
+    }
+    case 't':
+        return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+        if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            const char *s = p;
+            while (*p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9'))
+                p++;
+            return p > s ? p : NULL;
+        }
+        return NULL;
+    }
+}
+
+/* Returns the position of the value of member `key` of the object at `obj`,
+ * or NULL when obj is not an object or has no such member. */
+static const char *json_member(const char *obj, const char *key)
+{
+    const char *p;
+    if (obj == NULL)
+        return NULL;
+    p = json_ws(obj);
+    if (*p != '{')
+        return NULL;
+    p = json_ws(p + 1);
+    if (*p == '}')
+        return NULL;
+    for (;;) {
+        char *name = NULL;
+        int match;
+        p = json_string(json_ws(p), &name);
+        if (p == NULL)
+            return NULL;
+        match = strcmp(name, key) == 0;
+        free(name);
+        p = json_ws(p);
+        if (*p != ':')
+            return NULL;
+        p = json_ws(p + 1);
+        if (match)
+            return p;
+        p = json_skip(p, 1);
+        if (p == NULL)
+            return NULL;
+        p = json_ws(p);
+        if (*p != ',')
+            return NULL;
+        p++;
+    }
+}
+
+/* The string member `key` of `obj`, decoded (malloc'd), or NULL if absent, not a
+ * string, or out of memory. */
+static char *json_get_string(const char *obj, const char *key)
+{
+    char *out = NULL;
+    const char *v = json_member(obj, key);
+    if (v == NULL || *v != '"' || json_string(v, &out) == NULL)
+        return NULL;
+    return out;
+}
+
+/* 1 if member `key` is true, 0 otherwise (false, absent, another type). */
+static int json_get_true(const char *obj, const char *key)
+{
+    const char *v = json_member(obj, key);
+    return v != NULL && strncmp(v, "true", 4) == 0 && json_skip(v, 1) != NULL;
+}
+
+/* A non-negative integer member; returns 0 and stores it, or -1. */
+static int json_get_uint(const char *obj, const char *key, long long *out)
+{
+    const char *v = json_member(obj, key);
+    long long n = 0;
+    if (v == NULL || *v < '0' || *v > '9')
+        return -1;
+    for (; *v >= '0' && *v <= '9'; v++) {
+        if (n > (LLONG_MAX - 9) / 10)
+            return -1;
+        n = n * 10 + (*v - '0');
+    }
+    if (*v == '.' || *v == 'e' || *v == 'E')
+        return -1;
+    *out = n;
+    return 0;
+}
+
+/* Whether the value at v (a string or an array of strings) contains `want`.
+ * Returns 1 yes, 0 no (or not a string/array). */
+static int json_value_contains(const char *v, const char *want)
+{
+    if (v == NULL)
+        return 0;
+    if (*v == '"') {
+        char *s = NULL;
+        int yes;
+        if (json_string(v, &s) == NULL)
+            return 0;
+        yes = strcmp(s, want) == 0;
+        free(s);
+        return yes;
+    }
+    if (*v != '[')
+        return 0;
+    v = json_ws(v + 1);
+    if (*v == ']')
+        return 0;
+    for (;;) {
+        char *s = NULL;
+        int yes;
+        v = json_string(json_ws(v), &s);
+        if (v == NULL)
+            return 0;
+        yes = strcmp(s, want) == 0;
+        free(s);
+        if (yes)
+            return 1;
+        v = json_ws(v);
+        if (*v != ',')
+            return 0;
+        v++;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* A growable string for the options JSON                                    */
+/* ------------------------------------------------------------------------ */
+
+struct buf {
+    char *s;
+    size_t len, cap;
+    int oom;
+};
+
+static void buf_add(struct buf *b, const char *text, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 128;
+        char *s;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        s = realloc(b->s, cap);
+        if (s == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, text, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *text) { buf_add(b, text, strlen(text)); }
+
+/* Appends `text` as a JSON string literal. */
+static void buf_json_string(struct buf *b, const char *text)
+{
+    buf_add(b, "\"", 1);
+    for (; *text != '\0'; text++) {
+        unsigned char ch = (unsigned char)*text;
+        if (ch == '"' || ch == '\\') {
+            char esc[2] = {'\\', (char)ch};
+            buf_add(b, esc, 2);
+        } else if (ch < 0x20) {
+            char esc[8];
+            snprintf(esc, sizeof esc, "\\u%04x", ch);
+            buf_str(b, esc);
+        } else {
+            buf_add(b, text, 1);
+        }
+    }
+    buf_add(b, "\"", 1);
+}
+
+static void buf_key(struct buf *b, const char *key)
+{
+    buf_str(b, b->len > 1 ? "," : "");
+    buf_json_string(b, key);
+    buf_add(b, ":", 1);
+}
+
+static void buf_key_long(struct buf *b, const char *key, long long v)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%lld", v);
+    buf_key(b, key);
+    buf_str(b, num);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                            */
+/* ------------------------------------------------------------------------ */
+
+static int utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned cp;
+        int extra;
+        if (*p < 0x80) { p++; continue; }
+        if ((*p & 0xE0) == 0xC0) { cp = *p & 0x1F; extra = 1; }
+        else if ((*p & 0xF0) == 0xE0) { cp = *p & 0x0F; extra = 2; }
+        else if ((*p & 0xF8) == 0xF0) { cp = *p & 0x07; extra = 3; }
+        else return 0;
+        p++;
+        for (int i = 0; i < extra; i++, p++) {
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (*p & 0x3F);
+        }
+        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether the space-separated list `list` contains `word`. */
+static int has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, word, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+        while (*p && *p != ' ')
+            p++;
+    }
+    return 0;
+}
+
+/* Parses the module arguments. Unknown or repeated arguments are errors, so that
+ * a typo never silently weakens a check. Returns PAM_SUCCESS or PAM_SERVICE_ERR. */
+static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct config *cfg)
+{
+    static const char *const keys[] = {"issuer", "client_id", "client_secret_file", "ca_file", "scope",
+                                       "username_claim", "audience", "mode", "timeout_ms"};
+    const char **slots[] = {&cfg->issuer, &cfg->client_id, &cfg->client_secret_file, &cfg->ca_file,
+                            &cfg->scope, &cfg->username_claim, &cfg->audience, NULL, NULL};
+    const char *mode = NULL, *timeout = NULL;
+    char clean[MAX_LOG_CHARS + 8];
+
+    memset(cfg, 0, sizeof *cfg);
+    slots[7] = &mode;
+    slots[8] = &timeout;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *eq = strchr(arg, '=');
+        size_t klen = eq ? (size_t)(eq - arg) : strlen(arg);
+        size_t k;
+        if (eq == NULL) {
+            if (strcmp(arg, "debug") == 0) { cfg->debug = 1; continue; }
+            if (strcmp(arg, "device_prompt") == 0) { cfg->device_prompt = 1; continue; }
+            if (strcmp(arg, "use_first_pass") == 0) { cfg->use_first_pass = 1; continue; }
+            if (strcmp(arg, "try_first_pass") == 0) { cfg->try_first_pass = 1; continue; }
+        }
+        if (eq != NULL && klen == strlen("client_secret") && strncmp(arg, "client_secret", klen) == 0) {
+            /* Not even the value is logged. */
+            pam_syslog(pamh, LOG_ERR, "client_secret= is refused: a secret on the command line is visible "
+                                      "in the PAM configuration; use client_secret_file=");
+            return PAM_SERVICE_ERR;
+        }
+        for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
+            if (eq != NULL && strlen(keys[k]) == klen && strncmp(arg, keys[k], klen) == 0)
+                break;
+        if (k == sizeof keys / sizeof keys[0]) {
+            /* The name only: a misspelt client_secret=... must not log its value. */
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(klen < 48 ? klen : 48), arg);
+            sanitize(name, clean, 64);
+            pam_syslog(pamh, LOG_ERR, "unknown module argument \"%s%s\"", clean, eq ? "=..." : "");
+            return PAM_SERVICE_ERR;
+        }
+        if (*slots[k] != NULL) {
+            pam_syslog(pamh, LOG_ERR, "module argument %s= given twice", keys[k]);
+            return PAM_SERVICE_ERR;
+        }
+        if (eq[1] == '\0' || !utf8_valid(eq + 1)) {
+            pam_syslog(pamh, LOG_ERR, "module argument %s= is empty or not UTF-8", keys[k]);
+            return PAM_SERVICE_ERR;
+        }
+        *slots[k] = eq + 1;
+    }
+
+    if (cfg->issuer == NULL || cfg->client_id == NULL) {
+        pam_syslog(pamh, LOG_ERR, "issuer= and client_id= are required");
+        return PAM_SERVICE_ERR;
+    }
+    if (mode == NULL || strcmp(mode, "password") == 0) {
+        cfg->mode = MODE_PASSWORD;
+    } else if (strcmp(mode, "token") == 0) {
+        cfg->mode = MODE_TOKEN;
+    } else if (strcmp(mode, "device") == 0) {
+        cfg->mode = MODE_DEVICE;
+    } else {
+        sanitize(mode, clean, 64);
+        pam_syslog(pamh, LOG_ERR, "mode=%s: expected password, token or device", clean);
+        return PAM_SERVICE_ERR;
+    }
+    cfg->timeout_ms = DEFAULT_TIMEOUT_MS;
+    if (timeout != NULL) {
+        char *end = NULL;
+        errno = 0;
+        cfg->timeout_ms = strtol(timeout, &end, 10);
+        if (errno != 0 || end == timeout || *end != '\0' || cfg->timeout_ms < 1 || cfg->timeout_ms > MAX_TIMEOUT_MS) {
+            pam_syslog(pamh, LOG_ERR, "timeout_ms= must be a number of milliseconds from 1 to %ld", MAX_TIMEOUT_MS);
+            return PAM_SERVICE_ERR;
+        }
+    }
+    if (cfg->username_claim == NULL)
+        cfg->username_claim = "preferred_username";
+    if (cfg->scope == NULL)
+        cfg->scope = "openid";
+    if (cfg->mode != MODE_TOKEN && !has_word(cfg->scope, "openid")) {
+        pam_syslog(pamh, LOG_ERR, "scope= must contain openid: the ID token is what proves the user");
+        return PAM_SERVICE_ERR;
+    }
+    if (cfg->mode == MODE_TOKEN && cfg->audience == NULL) {
+        pam_syslog(pamh, LOG_ERR, "mode=token needs audience= (the resource the access tokens are issued for)");
+        return PAM_SERVICE_ERR;
+    }
+    if (cfg->mode != MODE_TOKEN && cfg->audience != NULL) {
+        pam_syslog(pamh, LOG_ERR, "audience= only applies to mode=token");
+        return PAM_SERVICE_ERR;
+    }
+    if ((cfg->use_first_pass || cfg->try_first_pass) && cfg->mode == MODE_DEVICE) {
+        pam_syslog(pamh, LOG_ERR, "use_first_pass/try_first_pass do not apply to mode=device");
+        return PAM_SERVICE_ERR;
+    }
+    if (cfg->device_prompt && cfg->mode != MODE_DEVICE) {
+        pam_syslog(pamh, LOG_ERR, "device_prompt only applies to mode=device");
+        return PAM_SERVICE_ERR;
+    }
+    return PAM_SUCCESS;
+}
+
+/* Reads the client secret: an absolute path to a regular file (symlinks are not
+ * followed), owned by root or the effective uid, without any group or other
+ * permission, at most MAX_SECRET_BYTES, one line (a trailing newline is removed).
+ * On success *out is a malloc'd string the caller must explicit_bzero and free. */
+static int read_secret_file(pam_handle_t *pamh, const char *path, char **out)
+{
+    struct stat st;
+    char *secret = NULL;
+    size_t len = 0;
+    int fd;
+    *out = NULL;
+    if (path[0] != '/') {
+        pam_syslog(pamh, LOG_ERR, "client_secret_file= must be an absolute path");
+        return PAM_SERVICE_ERR;
+    }
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        pam_syslog(pamh, LOG_ERR, "cannot open client_secret_file: %m");
+        return PAM_SERVICE_ERR;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        pam_syslog(pamh, LOG_ERR, "client_secret_file is not a regular file");
+        goto fail;
+    }
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        pam_syslog(pamh, LOG_ERR, "client_secret_file must be owned by root or uid %u, not uid %u",
+                   (unsigned)geteuid(), (unsigned)st.st_uid);
+        goto fail;
+    }
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        pam_syslog(pamh, LOG_ERR, "client_secret_file has mode %04o: refusing a secret that group or others "
+                                  "can access (chmod 600)", (unsigned)(st.st_mode & 07777));
+        goto fail;
+    }
+    secret = calloc(1, MAX_SECRET_BYTES + 2);
+    if (secret == NULL) {
+        close(fd);
+        return PAM_BUF_ERR;
+    }
+    for (;;) {
+        ssize_t n = read(fd, secret + len, MAX_SECRET_BYTES + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            pam_syslog(pamh, LOG_ERR, "cannot read client_secret_file: %m");
+            goto fail;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > MAX_SECRET_BYTES) {
+            pam_syslog(pamh, LOG_ERR, "client_secret_file is larger than %d bytes", MAX_SECRET_BYTES);
+            goto fail;
+        }
+    }
+    close(fd);
+    fd = -1;
+    while (len > 0 && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
+        secret[--len] = '\0';
+    if (len == 0 || strlen(secret) != len || strchr(secret, '\n') != NULL || !utf8_valid(secret)) {
+        pam_syslog(pamh, LOG_ERR, "client_secret_file must hold the secret on one line (UTF-8, no NUL)");
+        goto fail;
+    }
+    *out = secret;
+    return PAM_SUCCESS;
+fail:
+    if (fd >= 0)
+        close(fd);
+    if (secret != NULL) {
+        explicit_bzero(secret, MAX_SECRET_BYTES + 2);
+        free(secret);
+    }
+    return PAM_SERVICE_ERR;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One authentication                                                       */
+/* ------------------------------------------------------------------------ */
+
+struct auth {
+    pam_handle_t *pamh;
+    const struct config *cfg;
+    const char *user;
+    soidc_client *client;
+    struct timespec deadline;
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts the options object of one network call with the time left of the budget
+ * (timeout_ms covers the whole authentication, not each request). The caller adds
+ * members and calls options_end(). PAM_AUTHINFO_UNAVAIL when the budget is spent. */
+static int options_begin(const struct auth *a, long long deadline_ms, struct buf *b)
+{
+    long long left = deadline_ms - now_ms();
+    memset(b, 0, sizeof *b);
+    if (left < 1) {
+        pam_syslog(a->pamh, LOG_ERR, "timeout_ms (%ld ms) spent before the provider answered", a->cfg->timeout_ms);
+        return PAM_AUTHINFO_UNAVAIL;
+    }
+    buf_str(b, "{");
+    buf_key_long(b, "timeout_ms", left);
+    return PAM_SUCCESS;
+}
+
+static int options_end(struct buf *b)
+{
+    buf_str(b, "}");
+    if (b->oom) {
+        free(b->s);
+        b->s = NULL;
+        return PAM_BUF_ERR;
+    }
+    return PAM_SUCCESS;
+}
+
+/* Maps a failed soidc call to a PAM code and logs why. `what` names the step.
+ * `input_is_credential`: an invalid argument can only be the user's input
+ * (a token that is not one), so it is PAM_AUTH_ERR rather than PAM_SERVICE_ERR. */
+static int fail(const struct auth *a, const char *what, soidc_status st, const char *err_json, int input_is_credential)
+{
+    char *message = json_get_string(err_json, "message");
+    char *error = json_get_string(err_json, "error");
+    char clean_msg[MAX_LOG_CHARS + 8], clean_user[80], clean_err[80];
+    int rc;
+
+    switch (st) {
+    case SOIDC_ERR_NETWORK:
+    case SOIDC_ERR_HTTP:
+    case SOIDC_ERR_PROTOCOL:
+    case SOIDC_ERR_UNSUPPORTED_BY_PROVIDER:
+        rc = PAM_AUTHINFO_UNAVAIL;
+        break;
+    case SOIDC_ERR_VALIDATION:
+    case SOIDC_ERR_AUTHENTICATION_FAILED:
+    case SOIDC_ERR_PENDING:
+        rc = PAM_AUTH_ERR;
+        break;
+    case SOIDC_ERR_INVALID_ARGUMENT:
+        rc = input_is_credential ? PAM_AUTH_ERR : PAM_SERVICE_ERR;
+        break;
+    case SOIDC_ERR_PROVIDER:
+        if (error == NULL) {
+            rc = PAM_AUTHINFO_UNAVAIL;
+        } else if (strcmp(error, "invalid_grant") == 0 || strcmp(error, "access_denied") == 0 ||
+                   strcmp(error, "expired_token") == 0 || strcmp(error, "invalid_token") == 0) {
+            rc = PAM_AUTH_ERR; /* the user's credential or decision */
+        } else if (strcmp(error, "invalid_client") == 0 || strcmp(error, "unauthorized_client") == 0 ||
+                   strcmp(error, "unsupported_grant_type") == 0 || strcmp(error, "invalid_scope") == 0 ||
+                   strcmp(error, "invalid_target") == 0 || strcmp(error, "invalid_request") == 0) {
+            rc = PAM_SERVICE_ERR; /* our registration or arguments do not fit the provider */
+        } else {
+            rc = PAM_AUTHINFO_UNAVAIL; /* server_error, temporarily_unavailable, ... */
+        }
+        break;
+    default: /* SOIDC_ERR_INTERNAL and unknown codes */
+        rc = PAM_SERVICE_ERR;
+        break;
+    }
+    sanitize(message ? message : "(no message)", clean_msg, sizeof clean_msg);
+    sanitize(a->user ? a->user : "(unknown)", clean_user, sizeof clean_user);
+    sanitize(error ? error : "-", clean_err, sizeof clean_err);
+    pam_syslog(a->pamh, rc == PAM_AUTH_ERR ? LOG_NOTICE : LOG_ERR,
+               "%s failed for user \"%s\": %s (soidc %s, error %s) -> %s", what, clean_user, clean_msg,
+               soidc_status_name(st), clean_err, pam_strerror(a->pamh, rc));
+    free(message);
+    free(error);
+    return rc;
+}
+
+static int deny(const struct auth *a, const char *why)
+{
+    char clean_user[80];
+    sanitize(a->user, clean_user, sizeof clean_user);
+    pam_syslog(a->pamh, LOG_NOTICE, "authentication failed for user \"%s\": %s", clean_user, why);
+    return PAM_AUTH_ERR;
+}
+
+/* Password and device modes: the validated ID token's username claim must be the
+ * PAM user. `response` is the token response soidc returned. */
+static int check_id_token_user(const struct auth *a, const char *response)
+{
+    const char *claims = json_member(response, "id_token_claims");
+    char *name;
+    int rc;
+    if (claims == NULL || *claims != '{') {
+        /* With openid in the scope an OpenID provider must return an ID token. */
+        pam_syslog(a->pamh, LOG_ERR, "the token response has no (validated) ID token; is openid in scope=?");
+        return PAM_AUTHINFO_UNAVAIL;
+    }
+    name = json_get_string(claims, a->cfg->username_claim);
+    if (name == NULL) {
+        char why[200];
+        snprintf(why, sizeof why, "the ID token has no string claim \"%.64s\" (username_claim=; does scope= "
+                                  "request it, e.g. profile for preferred_username?)", a->cfg->username_claim);
+        return deny(a, why);
+    }
+    rc = strcmp(name, a->user) == 0 ? PAM_SUCCESS : deny(a, "the ID token's username claim names another user");
+    free(name);
+    return rc;
+}
+
+/* Token mode: the token's user (username_claim if present, else sub) must be the
+ * PAM user, and the token must have been issued to a user, not to a client. */
+static int check_token_user(const struct auth *a, const char *claims)
+{
+    char *sub = json_get_string(claims, "sub");
+    char *client_id = json_get_string(claims, "client_id");
+    char *name = json_get_string(claims, a->cfg->username_claim);
+    int rc;
+    if (sub != NULL && client_id != NULL && strcmp(sub, client_id) == 0) {
+        /* RFC 9068 §2.2: without a resource owner (client credentials) sub is the client. */
+        rc = deny(a, "the token was issued to a client (client credentials), not to a user");
+    } else if (name == NULL && sub == NULL) {
+        rc = deny(a, "the token names no subject");
+    } else if (strcmp(name != NULL ? name : sub, a->user) != 0) {
+        rc = deny(a, "the token was issued for another user");
+    } else {
+        rc = PAM_SUCCESS;
+    }
+    free(sub);
+    free(client_id);
+    free(name);
+    return rc;
+}
+
+static int random_nonce(char *out, size_t out_size)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[32];
+    size_t n = out_size - 1 < sizeof raw ? out_size - 1 : sizeof raw;
+    if (getrandom(raw, n, 0) != (ssize_t)n)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = alphabet[raw[i] & 63];
+    out[n] = '\0';
+    return 0;
+}
+
+static int do_password(struct auth *a, const char *password, long long deadline)
+{
+    struct buf opts;
+    char nonce[33];
+    char *result = NULL;
+    soidc_status st;
+    int rc;
+
+    if (random_nonce(nonce, sizeof nonce) != 0) {
+        pam_syslog(a->pamh, LOG_ERR, "getrandom failed: %m");
+        return PAM_SERVICE_ERR;
+    }
+    if ((rc = options_begin(a, deadline, &opts)) != PAM_SUCCESS)
+        return rc;
+    /* `nonce` makes soidc require it in the ID token; extra_params sends it. */
+    buf_key(&opts, "nonce");
+    buf_json_string(&opts, nonce);
+    buf_key(&opts, "extra_params");
+    buf_str(&opts, "{\"nonce\":");
+    buf_json_string(&opts, nonce);
+    buf_str(&opts, "}");
+    if ((rc = options_end(&opts)) != PAM_SUCCESS)
+        return rc;
+    st = soidc_direct_access_grant(a->client, a->user, password, NULL, opts.s, &result);
+    free(opts.s);
+    if (st != SOIDC_OK)
+        rc = fail(a, "password grant", st, result, 0);
+    else
+        rc = check_id_token_user(a, result);
+    soidc_string_free(result);
+    return rc;
+}
+
+static int looks_like_jwt(const char *t)
+{
+    int dots = 0;
+    for (; *t; t++) {
+        if (*t == '.')
+            dots++;
+    }
+    return dots == 2;
+}
+
+static int do_token(struct auth *a, const char *token, long long deadline)
+{
+    struct buf opts;
+    char *result = NULL;
+    soidc_status st;
+    int rc;
+
+    if ((rc = options_begin(a, deadline, &opts)) != PAM_SUCCESS)
+        return rc;
+    if (looks_like_jwt(token)) {
+        /* RFC 9068: signature, iss, exp/nbf/iat, aud = our audience, sub, jti. No
+         * fallback to introspection: a JWT that fails here is refused. */
+        buf_key(&opts, "audience");
+        buf_json_string(&opts, a->cfg->audience);
+        if ((rc = options_end(&opts)) != PAM_SUCCESS)
+            return rc;
+        st = soidc_decode_access_token(a->client, token, opts.s, &result);
+        free(opts.s);
+        if (st != SOIDC_OK)
+            rc = fail(a, "JWT access token validation", st, result, 1);
+        else
+            rc = check_token_user(a, result);
+        soidc_string_free(result);
+        return rc;
+    }
+
+    if ((rc = options_end(&opts)) != PAM_SUCCESS)
+        return rc;
+    st = soidc_introspect_token(a->client, token, "access_token", opts.s, &result);
+    free(opts.s);
+    if (st != SOIDC_OK) {
+        rc = fail(a, "token introspection", st, result, 1);
+    } else if (!json_get_true(result, "active")) {
+        rc = deny(a, "introspection: the token is not active (unknown, expired or revoked)");
+    } else {
+        const char *aud = json_member(result, "aud");
+        char *token_type = json_get_string(result, "token_type");
+        long long exp;
+        if (aud != NULL && !json_value_contains(aud, a->cfg->audience))
+            rc = deny(a, "introspection: the token's aud does not contain audience=");
+        else if (token_type != NULL && strcasecmp(token_type, "Bearer") != 0 && strcmp(token_type, "access_token") != 0)
+            rc = deny(a, "introspection: not an access token");
+        else if (json_get_uint(result, "exp", &exp) == 0 && exp <= (long long)time(NULL))
+            rc = deny(a, "introspection: the token has expired");
+        else
+            rc = check_token_user(a, result);
+        free(token_type);
+    }
+    soidc_string_free(result);
+    return rc;
+}
+
+/* Shows the verification URL and code through the conversation. */
+static int show_device_code(struct auth *a, const char *start)
+{
+    char *code = json_get_string(start, "user_code");
+    char *uri = json_get_string(start, "verification_uri");
+    char *complete = json_get_string(start, "verification_uri_complete");
+    char text[1200], c_code[64], c_uri[400], c_complete[400];
+    struct pam_message msg[2];
+    const struct pam_message *msgp[2] = {&msg[0], &msg[1]};
+    struct pam_response *resp = NULL;
+    const struct pam_conv *conv = NULL;
+    int rc, n = 1;
+
+    if (code == NULL || uri == NULL) {
+        pam_syslog(a->pamh, LOG_ERR, "device authorization response without user_code or verification_uri");
+        rc = PAM_AUTHINFO_UNAVAIL;
+        goto out;
+    }
+    sanitize(code, c_code, sizeof c_code);
+    sanitize(uri, c_uri, sizeof c_uri);
+    if (complete != NULL) {
+        sanitize(complete, c_complete, sizeof c_complete);
+        snprintf(text, sizeof text, "To sign in, open %s and enter the code %s\n(or open %s)", c_uri, c_code,
+                 c_complete);
+    }
+    /* Conversation functions may cut messages longer than PAM_MAX_MSG_SIZE. */
+    if (complete == NULL || strlen(text) >= PAM_MAX_MSG_SIZE)
+        snprintf(text, sizeof text, "To sign in, open %s and enter the code %s", c_uri, c_code);
+    msg[0].msg_style = PAM_TEXT_INFO;
+    msg[0].msg = text;
+    msg[1].msg_style = PAM_PROMPT_ECHO_ON;
+    msg[1].msg = "Press Enter once you have approved the sign-in: ";
+    if (a->cfg->device_prompt)
+        n = 2;
+
+    rc = pam_get_item(a->pamh, PAM_CONV, (const void **)&conv);
+    if (rc != PAM_SUCCESS || conv == NULL || conv->conv == NULL) {
+        pam_syslog(a->pamh, LOG_ERR, "no conversation function");
+        rc = PAM_CONV_ERR;
+        goto out;
+    }
+    /* Linux-PAM passes msg as an array of pointers. */
+    rc = conv->conv(n, msgp, &resp, conv->appdata_ptr);
+    if (resp != NULL) {
+        for (int i = 0; i < n; i++) {
+            if (resp[i].resp != NULL) {
+                explicit_bzero(resp[i].resp, strlen(resp[i].resp));
+                free(resp[i].resp);
+            }
+        }
+        free(resp);
+    }
+    if (rc != PAM_SUCCESS) {
+        pam_syslog(a->pamh, LOG_ERR, "the conversation could not show the device code: %s", pam_strerror(a->pamh, rc));
+        rc = PAM_CONV_ERR;
+    }
+out:
+    free(code);
+    free(uri);
+    free(complete);
+    return rc;
+}
+
+static int do_device(struct auth *a, long long deadline)
+{
+    struct buf opts;
+    char *start = NULL, *result = NULL, *device_code = NULL;
+    long long expires_in = 0, interval = 0;
+    soidc_status st;
+    int rc;
+
+    if ((rc = options_begin(a, deadline, &opts)) != PAM_SUCCESS)
+        return rc;
+    if ((rc = options_end(&opts)) != PAM_SUCCESS)
+        return rc;
+    st = soidc_device_authorization_start(a->client, NULL, opts.s, &start);
+    free(opts.s);
+    if (st != SOIDC_OK) {
+        rc = fail(a, "device authorization", st, start, 0);
+        goto out;
+    }
+    device_code = json_get_string(start, "device_code");
+    if (device_code == NULL || json_get_uint(start, "expires_in", &expires_in) != 0) {
+        pam_syslog(a->pamh, LOG_ERR, "device authorization response without device_code or expires_in");
+        rc = PAM_AUTHINFO_UNAVAIL;
+        goto out;
+    }
+    if ((rc = show_device_code(a, start)) != PAM_SUCCESS)
+        goto out;
+
+    /* Waiting for the user is not the network budget: the poll is bounded by the
+     * code's expires_in (each request still by the client's timeout_ms). */
+    memset(&opts, 0, sizeof opts);
+    buf_str(&opts, "{\"wait\":true");
+    buf_key_long(&opts, "expires_in", expires_in);
+    if (json_get_uint(start, "interval", &interval) == 0)
+        buf_key_long(&opts, "interval", interval);
+    if ((rc = options_end(&opts)) != PAM_SUCCESS)
+        goto out;
+    st = soidc_device_authorization_poll(a->client, device_code, opts.s, &result);
+    free(opts.s);
+    if (st != SOIDC_OK)
+        rc = fail(a, "device authorization", st, result, 0);
+    else
+        rc = check_id_token_user(a, result);
+out:
+    if (device_code != NULL) {
+        explicit_bzero(device_code, strlen(device_code));
+        free(device_code);
+    }
+    soidc_string_free(start);
+    soidc_string_free(result);
+    return rc;
+}
+
+static void cleanup_user(pam_handle_t *pamh, void *data, int error_status)
+{
+    (void)pamh;
+    (void)error_status;
+    free(data);
+}
+
+/* The password (or token): the one an earlier module stored as PAM_AUTHTOK with
+ * use_first_pass/try_first_pass, else asked for with echo off and stored for later
+ * modules. try_first_pass does not ask again after a failure (one provider request
+ * per attempt). A failed conversation is PAM_CONV_ERR. */
+static int get_authtok(pam_handle_t *pamh, const struct config *cfg, const char **out)
+{
+    const void *prev = NULL;
+    char *resp = NULL;
+    int rc;
+
+    *out = NULL;
+    if (cfg->use_first_pass || cfg->try_first_pass) {
+        if (pam_get_item(pamh, PAM_AUTHTOK, &prev) == PAM_SUCCESS && prev != NULL) {
+            *out = prev;
+            return PAM_SUCCESS;
+        }
+        if (cfg->use_first_pass) {
+            pam_syslog(pamh, LOG_NOTICE, "use_first_pass: no password from an earlier module");
+            return PAM_AUTH_ERR;
+        }
+    }
+    rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", cfg->mode == MODE_TOKEN ? "Access token: " : "Password: ");
+    if (rc != PAM_SUCCESS || resp == NULL) {
+        if (resp != NULL) {
+            explicit_bzero(resp, strlen(resp));
+            free(resp);
+        }
+        pam_syslog(pamh, LOG_ERR, "the conversation failed: %s", pam_strerror(pamh, rc));
+        if (rc == PAM_CONV_AGAIN)
+            return PAM_INCOMPLETE;
+        return rc == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
+    }
+    rc = pam_set_item(pamh, PAM_AUTHTOK, resp); /* libpam keeps a copy, wiped at pam_end */
+    explicit_bzero(resp, strlen(resp));
+    free(resp);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    rc = pam_get_item(pamh, PAM_AUTHTOK, &prev);
+    if (rc != PAM_SUCCESS || prev == NULL)
+        return PAM_SYSTEM_ERR;
+    *out = prev;
+    return PAM_SUCCESS;
+}
+
+static int authenticate(pam_handle_t *pamh, const struct config *cfg)
+{
+    struct auth a = {.pamh = pamh, .cfg = cfg};
+    const char *authtok = NULL;
+    char *secret = NULL, *err = NULL, *remembered;
+    char clean_user[80];
+    struct buf opts;
+    soidc_status st;
+    long long deadline;
+    int rc;
+
+    /* Forget an earlier success in this handle before trying again. */
+    pam_set_data(pamh, DATA_KEY, NULL, NULL);
+
+    rc = pam_get_user(pamh, &a.user, NULL);
+    if (rc != PAM_SUCCESS) {
+        pam_syslog(pamh, LOG_ERR, "cannot get the user name: %s", pam_strerror(pamh, rc));
+        return rc == PAM_CONV_AGAIN ? PAM_INCOMPLETE : rc;
+    }
+    if (a.user == NULL || a.user[0] == '\0' || !utf8_valid(a.user)) {
+        pam_syslog(pamh, LOG_NOTICE, "empty or invalid user name");
+        return PAM_USER_UNKNOWN;
+    }
+
+    if (cfg->mode != MODE_DEVICE) {
+        rc = get_authtok(pamh, cfg, &authtok);
+        if (rc != PAM_SUCCESS)
+            return rc;
+        if (authtok[0] == '\0' || !utf8_valid(authtok))
+            return deny(&a, cfg->mode == MODE_TOKEN ? "empty or invalid token" : "empty or invalid password");
+    }
+
+    /* The budget starts after the user typed: it bounds the network only. */
+    deadline = now_ms() + cfg->timeout_ms;
+
+    if (cfg->client_secret_file != NULL) {
+        rc = read_secret_file(pamh, cfg->client_secret_file, &secret);
+        if (rc != PAM_SUCCESS)
+            return rc;
+    }
+
+    /* The client is created here, in the process that uses it, and freed before
+     * returning: PAM hosts fork (sshd, login, cron) and a handle kept in a static
+     * would outlive the configuration and the process it was made for. The price is
+     * one discovery request per authentication. */
+    if ((rc = options_begin(&a, deadline, &opts)) != PAM_SUCCESS)
+        goto out;
+    buf_key_long(&opts, "connect_timeout_ms", cfg->timeout_ms);
+    if (cfg->ca_file != NULL) {
+        buf_key(&opts, "ca_file");
+        buf_json_string(&opts, cfg->ca_file);
+    }
+    if ((rc = options_end(&opts)) != PAM_SUCCESS)
+        goto out;
+    st = soidc_client_from_issuer_url(cfg->issuer, NULL, cfg->client_id, secret, cfg->scope, opts.s, &a.client, &err);
+    free(opts.s);
+    if (secret != NULL) {
+        /* soidc keeps its own copy (wiped by soidc_client_free). */
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+        secret = NULL;
+    }
+    if (st != SOIDC_OK) {
+        rc = fail(&a, "discovery", st, err, 0);
+        goto out;
+    }
+
+    switch (cfg->mode) {
+    case MODE_PASSWORD: rc = do_password(&a, authtok, deadline); break;
+    case MODE_TOKEN: rc = do_token(&a, authtok, deadline); break;
+    case MODE_DEVICE: rc = do_device(&a, deadline); break;
+    }
+
+    if (rc == PAM_SUCCESS) {
+        remembered = strdup(a.user);
+        if (remembered == NULL || pam_set_data(pamh, DATA_KEY, remembered, cleanup_user) != PAM_SUCCESS) {
+            free(remembered);
+            rc = PAM_BUF_ERR;
+        } else {
+            sanitize(a.user, clean_user, sizeof clean_user);
+            pam_syslog(pamh, LOG_INFO, "user \"%s\" authenticated (%s mode)", clean_user,
+                       cfg->mode == MODE_PASSWORD ? "password" : cfg->mode == MODE_TOKEN ? "token" : "device");
+        }
+    }
+out:
+    soidc_client_free(a.client);
+    soidc_string_free(err);
+    return rc;
+}
+
+EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    struct config cfg;
+    int rc;
+    (void)flags;
+
+    rc = parse_args(pamh, argc, argv, &cfg);
+    if (rc != PAM_SUCCESS)
+        return rc;
+    /* soidc's log callback is process-wide: install it for this call with this
+     * handle and remove it before returning, so it never points at a finished handle. */
+    soidc_set_log_callback(log_cb, cfg.debug ? SOIDC_LOG_DEBUG : SOIDC_LOG_INFO, pamh);
+    rc = authenticate(pamh, &cfg);
+    soidc_set_log_callback(NULL, 0, NULL);
+    return rc;
+}
+
+/* Nothing to establish: the module grants no credentials (no Kerberos ticket, no
+ * group). PAM_SUCCESS so that `auth` stacks calling setcred do not fail on us. */
+EXPORT int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    (void)pamh;
+    (void)flags;
+    (void)argc;
+    (void)argv;
+    return PAM_SUCCESS;
+}
+
+/* PAM_SUCCESS when this module authenticated the current PAM user in this handle;
+ * otherwise PAM_IGNORE, so that the account decision is left to the other modules
+ * (pam_unix, pam_access, ...) for users who authenticated some other way. */
+EXPORT int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+    const void *data = NULL;
+    const void *user = NULL;
+    (void)flags;
+    (void)argc;
+    (void)argv;
+    if (pam_get_data(pamh, DATA_KEY, &data) != PAM_SUCCESS || data == NULL)
+        return PAM_IGNORE;
+    if (pam_get_item(pamh, PAM_USER, &user) != PAM_SUCCESS || user == NULL || strcmp(user, data) != 0)
+        return PAM_IGNORE;
+    return PAM_SUCCESS;
+}
