@@ -106,6 +106,17 @@ typedef int soidc_status;
 typedef int soidc_client_type;
 
 /**
+ * Receives diagnostics: `level` is one of `SOIDC_LOG_ERROR` (1) ... `SOIDC_LOG_TRACE` (5),
+ * `message` a NUL-terminated UTF-8 string valid only during the call. Messages never
+ * contain secrets (client secrets, passwords, tokens, codes).
+ *
+ * It may be called from any thread that calls into soidc, concurrently; it must be
+ * thread-safe, must not call back into soidc's `soidc_set_log_callback`, and must not
+ * unwind (no C++ exception, no `longjmp`) through soidc.
+ */
+typedef void (*soidc_log_callback)(int level, const char *message, void *user_data);
+
+/**
  * Validates the `acr` of an ID token. Called with the token's `acr` as a
  * NUL-terminated string, or with NULL when the token has no `acr`, so that a
  * caller who requires an acr is never bypassed by a token without one. The
@@ -116,17 +127,6 @@ typedef int soidc_client_type;
  * not unwind (no C++ exception, no `longjmp`) through soidc.
  */
 typedef int (*soidc_acr_validator)(const char *acr, void *user_data);
-
-/**
- * Receives diagnostics: `level` is one of `SOIDC_LOG_ERROR` (1) ... `SOIDC_LOG_TRACE` (5),
- * `message` a NUL-terminated UTF-8 string valid only during the call. Messages never
- * contain secrets (client secrets, passwords, tokens, codes).
- *
- * It may be called from any thread that calls into soidc, concurrently; it must be
- * thread-safe, must not call back into soidc's `soidc_set_log_callback`, and must not
- * unwind (no C++ exception, no `longjmp`) through soidc.
- */
-typedef void (*soidc_log_callback)(int level, const char *message, void *user_data);
 
 /**
  * Success.
@@ -308,6 +308,25 @@ soidc_status soidc_client_provider_config(const soidc_client *client, char **out
 soidc_status soidc_client_provider_keys(const soidc_client *client,
                                         const char *options_json,
                                         char **out_json);
+
+/**
+ * Gives one client its own log callback: messages produced while a thread works
+ * on this client (discovery excepted: it happens before the client exists) go to
+ * `cb` with `user_data` instead of the process-wide callback of
+ * `soidc_set_log_callback`. NULL `cb` returns the client to the process-wide
+ * callback.
+ *
+ * Use it when several clients in one process need different destinations or
+ * contexts, for example a PAM module in a multi-threaded host passing its
+ * `pam_handle_t` as `user_data`. `cb` is called on the thread making the soidc
+ * call, synchronously; the rules of `soidc_log_callback` apply. `user_data` must
+ * stay valid until the callback is replaced or the client is freed. Thread-safe;
+ * a call already in progress on another thread may still use the previous callback.
+ */
+soidc_status soidc_client_set_log_callback(const soidc_client *client,
+                                           soidc_log_callback cb,
+                                           int max_level,
+                                           void *user_data);
 
 /**
  * Starts the authorization code flow: builds the URL to send the browser to.

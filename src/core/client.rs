@@ -64,6 +64,7 @@ pub struct Client {
     keys: KeyCache,
     auth_method: AuthMethod,
     signing_key: Option<SigningKey>,
+    log: std::sync::RwLock<Option<crate::core::log::Target>>,
 }
 
 impl fmt::Debug for Client {
@@ -238,6 +239,7 @@ impl Client {
             keys,
             auth_method,
             signing_key,
+            log: std::sync::RwLock::new(None),
         })
     }
 
@@ -247,6 +249,17 @@ impl Client {
         } else {
             ClientType::Public
         }
+    }
+
+    /// Gives this client its own log sink (`None`: back to the process-wide one).
+    pub fn set_log_target(&self, target: Option<crate::core::log::Target>) {
+        *self.log.write().unwrap_or_else(|e| e.into_inner()) = target;
+    }
+
+    /// Runs `f` with this client's log sink, if it has one, as the thread's sink.
+    pub fn in_log_scope<T>(&self, f: impl FnOnce() -> T) -> T {
+        let target = self.log.read().unwrap_or_else(|e| e.into_inner()).clone();
+        crate::core::log::scoped(target, f)
     }
 
     /// The client authentication method in use.

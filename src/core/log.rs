@@ -1,7 +1,13 @@
-//! Process-wide diagnostics sink. Nothing is ever printed; messages go to the
-//! installed sink only, and are not even formatted when their level is above
-//! the configured maximum (see the `log_at!` macro).
+//! Diagnostics. Nothing is ever printed; messages go to a sink only, and are not
+//! even formatted when their level is above the configured maximum (see the
+//! `log_at!` macro).
+//!
+//! Two kinds of sink: one process-wide, and one per client. While a thread works
+//! for a client that has its own sink (see [`scoped`]), that thread's messages go
+//! to the client's sink instead of the process-wide one; so a multi-threaded host
+//! can give each client (or module instance) its own destination and context.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -18,10 +24,22 @@ pub enum Level {
 
 pub type Sink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 
+/// A sink with the highest level it receives (0: nothing).
+#[derive(Clone)]
+pub struct Target {
+    pub sink: Sink,
+    pub max_level: u8,
+}
+
 static MAX_LEVEL: AtomicU8 = AtomicU8::new(0);
 static SINK: RwLock<Option<Sink>> = RwLock::new(None);
 
-/// Installs (or, with `None`, removes) the sink. `max_level` 0 disables logging.
+thread_local! {
+    /// The sink of the client this thread is working for, if it has one.
+    static SCOPED: RefCell<Option<Target>> = const { RefCell::new(None) };
+}
+
+/// Installs (or, with `None`, removes) the process-wide sink. `max_level` 0 disables it.
 pub fn set_sink(sink: Option<Sink>, max_level: u8) {
     let mut guard = SINK.write().unwrap_or_else(|e| e.into_inner());
     let level = if sink.is_some() { max_level.min(Level::Trace as u8) } else { 0 };
@@ -29,16 +47,36 @@ pub fn set_sink(sink: Option<Sink>, max_level: u8) {
     MAX_LEVEL.store(level, Ordering::Release);
 }
 
+/// Runs `f` with `target` as this thread's sink (restoring the previous one after).
+pub fn scoped<T>(target: Option<Target>, f: impl FnOnce() -> T) -> T {
+    let Some(target) = target else { return f() };
+    struct Restore(Option<Target>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            SCOPED.with(|s| *s.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(SCOPED.with(|s| s.borrow_mut().replace(target)));
+    f()
+}
+
+fn scoped_level() -> Option<u8> {
+    SCOPED.with(|s| s.borrow().as_ref().map(|t| t.max_level))
+}
+
 /// Whether a message at `level` would be delivered; cheap, lock-free.
 #[inline]
 pub fn enabled(level: Level) -> bool {
-    (level as u8) <= MAX_LEVEL.load(Ordering::Acquire)
+    let max = scoped_level().unwrap_or_else(|| MAX_LEVEL.load(Ordering::Acquire));
+    (level as u8) <= max
 }
 
 /// Delivers an already formatted message. Use `log_at!` instead so that the
 /// message is only built when it will be delivered.
 pub fn emit(level: Level, message: &str) {
-    let sink = SINK.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let scoped = SCOPED.with(|s| s.borrow().as_ref().map(|t| t.sink.clone()));
+    let sink = scoped.or_else(|| SINK.read().unwrap_or_else(|e| e.into_inner()).clone());
     if let Some(sink) = sink {
         sink(level, message);
     }

@@ -200,6 +200,36 @@ pub unsafe extern "C" fn soidc_client_provider_keys(
         if out_json.is_null() {
             return Err(core::Error::invalid_argument("out_json is NULL"));
         }
-        to_json(&c.inner.provider_keys(options)?)
+        to_json(&c.inner.in_log_scope(|| c.inner.provider_keys(options))?)
+    })
+}
+
+/// Gives one client its own log callback: messages produced while a thread works
+/// on this client (discovery excepted: it happens before the client exists) go to
+/// `cb` with `user_data` instead of the process-wide callback of
+/// `soidc_set_log_callback`. NULL `cb` returns the client to the process-wide
+/// callback.
+///
+/// Use it when several clients in one process need different destinations or
+/// contexts, for example a PAM module in a multi-threaded host passing its
+/// `pam_handle_t` as `user_data`. `cb` is called on the thread making the soidc
+/// call, synchronously; the rules of `soidc_log_callback` apply. `user_data` must
+/// stay valid until the callback is replaced or the client is freed. Thread-safe;
+/// a call already in progress on another thread may still use the previous callback.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_set_log_callback(
+    client: *const soidc_client,
+    cb: crate::ffi::util::soidc_log_callback,
+    max_level: std::os::raw::c_int,
+    user_data: *mut std::os::raw::c_void,
+) -> soidc_status {
+    boundary::call(std::ptr::null_mut(), || {
+        let c = arg_ref(client, "client")?;
+        let target = cb.map(|cb| core::log::Target {
+            sink: crate::ffi::util::make_sink(cb, user_data),
+            max_level: max_level.clamp(0, 5) as u8,
+        });
+        c.inner.set_log_target(target);
+        Ok(None)
     })
 }

@@ -24,7 +24,7 @@ unsafe fn on_client(
 ) -> soidc_status {
     boundary::call(out_json, || {
         let c = arg_ref(client, "client")?;
-        let v = f(&c.inner)?;
+        let v = c.inner.in_log_scope(|| f(&c.inner))?;
         to_json(&v)
     })
 }
@@ -304,6 +304,6 @@ pub unsafe extern "C" fn soidc_initiate_logout(
         if out_url.is_null() {
             return Err(core::Error::invalid_argument("out_url is NULL"));
         }
-        Ok(Some(c.inner.initiate_logout(r)?))
+        Ok(Some(c.inner.in_log_scope(|| c.inner.initiate_logout(r))?))
     })
 }

@@ -57,7 +57,7 @@ pub unsafe extern "C" fn soidc_decode_id_token(
         let token = arg_str(raw_token, "raw_token")?;
         let options = opt_str(options_json, "options_json")?;
         let claims = match validate_acr {
-            None => c.inner.decode_id_token(token, options, None)?,
+            None => c.inner.in_log_scope(|| c.inner.decode_id_token(token, options, None))?,
             Some(cb) => {
                 let mut check = |acr: Option<&str>| -> Result<(), String> {
                     let owned = match acr {
@@ -74,7 +74,7 @@ pub unsafe extern "C" fn soidc_decode_id_token(
                         Err(format!("callback returned {verdict}"))
                     }
                 };
-                c.inner.decode_id_token(token, options, Some(&mut check))?
+                c.inner.in_log_scope(|| c.inner.decode_id_token(token, options, Some(&mut check)))?
             }
         };
         if out_json.is_null() {
@@ -109,7 +109,7 @@ pub unsafe extern "C" fn soidc_decode_access_token(
         let c = arg_ref(client, "client")?;
         let token = arg_str(raw_token, "raw_token")?;
         let options = opt_str(options_json, "options_json")?;
-        let claims = c.inner.decode_access_token(token, options)?;
+        let claims = c.inner.in_log_scope(|| c.inner.decode_access_token(token, options))?;
         if out_json.is_null() {
             return Ok(None);
         }
@@ -139,7 +139,7 @@ pub unsafe extern "C" fn soidc_decode_logout_token(
         let c = arg_ref(client, "client")?;
         let token = arg_str(raw_token, "raw_token")?;
         let options = opt_str(options_json, "options_json")?;
-        let claims = c.inner.decode_logout_token(token, options)?;
+        let claims = c.inner.in_log_scope(|| c.inner.decode_logout_token(token, options))?;
         if out_json.is_null() {
             return Ok(None);
         }

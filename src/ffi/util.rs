@@ -73,6 +73,12 @@ struct CallbackTarget {
 unsafe impl Send for CallbackTarget {}
 unsafe impl Sync for CallbackTarget {}
 
+/// Wraps a C log callback into a core log sink.
+pub(crate) fn make_sink(cb: unsafe extern "C" fn(c_int, *const c_char, *mut c_void), user_data: *mut c_void) -> log::Sink {
+    let target = CallbackTarget { cb, user_data };
+    Arc::new(move |level: Level, message: &str| target.deliver(level, message))
+}
+
 impl CallbackTarget {
     fn deliver(&self, level: Level, message: &str) {
         let text = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
@@ -95,8 +101,6 @@ pub unsafe extern "C" fn soidc_set_log_callback(cb: soidc_log_callback, max_leve
             log::set_sink(None, 0);
             return;
         };
-        let target = CallbackTarget { cb, user_data };
-        let sink: log::Sink = Arc::new(move |level: Level, message: &str| target.deliver(level, message));
-        log::set_sink(Some(sink), max_level.clamp(0, 5) as u8);
+        log::set_sink(Some(make_sink(cb, user_data)), max_level.clamp(0, 5) as u8);
     });
 }
