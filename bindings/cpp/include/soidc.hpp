@@ -48,6 +48,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -525,6 +526,8 @@ enum class ClientType : soidc_client_type {
 /// NULL, so the library's defaults apply; the binding adds none.
 ///
 ///     soidc::Client::from_issuer_url(issuer, {"my-client", "my-secret"});
+enum class LogLevel : int;
+
 struct ClientSettings {
   /// The client id (required, not empty).
   std::string client_id;
@@ -597,6 +600,15 @@ class Client {
 
   /// Public or confidential (soidc_client_get_type). No network access.
   [[nodiscard]] ClientType get_type() const;
+
+  /// Gives this client its own log callback (soidc_client_set_log_callback): messages
+  /// produced while a thread works on this client go to `callback` instead of the
+  /// process-wide one; an empty callback returns to the process-wide one. Any callable
+  /// `void(soidc::LogLevel, std::string_view)`; an exception inside it is caught and
+  /// the message dropped. The callable is kept alive until this Client is destroyed,
+  /// even after it is replaced, so a delivery running on another thread stays valid.
+  template <class F>
+  void set_log_callback(F&& callback, LogLevel max_level);
 
   /// The provider metadata document, as discovered or given
   /// (soidc_client_provider_config). No network access.
@@ -713,6 +725,9 @@ class Client {
   static Client create(std::string_view first, const char* first_name,
                        const ClientSettings& settings, Create&& create_fn);
 
+  // Every log callable ever installed on this client (see set_log_callback); declared
+  // before handle_ so that the handle is freed first.
+  std::vector<std::shared_ptr<void>> log_callbacks_;
   std::unique_ptr<soidc_client, Free> handle_;
 };
 
@@ -993,6 +1008,41 @@ inline void set_log_callback(LogCallback callback, LogLevel max_level = LogLevel
     previous = std::exchange(state.current, std::move(next));
   }
   soidc_set_log_callback(&detail::log_trampoline, static_cast<int>(max_level), nullptr);
+}
+
+namespace detail {
+
+// Adapts soidc_log_callback to one client's LogCallback (passed as user_data).
+inline void client_log_trampoline(int level, const char* message, void* user_data) noexcept {
+  try {
+    const auto* callback = static_cast<const LogCallback*>(user_data);
+    if (callback != nullptr && *callback) {
+      (*callback)(static_cast<LogLevel>(level),
+                  message != nullptr ? std::string_view(message) : std::string_view());
+    }
+  } catch (...) {
+    // A log callback must not fail the operation being logged.
+  }
+}
+
+}  // namespace detail
+
+template <class F>
+inline void Client::set_log_callback(F&& callback, LogLevel max_level) {
+  const soidc_client* c = checked("set_log_callback");
+  LogCallback fn(std::forward<F>(callback));
+  Status status = SOIDC_OK;
+  if (!fn) {
+    status = soidc_client_set_log_callback(c, nullptr, 0, nullptr);
+  } else {
+    auto owned = std::make_shared<LogCallback>(std::move(fn));
+    log_callbacks_.push_back(owned);
+    status = soidc_client_set_log_callback(c, &detail::client_log_trampoline,
+                                           static_cast<int>(max_level), owned.get());
+  }
+  if (status != SOIDC_OK) {
+    throw detail::binding_error(status, "soidc_client_set_log_callback failed");
+  }
 }
 
 }  // namespace soidc

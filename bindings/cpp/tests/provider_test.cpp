@@ -449,6 +449,26 @@ TEST_F(Provider, LogCallback) {
   EXPECT_GT(thrown.load(), 0);
 }
 
+TEST_F(Provider, PerClientLogCallback) {
+  std::mutex mutex;
+  std::vector<std::string> mine;
+  soidc::Client own = soidc::Client::from_issuer_url(test::issuer(), conf_basic());
+  own.set_log_callback(
+      [&](soidc::LogLevel, std::string_view message) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        mine.emplace_back(message);
+      },
+      soidc::LogLevel::Trace);
+  (void)own.provider_keys(R"({"force_refresh": true})");
+  ASSERT_FALSE(mine.empty()) << "the client's own callback received nothing";
+  const std::size_t count = mine.size();
+  (void)client().provider_keys(R"({"force_refresh": true})");  // another client: not ours
+  EXPECT_EQ(mine.size(), count);
+  own.set_log_callback(nullptr, soidc::LogLevel::Trace);
+  (void)own.provider_keys(R"({"force_refresh": true})");
+  EXPECT_EQ(mine.size(), count) << "messages arrived after the callback was removed";
+}
+
 TEST_F(Provider, ConstClientSharedByThreads) {
   const soidc::Client& shared = client();
   const std::string id_token = alice_tokens("openid")["id_token"].str();
