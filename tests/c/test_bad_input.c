@@ -172,6 +172,11 @@ static void test_client_functions(const soidc_client *client) {
 
     CHECK(soidc_client_get_type(NULL) == SOIDC_CLIENT_INVALID);
 
+    /* soidc_client_set_log_callback(client, cb, max_level, user_data): client required,
+     * cb NULL = back to the process-wide callback. */
+    CHECK(soidc_client_set_log_callback(NULL, NULL, 0, NULL) == SOIDC_ERR_INVALID_ARGUMENT);
+    CHECK(soidc_client_set_log_callback(client, NULL, 0, NULL) == SOIDC_OK);
+
     /* soidc_client_provider_config(client, out_json): both required. */
     doc = DUMMY_STR;
     st = soidc_client_provider_config(NULL, &doc);
