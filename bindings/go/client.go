@@ -1,0 +1,310 @@
+package soidc
+
+/*
+#include <stdlib.h>
+#include "soidc.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"runtime"
+	"sync"
+)
+
+// Client is an OpenID Connect client for one provider and one client
+// registration (a soidc_client).
+//
+// A Client is safe for concurrent use by any number of goroutines. Close it
+// when done: Close waits for calls in progress, frees the C client, and makes
+// every later call return ErrClosed. A Client that becomes unreachable without
+// Close is freed by the garbage collector, but do not rely on that.
+type Client struct {
+	// mu is held for reading during every C call and for writing by Close, so
+	// that the C client is never freed under a running call.
+	mu      sync.RWMutex
+	raw     *C.soidc_client // nil after Close
+	cleanup runtime.Cleanup
+}
+
+// ClientType says whether a client is public or confidential.
+type ClientType int
+
+// The client types, as simple_openid_connect decides them: confidential when
+// a client secret (or private key) was given.
+const (
+	ClientInvalid      ClientType = C.SOIDC_CLIENT_INVALID
+	ClientPublic       ClientType = C.SOIDC_CLIENT_PUBLIC
+	ClientConfidential ClientType = C.SOIDC_CLIENT_CONFIDENTIAL
+)
+
+func (t ClientType) String() string {
+	switch t {
+	case ClientPublic:
+		return "public"
+	case ClientConfidential:
+		return "confidential"
+	default:
+		return "invalid"
+	}
+}
+
+// NewClientFromIssuerURL creates a client by discovery: it fetches
+// <issuer>/.well-known/openid-configuration and requires its issuer to equal
+// issuer exactly. issuer must be https, or http on a loopback host.
+//
+// Errors: ErrInvalidArgument (bad config or option), ErrNetwork, ErrHTTP,
+// ErrProtocol (issuer mismatch, incomplete metadata, an endpoint violating the
+// https policy). If ctx is done first, ctx.Err() is returned at once; soidc
+// has no per-call timeout for discovery (Options.Timeout applies), so the
+// discovery finishes in the background and its client, if any, is freed.
+func NewClientFromIssuerURL(ctx context.Context, issuer string, cfg Config) (*Client, error) {
+	if err := checkStrings("issuer", issuer); err != nil {
+		return nil, err
+	}
+	return newClient(ctx, cfg, func(a *cStrings) *C.char { return a.str(issuer) }, false)
+}
+
+// NewClientFromIssuerConfig creates a client from a provider metadata document
+// the caller already has (for instance ProviderMetadata.Raw cached from an
+// earlier discovery). There is no network access. A malformed or incomplete
+// document is ErrInvalidArgument; an endpoint violating the https policy is
+// ErrProtocol.
+func NewClientFromIssuerConfig(ctx context.Context, providerMetadata []byte, cfg Config) (*Client, error) {
+	if err := checkStrings("providerMetadata", string(providerMetadata)); err != nil {
+		return nil, err
+	}
+	return newClient(ctx, cfg, func(a *cStrings) *C.char { return a.str(string(providerMetadata)) }, true)
+}
+
+func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, fromConfig bool) (*Client, error) {
+	if err := checkStrings("ClientID", cfg.ClientID, "ClientSecret", cfg.ClientSecret,
+		"RedirectURI", cfg.RedirectURI, "Scope", cfg.Scope); err != nil {
+		return nil, err
+	}
+	opts, err := json.Marshal(cfg.Options)
+	if err != nil {
+		return nil, &Error{Status: StatusInvalidArgument, Message: "options: " + err.Error()}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	create := func() (*C.soidc_client, error) {
+		var a cStrings
+		defer a.free()
+		var raw *C.soidc_client
+		var out *C.char
+		options := a.opt(string(opts))
+		if string(opts) == "{}" {
+			options = nil
+		}
+		var status C.soidc_status
+		if fromConfig {
+			status = C.soidc_client_from_issuer_config(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
+				a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
+		} else {
+			status = C.soidc_client_from_issuer_url(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
+				a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
+		}
+		doc := takeString(out)
+		if status != C.SOIDC_OK {
+			return nil, errorFromDocument(Status(status), doc)
+		}
+		return raw, nil
+	}
+	if fromConfig || ctx.Done() == nil {
+		raw, err := create()
+		if err != nil {
+			return nil, err
+		}
+		return wrapClient(raw), nil
+	}
+	// Discovery cannot be interrupted: run it aside and stop waiting when ctx is done.
+	type created struct {
+		raw *C.soidc_client
+		err error
+	}
+	result := make(chan created)
+	abandoned := make(chan struct{})
+	go func() {
+		raw, err := create()
+		select {
+		case result <- created{raw, err}:
+		case <-abandoned:
+			if raw != nil {
+				C.soidc_client_free(raw)
+			}
+		}
+	}()
+	select {
+	case r := <-result:
+		if r.err != nil {
+			return nil, withCause(ctx, r.err)
+		}
+		return wrapClient(r.raw), nil
+	case <-ctx.Done():
+		close(abandoned)
+		return nil, ctx.Err()
+	}
+}
+
+func wrapClient(raw *C.soidc_client) *Client {
+	c := &Client{raw: raw}
+	// A safety net only: Close is the way to free a client.
+	c.cleanup = runtime.AddCleanup(c, freeClient, raw)
+	return c
+}
+
+func freeClient(raw *C.soidc_client) { C.soidc_client_free(raw) }
+
+// Close frees the client. It waits for calls in progress on other goroutines
+// and is idempotent: later calls of Close return nil, calls of other methods
+// ErrClosed. It always returns nil.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.raw == nil {
+		return nil
+	}
+	c.cleanup.Stop()
+	C.soidc_client_free(c.raw)
+	c.raw = nil
+	return nil
+}
+
+// ptr is the accessor for the C client; the caller holds c.mu for reading
+// and calls runtime.KeepAlive(c) after its C call. With the build tag debug it
+// forces a garbage collection first, so that a missing KeepAlive shows up as
+// a crash in tests rather than in production.
+func (c *Client) ptr() *C.soidc_client {
+	p := c.raw
+	if debugForceGC {
+		runtime.GC()
+	}
+	return p
+}
+
+// cCall is one call into soidc on a live client: it makes its C strings
+// (freeing them before it returns) and passes out_json through.
+type cCall func(client *C.soidc_client, outJSON **C.char) C.soidc_status
+
+// invoke runs call under the read lock and turns its outcome into the result
+// document or an *Error.
+func (c *Client) invoke(call cCall) (string, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p := c.ptr()
+	if p == nil {
+		return "", ErrClosed
+	}
+	var out *C.char
+	status := call(p, &out)
+	runtime.KeepAlive(c)
+	doc := takeString(out)
+	if status != C.SOIDC_OK {
+		return "", errorFromDocument(Status(status), doc)
+	}
+	return doc, nil
+}
+
+// do runs a call that is local (no network; network false) or that may touch
+// the network and was given ctx's remaining time as timeout_ms.
+//
+// A done ctx returns ctx.Err() without calling soidc. soidc calls cannot be
+// interrupted, so a network call runs on its own goroutine: when ctx is
+// cancelled, do returns ctx.Err() at once and the call finishes in the
+// background (Close waits for it). When ctx's deadline passes, do waits for
+// soidc, which stops at the same time, and returns its answer (a network
+// error then also wraps context.DeadlineExceeded).
+func (c *Client) do(ctx context.Context, network bool, call cCall) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if !network || ctx.Done() == nil {
+		doc, err := c.invoke(call)
+		return doc, withCause(ctx, err)
+	}
+	type answer struct {
+		doc string
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		doc, err := c.invoke(call)
+		done <- answer{doc, err}
+	}()
+	select {
+	case a := <-done:
+		return a.doc, withCause(ctx, a.err)
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			a := <-done
+			return a.doc, withCause(ctx, a.err)
+		}
+		return "", ctx.Err()
+	}
+}
+
+// Type says whether the client is public or confidential. No network access.
+func (c *Client) Type(ctx context.Context) (ClientType, error) {
+	if err := ctx.Err(); err != nil {
+		return ClientInvalid, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p := c.ptr()
+	if p == nil {
+		return ClientInvalid, ErrClosed
+	}
+	t := C.soidc_client_get_type(p)
+	runtime.KeepAlive(c)
+	return ClientType(t), nil
+}
+
+// ProviderConfig returns the provider metadata, exactly as discovered or
+// given. No network access.
+func (c *Client) ProviderConfig(ctx context.Context) (*ProviderMetadata, error) {
+	doc, err := c.do(ctx, false, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		return C.soidc_client_provider_config(p, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[ProviderMetadata]("provider metadata", doc)
+}
+
+// ProviderKeysOptions are the options of Client.ProviderKeys.
+type ProviderKeysOptions struct {
+	ForceRefresh bool // fetch now even if the cache is fresh (for a timer)
+	CacheOnly    bool // never touch the network; ErrValidation if nothing is cached
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o ProviderKeysOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ForceRefresh bool `json:"force_refresh,omitempty"`
+		CacheOnly    bool `json:"cache_only,omitempty"`
+	}{o.ForceRefresh, o.CacheOnly})
+}
+
+// ProviderKeys returns the provider's JWKS as cached by the client, fetched
+// first if nothing is cached or the cache is stale. If a refresh fails while
+// older keys are cached, the older keys are returned and stay in use.
+// opts may be nil.
+func (c *Client) ProviderKeys(ctx context.Context, opts *ProviderKeysOptions) (*JSONWebKeySet, error) {
+	o, err := optionsJSON(opts, callTimeout(ctx))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_client_provider_keys(p, a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[JSONWebKeySet]("provider keys", doc)
+}

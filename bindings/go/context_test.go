@@ -1,0 +1,116 @@
+package soidc_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	soidc "github.com/soidc/soidc/bindings/go"
+)
+
+func TestDeadlineAlreadyPassed(t *testing.T) {
+	stub := newStubProvider(t)
+	c := stub.client(t, soidc.Options{})
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+
+	_, err := c.ClientCredentialsGrant(ctx, "", nil)
+	if err != context.DeadlineExceeded {
+		t.Fatalf("got %v, want context.DeadlineExceeded itself", err)
+	}
+	var e *soidc.Error
+	if errors.As(err, &e) {
+		t.Fatalf("soidc was called: %v", e)
+	}
+	if _, err := c.DecodeIDToken(ctx, stub.idToken(t, nil), nil); err != context.DeadlineExceeded {
+		t.Fatalf("DecodeIDToken: %v", err)
+	}
+	if _, err := c.AuthCodeStart(ctx, nil); err != context.DeadlineExceeded {
+		t.Fatalf("AuthCodeStart: %v", err)
+	}
+	if _, err := soidc.NewClientFromIssuerURL(ctx, stub.issuer(), soidc.Config{ClientID: "x"}); err != context.DeadlineExceeded {
+		t.Fatalf("NewClientFromIssuerURL: %v", err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := stub.accepted.Load(); n != 0 {
+		t.Fatalf("the token endpoint got %d connections", n)
+	}
+}
+
+func TestShortDeadlineAgainstSilentProvider(t *testing.T) {
+	stub := newStubProvider(t)
+	c := stub.client(t, soidc.Options{}) // default timeout: 30 s
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := c.ClientCredentialsGrant(ctx, "", nil)
+	elapsed := time.Since(began)
+	mustErr(t, err, soidc.ErrNetwork)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%v does not wrap context.DeadlineExceeded", err)
+	}
+	if elapsed < 250*time.Millisecond || elapsed > 2*time.Second {
+		t.Fatalf("took %v for a 300 ms deadline", elapsed)
+	}
+	if n := stub.accepted.Load(); n != 1 {
+		t.Fatalf("the token endpoint got %d connections, want 1", n)
+	}
+}
+
+func TestCancelAgainstSilentProvider(t *testing.T) {
+	stub := newStubProvider(t)
+	c := stub.client(t, soidc.Options{Timeout: 1500 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	began := time.Now()
+	_, err := c.ClientCredentialsGrant(ctx, "", nil)
+	if err != context.Canceled {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if elapsed := time.Since(began); elapsed > time.Second {
+		t.Fatalf("cancel took %v", elapsed)
+	}
+	// The abandoned call still runs; Close waits for it (until the client's timeout).
+	began = time.Now()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if elapsed := time.Since(began); elapsed > 3*time.Second {
+		t.Fatalf("Close took %v", elapsed)
+	}
+	if _, err := c.ClientCredentialsGrant(context.Background(), "", nil); !errors.Is(err, soidc.ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+}
+
+func TestCancelledBeforeTheCall(t *testing.T) {
+	stub := newStubProvider(t)
+	c := stub.client(t, soidc.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.ClientCredentialsGrant(ctx, "", nil); err != context.Canceled {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	if _, err := c.Type(ctx); err != context.Canceled {
+		t.Fatalf("Type: %v", err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := stub.accepted.Load(); n != 0 {
+		t.Fatalf("the token endpoint got %d connections", n)
+	}
+}
+
+func TestClientTimeoutWithoutDeadline(t *testing.T) {
+	stub := newStubProvider(t)
+	c := stub.client(t, soidc.Options{Timeout: 400 * time.Millisecond})
+	began := time.Now()
+	_, err := c.ClientCredentialsGrant(context.Background(), "", nil)
+	mustErr(t, err, soidc.ErrNetwork)
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Fatal("no context deadline was involved")
+	}
+	if elapsed := time.Since(began); elapsed > 2*time.Second {
+		t.Fatalf("took %v with a 400 ms client timeout", elapsed)
+	}
+}

@@ -1,0 +1,495 @@
+package soidc
+
+/*
+#include <stdlib.h>
+#include "soidc.h"
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// The grants and endpoints: authorization code flow, client credentials,
+// password, refresh, device flow, userinfo, introspection, revocation and
+// logout. Every method that may touch the network passes the time left until
+// ctx's deadline to soidc as that call's timeout (see Client.do).
+
+// AuthCodeStartOptions are the options of Client.AuthCodeStart. The zero
+// value generates state, nonce and a PKCE (S256) verifier.
+type AuthCodeStartOptions struct {
+	RedirectURI  string         // default: the client's
+	Scope        string         // default: the client's
+	State        string         // "" generates one (43 characters from the system CSPRNG)
+	NoState      bool           // send no state at all
+	Nonce        string         // "" generates one
+	NoNonce      bool           // send no nonce at all
+	DisablePKCE  bool           // PKCE S256 is on by default
+	CodeVerifier string         // "" generates one (43-128 characters when given)
+	Prompt       []string       // e.g. "login", "consent"
+	MaxAge       *time.Duration // max_age, whole seconds; new(time.Duration) asks for a fresh login
+	LoginHint    string         //
+	ACRValues    []string       //
+	UILocales    []string       //
+	ResponseMode string         //
+	Resource     []string       // RFC 8707 resource indicators
+	ExtraParams  map[string]any // more query parameters; arrays become repeated parameters
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o AuthCodeStartOptions) MarshalJSON() ([]byte, error) {
+	var state, nonce any
+	if o.NoState {
+		state = false
+	} else if o.State != "" {
+		state = o.State
+	}
+	if o.NoNonce {
+		nonce = false
+	} else if o.Nonce != "" {
+		nonce = o.Nonce
+	}
+	var pkce *bool
+	if o.DisablePKCE {
+		pkce = new(bool)
+	}
+	return json.Marshal(struct {
+		RedirectURI  string         `json:"redirect_uri,omitempty"`
+		Scope        string         `json:"scope,omitempty"`
+		State        any            `json:"state,omitempty"`
+		Nonce        any            `json:"nonce,omitempty"`
+		PKCE         *bool          `json:"pkce,omitempty"`
+		CodeVerifier string         `json:"code_verifier,omitempty"`
+		Prompt       []string       `json:"prompt,omitempty"`
+		MaxAge       *int64         `json:"max_age,omitempty"`
+		LoginHint    string         `json:"login_hint,omitempty"`
+		ACRValues    []string       `json:"acr_values,omitempty"`
+		UILocales    []string       `json:"ui_locales,omitempty"`
+		ResponseMode string         `json:"response_mode,omitempty"`
+		Resource     []string       `json:"resource,omitempty"`
+		ExtraParams  map[string]any `json:"extra_params,omitempty"`
+	}{o.RedirectURI, o.Scope, state, nonce, pkce, o.CodeVerifier, o.Prompt, seconds(o.MaxAge),
+		o.LoginHint, o.ACRValues, o.UILocales, o.ResponseMode, o.Resource, o.ExtraParams})
+}
+
+// AuthCodeStart builds the authorization URL to send the browser to. Keep the
+// returned State, Nonce and CodeVerifier in the user's session and pass them
+// to AuthCodeHandleResult (AuthCodeStart.ResultOptions does). opts may be nil.
+// No network access. Errors: ErrInvalidArgument (no redirect URI, bad
+// option), ErrUnsupportedByProvider (no code response type).
+func (c *Client) AuthCodeStart(ctx context.Context, opts *AuthCodeStartOptions) (*AuthCodeStart, error) {
+	o, err := optionsJSON(opts, 0)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, false, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_auth_code_start(p, a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[AuthCodeStart]("authorization code start", doc)
+}
+
+// AuthCodeResultOptions are the options of Client.AuthCodeHandleResult.
+type AuthCodeResultOptions struct {
+	State          string         // the state from AuthCodeStart
+	Nonce          string         // the nonce from AuthCodeStart
+	CodeVerifier   string         // the PKCE verifier from AuthCodeStart
+	RedirectURI    string         // default: the client's; "auto": currentURL without query and fragment
+	MaxAge         *time.Duration // checked against auth_time
+	RequireIDToken *bool          // default: when the client's scope contains openid
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o AuthCodeResultOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		State          string `json:"state,omitempty"`
+		Nonce          string `json:"nonce,omitempty"`
+		CodeVerifier   string `json:"code_verifier,omitempty"`
+		RedirectURI    string `json:"redirect_uri,omitempty"`
+		MaxAge         *int64 `json:"max_age,omitempty"`
+		RequireIDToken *bool  `json:"require_id_token,omitempty"`
+	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, seconds(o.MaxAge), o.RequireIDToken})
+}
+
+// AuthCodeHandleResult handles the redirect back from the provider:
+// currentURL is the full URL the browser arrived at. It checks the RFC 9207
+// iss parameter, an error response (ErrAuthenticationFailed, with the
+// provider's ProviderError), the state, exchanges the code with the PKCE
+// verifier and validates the ID token (nonce, c_hash, at_hash and all of
+// DecodeIDToken's checks). If the response carries a state (or the ID token a
+// nonce) that opts lacks, the call fails rather than skip the check.
+func (c *Client) AuthCodeHandleResult(ctx context.Context, currentURL string, opts *AuthCodeResultOptions) (*TokenResponse, error) {
+	if err := checkStrings("currentURL", currentURL); err != nil {
+		return nil, err
+	}
+	return c.tokenCall(ctx, opts, func(a *cStrings, p *C.soidc_client, o *C.char, out **C.char) C.soidc_status {
+		return C.soidc_auth_code_handle_result(p, a.str(currentURL), o, out)
+	})
+}
+
+// AuthCodeExchangeOptions are the options of Client.AuthCodeExchange.
+type AuthCodeExchangeOptions struct {
+	RedirectURI  string         // default: the client's
+	CodeVerifier string         // the PKCE verifier
+	Nonce        string         // the expected nonce of the ID token
+	MaxAge       *time.Duration // checked against auth_time
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o AuthCodeExchangeOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		RedirectURI  string `json:"redirect_uri,omitempty"`
+		CodeVerifier string `json:"code_verifier,omitempty"`
+		Nonce        string `json:"nonce,omitempty"`
+		MaxAge       *int64 `json:"max_age,omitempty"`
+	}{o.RedirectURI, o.CodeVerifier, o.Nonce, seconds(o.MaxAge)})
+}
+
+// AuthCodeExchange exchanges an authorization code at the token endpoint (the
+// lower-level step of AuthCodeHandleResult). An ID token in the response is
+// validated into IDTokenClaims.
+func (c *Client) AuthCodeExchange(ctx context.Context, code string, opts *AuthCodeExchangeOptions) (*TokenResponse, error) {
+	if err := checkStrings("code", code); err != nil {
+		return nil, err
+	}
+	return c.tokenCall(ctx, opts, func(a *cStrings, p *C.soidc_client, o *C.char, out **C.char) C.soidc_status {
+		return C.soidc_auth_code_exchange(p, a.str(code), o, out)
+	})
+}
+
+// GrantOptions are the options of the client credentials and password grants
+// and of the device authorization request.
+type GrantOptions struct {
+	Resource    []string       // RFC 8707 resource indicators
+	ExtraParams map[string]any // more form parameters; arrays become repeated parameters
+	Nonce       string         // password grant: the expected nonce of the ID token (not for the device flow)
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o GrantOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Resource    []string       `json:"resource,omitempty"`
+		ExtraParams map[string]any `json:"extra_params,omitempty"`
+		Nonce       string         `json:"nonce,omitempty"`
+	}{o.Resource, o.ExtraParams, o.Nonce})
+}
+
+// ClientCredentialsGrant runs the client credentials grant (RFC 6749 §4.4).
+// scope "" means the client's scope. opts may be nil. Errors: ErrProvider
+// (e.g. invalid_client), ErrHTTP, ErrProtocol, ErrNetwork,
+// ErrUnsupportedByProvider, ErrInvalidArgument.
+func (c *Client) ClientCredentialsGrant(ctx context.Context, scope string, opts *GrantOptions) (*TokenResponse, error) {
+	if err := checkStrings("scope", scope); err != nil {
+		return nil, err
+	}
+	return c.tokenCall(ctx, opts, func(a *cStrings, p *C.soidc_client, o *C.char, out **C.char) C.soidc_status {
+		return C.soidc_client_credentials_grant(p, a.opt(scope), o, out)
+	})
+}
+
+// DirectAccessGrant runs the resource owner password credentials grant (RFC
+// 6749 §4.3), a legacy grant: prefer the authorization code or device flow
+// where a browser exists. scope "" means the client's scope. An ID token is
+// validated into IDTokenClaims. The password never appears in errors or logs.
+func (c *Client) DirectAccessGrant(ctx context.Context, username, password, scope string, opts *GrantOptions) (*TokenResponse, error) {
+	if err := checkStrings("username", username, "password", password, "scope", scope); err != nil {
+		return nil, err
+	}
+	return c.tokenCall(ctx, opts, func(a *cStrings, p *C.soidc_client, o *C.char, out **C.char) C.soidc_status {
+		return C.soidc_direct_access_grant(p, a.str(username), a.str(password), a.opt(scope), o, out)
+	})
+}
+
+// RefreshOptions are the options of Client.ExchangeRefreshToken.
+type RefreshOptions struct {
+	Scope string // default: the scope of the original grant
+	// IDToken is the original ID token: a new ID token must keep its iss, sub,
+	// aud and auth_time (OpenID Connect Core §12.2).
+	IDToken     string
+	Resource    []string
+	ExtraParams map[string]any
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o RefreshOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Scope       string         `json:"scope,omitempty"`
+		IDToken     string         `json:"id_token,omitempty"`
+		Resource    []string       `json:"resource,omitempty"`
+		ExtraParams map[string]any `json:"extra_params,omitempty"`
+	}{o.Scope, o.IDToken, o.Resource, o.ExtraParams})
+}
+
+// ExchangeRefreshToken runs the refresh token grant. A new ID token is
+// validated into IDTokenClaims.
+func (c *Client) ExchangeRefreshToken(ctx context.Context, refreshToken string, opts *RefreshOptions) (*TokenResponse, error) {
+	if err := checkStrings("refreshToken", refreshToken); err != nil {
+		return nil, err
+	}
+	return c.tokenCall(ctx, opts, func(a *cStrings, p *C.soidc_client, o *C.char, out **C.char) C.soidc_status {
+		return C.soidc_exchange_refresh_token(p, a.str(refreshToken), o, out)
+	})
+}
+
+// tokenCall runs a call that answers a token response.
+func (c *Client) tokenCall(ctx context.Context, opts any, call func(a *cStrings, p *C.soidc_client, options *C.char, out **C.char) C.soidc_status) (*TokenResponse, error) {
+	o, err := optionsJSON(opts, callTimeout(ctx))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return call(&a, p, a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[TokenResponse]("token response", doc)
+}
+
+// DeviceAuthorizationStart starts a device authorization (RFC 8628 §3.1).
+// scope "" means the client's scope. Show the user the verification URI and
+// user code, then call DeviceAuthorizationPoll.
+func (c *Client) DeviceAuthorizationStart(ctx context.Context, scope string, opts *GrantOptions) (*DeviceAuthorization, error) {
+	if err := checkStrings("scope", scope); err != nil {
+		return nil, err
+	}
+	o, err := optionsJSON(opts, callTimeout(ctx))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_device_authorization_start(p, a.opt(scope), a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[DeviceAuthorization]("device authorization", doc)
+}
+
+// DevicePollOptions are the options of Client.DeviceAuthorizationPoll;
+// DeviceAuthorization.PollOptions fills them from the start response.
+type DevicePollOptions struct {
+	// Wait blocks until the user finishes, the device code expires
+	// (ErrProvider with ProviderError "expired_token"), the user denies
+	// (ErrProvider, "access_denied"), or ctx is done. Without Wait one request
+	// is made, and ErrPending returned while the user has not finished (its
+	// Interval is the interval to use next).
+	Wait      bool
+	Interval  time.Duration // from the start response (5 s)
+	ExpiresIn time.Duration // from the start response (no limit)
+	Nonce     string        // the expected nonce of an ID token
+}
+
+// DeviceAuthorizationPoll polls for the result of a device authorization (RFC
+// 8628 §3.4) whose device code is deviceCode. opts may be nil.
+//
+// With Wait, requests are spaced by the interval (5 s more after each
+// slow_down). When ctx has a deadline that the next request would pass,
+// ErrPending is returned. soidc's own blocking wait cannot be interrupted, so
+// it is used only when ctx can never be cancelled (context.Background);
+// otherwise this method waits between single polls itself, with the interval
+// soidc computes, and returns ctx.Err() as soon as ctx is cancelled. The last
+// poll before ExpiresIn passes goes through soidc's wait, which then reports
+// the expiry as soidc's wait does.
+func (c *Client) DeviceAuthorizationPoll(ctx context.Context, deviceCode string, opts *DevicePollOptions) (*TokenResponse, error) {
+	if err := checkStrings("deviceCode", deviceCode); err != nil {
+		return nil, err
+	}
+	var o DevicePollOptions
+	if opts != nil {
+		o = *opts
+	}
+	w := devicePollWire{Wait: o.Wait, Interval: ceilDiv(o.Interval, time.Second), Nonce: o.Nonce}
+	if o.ExpiresIn > 0 {
+		w.ExpiresIn = new(int64)
+		*w.ExpiresIn = ceilDiv(o.ExpiresIn, time.Second)
+	}
+	if !o.Wait || ctx.Done() == nil {
+		return c.pollDevice(ctx, deviceCode, w)
+	}
+	started := time.Now()
+	w.Wait = false
+	for {
+		tokens, err := c.pollDevice(ctx, deviceCode, w)
+		var e *Error
+		if !errors.As(err, &e) || e.Status != StatusPending || ctx.Err() != nil {
+			return tokens, err
+		}
+		if e.Interval > 0 {
+			w.Interval = int64(e.Interval)
+		}
+		pause := time.Duration(max(w.Interval, 1)) * time.Second
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < pause {
+			return nil, err
+		}
+		last := o.ExpiresIn > 0 && time.Since(started)+pause >= o.ExpiresIn
+		timer := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		case <-timer.C:
+		}
+		if last {
+			final := w
+			final.Wait = true
+			final.ExpiresIn = new(int64) // expired after this one poll
+			return c.pollDevice(ctx, deviceCode, final)
+		}
+	}
+}
+
+type devicePollWire struct {
+	Wait      bool   `json:"wait,omitempty"`
+	Interval  int64  `json:"interval,omitempty"`
+	ExpiresIn *int64 `json:"expires_in,omitempty"`
+	Nonce     string `json:"nonce,omitempty"`
+}
+
+func (c *Client) pollDevice(ctx context.Context, deviceCode string, w devicePollWire) (*TokenResponse, error) {
+	o, err := optionsJSON(&w, callTimeout(ctx))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_device_authorization_poll(p, a.str(deviceCode), a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[TokenResponse]("token response", doc)
+}
+
+// UserinfoOptions are the options of Client.FetchUserinfo.
+type UserinfoOptions struct {
+	// ExpectedSub is the ID token's sub; a UserInfo response for another
+	// subject is ErrValidation.
+	ExpectedSub string
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o UserinfoOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ExpectedSub string `json:"expected_sub,omitempty"`
+	}{o.ExpectedSub})
+}
+
+// FetchUserinfo fetches the UserInfo of the user accessToken was issued for.
+// JSON and signed JWT responses are both accepted. A rejected token is
+// ErrProvider with ProviderError "invalid_token"; no userinfo endpoint is
+// ErrUnsupportedByProvider. opts may be nil.
+func (c *Client) FetchUserinfo(ctx context.Context, accessToken string, opts *UserinfoOptions) (*Userinfo, error) {
+	if err := checkStrings("accessToken", accessToken); err != nil {
+		return nil, err
+	}
+	o, err := optionsJSON(opts, callTimeout(ctx))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_fetch_userinfo(p, a.str(accessToken), a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[Userinfo]("userinfo", doc)
+}
+
+// IntrospectToken asks the provider about token (RFC 7662), with client
+// authentication. tokenTypeHint may be "", "access_token" or "refresh_token".
+// An inactive token is a success with Active false.
+func (c *Client) IntrospectToken(ctx context.Context, token, tokenTypeHint string) (*Introspection, error) {
+	if err := checkStrings("token", token, "tokenTypeHint", tokenTypeHint); err != nil {
+		return nil, err
+	}
+	o, err := optionsJSON(nil, callTimeout(ctx))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_introspect_token(p, a.str(token), a.opt(tokenTypeHint), a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[Introspection]("introspection", doc)
+}
+
+// RevokeToken revokes token (RFC 7009), with client authentication.
+// tokenTypeHint may be "", "access_token" or "refresh_token". A token that was
+// already invalid is revoked successfully, as RFC 7009 says.
+func (c *Client) RevokeToken(ctx context.Context, token, tokenTypeHint string) error {
+	if err := checkStrings("token", token, "tokenTypeHint", tokenTypeHint); err != nil {
+		return err
+	}
+	o, err := optionsJSON(nil, callTimeout(ctx))
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_revoke_token(p, a.str(token), a.opt(tokenTypeHint), a.opt(o), out)
+	})
+	return err
+}
+
+// LogoutRequest is the request of Client.InitiateLogout.
+type LogoutRequest struct {
+	IDTokenHint           string
+	LogoutHint            string
+	PostLogoutRedirectURI string
+	State                 string
+	UILocales             []string
+	OmitClientID          bool // client_id is sent by default
+	ExtraParams           map[string]any
+}
+
+// MarshalJSON returns the request document soidc reads.
+func (r LogoutRequest) MarshalJSON() ([]byte, error) {
+	var clientID *bool
+	if r.OmitClientID {
+		clientID = new(bool)
+	}
+	return json.Marshal(struct {
+		IDTokenHint           string         `json:"id_token_hint,omitempty"`
+		LogoutHint            string         `json:"logout_hint,omitempty"`
+		PostLogoutRedirectURI string         `json:"post_logout_redirect_uri,omitempty"`
+		State                 string         `json:"state,omitempty"`
+		UILocales             []string       `json:"ui_locales,omitempty"`
+		ClientID              *bool          `json:"client_id,omitempty"`
+		ExtraParams           map[string]any `json:"extra_params,omitempty"`
+	}{r.IDTokenHint, r.LogoutHint, r.PostLogoutRedirectURI, r.State, r.UILocales, clientID, r.ExtraParams})
+}
+
+// InitiateLogout builds the RP-initiated logout URL (OpenID Connect
+// RP-Initiated Logout 1.0) to send the browser to. req may be nil. No network
+// access. No end_session_endpoint is ErrUnsupportedByProvider.
+func (c *Client) InitiateLogout(ctx context.Context, req *LogoutRequest) (string, error) {
+	r, err := optionsJSON(req, 0)
+	if err != nil {
+		return "", err
+	}
+	return c.do(ctx, false, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_initiate_logout(p, a.opt(r), out)
+	})
+}

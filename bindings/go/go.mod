@@ -1,0 +1,3 @@
+module github.com/soidc/soidc/bindings/go
+
+go 1.24

@@ -1,0 +1,6 @@
+//go:build !debug
+
+package soidc
+
+// debugForceGC: see debug.go.
+const debugForceGC = false

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Tests of the Go binding (bindings/go) and the Go examples (examples/go), run by
+# `make test-go` after `make build`:
+#   gofmt -l (must print nothing), go vet, go test -race, go test -race -tags debug
+#   (the debug tag forces a GC in every C call, so a missing KeepAlive crashes),
+# for bindings/go and examples/go, then a build and short run with -tags
+# soidc_pkgconfig; all inside tests/with-provider.sh (the test OpenID provider).
+# Exits non-zero on the first failure.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+if [ "${1:-}" != "--with-provider" ]; then
+  if [ ! -e "$root/target/release/libsoidc.so" ]; then
+    echo "run-tests.sh: $root/target/release/libsoidc.so is missing; run 'make build' first" >&2
+    exit 1
+  fi
+  exec "$root/tests/with-provider.sh" "$here/run-tests.sh" --with-provider
+fi
+
+# Provider tests fail rather than skip when the provider is missing.
+export SOIDC_REQUIRE_PROVIDER=1
+export CGO_ENABLED=1
+
+step() { printf '\n== %s\n' "$*"; }
+
+# gotest ARGS...: go test -count=1 -v ARGS ./... with its summary lines and the
+# number of tests; the whole output when something fails. (-count=1: the test
+# binary does not change when libsoidc.so does, so a cached result could hide a
+# library change.)
+gotest() {
+  local log status=0
+  log="$(mktemp)"
+  go test -count=1 -v "$@" ./... >"$log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    grep -vE '^=== (RUN|PAUSE|CONT)' "$log" || true
+    rm -f "$log"
+    return "$status"
+  fi
+  grep -E '^(ok|FAIL|\?) ' "$log" || true
+  echo "tests: $(grep -cE '^ *--- PASS' "$log" || true) passed (subtests included), $(grep -cE '^ *--- SKIP' "$log" || true) skipped"
+  rm -f "$log"
+}
+
+for module in "$root/bindings/go" "$root/examples/go"; do
+  cd "$module"
+  name="${module#"$root"/}"
+
+  step "$name: gofmt -l"
+  unformatted="$(gofmt -l .)"
+  if [ -n "$unformatted" ]; then
+    echo "not gofmt-formatted:" >&2
+    echo "$unformatted" >&2
+    exit 1
+  fi
+  echo "ok"
+
+  step "$name: go vet ./..."
+  go vet ./...
+  echo "ok"
+
+  step "$name: go test -race ./..."
+  gotest -race
+
+  step "$name: go test -race -tags debug ./..."
+  gotest -race -tags debug
+done
+
+# The installed-library variant (-tags soidc_pkgconfig): a throw-away prefix laid
+# out as `make install` does (symlinks into this tree), with soidc.pc made from
+# the real template pkg/soidc.pc.in. No rpath then: LD_LIBRARY_PATH finds the library.
+step "bindings/go: go vet and go test -tags soidc_pkgconfig (library found by pkg-config)"
+prefix="$(mktemp -d)"
+trap 'rm -rf "$prefix"' EXIT
+mkdir -p "$prefix/lib/pkgconfig" "$prefix/include"
+ln -s "$root/target/release/libsoidc.so" "$prefix/lib/libsoidc.so"
+ln -s "$root/target/release/libsoidc.so" "$prefix/lib/libsoidc.so.0"
+ln -s "$root/include/soidc.h" "$prefix/include/soidc.h"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)"
+sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@LIBS_PRIVATE@||" \
+  "$root/pkg/soidc.pc.in" >"$prefix/lib/pkgconfig/soidc.pc"
+(
+  cd "$root/bindings/go"
+  export PKG_CONFIG_PATH="$prefix/lib/pkgconfig" LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  go vet -tags soidc_pkgconfig ./...
+  go test -count=1 -tags soidc_pkgconfig -run 'TestVersion|TestDiscovery|TestDecodeAccessToken' ./...
+)
+
+step "Go binding and examples: all checks passed"

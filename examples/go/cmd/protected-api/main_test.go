@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	soidc "github.com/soidc/soidc/bindings/go"
+)
+
+const audience = "https://api.soidc.test"
+
+// fakeDecoder answers every token with err.
+type fakeDecoder struct{ err error }
+
+func (f fakeDecoder) DecodeAccessToken(context.Context, string, *soidc.AccessTokenOptions) (*soidc.AccessTokenClaims, error) {
+	return nil, f.err
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+type exchange struct {
+	status    int
+	challenge string
+	body      map[string]any
+}
+
+func call(t *testing.T, h http.Handler, method, path, authorization string) exchange {
+	t.Helper()
+	r := httptest.NewRequest(method, path, nil)
+	if authorization != "" {
+		r.Header.Set("Authorization", authorization)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	ex := exchange{status: w.Code, challenge: w.Header().Get("WWW-Authenticate")}
+	if err := json.Unmarshal(w.Body.Bytes(), &ex.body); err != nil {
+		t.Fatalf("%s %s: body %q: %v", method, path, w.Body.String(), err)
+	}
+	return ex
+}
+
+func TestUnavailableKeysAnswer503(t *testing.T) {
+	h := routes(fakeDecoder{&soidc.Error{Status: soidc.StatusNetwork, Message: "connect refused"}}, audience, quietLog())
+	if ex := call(t, h, "GET", "/api/hello", "Bearer abc.def.ghi"); ex.status != http.StatusServiceUnavailable || ex.challenge != "" {
+		t.Fatalf("got %+v", ex)
+	}
+}
+
+func TestAgainstProvider(t *testing.T) {
+	issuer := os.Getenv("SOIDC_TEST_ISSUER")
+	if issuer == "" {
+		if os.Getenv("SOIDC_REQUIRE_PROVIDER") != "" {
+			t.Fatal("SOIDC_TEST_ISSUER is not set")
+		}
+		t.Skip("SOIDC_TEST_ISSUER is not set; run under tests/with-provider.sh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	// The API's own client, and a caller (conf-basic) that gets tokens for it.
+	api, err := soidc.NewClientFromIssuerURL(ctx, issuer, soidc.Config{ClientID: "protected-api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	caller, err := soidc.NewClientFromIssuerURL(ctx, issuer, soidc.Config{ClientID: "conf-basic", ClientSecret: "conf-basic-secret-0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	token := func(scope string) string {
+		tokens, err := caller.ClientCredentialsGrant(ctx, scope, &soidc.GrantOptions{Resource: []string{audience}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tokens.AccessToken
+	}
+	read, readWrite := token("api:read"), token("api:read api:write")
+	idTokens, err := caller.DirectAccessGrant(ctx, "alice", "alice-password", "openid", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h := routes(api, audience, quietLog())
+	tests := []struct {
+		name, method, path, authorization string
+		status                            int
+		challenge                         string // a prefix of WWW-Authenticate
+	}{
+		{"open route", "GET", "/healthz", "", 200, ""},
+		{"no credentials", "GET", "/api/hello", "", 401, `Bearer realm="protected-api"`},
+		{"another scheme", "GET", "/api/hello", "Basic Y29uZjpzZWNyZXQ=", 401, `Bearer realm="protected-api"`},
+		{"malformed header", "GET", "/api/hello", "Bearer two words", 400, `Bearer realm="protected-api", error="invalid_request"`},
+		{"garbage token", "GET", "/api/hello", "Bearer abc.def.ghi", 401, `Bearer realm="protected-api", error="invalid_token"`},
+		{"an ID token", "GET", "/api/hello", "Bearer " + idTokens.IDToken, 401, `Bearer realm="protected-api", error="invalid_token"`},
+		{"read token, read route", "GET", "/api/hello", "Bearer " + read, 200, ""},
+		{"lower-case scheme", "GET", "/api/hello", "bearer " + read, 200, ""},
+		{"read token, write route", "POST", "/api/notes", "Bearer " + read, 403,
+			`Bearer realm="protected-api", error="insufficient_scope", error_description="the access token lacks a required scope", scope="api:write"`},
+		{"write token, write route", "POST", "/api/notes", "Bearer " + readWrite, 201, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ex := call(t, h, tc.method, tc.path, tc.authorization)
+			if ex.status != tc.status || !strings.HasPrefix(ex.challenge, tc.challenge) || (tc.challenge == "" && ex.challenge != "") {
+				t.Fatalf("got %d %q %v, want %d %q", ex.status, ex.challenge, ex.body, tc.status, tc.challenge)
+			}
+			if tc.status == 401 && tc.challenge == `Bearer realm="protected-api"` && ex.challenge != tc.challenge {
+				t.Fatalf("an error code without credentials: %q", ex.challenge)
+			}
+		})
+	}
+	ex := call(t, h, "GET", "/api/hello", "Bearer "+read)
+	if ex.body["message"] != "hello, conf-basic" || ex.body["client_id"] != "conf-basic" {
+		t.Fatalf("unexpected body %v", ex.body)
+	}
+}
