@@ -49,3 +49,16 @@ func soidcGoLog(level C.int, message *C.char) {
 		(*fn)(LogLevel(level), C.GoString(message))
 	}
 }
+
+// soidcGoClientLog is the per-client log callback trampoline: handle is the
+// cgo.Handle of the client's LogFunc. It may run on any thread that calls into
+// soidc for that client. A panic in the Go log function is recovered and the
+// message dropped.
+//
+//export soidcGoClientLog
+func soidcGoClientLog(level C.int, message *C.char, handle C.uintptr_t) {
+	defer func() { _ = recover() }()
+	if fn, ok := cgo.Handle(handle).Value().(LogFunc); ok && fn != nil {
+		fn(LogLevel(level), C.GoString(message))
+	}
+}

@@ -3,6 +3,7 @@ package soidc
 /*
 #include <stdlib.h>
 #include "soidc.h"
+#include "shim.h"
 */
 import "C"
 
@@ -11,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime"
+	"runtime/cgo"
 	"sync"
 )
 
@@ -27,6 +29,36 @@ type Client struct {
 	mu      sync.RWMutex
 	raw     *C.soidc_client // nil after Close
 	cleanup runtime.Cleanup
+	logs    *logHandles // the per-client loggers installed by SetLogger
+}
+
+// logHandles keeps every per-client LogFunc reachable (as a cgo.Handle) until
+// the C client is freed, since soidc may deliver to a replaced callback on
+// another thread while it is being replaced.
+type logHandles struct {
+	mu      sync.Mutex
+	handles []cgo.Handle
+}
+
+func (l *logHandles) add(h cgo.Handle) {
+	l.mu.Lock()
+	l.handles = append(l.handles, h)
+	l.mu.Unlock()
+}
+
+func (l *logHandles) deleteAll() {
+	l.mu.Lock()
+	for _, h := range l.handles {
+		h.Delete()
+	}
+	l.handles = nil
+	l.mu.Unlock()
+}
+
+// owned is what a forgotten client's cleanup frees; it never refers to the Client.
+type owned struct {
+	raw  *C.soidc_client
+	logs *logHandles
 }
 
 // ClientType says whether a client is public or confidential.
@@ -151,13 +183,16 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 }
 
 func wrapClient(raw *C.soidc_client) *Client {
-	c := &Client{raw: raw}
+	c := &Client{raw: raw, logs: &logHandles{}}
 	// A safety net only: Close is the way to free a client.
-	c.cleanup = runtime.AddCleanup(c, freeClient, raw)
+	c.cleanup = runtime.AddCleanup(c, freeClient, owned{raw: raw, logs: c.logs})
 	return c
 }
 
-func freeClient(raw *C.soidc_client) { C.soidc_client_free(raw) }
+func freeClient(o owned) {
+	C.soidc_client_free(o.raw)
+	o.logs.deleteAll()
+}
 
 // Close frees the client. It waits for calls in progress on other goroutines
 // and is idempotent: later calls of Close return nil, calls of other methods
@@ -171,6 +206,33 @@ func (c *Client) Close() error {
 	c.cleanup.Stop()
 	C.soidc_client_free(c.raw)
 	c.raw = nil
+	c.logs.deleteAll()
+	return nil
+}
+
+// SetLogger gives this client its own logger (soidc_client_set_log_callback):
+// messages produced while soidc works for this client go to fn instead of the
+// process-wide logger of SetLogger; nil returns the client to the process-wide
+// one. fn may be called from any goroutine's thread making a call on this
+// client, concurrently, and must be safe for that. Every fn installed stays
+// referenced until Close.
+func (c *Client) SetLogger(fn LogFunc, maxLevel LogLevel) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	p := c.ptr()
+	if p == nil {
+		return ErrClosed
+	}
+	var handle cgo.Handle
+	if fn != nil {
+		handle = cgo.NewHandle(fn)
+		c.logs.add(handle)
+	}
+	status := C.soidc_go_client_set_log(p, C.uintptr_t(handle), C.int(maxLevel))
+	runtime.KeepAlive(c)
+	if status != C.SOIDC_OK {
+		return &Error{Status: Status(status), Message: "soidc_client_set_log_callback failed"}
+	}
 	return nil
 }
 

@@ -259,3 +259,41 @@ func TestGarbageCollectedClient(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // let the cleanups run
 	}
 }
+
+func TestPerClientLogger(t *testing.T) {
+	ctx := testContext(t)
+	c := basicClient(t)
+	var mu sync.Mutex
+	var mine []string
+	if err := c.SetLogger(func(level soidc.LogLevel, message string) {
+		mu.Lock()
+		mine = append(mine, message)
+		mu.Unlock()
+	}, soidc.LogTrace); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ProviderKeys(ctx, &soidc.ProviderKeysOptions{ForceRefresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := len(mine)
+	mu.Unlock()
+	if got == 0 {
+		t.Fatal("the client's own logger received nothing")
+	}
+	if err := c.SetLogger(nil, soidc.LogTrace); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ProviderKeys(ctx, &soidc.ProviderKeysOptions{ForceRefresh: true}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(mine) != got {
+		t.Fatalf("messages arrived after the logger was removed: %v", mine[got:])
+	}
+	c.Close()
+	if err := c.SetLogger(nil, soidc.LogTrace); !errors.Is(err, soidc.ErrClosed) {
+		t.Fatalf("SetLogger after Close: %v", err)
+	}
+}

@@ -23,3 +23,12 @@ static void soidc_go_log_shim(int level, const char *message, void *user_data) {
 void soidc_go_set_log(int on, int max_level) {
   soidc_set_log_callback(on ? soidc_go_log_shim : NULL, max_level, NULL);
 }
+
+static void soidc_go_client_log_shim(int level, const char *message, void *user_data) {
+  soidcGoClientLog(level, (char *)message, (uintptr_t)user_data);
+}
+
+soidc_status soidc_go_client_set_log(const soidc_client *client, uintptr_t log_handle, int max_level) {
+  return soidc_client_set_log_callback(client, log_handle != 0 ? soidc_go_client_log_shim : NULL,
+                                       max_level, (void *)log_handle);
+}

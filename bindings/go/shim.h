@@ -16,4 +16,8 @@ soidc_status soidc_go_decode_id_token(const soidc_client *client, const char *ra
 /* Routes soidc's log callback to the Go logger (on != 0) or turns logging off. */
 void soidc_go_set_log(int on, int max_level);
 
+/* soidc_client_set_log_callback routed to the Go LogFunc behind `log_handle` (a
+ * runtime/cgo.Handle), or back to the process-wide callback when it is 0. */
+soidc_status soidc_go_client_set_log(const soidc_client *client, uintptr_t log_handle, int max_level);
+
 #endif
