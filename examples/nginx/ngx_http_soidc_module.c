@@ -1,0 +1,1986 @@
+/*
+ * ngx_http_soidc_module: OAuth 2.0 bearer authentication (RFC 6750) of JWT access
+ * tokens (RFC 9068) with soidc, without ever blocking an nginx worker on the network
+ * while it serves requests.
+ *
+ * Design (see README.md):
+ * - Every worker creates its own soidc client after fork (init_process) and fetches
+ *   the provider's keys there, before it serves requests.
+ * - A per-worker timer refreshes the keys every soidc_jwks_refresh. With
+ *   soidc_thread_pool the refresh runs on an nginx thread pool and the event loop
+ *   never waits; without it the refresh runs on the event loop with a short
+ *   timeout (soidc_fetch_timeout), which bounds how long the worker stalls.
+ * - The request path calls soidc_decode_access_token with "cache_only": true: the
+ *   signature is checked against the cached keys only, and the call never touches
+ *   the network (a token with an unknown kid is refused, not fetched for). The
+ *   check runs at the start of the location's rewrite phase, so that "return" in
+ *   a protected location is protected too and sees the claims.
+ * - Responses follow RFC 6750: 401 + WWW-Authenticate: Bearer (error="invalid_token"
+ *   for a bad token, no error for a missing one), 400 invalid_request for a malformed
+ *   Authorization header, 403 insufficient_scope, 503 while no keys are cached.
+ * - Claims are exposed as $soidc_sub, $soidc_scope and $soidc_claim_<name>.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <soidc.h>
+
+
+#define NGX_HTTP_SOIDC_JSON_MAX_DEPTH   64
+#define NGX_HTTP_SOIDC_MAX_TOKEN        16384
+#define NGX_HTTP_SOIDC_MAX_DESCRIPTION  200
+#define NGX_HTTP_SOIDC_RETRY_MSEC       5000
+
+
+/* One OpenID provider (issuer + CA file) used by some location. Registered at
+ * configuration time; the fields below "per worker" are set after fork. */
+typedef struct {
+    ngx_str_t                  issuer;          /* NUL-terminated */
+    ngx_str_t                  ca_file;         /* NUL-terminated, may be empty */
+    char                      *client_options;  /* JSON, NUL-terminated */
+
+    /* per worker */
+    soidc_client              *client;
+    ngx_msec_t                 last_success;
+    unsigned                   keys_loaded:1;
+    unsigned                   busy:1;
+#if (NGX_THREADS)
+    ngx_thread_task_t         *task;
+#endif
+} ngx_http_soidc_provider_t;
+
+
+typedef struct {
+    ngx_array_t                providers;       /* ngx_http_soidc_provider_t * */
+    ngx_msec_t                 refresh;
+    ngx_msec_t                 timeout;
+    ngx_flag_t                 use_thread_pool;
+#if (NGX_THREADS)
+    ngx_thread_pool_t         *thread_pool;
+#endif
+    ngx_str_t                  thread_pool_name;
+    ngx_event_t                timer;           /* per worker */
+    char                      *keys_options;    /* JSON for the refresh */
+} ngx_http_soidc_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                 bearer;
+    ngx_str_t                  issuer;
+    ngx_str_t                  ca_file;
+    ngx_str_t                  audience;
+    ngx_str_t                  realm;
+    ngx_array_t               *scopes;          /* ngx_str_t */
+
+    /* computed when merged */
+    ngx_http_soidc_provider_t *provider;
+    char                      *decode_options;  /* JSON, NUL-terminated */
+    ngx_str_t                  scope_attr;      /* "a b c" for scope="..." */
+} ngx_http_soidc_loc_conf_t;
+
+
+/* Request context: the claims document of a valid token. */
+typedef struct {
+    ngx_str_t                  claims;
+    ngx_http_soidc_loc_conf_t *conf;            /* validated for this location */
+} ngx_http_soidc_ctx_t;
+
+
+/* One key refresh, filled on the event loop, run on the event loop or a thread. */
+typedef struct {
+    ngx_http_soidc_provider_t *provider;
+    const char                *issuer;
+    const char                *client_options;
+    const char                *keys_options;
+    soidc_client              *client;          /* in: NULL = discover first */
+    soidc_client              *new_client;      /* out */
+    const char                *step;            /* out: what failed */
+    soidc_status               status;          /* out */
+    char                      *error;           /* out: error document */
+    ngx_msec_t                 started;
+} ngx_http_soidc_refresh_t;
+
+
+static ngx_int_t ngx_http_soidc_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_soidc_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_soidc_init(ngx_conf_t *cf);
+static void *ngx_http_soidc_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_soidc_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_soidc_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_soidc_ca_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_soidc_required_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_soidc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_soidc_init_process(ngx_cycle_t *cycle);
+static void ngx_http_soidc_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_soidc_timer_handler(ngx_event_t *ev);
+static void ngx_http_soidc_refresh_work(ngx_http_soidc_refresh_t *rf);
+static void ngx_http_soidc_refresh_done(ngx_http_soidc_refresh_t *rf,
+    ngx_log_t *log);
+
+
+static ngx_command_t  ngx_http_soidc_commands[] = {
+
+    { ngx_string("soidc_bearer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, bearer),
+      NULL },
+
+    { ngx_string("soidc_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, issuer),
+      NULL },
+
+    { ngx_string("soidc_ca_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_ca_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, ca_file),
+      NULL },
+
+    { ngx_string("soidc_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, audience),
+      NULL },
+
+    { ngx_string("soidc_realm"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, realm),
+      NULL },
+
+    { ngx_string("soidc_required_scope"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_soidc_required_scope,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("soidc_jwks_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_soidc_main_conf_t, refresh),
+      NULL },
+
+    { ngx_string("soidc_fetch_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_soidc_main_conf_t, timeout),
+      NULL },
+
+    { ngx_string("soidc_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_thread_pool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_soidc_module_ctx = {
+    ngx_http_soidc_add_variables,          /* preconfiguration */
+    ngx_http_soidc_init,                   /* postconfiguration */
+
+    ngx_http_soidc_create_main_conf,       /* create main configuration */
+    ngx_http_soidc_init_main_conf,         /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_soidc_create_loc_conf,        /* create location configuration */
+    ngx_http_soidc_merge_loc_conf          /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_soidc_module = {
+    NGX_MODULE_V1,
+    &ngx_http_soidc_module_ctx,            /* module context */
+    ngx_http_soidc_commands,               /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_soidc_init_process,           /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_soidc_exit_process,           /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_str_t  ngx_http_soidc_sub = ngx_string("sub");
+static ngx_str_t  ngx_http_soidc_scope = ngx_string("scope");
+static ngx_str_t  ngx_http_soidc_claim_prefix = ngx_string("soidc_claim_");
+
+
+/* ------------------------------------------------------------------------ */
+/* JSON: a small, strict reader for the documents soidc returns.             */
+/* It finds top-level members of an object and decodes strings; it never     */
+/* reads outside [p, end) and bounds its recursion.                          */
+/* ------------------------------------------------------------------------ */
+
+static u_char *
+ngx_http_soidc_json_ws(u_char *p, u_char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+    }
+
+    return p;
+}
+
+
+static ngx_int_t
+ngx_http_soidc_hex(u_char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+static ngx_int_t
+ngx_http_soidc_hex4(u_char *p)
+{
+    ngx_int_t  i, d, v;
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        d = ngx_http_soidc_hex(p[i]);
+        if (d < 0) {
+            return -1;
+        }
+        v = v * 16 + d;
+    }
+
+    return v;
+}
+
+
+/* p points at '"'; returns the position after the closing quote, or NULL. */
+static u_char *
+ngx_http_soidc_json_skip_string(u_char *p, u_char *end)
+{
+    for (p++; p < end; p++) {
+
+        if (*p == '"') {
+            return p + 1;
+        }
+
+        if (*p < 0x20) {
+            return NULL;
+        }
+
+        if (*p != '\\') {
+            continue;
+        }
+
+        if (++p == end) {
+            return NULL;
+        }
+
+        switch (*p) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
+        case 't':
+            break;
+
+        case 'u':
+            if (end - p < 5 || ngx_http_soidc_hex4(p + 1) < 0) {
+                return NULL;
+            }
+            p += 4;
+            break;
+
+        default:
+            return NULL;
+        }
+    }
+
+    return NULL;
+}
+
+
+static u_char *
+ngx_http_soidc_json_skip_literal(u_char *p, u_char *end, const char *lit)
+{
+    size_t  n;
+
+    n = ngx_strlen(lit);
+
+    if ((size_t) (end - p) < n || ngx_strncmp(p, lit, n) != 0) {
+        return NULL;
+    }
+
+    return p + n;
+}
+
+
+/* Skips one JSON value starting at p (no leading whitespace); returns the
+ * position after it, or NULL if it is malformed or nested too deeply. */
+static u_char *
+ngx_http_soidc_json_skip_value(u_char *p, u_char *end, ngx_uint_t depth)
+{
+    u_char      close;
+    ngx_uint_t  object, digits;
+
+    if (p >= end) {
+        return NULL;
+    }
+
+    switch (*p) {
+
+    case '"':
+        return ngx_http_soidc_json_skip_string(p, end);
+
+    case 't':
+        return ngx_http_soidc_json_skip_literal(p, end, "true");
+
+    case 'f':
+        return ngx_http_soidc_json_skip_literal(p, end, "false");
+
+    case 'n':
+        return ngx_http_soidc_json_skip_literal(p, end, "null");
+
+    case '{':
+    case '[':
+        if (depth >= NGX_HTTP_SOIDC_JSON_MAX_DEPTH) {
+            return NULL;
+        }
+
+        object = (*p == '{');
+        close = object ? '}' : ']';
+
+        p = ngx_http_soidc_json_ws(p + 1, end);
+
+        if (p < end && *p == close) {
+            return p + 1;
+        }
+
+        for ( ;; ) {
+            if (object) {
+                if (p >= end || *p != '"') {
+                    return NULL;
+                }
+
+                p = ngx_http_soidc_json_skip_string(p, end);
+                if (p == NULL) {
+                    return NULL;
+                }
+
+                p = ngx_http_soidc_json_ws(p, end);
+                if (p >= end || *p != ':') {
+                    return NULL;
+                }
+
+                p = ngx_http_soidc_json_ws(p + 1, end);
+            }
+
+            p = ngx_http_soidc_json_skip_value(p, end, depth + 1);
+            if (p == NULL) {
+                return NULL;
+            }
+
+            p = ngx_http_soidc_json_ws(p, end);
+            if (p >= end) {
+                return NULL;
+            }
+
+            if (*p == close) {
+                return p + 1;
+            }
+
+            if (*p != ',') {
+                return NULL;
+            }
+
+            p = ngx_http_soidc_json_ws(p + 1, end);
+        }
+
+    default:
+        /* a number: -?digits[.digits][(e|E)[+-]digits] */
+        if (*p == '-') {
+            p++;
+        }
+
+        for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
+            /* void */
+        }
+
+        if (digits == 0) {
+            return NULL;
+        }
+
+        if (p < end && *p == '.') {
+            for (p++, digits = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+                digits++;
+            }
+
+            if (digits == 0) {
+                return NULL;
+            }
+        }
+
+        if (p < end && (*p == 'e' || *p == 'E')) {
+            p++;
+
+            if (p < end && (*p == '+' || *p == '-')) {
+                p++;
+            }
+
+            for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+                digits++;
+            }
+
+            if (digits == 0) {
+                return NULL;
+            }
+        }
+
+        return p;
+    }
+}
+
+
+static u_char *
+ngx_http_soidc_utf8_put(u_char *d, uint32_t c)
+{
+    if (c < 0x80) {
+        *d++ = (u_char) c;
+
+    } else if (c < 0x800) {
+        *d++ = (u_char) (0xc0 | (c >> 6));
+        *d++ = (u_char) (0x80 | (c & 0x3f));
+
+    } else if (c < 0x10000) {
+        *d++ = (u_char) (0xe0 | (c >> 12));
+        *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
+        *d++ = (u_char) (0x80 | (c & 0x3f));
+
+    } else {
+        *d++ = (u_char) (0xf0 | (c >> 18));
+        *d++ = (u_char) (0x80 | ((c >> 12) & 0x3f));
+        *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
+        *d++ = (u_char) (0x80 | (c & 0x3f));
+    }
+
+    return d;
+}
+
+
+/*
+ * Decodes the JSON string [s, e) (s at the opening quote, e after the closing
+ * one, as validated by ngx_http_soidc_json_skip_string) into UTF-8. Control
+ * characters (U+0000..U+001F, U+007F) are written back as \u00XX so that a value
+ * can never split a header line or carry a NUL; an unpaired surrogate becomes
+ * U+FFFD. The result is at most 6 * (e - s) bytes (a raw DEL becomes \u007f).
+ */
+static ngx_int_t
+ngx_http_soidc_json_decode_string(ngx_pool_t *pool, u_char *s, u_char *e,
+    ngx_str_t *out)
+{
+    u_char     *p, *d;
+    uint32_t    c;
+    ngx_int_t   lo;
+
+    d = ngx_pnalloc(pool, 6 * (e - s) + 1);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = d;
+
+    for (p = s + 1; p < e - 1; /* void */) {
+
+        if (*p != '\\') {
+            c = *p++;
+
+            if (c == 0x7f) {
+                d = ngx_sprintf(d, "\\u%04xD", c);
+            } else {
+                *d++ = (u_char) c;
+            }
+
+            continue;
+        }
+
+        p++;
+
+        switch (*p++) {
+        case '"':  c = '"';  break;
+        case '\\': c = '\\'; break;
+        case '/':  c = '/';  break;
+        case 'b':  c = '\b'; break;
+        case 'f':  c = '\f'; break;
+        case 'n':  c = '\n'; break;
+        case 'r':  c = '\r'; break;
+        case 't':  c = '\t'; break;
+
+        default: /* 'u' */
+            c = (uint32_t) ngx_http_soidc_hex4(p);
+            p += 4;
+
+            if (c >= 0xd800 && c <= 0xdbff) {
+                if (e - 1 - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+                    lo = ngx_http_soidc_hex4(p + 2);
+
+                    if (lo >= 0xdc00 && lo <= 0xdfff) {
+                        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                        p += 6;
+
+                    } else {
+                        c = 0xfffd;
+                    }
+
+                } else {
+                    c = 0xfffd;
+                }
+
+            } else if (c >= 0xdc00 && c <= 0xdfff) {
+                c = 0xfffd;
+            }
+
+            break;
+        }
+
+        if (c < 0x20 || c == 0x7f) {
+            d = ngx_sprintf(d, "\\u%04xD", c);
+
+        } else {
+            d = ngx_http_soidc_utf8_put(d, c);
+        }
+    }
+
+    out->len = d - out->data;
+    *d = '\0';
+
+    return NGX_OK;
+}
+
+
+/* Whether the JSON string [s, e) decodes to exactly `name`. */
+static ngx_int_t
+ngx_http_soidc_json_key_is(ngx_pool_t *pool, u_char *s, u_char *e,
+    ngx_str_t *name)
+{
+    ngx_str_t  key;
+
+    if (ngx_strlchr(s + 1, e - 1, '\\') == NULL) {
+        return (size_t) (e - s - 2) == name->len
+               && ngx_strncmp(s + 1, name->data, name->len) == 0;
+    }
+
+    /* an escaped key (rare): decode it */
+    if (ngx_http_soidc_json_decode_string(pool, s, e, &key) != NGX_OK) {
+        return 0;
+    }
+
+    return key.len == name->len
+           && ngx_strncmp(key.data, name->data, name->len) == 0;
+}
+
+
+/*
+ * Looks up the top-level member `name` of the JSON object in `doc`. NGX_OK: *raw
+ * is the member's value as JSON text (a string with its quotes). NGX_DECLINED: no
+ * such member. NGX_ERROR: the document is not one well-formed JSON object, or the
+ * name occurs twice (ambiguous: refuse rather than guess).
+ */
+static ngx_int_t
+ngx_http_soidc_json_member(ngx_pool_t *pool, ngx_str_t *doc, ngx_str_t *name,
+    ngx_str_t *raw)
+{
+    u_char      *p, *end, *ks, *ke, *vs;
+    ngx_uint_t   found, match;
+
+    p = doc->data;
+    end = doc->data + doc->len;
+    found = 0;
+
+    p = ngx_http_soidc_json_ws(p, end);
+    if (p >= end || *p != '{') {
+        return NGX_ERROR;
+    }
+
+    p = ngx_http_soidc_json_ws(p + 1, end);
+
+    if (p < end && *p == '}') {
+        p++;
+        goto done;
+    }
+
+    for ( ;; ) {
+        if (p >= end || *p != '"') {
+            return NGX_ERROR;
+        }
+
+        ks = p;
+        ke = ngx_http_soidc_json_skip_string(p, end);
+        if (ke == NULL) {
+            return NGX_ERROR;
+        }
+
+        match = ngx_http_soidc_json_key_is(pool, ks, ke, name);
+
+        p = ngx_http_soidc_json_ws(ke, end);
+        if (p >= end || *p != ':') {
+            return NGX_ERROR;
+        }
+
+        vs = ngx_http_soidc_json_ws(p + 1, end);
+        p = ngx_http_soidc_json_skip_value(vs, end, 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (match) {
+            if (found) {
+                return NGX_ERROR;
+            }
+
+            found = 1;
+            raw->data = vs;
+            raw->len = p - vs;
+        }
+
+        p = ngx_http_soidc_json_ws(p, end);
+        if (p >= end) {
+            return NGX_ERROR;
+        }
+
+        if (*p == '}') {
+            p++;
+            break;
+        }
+
+        if (*p != ',') {
+            return NGX_ERROR;
+        }
+
+        p = ngx_http_soidc_json_ws(p + 1, end);
+    }
+
+done:
+
+    if (ngx_http_soidc_json_ws(p, end) != end) {
+        return NGX_ERROR;
+    }
+
+    return found ? NGX_OK : NGX_DECLINED;
+}
+
+
+/* A top-level string member, decoded. NGX_DECLINED if absent or not a string. */
+static ngx_int_t
+ngx_http_soidc_json_string_member(ngx_pool_t *pool, ngx_str_t *doc,
+    const char *name, ngx_str_t *out)
+{
+    ngx_int_t  rc;
+    ngx_str_t  n, raw;
+
+    n.data = (u_char *) name;
+    n.len = ngx_strlen(name);
+
+    rc = ngx_http_soidc_json_member(pool, doc, &n, &raw);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (raw.data[0] != '"') {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_soidc_json_decode_string(pool, raw.data,
+                                             raw.data + raw.len, out);
+}
+
+
+/* Length of s as a JSON string literal (with quotes). */
+static size_t
+ngx_http_soidc_json_quoted_len(ngx_str_t *s)
+{
+    size_t  i, n;
+
+    n = 2;
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] == '"' || s->data[i] == '\\') {
+            n += 2;
+        } else if (s->data[i] < 0x20) {
+            n += 6;
+        } else {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+static u_char *
+ngx_http_soidc_json_quote(u_char *d, ngx_str_t *s)
+{
+    size_t  i;
+
+    *d++ = '"';
+
+    for (i = 0; i < s->len; i++) {
+        if (s->data[i] == '"' || s->data[i] == '\\') {
+            *d++ = '\\';
+            *d++ = s->data[i];
+        } else if (s->data[i] < 0x20) {
+            d = ngx_sprintf(d, "\\u%04xd", (u_int) s->data[i]);
+        } else {
+            *d++ = s->data[i];
+        }
+    }
+
+    *d++ = '"';
+
+    return d;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Logging: soidc's diagnostics go to the cycle's error log.                 */
+/* ------------------------------------------------------------------------ */
+
+static void
+ngx_http_soidc_log(int level, const char *message, void *user_data)
+{
+    ngx_log_t   *log = user_data;
+    ngx_uint_t   l;
+
+    switch (level) {
+    case SOIDC_LOG_ERROR:
+        l = NGX_LOG_ERR;
+        break;
+    case SOIDC_LOG_WARN:
+        l = NGX_LOG_WARN;
+        break;
+    case SOIDC_LOG_INFO:
+        l = NGX_LOG_INFO;
+        break;
+    default:
+        l = NGX_LOG_DEBUG;
+        break;
+    }
+
+    /* may run on a thread-pool thread: ngx_log_error only formats into a stack
+     * buffer and write()s, as nginx's own thread pool code does */
+    ngx_log_error(l, log, 0, "soidc: %s", message);
+}
+
+
+static int
+ngx_http_soidc_log_max_level(ngx_log_t *log)
+{
+    ngx_uint_t  max;
+
+    for (max = 0; log; log = log->next) {
+        if (log->log_level > max) {
+            max = log->log_level;
+        }
+    }
+
+    if (max >= NGX_LOG_DEBUG) {
+        return SOIDC_LOG_DEBUG;
+    }
+
+    if (max >= NGX_LOG_INFO) {
+        return SOIDC_LOG_INFO;
+    }
+
+    if (max >= NGX_LOG_WARN) {
+        return SOIDC_LOG_WARN;
+    }
+
+    return SOIDC_LOG_ERROR;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Request path                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
+ * "/" ) *"=" */
+static ngx_int_t
+ngx_http_soidc_is_b64token(ngx_str_t *t)
+{
+    size_t  i;
+    u_char  c;
+
+    for (i = 0; i < t->len; i++) {
+        c = t->data[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+            || c == '~' || c == '+' || c == '/')
+        {
+            continue;
+        }
+
+        break;
+    }
+
+    if (i == 0) {
+        return 0;
+    }
+
+    while (i < t->len && t->data[i] == '=') {
+        i++;
+    }
+
+    return i == t->len;
+}
+
+
+/* Copies a message into an RFC 6750 error_description: %x20-21 / %x23-5B /
+ * %x5D-7E only, shortened. */
+static void
+ngx_http_soidc_description(ngx_pool_t *pool, ngx_str_t *msg, ngx_str_t *out)
+{
+    size_t   i, n;
+    u_char  *d, c;
+
+    n = ngx_min(msg->len, NGX_HTTP_SOIDC_MAX_DESCRIPTION);
+
+    d = ngx_pnalloc(pool, n + 3);
+    if (d == NULL) {
+        ngx_str_null(out);
+        return;
+    }
+
+    out->data = d;
+
+    for (i = 0; i < n; i++) {
+        c = msg->data[i];
+
+        if (c == '"') {
+            c = '\'';
+        } else if (c == '\\' || c < 0x20 || c > 0x7e) {
+            c = '?';
+        }
+
+        *d++ = c;
+    }
+
+    if (n < msg->len) {
+        d = ngx_cpymem(d, "...", 3);
+    }
+
+    out->len = d - out->data;
+}
+
+
+static ngx_int_t
+ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
+    ngx_int_t status, const char *error, ngx_str_t *description)
+{
+    size_t            len;
+    u_char           *p;
+    ngx_table_elt_t  *h;
+
+    len = sizeof("Bearer realm=\"\"") - 1 + slcf->realm.len;
+
+    if (error) {
+        len += sizeof(", error=\"\"") - 1 + ngx_strlen(error);
+    }
+
+    if (description && description->len) {
+        len += sizeof(", error_description=\"\"") - 1 + description->len;
+    }
+
+    if (status == NGX_HTTP_FORBIDDEN && slcf->scope_attr.len) {
+        len += sizeof(", scope=\"\"") - 1 + slcf->scope_attr.len;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "WWW-Authenticate");
+    h->value.data = p;
+
+    p = ngx_sprintf(p, "Bearer realm=\"%V\"", &slcf->realm);
+
+    if (error) {
+        p = ngx_sprintf(p, ", error=\"%s\"", error);
+    }
+
+    if (description && description->len) {
+        p = ngx_sprintf(p, ", error_description=\"%V\"", description);
+    }
+
+    if (status == NGX_HTTP_FORBIDDEN && slcf->scope_attr.len) {
+        p = ngx_sprintf(p, ", scope=\"%V\"", &slcf->scope_attr);
+    }
+
+    h->value.len = p - h->value.data;
+    r->headers_out.www_authenticate = h;
+
+    return status;
+}
+
+
+static void
+ngx_http_soidc_string_cleanup(void *data)
+{
+    soidc_string_free(data);
+}
+
+
+static ngx_int_t
+ngx_http_soidc_handler(ngx_http_request_t *r)
+{
+    char                       *doc, *token;
+    size_t                      i;
+    ngx_int_t                   status;
+    ngx_str_t                   value, tok, raw, msg, err, desc;
+    soidc_status                rc;
+    ngx_table_elt_t            *auth, *h;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_soidc_ctx_t       *ctx;
+    ngx_http_soidc_provider_t  *pv;
+    ngx_http_soidc_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_soidc_module);
+
+    if (!slcf->bearer) {
+        return NGX_DECLINED;
+    }
+
+    /* the rewrite phase runs again after "rewrite ... last": validate once per
+     * location configuration */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+    if (ctx && ctx->conf == slcf) {
+        return NGX_DECLINED;
+    }
+
+    auth = r->headers_in.authorization;
+
+    /* RFC 6750 §3.1: no credentials, or another scheme: a challenge without
+     * an error code */
+    if (auth == NULL) {
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED, NULL,
+                                        NULL);
+    }
+
+    value = auth->value;
+
+    if (value.len < 6
+        || ngx_strncasecmp(value.data, (u_char *) "Bearer", 6) != 0
+        || (value.len > 6 && value.data[6] != ' ' && value.data[6] != '\t'))
+    {
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED, NULL,
+                                        NULL);
+    }
+
+    for (i = 6; i < value.len && (value.data[i] == ' ' || value.data[i] == '\t');
+         i++)
+    {
+        /* void */
+    }
+
+    tok.data = value.data + i;
+    tok.len = value.len - i;
+
+    while (tok.len
+           && (tok.data[tok.len - 1] == ' ' || tok.data[tok.len - 1] == '\t'))
+    {
+        tok.len--;
+    }
+
+    if (!ngx_http_soidc_is_b64token(&tok)
+        || tok.len > NGX_HTTP_SOIDC_MAX_TOKEN)
+    {
+        ngx_str_set(&desc, "the Authorization header does not carry one "
+                           "bearer token (RFC 6750 section 2.1)");
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "soidc: malformed Authorization: Bearer header");
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_BAD_REQUEST,
+                                        "invalid_request", &desc);
+    }
+
+    pv = slcf->provider;
+
+    if (pv->client == NULL || !pv->keys_loaded) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "soidc: no signing keys of \"%V\" are cached yet; "
+                      "answering 503", &pv->issuer);
+
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h != NULL) {
+            h->hash = 1;
+#if (nginx_version >= 1023000)
+            h->next = NULL;
+#endif
+            ngx_str_set(&h->key, "Retry-After");
+            ngx_str_set(&h->value, "5");
+        }
+
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    token = ngx_pnalloc(r->pool, tok.len + 1);
+    if (token == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_memcpy(token, tok.data, tok.len);
+    token[tok.len] = '\0';
+
+    /* never blocks: cache_only validates against the cached keys only */
+    doc = NULL;
+    rc = soidc_decode_access_token(pv->client, token, slcf->decode_options,
+                                   &doc);
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        soidc_string_free(doc);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_soidc_string_cleanup;
+    cln->data = doc;
+
+    if (doc == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "soidc: soidc_decode_access_token returned %s without "
+                      "a document", soidc_status_name(rc));
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    raw.data = (u_char *) doc;
+    raw.len = ngx_strlen(doc);
+
+    if (rc == SOIDC_OK) {
+        if (ctx == NULL) {
+            ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_soidc_ctx_t));
+            if (ctx == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_http_set_ctx(r, ctx, ngx_http_soidc_module);
+        }
+
+        ctx->claims = raw;
+        ctx->conf = slcf;
+
+        /* on to the next handler: in the rewrite phase NGX_OK would end the
+         * request */
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_soidc_json_string_member(r->pool, &raw, "message", &msg)
+        != NGX_OK)
+    {
+        ngx_str_set(&msg, "(no message)");
+    }
+
+    if (rc != SOIDC_ERR_VALIDATION) {
+        /* with cache_only nothing else should happen: a bug or a bad option */
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "soidc: soidc_decode_access_token failed (%s): %V",
+                      soidc_status_name(rc), &msg);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_soidc_description(r->pool, &msg, &desc);
+
+    if (ngx_http_soidc_json_string_member(r->pool, &raw, "error", &err)
+        == NGX_OK
+        && err.len == sizeof("insufficient_scope") - 1
+        && ngx_strncmp(err.data, "insufficient_scope", err.len) == 0)
+    {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "soidc: insufficient scope: %V", &msg);
+        status = NGX_HTTP_FORBIDDEN;
+        return ngx_http_soidc_challenge(r, slcf, status, "insufficient_scope",
+                                        &desc);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "soidc: bearer token rejected: %V", &msg);
+
+    return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                    "invalid_token", &desc);
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Variables                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static ngx_int_t
+ngx_http_soidc_claim(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    ngx_str_t *name)
+{
+    ngx_str_t              raw, s;
+    ngx_http_soidc_ctx_t  *ctx;
+
+    /* a subrequest sees its own claims, or else those of the main request */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+    if (ctx == NULL) {
+        ctx = ngx_http_get_module_ctx(r->main, ngx_http_soidc_module);
+    }
+
+    if (ctx == NULL
+        || ngx_http_soidc_json_member(r->pool, &ctx->claims, name, &raw)
+           != NGX_OK)
+    {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (raw.data[0] == '"') {
+        if (ngx_http_soidc_json_decode_string(r->pool, raw.data,
+                                              raw.data + raw.len, &s)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (raw.len == 4 && ngx_strncmp(raw.data, "null", 4) == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+
+    } else {
+        /* numbers and booleans as written; arrays and objects as compact JSON
+         * (soidc emits JSON without newlines) */
+        s = raw;
+    }
+
+    v->data = s.data;
+    v->len = s.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_soidc_fixed_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_soidc_claim(r, v, (ngx_str_t *) data);
+}
+
+
+static ngx_int_t
+ngx_http_soidc_prefix_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t  *var = (ngx_str_t *) data;
+    ngx_str_t   name;
+
+    name.data = var->data + ngx_http_soidc_claim_prefix.len;
+    name.len = var->len - ngx_http_soidc_claim_prefix.len;
+
+    return ngx_http_soidc_claim(r, v, &name);
+}
+
+
+static ngx_http_variable_t  ngx_http_soidc_vars[] = {
+
+    { ngx_string("soidc_sub"), NULL, ngx_http_soidc_fixed_variable,
+      (uintptr_t) &ngx_http_soidc_sub, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("soidc_scope"), NULL, ngx_http_soidc_fixed_variable,
+      (uintptr_t) &ngx_http_soidc_scope, NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("soidc_claim_"), NULL, ngx_http_soidc_prefix_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
+      ngx_http_null_variable
+};
+
+
+static ngx_int_t
+ngx_http_soidc_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_soidc_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                             */
+/* ------------------------------------------------------------------------ */
+
+static void *
+ngx_http_soidc_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_soidc_main_conf_t  *smcf;
+
+    smcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_soidc_main_conf_t));
+    if (smcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&smcf->providers, cf->pool, 2,
+                       sizeof(ngx_http_soidc_provider_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    smcf->refresh = NGX_CONF_UNSET_MSEC;
+    smcf->timeout = NGX_CONF_UNSET_MSEC;
+    smcf->use_thread_pool = NGX_CONF_UNSET;
+
+    return smcf;
+}
+
+
+static char *
+ngx_http_soidc_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_soidc_main_conf_t  *smcf = conf;
+
+    u_char  *p;
+
+    ngx_conf_init_msec_value(smcf->refresh, 60000);
+    ngx_conf_init_msec_value(smcf->timeout, 2000);
+    ngx_conf_init_value(smcf->use_thread_pool, 0);
+
+    if (smcf->refresh < 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_jwks_refresh must be at least 1s");
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_fetch_timeout must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, sizeof("{\"force_refresh\":true,\"timeout_ms\":}")
+                              + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->keys_options = (char *) p;
+    p = ngx_sprintf(p, "{\"force_refresh\":true,\"timeout_ms\":%M}",
+                    smcf->timeout);
+    *p = '\0';
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_soidc_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_soidc_loc_conf_t  *slcf;
+
+    slcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_soidc_loc_conf_t));
+    if (slcf == NULL) {
+        return NULL;
+    }
+
+    /* set by pcalloc: issuer, ca_file, audience, realm = unset (NULL data);
+     * provider, decode_options, scope_attr = NULL */
+
+    slcf->bearer = NGX_CONF_UNSET;
+    slcf->scopes = NGX_CONF_UNSET_PTR;
+
+    return slcf;
+}
+
+
+/* Whether s is valid UTF-8 without control characters. */
+static ngx_int_t
+ngx_http_soidc_is_clean_utf8(ngx_str_t *s)
+{
+    u_char    *p, *end;
+    uint32_t   c;
+
+    p = s->data;
+    end = s->data + s->len;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            if (*p < 0x20 || *p == 0x7f) {
+                return 0;
+            }
+            p++;
+            continue;
+        }
+
+        c = ngx_utf8_decode(&p, end - p);
+        if (c > 0x10ffff) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static ngx_http_soidc_provider_t *
+ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf)
+{
+    u_char                       *p;
+    size_t                        len;
+    ngx_uint_t                    i;
+    ngx_http_soidc_provider_t    *pv, **pvp;
+    ngx_http_soidc_main_conf_t   *smcf;
+
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_soidc_module);
+
+    pvp = smcf->providers.elts;
+
+    for (i = 0; i < smcf->providers.nelts; i++) {
+        if (pvp[i]->issuer.len == conf->issuer.len
+            && ngx_strncmp(pvp[i]->issuer.data, conf->issuer.data,
+                           conf->issuer.len) == 0
+            && pvp[i]->ca_file.len == conf->ca_file.len
+            && ngx_strncmp(pvp[i]->ca_file.data, conf->ca_file.data,
+                           conf->ca_file.len) == 0)
+        {
+            return pvp[i];
+        }
+    }
+
+    pv = ngx_pcalloc(cf->pool, sizeof(ngx_http_soidc_provider_t));
+    if (pv == NULL) {
+        return NULL;
+    }
+
+    /* NUL-terminated copies */
+    pv->issuer.data = ngx_pnalloc(cf->pool, conf->issuer.len + 1);
+    pv->ca_file.data = ngx_pnalloc(cf->pool, conf->ca_file.len + 1);
+    if (pv->issuer.data == NULL || pv->ca_file.data == NULL) {
+        return NULL;
+    }
+
+    pv->issuer.len = conf->issuer.len;
+    *ngx_cpymem(pv->issuer.data, conf->issuer.data, conf->issuer.len) = '\0';
+    pv->ca_file.len = conf->ca_file.len;
+    *ngx_cpymem(pv->ca_file.data, conf->ca_file.data, conf->ca_file.len) = '\0';
+
+    /* client options: the fetch timeout for discovery and JWKS, the CA file */
+    len = sizeof("{\"timeout_ms\":,\"connect_timeout_ms\":,\"ca_file\":}")
+          + 2 * NGX_INT_T_LEN + ngx_http_soidc_json_quoted_len(&pv->ca_file);
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    pv->client_options = (char *) p;
+
+    p = ngx_sprintf(p, "{\"timeout_ms\":%M,\"connect_timeout_ms\":%M",
+                    smcf->timeout, smcf->timeout);
+
+    if (pv->ca_file.len) {
+        p = ngx_cpymem(p, ",\"ca_file\":", sizeof(",\"ca_file\":") - 1);
+        p = ngx_http_soidc_json_quote(p, &pv->ca_file);
+    }
+
+    *p++ = '}';
+    *p = '\0';
+
+    pvp = ngx_array_push(&smcf->providers);
+    if (pvp == NULL) {
+        return NULL;
+    }
+
+    *pvp = pv;
+
+    return pv;
+}
+
+
+static char *
+ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_soidc_loc_conf_t *prev = parent;
+    ngx_http_soidc_loc_conf_t *conf = child;
+
+    u_char      *p;
+    size_t       len;
+    ngx_str_t   *scope;
+    ngx_uint_t   i;
+
+    ngx_conf_merge_value(conf->bearer, prev->bearer, 0);
+    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_str_value(conf->ca_file, prev->ca_file, "");
+    ngx_conf_merge_str_value(conf->audience, prev->audience, "");
+    ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
+    ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+
+    if (!conf->bearer) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->issuer.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"soidc_bearer on\" needs \"soidc_issuer\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->audience.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"soidc_bearer on\" needs \"soidc_audience\" "
+                           "(the resource server's identifier in the tokens' "
+                           "\"aud\")");
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_http_soidc_is_clean_utf8(&conf->issuer)
+        || !ngx_http_soidc_is_clean_utf8(&conf->audience)
+        || !ngx_http_soidc_is_clean_utf8(&conf->ca_file))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_issuer, soidc_audience and soidc_ca_file "
+                           "must be UTF-8 without control characters");
+        return NGX_CONF_ERROR;
+    }
+
+    /* RFC 6750 §3: realm is a quoted-string; keep it to plain characters */
+    for (i = 0; i < conf->realm.len; i++) {
+        if (conf->realm.data[i] < 0x20 || conf->realm.data[i] > 0x7e
+            || conf->realm.data[i] == '"' || conf->realm.data[i] == '\\')
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "soidc_realm \"%V\" may only contain printable "
+                               "ASCII without '\"' and '\\'", &conf->realm);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    conf->provider = ngx_http_soidc_register_provider(cf, conf);
+    if (conf->provider == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* the options of soidc_decode_access_token, built once */
+    len = sizeof("{\"cache_only\":true,\"audience\":,\"required_scopes\":[]}")
+          + ngx_http_soidc_json_quoted_len(&conf->audience);
+
+    if (conf->scopes) {
+        scope = conf->scopes->elts;
+        for (i = 0; i < conf->scopes->nelts; i++) {
+            len += scope[i].len + 3;       /* scopes are NQCHAR: no escapes */
+        }
+    }
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    conf->decode_options = (char *) p;
+
+    p = ngx_cpymem(p, "{\"cache_only\":true,\"audience\":",
+                   sizeof("{\"cache_only\":true,\"audience\":") - 1);
+    p = ngx_http_soidc_json_quote(p, &conf->audience);
+
+    if (conf->scopes && conf->scopes->nelts) {
+        p = ngx_cpymem(p, ",\"required_scopes\":[",
+                       sizeof(",\"required_scopes\":[") - 1);
+
+        scope = conf->scopes->elts;
+        for (i = 0; i < conf->scopes->nelts; i++) {
+            p = ngx_sprintf(p, "%s\"%V\"", i ? "," : "", &scope[i]);
+        }
+
+        *p++ = ']';
+    }
+
+    *p++ = '}';
+    *p = '\0';
+
+    /* the scope="..." attribute of 403 challenges */
+    if (conf->scopes && conf->scopes->nelts) {
+        scope = conf->scopes->elts;
+
+        len = 0;
+        for (i = 0; i < conf->scopes->nelts; i++) {
+            len += scope[i].len + 1;
+        }
+
+        p = ngx_pnalloc(cf->pool, len);
+        if (p == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        conf->scope_attr.data = p;
+
+        for (i = 0; i < conf->scopes->nelts; i++) {
+            p = ngx_sprintf(p, "%s%V", i ? " " : "", &scope[i]);
+        }
+
+        conf->scope_attr.len = p - conf->scope_attr.data;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_soidc_ca_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_soidc_loc_conf_t *slcf = conf;
+
+    ngx_str_t  *value;
+
+    if (slcf->ca_file.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    slcf->ca_file = value[1];
+
+    if (slcf->ca_file.len == 0) {
+        return "must not be empty";
+    }
+
+    /* relative to the configuration prefix, as ssl_trusted_certificate */
+    if (ngx_conf_full_name(cf->cycle, &slcf->ca_file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_soidc_required_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_soidc_loc_conf_t *slcf = conf;
+
+    size_t       j;
+    u_char       c;
+    ngx_str_t   *value, *s;
+    ngx_uint_t   i;
+
+    if (slcf->scopes == NGX_CONF_UNSET_PTR) {
+        slcf->scopes = ngx_array_create(cf->pool, 2, sizeof(ngx_str_t));
+        if (slcf->scopes == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        /* RFC 6749 §3.3: scope-token = 1*NQCHAR, %x21 / %x23-5B / %x5D-7E */
+        if (value[i].len == 0) {
+            return "has an empty scope";
+        }
+
+        for (j = 0; j < value[i].len; j++) {
+            c = value[i].data[j];
+
+            if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid scope \"%V\" (RFC 6749 section "
+                                   "3.3 allows printable ASCII without space, "
+                                   "'\"' and '\\')", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        s = ngx_array_push(slcf->scopes);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_soidc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_soidc_main_conf_t *smcf = conf;
+
+    ngx_str_t  *value;
+
+    if (smcf->use_thread_pool != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        smcf->use_thread_pool = 0;
+        return NGX_CONF_OK;
+    }
+
+#if (NGX_THREADS)
+
+    smcf->thread_pool_name = value[1];
+    smcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
+    if (smcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->use_thread_pool = 1;
+
+    return NGX_CONF_OK;
+
+#else
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"soidc_thread_pool\" needs nginx built with "
+                       "--with-threads");
+    return NGX_CONF_ERROR;
+
+#endif
+}
+
+
+static ngx_int_t
+ngx_http_soidc_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    /*
+     * The rewrite phase, not the access phase: the rewrite module's directives
+     * ("return", "rewrite", "set", "if") run in the rewrite phase, before any
+     * access handler, so an access handler would never see a request that a
+     * location answers with "return". Handlers of one phase run in the reverse
+     * order of registration, and this module's postconfiguration runs after
+     * ngx_http_rewrite_module's (a dynamic module is loaded after the built-in
+     * ones), so this handler runs before the location's rewrite directives.
+     */
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_REWRITE_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_soidc_handler;
+
+    return NGX_OK;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Workers: client creation, key refresh                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Runs on the event loop (inline mode, worker start) or on a thread-pool
+ * thread: touches nothing but the refresh structure and soidc. */
+static void
+ngx_http_soidc_refresh_work(ngx_http_soidc_refresh_t *rf)
+{
+    char  *doc;
+
+    rf->new_client = NULL;
+    rf->error = NULL;
+
+    if (rf->client == NULL) {
+        rf->step = "discovery";
+        rf->status = soidc_client_from_issuer_url(rf->issuer, NULL,
+                                                  "ngx_http_soidc_module",
+                                                  NULL, NULL,
+                                                  rf->client_options,
+                                                  &rf->new_client, &rf->error);
+        if (rf->status != SOIDC_OK) {
+            return;
+        }
+
+        rf->client = rf->new_client;
+    }
+
+    rf->step = "JWKS refresh";
+    doc = NULL;
+    rf->status = soidc_client_provider_keys(rf->client, rf->keys_options, &doc);
+
+    if (rf->status == SOIDC_OK) {
+        soidc_string_free(doc);
+    } else {
+        rf->error = doc;
+    }
+}
+
+
+/* Runs on the event loop. */
+static void
+ngx_http_soidc_refresh_done(ngx_http_soidc_refresh_t *rf, ngx_log_t *log)
+{
+    ngx_http_soidc_provider_t  *pv = rf->provider;
+
+    if (rf->new_client) {
+        pv->client = rf->new_client;
+    }
+
+    if (rf->status == SOIDC_OK) {
+        pv->keys_loaded = 1;
+        pv->last_success = ngx_current_msec;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "soidc: keys of \"%V\" refreshed in %M ms",
+                       &pv->issuer, ngx_current_msec - rf->started);
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "soidc: %s for \"%V\" failed after %M ms (%s): %s; %s",
+                      rf->step, &pv->issuer, ngx_current_msec - rf->started,
+                      soidc_status_name(rf->status),
+                      rf->error ? rf->error : "(no error document)",
+                      pv->keys_loaded
+                      ? "the cached keys stay in use"
+                      : "requests get 503 until keys are fetched");
+    }
+
+    soidc_string_free(rf->error);
+    rf->error = NULL;
+    pv->busy = 0;
+}
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_soidc_refresh_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_soidc_refresh_work(data);
+}
+
+
+static void
+ngx_http_soidc_refresh_event(ngx_event_t *ev)
+{
+    ngx_thread_task_t  *task = ev->data;
+
+    ngx_http_soidc_refresh_done(task->ctx, ev->log);
+}
+
+#endif
+
+
+static void
+ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
+    ngx_http_soidc_provider_t *pv, ngx_uint_t may_use_threads, ngx_log_t *log)
+{
+    ngx_http_soidc_refresh_t   local, *rf;
+
+    if (pv->busy) {
+        ngx_log_error(NGX_LOG_INFO, log, 0,
+                      "soidc: the previous key refresh for \"%V\" still runs",
+                      &pv->issuer);
+        return;
+    }
+
+#if (NGX_THREADS)
+    rf = (may_use_threads && smcf->use_thread_pool) ? pv->task->ctx : &local;
+#else
+    rf = &local;
+#endif
+
+    rf->provider = pv;
+    rf->issuer = (const char *) pv->issuer.data;
+    rf->client_options = pv->client_options;
+    rf->keys_options = smcf->keys_options;
+    rf->client = pv->client;
+    rf->new_client = NULL;
+    rf->error = NULL;
+    rf->started = ngx_current_msec;
+
+#if (NGX_THREADS)
+    if (rf != &local) {
+        pv->task->handler = ngx_http_soidc_refresh_thread;
+        pv->task->event.handler = ngx_http_soidc_refresh_event;
+        pv->task->event.data = pv->task;
+        pv->task->event.log = log;
+
+        if (ngx_thread_task_post(smcf->thread_pool, pv->task) != NGX_OK) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "soidc: could not post the key refresh for \"%V\" "
+                          "to thread pool \"%V\"",
+                          &pv->issuer, &smcf->thread_pool_name);
+            return;
+        }
+
+        pv->busy = 1;
+        return;
+    }
+#endif
+
+    /* inline: blocks this worker for at most soidc_fetch_timeout (twice when
+     * discovery runs too) */
+    pv->busy = 1;
+    ngx_http_soidc_refresh_work(rf);
+    ngx_time_update();
+    ngx_http_soidc_refresh_done(rf, log);
+}
+
+
+static ngx_msec_t
+ngx_http_soidc_next_delay(ngx_http_soidc_main_conf_t *smcf)
+{
+    ngx_uint_t                   i;
+    ngx_msec_t                   delay;
+    ngx_http_soidc_provider_t  **pvp;
+
+    delay = smcf->refresh;
+
+    /* retry sooner while some provider has no keys at all */
+    pvp = smcf->providers.elts;
+    for (i = 0; i < smcf->providers.nelts; i++) {
+        if (!pvp[i]->keys_loaded && delay > NGX_HTTP_SOIDC_RETRY_MSEC) {
+            delay = NGX_HTTP_SOIDC_RETRY_MSEC;
+        }
+    }
+
+    /* up to 10% jitter so that the workers do not all refresh at once */
+    return delay + (ngx_msec_t) ngx_random() % (delay / 10 + 1);
+}
+
+
+static void
+ngx_http_soidc_timer_handler(ngx_event_t *ev)
+{
+    ngx_http_soidc_main_conf_t  *smcf = ev->data;
+
+    ngx_uint_t                   i;
+    ngx_http_soidc_provider_t  **pvp;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    pvp = smcf->providers.elts;
+    for (i = 0; i < smcf->providers.nelts; i++) {
+        ngx_http_soidc_refresh(smcf, pvp[i], 1, ev->log);
+    }
+
+    ngx_add_timer(ev, ngx_http_soidc_next_delay(smcf));
+}
+
+
+static ngx_int_t
+ngx_http_soidc_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                   i;
+    ngx_http_soidc_provider_t  **pvp;
+    ngx_http_soidc_main_conf_t  *smcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER && ngx_process != NGX_PROCESS_SINGLE) {
+        return NGX_OK;   /* cache manager and loader have no requests */
+    }
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_soidc_module);
+    if (smcf == NULL || smcf->providers.nelts == 0) {
+        return NGX_OK;
+    }
+
+    soidc_set_log_callback(ngx_http_soidc_log,
+                           ngx_http_soidc_log_max_level(cycle->log),
+                           cycle->log);
+
+    pvp = smcf->providers.elts;
+
+    for (i = 0; i < smcf->providers.nelts; i++) {
+
+#if (NGX_THREADS)
+        if (smcf->use_thread_pool) {
+            pvp[i]->task = ngx_thread_task_alloc(cycle->pool,
+                                                sizeof(ngx_http_soidc_refresh_t));
+            if (pvp[i]->task == NULL) {
+                return NGX_ERROR;
+            }
+        }
+#endif
+
+        /* before the first request: discovery and the first keys, blocking for
+         * at most 2 * soidc_fetch_timeout; a failure is retried by the timer */
+        ngx_http_soidc_refresh(smcf, pvp[i], 0, cycle->log);
+    }
+
+    smcf->timer.handler = ngx_http_soidc_timer_handler;
+    smcf->timer.data = smcf;
+    smcf->timer.log = cycle->log;
+    smcf->timer.cancelable = 1;
+
+    ngx_add_timer(&smcf->timer, ngx_http_soidc_next_delay(smcf));
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_soidc_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                   i;
+    ngx_http_soidc_provider_t  **pvp;
+    ngx_http_soidc_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_soidc_module);
+    if (smcf == NULL) {
+        return;
+    }
+
+    /* the thread pools were destroyed before (core modules exit first), so no
+     * refresh runs any more */
+    pvp = smcf->providers.elts;
+    for (i = 0; i < smcf->providers.nelts; i++) {
+        soidc_client_free(pvp[i]->client);
+        pvp[i]->client = NULL;
+    }
+
+    soidc_set_log_callback(NULL, 0, NULL);
+}
