@@ -16,7 +16,7 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
   include/soidc.h include/soidc.hpp lib/pkgconfig/soidc.pc \
   lib/cmake/soidc/soidcConfig.cmake lib/cmake/soidc/soidcConfigVersion.cmake
 
-.PHONY: install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-pam test-install demo deps clean
+.PHONY: install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-pam test-nginx bench-nginx test-install demo deps clean
 
 all: build
 
@@ -42,7 +42,7 @@ check-header:
 deps:
 	@tests/install-deps.sh
 
-test: deps check-header build test-rust test-c test-cpp test-go test-pam test-install
+test: deps check-header build test-rust test-c test-cpp test-go test-pam test-nginx test-install
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -59,6 +59,14 @@ test-go: build
 
 test-pam: build
 	examples/pam/test/run.sh
+
+## nginx example: builds the module against Debian's nginx-dev and tests it with Debian's nginx.
+test-nginx: build
+	examples/nginx/test/run.sh
+
+## nginx example: wrk requests/s, protected vs unprotected location (a benchmark, not a test).
+bench-nginx: build
+	examples/nginx/test/bench.sh
 
 test-install: build
 	tests/install/run.sh

@@ -567,6 +567,12 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * `soidc_client_provider_keys`), `timeout_ms`.
  * Success: the claims object. Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION`,
  * `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status when keys were fetched.
+ *
+ * Validation error documents of every decode function carry, for the failures a server
+ * reacts to differently, a machine-readable `reason`: `no_keys_cached` (`cache_only` and
+ * nothing cached yet: answer 503, not 401), `unknown_kid` (refresh the keys soon),
+ * `signature`, `expired`, `issuer`, `audience`, `scope` (with `error` =
+ * `insufficient_scope`). Other failures have no `reason`; the message always explains.
  */
 soidc_status soidc_decode_access_token(const soidc_client *client,
                                        const char *raw_token,

@@ -81,7 +81,8 @@ pub fn audiences(c: &Claims) -> Result<Vec<&str>> {
 pub fn check_issuer(c: &Claims, issuer: &str) -> Result<()> {
     let iss = req_str(c, "iss")?;
     if iss != issuer {
-        return Err(Error::validation(format!("iss \"{iss}\" does not match the issuer \"{issuer}\"")));
+        return Err(Error::validation(format!("iss \"{iss}\" does not match the issuer \"{issuer}\""))
+            .with_detail("reason", "issuer"));
     }
     Ok(())
 }
@@ -94,7 +95,8 @@ pub fn check_times(c: &Claims, now: i64, leeway: i64, exp_required: bool, iat_re
         if now >= exp.saturating_add(leeway) {
             return Err(Error::validation(format!(
                 "token expired at {exp} (now {now}, leeway {leeway} s)"
-            )));
+            ))
+            .with_detail("reason", "expired"));
         }
     }
     if let Some(nbf) = opt_time(c, "nbf")? {

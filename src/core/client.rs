@@ -307,7 +307,9 @@ impl Client {
             if o.cache_only == Some(true) {
                 return Err(Error::invalid_argument("force_refresh and cache_only contradict each other"));
             }
-            self.keys.refresh(&self.http, req)?
+            self.keys.refresh(&self.http, req).inspect_err(|e| {
+                log_at!(Level::Warn, "forced JWKS refresh failed, the cached keys stay in use: {}", e.message)
+            })?
         } else {
             self.keys.get(&self.http, KeyPolicy { allow_fetch: o.cache_only != Some(true), request: req })?
         };
@@ -337,6 +339,7 @@ impl Client {
             let key = aws_lc_rs::hmac::Key::new(algo, secret.expose().as_bytes());
             return aws_lc_rs::hmac::verify(&key, jws.signing_input, &jws.signature).map_err(|_| {
                 Error::validation(format!("signature check failed: the {} MAC does not verify with the client secret", jws.alg.name()))
+                    .with_detail("reason", "signature")
             });
         }
         self.keys.verify(&self.http, jws, policy)

@@ -56,7 +56,8 @@ pub fn validate(
             "aud {} does not contain client_id \"{}\"",
             claims::show_list(&aud),
             ctx.client_id
-        )));
+        ))
+        .with_detail("reason", "audience"));
     }
     if let Some(untrusted) = aud
         .iter()

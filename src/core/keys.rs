@@ -218,7 +218,8 @@ impl KeySet {
             return Err(Error::validation(match &jws.kid {
                 Some(kid) => format!("signature check failed: the {} signature does not verify with key \"{kid}\"", jws.alg.name()),
                 None => format!("signature check failed: the {} signature verifies with none of the {tried} candidate keys (token has no kid)", jws.alg.name()),
-            }));
+            })
+            .with_detail("reason", "signature"));
         }
         if let Some(key) = kid_seen_wrong_type {
             return Err(Error::validation(format!(
@@ -227,7 +228,8 @@ impl KeySet {
                 key.family,
                 key.alg.map(|a| format!(" (alg {})", a.name())).unwrap_or_default(),
                 jws.alg.name()
-            )));
+            ))
+            .with_detail("reason", "signature"));
         }
         Ok(false)
     }
@@ -316,7 +318,8 @@ impl KeyCache {
             return Ok(set.clone());
         }
         if !policy.allow_fetch {
-            return Err(Error::validation("no keys are cached and this call may not fetch them (cache_only)"));
+            return Err(Error::validation("no keys are cached and this call may not fetch them (cache_only)")
+                .with_detail("reason", "no_keys_cached"));
         }
         let mut state = self.fetch.lock().unwrap_or_else(|e| e.into_inner());
         let snap = self.snapshot();
@@ -391,6 +394,7 @@ impl KeyCache {
         Err(Error::validation(match kid {
             Some(k) => format!("signature check failed: no key with kid \"{k}\" and a type fitting alg {} in the provider's JWKS", jws.alg.name()),
             None => format!("signature check failed: the provider's JWKS has no key fitting alg {}", jws.alg.name()),
-        }))
+        })
+        .with_detail("reason", "unknown_kid"))
     }
 }

@@ -56,7 +56,8 @@ impl Client {
                 return Err(Error::validation(format!(
                     "aud {} does not contain the audience \"{audience}\"",
                     claims::show_list(&aud)
-                )));
+                ))
+                .with_detail("reason", "audience"));
             }
             claims::req_str(&c, "sub")?;
             claims::req_str(&c, "jti")?;
@@ -80,7 +81,7 @@ impl Client {
                         "scope \"{}\" lacks the required scope \"{missing}\"",
                         have.join(" ")
                     )))
-                    .map_err(|e| e.with_detail("error", "insufficient_scope"));
+                    .map_err(|e| e.with_detail("error", "insufficient_scope").with_detail("reason", "scope"));
                 }
             }
             Ok(c)
