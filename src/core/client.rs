@@ -243,8 +243,10 @@ impl Client {
         })
     }
 
+    /// Confidential when the client holds a credential: a secret (as
+    /// simple_openid_connect decides it) or a private key for private_key_jwt.
     pub fn client_type(&self) -> ClientType {
-        if self.client_secret.is_some() {
+        if self.client_secret.is_some() || self.signing_key.is_some() {
             ClientType::Confidential
         } else {
             ClientType::Public

@@ -95,6 +95,9 @@ impl Client {
     /// Client credentials grant. `scope` NULL = the client's scope.
     pub fn client_credentials_grant(&self, scope: Option<&str>, options_json: Option<&str>) -> Result<Value> {
         let o: GrantOptions = options::parse(options_json, "options_json")?;
+        if o.nonce.is_some() {
+            return Err(Error::invalid_argument("options_json: nonce does not apply to the client credentials grant"));
+        }
         let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
         let scope = scope.unwrap_or(&self.scope);
         let form = self.grant_form("client_credentials", Some(scope), &o)?;
@@ -135,12 +138,20 @@ impl Client {
             extra_params: Option<Map<String, Value>>,
         }
         let o: RefreshOptions = options::parse(options_json, "options_json")?;
+        // Check the original ID token before the refresh token is spent: a provider
+        // that rotates refresh tokens would otherwise have consumed it for nothing.
+        let original = match o.id_token.as_deref() {
+            Some(raw) => Some(crate::core::jose::parse(raw).map_err(|e| {
+                Error::invalid_argument(format!("options id_token (the original ID token) cannot be parsed: {}", e.message))
+            })?.claims),
+            None => None,
+        };
         let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
         let g = GrantOptions { timeout_ms: None, resource: o.resource, extra_params: o.extra_params, nonce: None };
         let mut form = self.grant_form("refresh_token", o.scope.as_deref(), &g)?;
         form.push(("refresh_token".into(), refresh_token.into()));
         let checks = IdTokenChecks { expect_self_azp: true, ..Default::default() };
-        self.token_request(form, req, IdTokenExpectation { checks, original: o.id_token.as_deref(), required: false })
+        self.token_request(form, req, IdTokenExpectation { checks, original: original.as_ref(), required: false })
     }
 
     /// RFC 8628 §3.1: starts a device authorization.

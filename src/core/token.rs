@@ -71,8 +71,8 @@ pub fn json_object(resp: &Response, what: &str) -> Result<Map<String, Value>> {
 /// How to treat an ID token in a token response.
 pub struct IdTokenExpectation<'a> {
     pub checks: IdTokenChecks,
-    /// The original ID token, for the OIDC Core §12.2 continuity checks after a refresh.
-    pub original: Option<&'a str>,
+    /// The original ID token's claims, for the OIDC Core §12.2 continuity checks after a refresh.
+    pub original: Option<&'a Claims>,
     /// Whether the grant promises an ID token (authorization code with openid).
     pub required: bool,
 }
@@ -162,10 +162,7 @@ pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>>
 }
 
 /// OIDC Core §12.2: a refreshed ID token keeps iss, sub, aud and auth_time.
-fn check_refresh_continuity(original_raw: &str, new: &Claims) -> Result<()> {
-    let original = crate::core::jose::parse(original_raw)
-        .map_err(|e| Error::invalid_argument(format!("options id_token (the original ID token) cannot be parsed: {}", e.message)))?
-        .claims;
+fn check_refresh_continuity(original: &Claims, new: &Claims) -> Result<()> {
     for name in ["iss", "sub", "aud", "auth_time"] {
         let (a, b) = (original.get(name), new.get(name));
         if name == "auth_time" && a.is_none() {

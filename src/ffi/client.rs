@@ -52,7 +52,8 @@ unsafe fn create(
 /// - `issuer_url`: required; https, or http on a loopback host (see `allow_insecure_http`).
 /// - `redirect_uri`: nullable; the default redirect URI of the authorization code flow.
 /// - `client_id`: required, not empty.
-/// - `client_secret`: nullable; NULL makes a public client, a secret a confidential one.
+/// - `client_secret`: nullable; NULL makes a public client (unless `private_key_pem` gives it
+///   a key), a secret a confidential one.
 ///   The secret is copied; it never appears in error documents or logs.
 /// - `scope`: nullable; the default scope, `"openid"` when NULL.
 /// - `options_json`: nullable JSON object of client options: `timeout_ms` (default 30000),
@@ -142,7 +143,7 @@ pub unsafe extern "C" fn soidc_client_free(client: *mut soidc_client) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(boxed)));
 }
 
-/// Whether the client is public (`SOIDC_CLIENT_PUBLIC`, no secret) or confidential
+/// Whether the client is public (`SOIDC_CLIENT_PUBLIC`, no secret and no private key) or confidential
 /// (`SOIDC_CLIENT_CONFIDENTIAL`). Returns `SOIDC_CLIENT_INVALID` for NULL.
 /// Thread-safe; no network access.
 #[no_mangle]

@@ -1,0 +1,441 @@
+//! The authorization code flow (soidc_auth_code_start / _handle_result / _exchange)
+//! against the real provider, driven by tests/provider/browser.mjs as a browser would.
+
+mod common;
+#[path = "common/flows.rs"]
+mod flows;
+
+use common::jwt;
+use flows::*;
+use serde_json::{json, Value};
+use soidc::ffi::status::*;
+
+fn sha256_b64(v: &str) -> String {
+    jwt::b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, v.as_bytes()).as_ref())
+}
+
+/// Checks the claims of alice's ID token from a code flow.
+#[track_caller]
+fn assert_alice(doc: &Value, client_id: &str, nonce: Option<&str>) {
+    let claims = &doc["id_token_claims"];
+    assert_eq!(claims["sub"], "alice", "{doc}");
+    assert_eq!(claims["aud"], client_id, "{doc}");
+    assert_eq!(claims["iss"], common::provider::issuer(), "{doc}");
+    match nonce {
+        Some(n) => assert_eq!(claims["nonce"], n, "{doc}"),
+        None => assert!(claims.get("nonce").is_none(), "{doc}"),
+    }
+    assert!(claims["auth_time"].is_i64(), "{doc}");
+    assert!(s(doc, "access_token").len() > 10);
+    assert!(s(doc, "token_type").eq_ignore_ascii_case("bearer"));
+    // The raw ID token is handed back, and its payload is what id_token_claims shows.
+    assert_eq!(jwt::payload(s(doc, "id_token")), *claims);
+}
+
+#[test]
+fn public_pkce_client_full_flow_then_code_replay_fails() {
+    let c = keyless_client("public-pkce", None);
+    let start = auth_code_start(&c, None).ok();
+    let url = s(&start, "url");
+    // The URL goes to the provider's authorization endpoint with everything PKCE needs.
+    let config: Value = serde_json::from_str(c.provider_config().doc.as_deref().unwrap()).unwrap();
+    assert_eq!(base(url), s(&config, "authorization_endpoint"));
+    assert_eq!(param(url, "response_type").as_deref(), Some("code"));
+    assert_eq!(param(url, "client_id").as_deref(), Some("public-pkce"));
+    assert_eq!(param(url, "redirect_uri").as_deref(), Some(CALLBACK));
+    assert_eq!(param(url, "scope").as_deref(), Some("openid"));
+    assert_eq!(param(url, "state").as_deref(), Some(s(&start, "state")));
+    assert_eq!(param(url, "nonce").as_deref(), Some(s(&start, "nonce")));
+    assert_eq!(param(url, "code_challenge_method").as_deref(), Some("S256"));
+    assert_eq!(param(url, "code_challenge"), Some(sha256_b64(s(&start, "code_verifier"))));
+    for k in ["state", "nonce", "code_verifier"] {
+        assert_eq!(s(&start, k).len(), 43, "{k}: {start}");
+    }
+    assert_eq!(start["redirect_uri"], CALLBACK);
+
+    let redirect = browser_alice(url);
+    assert_eq!(base(&redirect), CALLBACK);
+    let code = param(&redirect, "code").expect("a code in the redirect");
+    let options = result_options(&start);
+    let doc = handle_result(&c, &redirect, Some(&options)).ok();
+    assert_alice(&doc, "public-pkce", Some(s(&start, "nonce")));
+
+    // The same redirect again: the provider refuses the used code.
+    let replay = handle_result(&c, &redirect, Some(&options));
+    let err = replay.err(SOIDC_ERR_PROVIDER, "invalid_grant");
+    assert_eq!(err["error"], "invalid_grant");
+    assert_eq!(err["http_status"], 400);
+    assert_no_leak(&replay, &[&code, s(&start, "code_verifier")]);
+}
+
+#[test]
+fn confidential_client_full_flow_and_userinfo_of_the_same_user() {
+    let c = conf_client_scope("conf-basic", Some("openid email"), None);
+    let (start, redirect) = login_alice(&c, None);
+    assert_eq!(param(s(&start, "url"), "scope").as_deref(), Some("openid email"));
+    let doc = handle_result(&c, &redirect, Some(&result_options(&start))).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+    assert_eq!(doc["id_token_claims"]["email"], "alice@example.test");
+    let info = userinfo(&c, s(&doc, "access_token"), Some(r#"{"expected_sub":"alice"}"#)).ok();
+    assert_eq!(info["sub"], "alice");
+    assert_eq!(info["email"], "alice@example.test");
+}
+
+/// The checks before the code exchange: each failure leaves the code unused, so the
+/// genuine redirect still succeeds at the end.
+#[test]
+fn redirect_checks_fail_before_the_exchange() {
+    let c = conf_client("conf-basic", None);
+    let (start, redirect) = login_alice(&c, None);
+    let code = param(&redirect, "code").expect("a code");
+    let options = result_options(&start);
+    let issuer = common::provider::issuer();
+    assert_eq!(param(&redirect, "iss").as_deref(), Some(issuer));
+
+    // wrong state
+    let wrong_state = json!({"state": "not-the-state", "nonce": start["nonce"], "code_verifier": start["code_verifier"]});
+    let o = handle_result(&c, &redirect, Some(&wrong_state.to_string()));
+    let msg = o.err(SOIDC_ERR_VALIDATION, "state")["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains("not-the-state"), "{msg}");
+    assert_no_leak(&o, &[&code]);
+
+    // a response state but none in the options: refused, not skipped
+    let no_state = json!({"nonce": start["nonce"], "code_verifier": start["code_verifier"]});
+    let o = handle_result(&c, &redirect, Some(&no_state.to_string()));
+    o.err(SOIDC_ERR_INVALID_ARGUMENT, "state");
+    assert_no_leak(&o, &[&code]);
+
+    // the state removed from the response while one is expected
+    let stateless = with_query(&redirect, |q| q.retain(|(k, _)| k != "state"));
+    let o = handle_result(&c, &stateless, Some(&options));
+    o.err(SOIDC_ERR_VALIDATION, "state");
+    assert_no_leak(&o, &[&code]);
+
+    // iss of another issuer (RFC 9207 mix-up defence)
+    let other_iss = with_query(&redirect, |q| {
+        for (k, v) in q.iter_mut() {
+            if k == "iss" {
+                *v = "http://127.0.0.1:1/evil".into();
+            }
+        }
+    });
+    assert_eq!(param(&other_iss, "iss").as_deref(), Some("http://127.0.0.1:1/evil"));
+    let o = handle_result(&c, &other_iss, Some(&options));
+    let msg = o.err(SOIDC_ERR_VALIDATION, "RFC 9207")["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains("http://127.0.0.1:1/evil") && msg.contains(issuer), "{msg}");
+    assert_no_leak(&o, &[&code]);
+
+    // iss with only a trailing slash added: exact comparison
+    let slash_iss = with_query(&redirect, |q| {
+        for (k, v) in q.iter_mut() {
+            if k == "iss" {
+                v.push('/');
+            }
+        }
+    });
+    handle_result(&c, &slash_iss, Some(&options)).err(SOIDC_ERR_VALIDATION, "RFC 9207");
+
+    // iss missing although the provider advertises authorization_response_iss_parameter_supported
+    let config: Value = serde_json::from_str(c.provider_config().doc.as_deref().unwrap()).unwrap();
+    assert_eq!(config["authorization_response_iss_parameter_supported"], true);
+    let no_iss = with_query(&redirect, |q| q.retain(|(k, _)| k != "iss"));
+    assert_eq!(param(&no_iss, "iss"), None);
+    let o = handle_result(&c, &no_iss, Some(&options));
+    o.err(SOIDC_ERR_VALIDATION, "authorization_response_iss_parameter_supported");
+    assert_no_leak(&o, &[&code]);
+
+    // a repeated parameter
+    let repeated = with_query(&redirect, |q| q.push(("state".into(), s(&start, "state").into())));
+    let o = handle_result(&c, &repeated, Some(&options));
+    o.err(SOIDC_ERR_VALIDATION, "repeats");
+    assert_no_leak(&o, &[&code]);
+
+    // an unknown option
+    let typo = json!({"state": start["state"], "nonce": start["nonce"], "code_verifer": start["code_verifier"]});
+    handle_result(&c, &redirect, Some(&typo.to_string())).err(SOIDC_ERR_INVALID_ARGUMENT, "code_verifer");
+
+    // After all that, the genuine redirect works: nothing above used the code.
+    let doc = handle_result(&c, &redirect, Some(&options)).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+}
+
+#[test]
+fn provider_error_access_denied_is_authentication_failed() {
+    let c = conf_client("conf-basic", None);
+    let start = auth_code_start(&c, None).ok();
+    let redirect = browser(&["--deny"], s(&start, "url"), "alice", "alice-password")
+        .unwrap_or_else(|e| panic!("browser.mjs --deny failed: {e}"));
+    assert_eq!(base(&redirect), CALLBACK);
+    assert_eq!(param(&redirect, "error").as_deref(), Some("access_denied"));
+    assert_eq!(param(&redirect, "code"), None);
+    let o = handle_result(&c, &redirect, Some(&result_options(&start)));
+    let err = o.err(SOIDC_ERR_AUTHENTICATION_FAILED, "access_denied");
+    assert_eq!(err["error"], "access_denied");
+    assert_eq!(
+        err["error_description"].as_str(),
+        param(&redirect, "error_description").as_deref(),
+        "{err}"
+    );
+    // The error check comes after the iss check: a forged iss on an error is still a mix-up.
+    let forged = with_query(&redirect, |q| {
+        for (k, v) in q.iter_mut() {
+            if k == "iss" {
+                *v = "https://evil.example".into();
+            }
+        }
+    });
+    handle_result(&c, &forged, Some(&result_options(&start))).err(SOIDC_ERR_VALIDATION, "RFC 9207");
+}
+
+#[test]
+fn redirect_uri_auto_is_the_current_url_without_query() {
+    // A client without a default redirect URI: the start options give it, and
+    // handle_result derives it from the current URL.
+    let secret = common::provider::client_secret("conf-basic");
+    let c = common::ffi::client(
+        common::provider::issuer(),
+        common::ffi::Params { client_id: "conf-basic", client_secret: Some(&secret), ..Default::default() },
+    );
+    auth_code_start(&c, None).err(SOIDC_ERR_INVALID_ARGUMENT, "redirect_uri");
+    let (start, redirect) = login_alice(&c, Some(&json!({"redirect_uri": CALLBACK}).to_string()));
+    assert_eq!(start["redirect_uri"], CALLBACK);
+    let mut options: Value = serde_json::from_str(&result_options(&start)).unwrap();
+    // Without a redirect_uri anywhere, the call fails before the exchange ...
+    let o = handle_result(&c, &redirect, Some(&options.to_string()));
+    o.err(SOIDC_ERR_INVALID_ARGUMENT, "redirect_uri");
+    // ... and with "auto" it succeeds.
+    options["redirect_uri"] = json!("auto");
+    let doc = handle_result(&c, &redirect, Some(&options.to_string())).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+}
+
+#[test]
+fn response_mode_fragment() {
+    let c = conf_client("conf-basic", None);
+    let (start, redirect) = login_alice(&c, Some(r#"{"response_mode":"fragment"}"#));
+    let u = url::Url::parse(&redirect).unwrap();
+    assert!(u.query().is_none(), "{redirect}");
+    assert!(u.fragment().is_some_and(|f| f.contains("code=")), "{redirect}");
+    let mut options: Value = serde_json::from_str(&result_options(&start)).unwrap();
+    options["redirect_uri"] = json!("auto");
+    let doc = handle_result(&c, &redirect, Some(&options.to_string())).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+}
+
+#[test]
+fn redirect_uri_mismatch_at_exchange_is_a_provider_error() {
+    let c = conf_client("conf-basic", None);
+    let (start, redirect) = login_alice(&c, None);
+    let mut options: Value = serde_json::from_str(&result_options(&start)).unwrap();
+    options["redirect_uri"] = json!("http://127.0.0.1:9/other");
+    let o = handle_result(&c, &redirect, Some(&options.to_string()));
+    assert_eq!(o.err(SOIDC_ERR_PROVIDER, "invalid_grant")["error"], "invalid_grant");
+}
+
+#[test]
+fn pkce_verifier_mismatch_is_a_provider_error() {
+    let c = keyless_client("public-pkce", None);
+    let (start, redirect) = login_alice(&c, None);
+    let code = param(&redirect, "code").expect("a code");
+    let other_verifier = "A".repeat(43);
+    let options = json!({"state": start["state"], "nonce": start["nonce"], "code_verifier": other_verifier});
+    let o = handle_result(&c, &redirect, Some(&options.to_string()));
+    let err = o.err(SOIDC_ERR_PROVIDER, "invalid_grant");
+    assert_eq!(err["error"], "invalid_grant");
+    assert_no_leak(&o, &[&code, &other_verifier, s(&start, "code_verifier")]);
+}
+
+#[test]
+fn pkce_verifier_missing_for_a_public_client_is_a_provider_error() {
+    let c = keyless_client("public-pkce", None);
+    let (start, redirect) = login_alice(&c, None);
+    let options = json!({"state": start["state"], "nonce": start["nonce"]});
+    let err = handle_result(&c, &redirect, Some(&options.to_string())).err(SOIDC_ERR_PROVIDER, "");
+    assert!(err["error"] == "invalid_grant" || err["error"] == "invalid_request", "{err}");
+}
+
+#[test]
+fn nonce_mismatch_fails_validation() {
+    let c = conf_client("conf-basic", None);
+    let (start, redirect) = login_alice(&c, None);
+    let options = json!({"state": start["state"], "nonce": "another-nonce", "code_verifier": start["code_verifier"]});
+    let o = handle_result(&c, &redirect, Some(&options.to_string()));
+    o.err(SOIDC_ERR_VALIDATION, "nonce");
+    assert_no_leak(&o, &[&param(&redirect, "code").unwrap()]);
+}
+
+#[test]
+fn id_token_nonce_without_expected_nonce_is_refused() {
+    let c = conf_client("conf-basic", None);
+    let (start, redirect) = login_alice(&c, None);
+    let options = json!({"state": start["state"], "code_verifier": start["code_verifier"]});
+    handle_result(&c, &redirect, Some(&options.to_string())).err(SOIDC_ERR_INVALID_ARGUMENT, "nonce");
+}
+
+#[test]
+fn code_exchange_directly() {
+    let c = keyless_client("public-pkce", None);
+    let (start, redirect) = login_alice(&c, None);
+    let code = param(&redirect, "code").expect("a code");
+    let options = json!({
+        "redirect_uri": CALLBACK,
+        "code_verifier": start["code_verifier"],
+        "nonce": start["nonce"],
+    });
+    let doc = code_exchange(&c, &code, Some(&options.to_string())).ok();
+    assert_alice(&doc, "public-pkce", Some(s(&start, "nonce")));
+
+    // The code is used now.
+    let o = code_exchange(&c, &code, Some(&options.to_string()));
+    assert_eq!(o.err(SOIDC_ERR_PROVIDER, "invalid_grant")["error"], "invalid_grant");
+    assert_no_leak(&o, &[&code]);
+}
+
+#[test]
+fn code_exchange_failures() {
+    let c = conf_client("conf-basic", None);
+    // A code the provider never issued.
+    let bogus = "bogus-code-0123456789-abcdefghijklmnop";
+    let o = code_exchange(&c, bogus, None);
+    let err = o.err(SOIDC_ERR_PROVIDER, "invalid_grant");
+    assert_eq!(err["error"], "invalid_grant");
+    assert_eq!(err["http_status"], 400);
+    assert_no_leak(&o, &[bogus]);
+    // Bad options never reach the network.
+    code_exchange(&c, bogus, Some(r#"{"state":"x"}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "state");
+    code_exchange(&c, bogus, Some("{")).err(SOIDC_ERR_INVALID_ARGUMENT, "");
+    // A real code with the wrong nonce expectation.
+    let (start, redirect) = login_alice(&c, None);
+    let code = param(&redirect, "code").unwrap();
+    let options = json!({"code_verifier": start["code_verifier"], "nonce": "not-it"});
+    let o = code_exchange(&c, &code, Some(&options.to_string()));
+    o.err(SOIDC_ERR_VALIDATION, "nonce");
+    assert_no_leak(&o, &[&code]);
+}
+
+#[test]
+fn list_valued_options_and_extra_params_in_the_url() {
+    let c = conf_client("conf-basic", None);
+    let options = json!({
+        "scope": "openid offline_access",
+        "prompt": ["login", "consent"],
+        "acr_values": ["urn:acr:one", "urn:acr:two"],
+        "ui_locales": ["de-CH", "en"],
+        "max_age": 600,
+        "login_hint": "alice@example.test",
+        "extra_params": {"x_number": 7, "x_flag": true},
+    });
+    let start = auth_code_start(&c, Some(&options.to_string())).ok();
+    let url = s(&start, "url").to_owned();
+    assert_eq!(param(&url, "prompt").as_deref(), Some("login consent"));
+    assert_eq!(param(&url, "acr_values").as_deref(), Some("urn:acr:one urn:acr:two"));
+    assert_eq!(param(&url, "ui_locales").as_deref(), Some("de-CH en"));
+    assert_eq!(param(&url, "max_age").as_deref(), Some("600"));
+    assert_eq!(param(&url, "login_hint").as_deref(), Some("alice@example.test"));
+    assert_eq!(param(&url, "scope").as_deref(), Some("openid offline_access"));
+    assert_eq!(param(&url, "x_number").as_deref(), Some("7"));
+    assert_eq!(param(&url, "x_flag").as_deref(), Some("true"));
+    // Spaces are encoded, never sent raw.
+    assert!(!url.contains(' '), "{url}");
+
+    // The provider accepts the URL; prompt=consent grants offline_access, so the flow
+    // yields a refresh token, and a refresh keeps the ID token's identity (OIDC Core 12.2).
+    let redirect = browser_alice(&url);
+    let doc = handle_result(&c, &redirect, Some(&result_options(&start))).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+    let original = s(&doc, "id_token");
+    let rt = s(&doc, "refresh_token");
+    let refreshed = refresh(&c, rt, Some(&json!({"id_token": original}).to_string())).ok();
+    let (old, new) = (&doc["id_token_claims"], &refreshed["id_token_claims"]);
+    for k in ["iss", "sub", "aud", "auth_time"] {
+        assert_eq!(old[k], new[k], "{k}: {old} vs {new}");
+    }
+}
+
+#[test]
+fn resource_extra_params_arrays_and_string_values() {
+    let c = conf_client("conf-basic", None);
+    let options = json!({
+        "prompt": "none",
+        "ui_locales": "fr",
+        "resource": ["https://a.example", "https://b.example"],
+        "response_mode": "query",
+        "extra_params": {"claims_locales": ["fr", "en"], "x_single": "a b&c"},
+    });
+    let start = auth_code_start(&c, Some(&options.to_string())).ok();
+    let url = s(&start, "url");
+    assert_eq!(param(url, "prompt").as_deref(), Some("none"));
+    assert_eq!(param(url, "ui_locales").as_deref(), Some("fr"));
+    assert_eq!(param(url, "response_mode").as_deref(), Some("query"));
+    assert_eq!(params(url, "resource"), vec!["https://a.example", "https://b.example"]);
+    // extra_params: an array becomes a repeated parameter, a string one parameter.
+    assert_eq!(params(url, "claims_locales"), vec!["fr", "en"]);
+    assert_eq!(param(url, "x_single").as_deref(), Some("a b&c"));
+}
+
+#[test]
+fn state_nonce_and_pkce_can_be_switched_off() {
+    let c = conf_client("conf-basic", None);
+    let options = json!({"state": false, "nonce": false, "pkce": false});
+    let start = auth_code_start(&c, Some(&options.to_string())).ok();
+    let url = s(&start, "url");
+    for k in ["state", "nonce", "code_challenge", "code_challenge_method"] {
+        assert_eq!(param(url, k), None, "{k} in {url}");
+    }
+    assert!(start["state"].is_null() && start["nonce"].is_null() && start["code_verifier"].is_null(), "{start}");
+
+    // The flow works without them (the confidential client needs no PKCE at this provider).
+    let redirect = browser_alice(url);
+    assert_eq!(param(&redirect, "state"), None);
+    let doc = handle_result(&c, &redirect, None).ok();
+    assert_alice(&doc, "conf-basic", None);
+}
+
+#[test]
+fn given_values_are_used_verbatim() {
+    let c = conf_client("conf-basic", None);
+    let verifier = "v".repeat(43);
+    let options = json!({"state": "my-state", "nonce": "my-nonce", "code_verifier": verifier});
+    let start = auth_code_start(&c, Some(&options.to_string())).ok();
+    assert_eq!(start["state"], "my-state");
+    assert_eq!(start["nonce"], "my-nonce");
+    assert_eq!(start["code_verifier"], verifier);
+    let url = s(&start, "url");
+    assert_eq!(param(url, "state").as_deref(), Some("my-state"));
+    assert_eq!(param(url, "nonce").as_deref(), Some("my-nonce"));
+    assert_eq!(param(url, "code_challenge"), Some(sha256_b64(&verifier)));
+    // 128 characters are the maximum and still fine.
+    let long = json!({"code_verifier": "x".repeat(128)}).to_string();
+    auth_code_start(&c, Some(&long)).ok();
+    // Two starts never share generated values.
+    let a = auth_code_start(&c, None).ok();
+    let b = auth_code_start(&c, None).ok();
+    for k in ["state", "nonce", "code_verifier"] {
+        assert_ne!(a[k], b[k], "{k}");
+    }
+}
+
+#[test]
+fn start_rejects_bad_options() {
+    let c = conf_client("conf-basic", None);
+    let bad = [
+        json!({"code_verifier": "a".repeat(42)}),
+        json!({"code_verifier": "a".repeat(129)}),
+        json!({"code_verifier": format!("{}!", "a".repeat(42))}),
+        json!({"pkce": false, "code_verifier": "a".repeat(43)}),
+        json!({"state": ""}),
+        json!({"nonce": ""}),
+        json!({"prompt": 1}),
+        json!({"promt": "login"}),
+        json!({"extra_params": {"code_challenge": "x"}}),
+        json!({"extra_params": {"state": "x"}}),
+        json!({"extra_params": {"nested": {"a": 1}}}),
+    ];
+    for options in bad {
+        let o = auth_code_start(&c, Some(&options.to_string()));
+        assert_eq!(o.status, SOIDC_ERR_INVALID_ARGUMENT, "{options}: {:?}", o.doc);
+        o.err(SOIDC_ERR_INVALID_ARGUMENT, "");
+    }
+    let o = auth_code_start(&c, Some(&json!({"code_verifier": "a".repeat(42)}).to_string()));
+    o.err(SOIDC_ERR_INVALID_ARGUMENT, "code_verifier");
+}
