@@ -101,7 +101,8 @@ typedef int soidc_status;
 
 /**
  * The kind of client, as simple_openid_connect decides it: confidential when a
- * client secret was given, public otherwise.
+ * client secret was given (or, beyond simple_openid_connect, a private key for
+ * private_key_jwt), public otherwise.
  */
 typedef int soidc_client_type;
 

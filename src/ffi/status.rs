@@ -42,7 +42,8 @@ pub const SOIDC_ERR_PENDING: soidc_status = 9;
 pub const SOIDC_ERR_INTERNAL: soidc_status = 100;
 
 /// The kind of client, as simple_openid_connect decides it: confidential when a
-/// client secret was given, public otherwise.
+/// client secret was given (or, beyond simple_openid_connect, a private key for
+/// private_key_jwt), public otherwise.
 pub type soidc_client_type = c_int;
 
 /// Returned by `soidc_client_get_type` for a NULL client.
