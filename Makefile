@@ -16,7 +16,7 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
   include/soidc.h include/soidc.hpp lib/pkgconfig/soidc.pc \
   lib/cmake/soidc/soidcConfig.cmake lib/cmake/soidc/soidcConfigVersion.cmake
 
-.PHONY: install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-pam test-nginx bench-nginx test-install demo deps clean
+.PHONY: docs install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-pam test-nginx bench-nginx test-install demo deps clean
 
 all: build
 
@@ -38,11 +38,18 @@ check-header:
 	  echo "check-header: include/soidc.h is out of date; the regenerated header is in place, commit it"; exit 1; \
 	fi; rm -f $$tmp; echo "check-header: include/soidc.h is up to date"
 
+## HTML API docs of soidc.h and soidc.hpp in build/docs/html; an undocumented item fails.
+docs:
+	@command -v doxygen >/dev/null || (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq doxygen >/dev/null)
+	@rm -rf build/docs && mkdir -p build
+	doxygen docs/Doxyfile
+	@echo "docs: build/docs/html/index.html (no undocumented item)"
+
 ## Everything a fresh machine needs for the tests (npm packages, Debian packages).
 deps:
 	@tests/install-deps.sh
 
-test: deps check-header build test-rust test-c test-cpp test-go test-pam test-nginx test-install
+test: deps check-header docs build test-rust test-c test-cpp test-go test-pam test-nginx test-install
 	@echo "make test: all suites passed"
 
 test-rust:

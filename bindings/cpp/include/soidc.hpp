@@ -521,13 +521,13 @@ enum class ClientType : soidc_client_type {
   Confidential = SOIDC_CLIENT_CONFIDENTIAL,
 };
 
+enum class LogLevel : int;
+
 /// The client registration and options for Client::from_issuer_url() and
 /// Client::from_issuer_config(). Every absent member is passed to the library as
 /// NULL, so the library's defaults apply; the binding adds none.
 ///
 ///     soidc::Client::from_issuer_url(issuer, {"my-client", "my-secret"});
-enum class LogLevel : int;
-
 struct ClientSettings {
   /// The client id (required, not empty).
   std::string client_id;
