@@ -2,7 +2,7 @@
 //! authorization URL, handling the redirect, and exchanging the code.
 
 use crate::core::client::Client;
-use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::error::{q, Error, ErrorKind, Result};
 use crate::core::grants::{push_extra, StringOrList};
 use crate::core::http::{check_url, RequestOptions};
 use crate::core::id_token::IdTokenChecks;
@@ -112,7 +112,7 @@ fn response_params(url: &Url) -> Result<Map<String, Value>> {
     let mut map = Map::new();
     for (k, v) in pairs {
         if map.insert(k.clone(), Value::String(v)).is_some() {
-            return Err(Error::validation(format!("authorization response repeats the parameter \"{k}\"")));
+            return Err(Error::validation(format!("authorization response repeats the parameter {}", q(&k))));
         }
     }
     Ok(map)
@@ -208,8 +208,9 @@ impl Client {
         match get("iss") {
             Some(iss) if iss != self.issuer => {
                 return Err(Error::validation(format!(
-                    "authorization response iss \"{iss}\" is not the issuer \"{}\" (RFC 9207 mix-up defence)",
-                    self.issuer
+                    "authorization response iss {} is not the issuer {} (RFC 9207 mix-up defence)",
+                    q(iss),
+                    q(&self.issuer)
                 )))
             }
             Some(_) => {}
@@ -220,25 +221,12 @@ impl Client {
             }
             None => {}
         }
-        if let Some(code) = get("error") {
-            let mut e = Error::new(
-                ErrorKind::AuthenticationFailed,
-                format!(
-                    "the provider returned error \"{code}\"{}",
-                    get("error_description").map(|d| format!(": {d}")).unwrap_or_default()
-                ),
-            );
-            for k in ["error", "error_description", "error_uri"] {
-                if let Some(v) = get(k) {
-                    e = e.with_detail(k, v);
-                }
-            }
-            return Err(e);
-        }
+        // state before error: an error response with a wrong state is not the
+        // provider's (RFC 6749 §10.12), so its text must not be believed.
         match (o.state.as_deref(), get("state")) {
             (Some(expected), Some(got)) if expected == got => {}
             (Some(expected), Some(got)) => {
-                return Err(Error::validation(format!("state \"{got}\" does not match the expected state \"{expected}\"")))
+                return Err(Error::validation(format!("state {} does not match the expected state {}", q(got), q(expected))))
             }
             (Some(_), None) => return Err(Error::validation("state was expected but the response has none")),
             (None, Some(_)) => {
@@ -247,6 +235,22 @@ impl Client {
                 ))
             }
             (None, None) => {}
+        }
+        if let Some(code) = get("error") {
+            let mut e = Error::new(
+                ErrorKind::AuthenticationFailed,
+                format!(
+                    "the provider returned error {}{}",
+                    q(code),
+                    get("error_description").map(|d| format!(": {}", q(d))).unwrap_or_default()
+                ),
+            );
+            for k in ["error", "error_description", "error_uri"] {
+                if let Some(v) = get(k) {
+                    e = e.with_detail(k, v);
+                }
+            }
+            return Err(e);
         }
         let code = get("code").ok_or_else(|| Error::validation("authorization response has neither code nor error"))?;
         let redirect_uri = match o.redirect_uri.as_deref() {

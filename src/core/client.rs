@@ -124,8 +124,9 @@ impl Client {
         let metadata = ProviderMetadata::parse(&doc)?;
         if metadata.issuer != issuer {
             return Err(Error::protocol(format!(
-                "discovery issuer mismatch: the document says \"{}\" but the client was given \"{issuer}\"",
-                metadata.issuer
+                "discovery issuer mismatch: the document says {} but the client was given {}",
+                crate::core::error::q(&metadata.issuer),
+                crate::core::error::q(issuer)
             )));
         }
         Self::build(metadata, doc, params, config, http)

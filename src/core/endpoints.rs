@@ -3,7 +3,7 @@
 
 use crate::core::claims;
 use crate::core::client::Client;
-use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::error::{q, Error, ErrorKind, Result};
 use crate::core::http::{check_url, RequestOptions};
 use crate::core::jose;
 use crate::core::keys::KeyPolicy;
@@ -59,7 +59,7 @@ impl Client {
                 let fields = bearer_error(h);
                 if let Some(Value::String(code)) = fields.get("error") {
                     let mut e = Error::new(ErrorKind::Provider, format!(
-                        "userinfo endpoint at {} answered HTTP {} with error \"{code}\"", resp.host, resp.status
+                        "userinfo endpoint at {} answered HTTP {} with error {}", resp.host, resp.status, q(code)
                     ));
                     e.details = fields;
                     return Err(e.with_detail("http_status", resp.status));
@@ -94,7 +94,9 @@ impl Client {
         if let Some(expected) = &o.expected_sub {
             if sub != expected {
                 return Err(Error::validation(format!(
-                    "userinfo: sub \"{sub}\" does not match the expected sub \"{expected}\" (the ID token's)"
+                    "userinfo: sub {} does not match the expected sub {} (the ID token's)",
+                    q(sub),
+                    q(expected)
                 )));
             }
         }

@@ -131,3 +131,26 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The longest untrusted value quoted in a message, in characters.
+const QUOTE_MAX: usize = 96;
+
+/// Quotes an untrusted value (a claim, a kid, a parameter from a redirect URL)
+/// for a message: in double quotes, control characters and quotes escaped so that
+/// it cannot forge log lines, and cut after `QUOTE_MAX` characters so that one
+/// request cannot make the host log megabytes.
+pub fn q(value: &str) -> String {
+    let mut out = String::with_capacity(value.len().min(QUOTE_MAX) + 8);
+    out.push('"');
+    for (i, c) in value.chars().enumerate() {
+        if i == QUOTE_MAX {
+            out.push_str("...");
+            out.push('"');
+            out.push_str(&format!(" ({} characters)", value.chars().count()));
+            return out;
+        }
+        out.extend(c.escape_debug());
+    }
+    out.push('"');
+    out
+}

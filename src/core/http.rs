@@ -137,21 +137,22 @@ fn is_loopback(url: &Url) -> bool {
 /// absolute, http(s), https unless loopback or `allow_insecure_http`.
 pub fn check_url(raw: &str, what: &str, allow_insecure_http: bool) -> Result<Url> {
     let url = Url::parse(raw)
-        .map_err(|e| Error::protocol(format!("{what} \"{raw}\" is not a valid URL: {e}")))?;
+        .map_err(|e| Error::protocol(format!("{what} {} is not a valid URL: {e}", crate::core::error::q(raw))))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&url) => {}
         "http" => {
             return Err(Error::protocol(format!(
-                "{what} \"{raw}\" uses http:// on a non-loopback host; https is required (set allow_insecure_http to override)"
+                "{what} {} uses http:// on a non-loopback host; https is required (set allow_insecure_http to override)",
+                crate::core::error::q(raw)
             )))
         }
         other => {
-            return Err(Error::protocol(format!("{what} \"{raw}\" has unsupported scheme \"{other}\"")))
+            return Err(Error::protocol(format!("{what} {} has unsupported scheme {}", crate::core::error::q(raw), crate::core::error::q(other))))
         }
     }
     if url.host().is_none() {
-        return Err(Error::protocol(format!("{what} \"{raw}\" has no host")));
+        return Err(Error::protocol(format!("{what} {} has no host", crate::core::error::q(raw))));
     }
     Ok(url)
 }
@@ -342,7 +343,18 @@ fn map_error(e: ureq::Error, host: &str, what: &str, timeout: Duration) -> Error
         }
         E::BodyStalled => Error::network(format!("{what}: {host} stopped sending the body")),
         E::ConnectProxyFailed(m) => Error::network(format!("{what}: proxy failed: {m}")),
+        // Raised while writing the request: the caller's input was too large for it.
+        // Raised while writing the request (ureq's protocol error has no public type to
+        // match on, hence the text): the caller's input was too large for it.
+        E::Protocol(p) if p.to_string().contains("output too small") => too_large(what, host),
+        E::Http(_) => too_large(what, host),
         E::Protocol(p) => Error::http(format!("{what}: malformed HTTP from {host}: {p}")),
         other => Error::network(format!("{what}: request to {host} failed: {other}")),
     }
+}
+
+fn too_large(what: &str, host: &str) -> Error {
+    Error::invalid_argument(format!(
+        "{what}: the request to {host} could not be built (an argument is too large for an HTTP request)"
+    ))
 }

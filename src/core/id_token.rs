@@ -2,7 +2,7 @@
 //! plus every parameter of simple_openid_connect's `decode_id_token`.
 
 use crate::core::claims::{self, Claims};
-use crate::core::error::{Error, Result};
+use crate::core::error::{q, Error, Result};
 use crate::core::jose::{half_hash, Alg};
 
 /// What the caller expects of one ID token (all optional).
@@ -43,7 +43,8 @@ pub fn validate(
         let t = t.strip_prefix("application/").unwrap_or(&t);
         if t != "jwt" {
             return Err(Error::validation(format!(
-                "header typ \"{t}\" is not that of an ID token (expected JWT or none)"
+                "header typ {} is not that of an ID token (expected JWT or none)",
+                q(&t)
             )));
         }
     }
@@ -64,8 +65,9 @@ pub fn validate(
         .find(|a| **a != ctx.client_id && !checks.extra_trusted_audiences.iter().any(|t| t == *a))
     {
         return Err(Error::validation(format!(
-            "aud {} contains \"{untrusted}\", which is neither client_id \"{}\" nor in extra_trusted_audiences",
+            "aud {} contains {}, which is neither client_id \"{}\" nor in extra_trusted_audiences",
             claims::show_list(&aud),
+            q(untrusted),
             ctx.client_id
         )));
     }
@@ -80,7 +82,8 @@ pub fn validate(
     if let (Some(azp), true) = (azp, checks.expect_self_azp) {
         if azp != ctx.client_id {
             return Err(Error::validation(format!(
-                "azp \"{azp}\" is not client_id \"{}\"",
+                "azp {} is not client_id \"{}\"",
+                q(azp),
                 ctx.client_id
             )));
         }
@@ -105,7 +108,9 @@ pub fn validate(
             None => return Err(Error::validation("nonce was expected but the token has no nonce claim")),
             Some(n) if n != expected => {
                 return Err(Error::validation(format!(
-                    "nonce \"{n}\" does not match the expected nonce \"{expected}\""
+                    "nonce {} does not match the expected nonce {}",
+                    q(n),
+                    q(expected)
                 )))
             }
             Some(_) => {}
@@ -118,7 +123,7 @@ pub fn validate(
         check(acr).map_err(|reason| {
             Error::validation(format!(
                 "acr {} was rejected by the validate_acr callback{}",
-                acr.map(|a| format!("\"{a}\"")).unwrap_or_else(|| "(absent)".into()),
+                acr.map(q).unwrap_or_else(|| "(absent)".into()),
                 if reason.is_empty() { String::new() } else { format!(": {reason}") }
             ))
         })?;

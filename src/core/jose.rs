@@ -197,7 +197,7 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         return Err(Error::validation("token alg \"none\" (unsigned) is never accepted"));
     }
     let alg = Alg::parse(alg_name)
-        .ok_or_else(|| Error::validation(format!("token alg \"{alg_name}\" is not supported")))?;
+        .ok_or_else(|| Error::validation(format!("token alg {} is not supported", crate::core::error::q(alg_name))))?;
     if let Some(crit) = &header.crit {
         return Err(Error::validation(format!(
             "token header has \"crit\" {crit}, and soidc understands no critical extension"

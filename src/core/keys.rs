@@ -6,7 +6,7 @@
 //! long enough to clone the `Arc`; fetching happens under a separate mutex so
 //! that concurrent callers who need new keys share one fetch.
 
-use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::error::{q, Error, ErrorKind, Result};
 use crate::core::http::{Http, RequestOptions};
 use crate::core::jose::{json_type, Alg, Jws, KeyFamily};
 use crate::core::log::Level;
@@ -216,15 +216,15 @@ impl KeySet {
         }
         if tried > 0 {
             return Err(Error::validation(match &jws.kid {
-                Some(kid) => format!("signature check failed: the {} signature does not verify with key \"{kid}\"", jws.alg.name()),
+                Some(kid) => format!("signature check failed: the {} signature does not verify with key {}", jws.alg.name(), q(kid)),
                 None => format!("signature check failed: the {} signature verifies with none of the {tried} candidate keys (token has no kid)", jws.alg.name()),
             })
             .with_detail("reason", "signature"));
         }
         if let Some(key) = kid_seen_wrong_type {
             return Err(Error::validation(format!(
-                "signature check failed: key \"{}\" is {:?}{} and cannot verify alg {}",
-                key.kid.as_deref().unwrap_or(""),
+                "signature check failed: key {} is {:?}{} and cannot verify alg {}",
+                q(key.kid.as_deref().unwrap_or("")),
                 key.family,
                 key.alg.map(|a| format!(" (alg {})", a.name())).unwrap_or_default(),
                 jws.alg.name()
@@ -354,8 +354,15 @@ impl KeyCache {
     /// `kid` is not in the cached set.
     pub fn verify(&self, http: &Http, jws: &Jws<'_>, policy: KeyPolicy) -> Result<()> {
         let set = self.get(http, policy)?;
-        if set.verify(jws)? {
-            return Ok(());
+        // A token without kid whose signature fits none of the cached keys may be
+        // signed with a rotated key: it earns the same (rate-limited) refetch as an
+        // unknown kid, and the first error stands if that does not help.
+        let mut first_error = None;
+        match set.verify(jws) {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) if jws.kid.is_none() => first_error = Some(e),
+            Err(e) => return Err(e),
         }
         let kid = jws.kid.as_deref();
         if policy.allow_fetch {
@@ -386,13 +393,18 @@ impl KeyCache {
             };
             drop(state);
             if let Some(s) = retry_set {
-                if s.verify(jws)? {
-                    return Ok(());
+                match s.verify(jws) {
+                    Ok(true) => return Ok(()),
+                    Ok(false) => {}
+                    Err(e) => return Err(first_error.unwrap_or(e)),
                 }
             }
         }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
         Err(Error::validation(match kid {
-            Some(k) => format!("signature check failed: no key with kid \"{k}\" and a type fitting alg {} in the provider's JWKS", jws.alg.name()),
+            Some(k) => format!("signature check failed: no key with kid {} and a type fitting alg {} in the provider's JWKS", q(k), jws.alg.name()),
             None => format!("signature check failed: the provider's JWKS has no key fitting alg {}", jws.alg.name()),
         })
         .with_detail("reason", "unknown_kid"))

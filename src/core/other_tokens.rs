@@ -3,7 +3,7 @@
 
 use crate::core::claims::{self, Claims};
 use crate::core::client::Client;
-use crate::core::error::{Error, Result};
+use crate::core::error::{q, Error, Result};
 use crate::core::http::RequestOptions;
 use crate::core::jose::{self, json_type};
 use crate::core::keys::KeyPolicy;
@@ -44,7 +44,7 @@ impl Client {
             if !typ_is(jws.typ.as_deref(), "at+jwt") {
                 return Err(Error::validation(format!(
                     "header typ {} is not at+jwt (RFC 9068 §4)",
-                    jws.typ.as_deref().map(|t| format!("\"{t}\"")).unwrap_or_else(|| "(absent)".into())
+                    jws.typ.as_deref().map(q).unwrap_or_else(|| "(absent)".into())
                 )));
             }
             self.verify_signature(&jws, policy)?;
@@ -78,8 +78,9 @@ impl Client {
                 };
                 if let Some(missing) = required.iter().find(|r| !have.contains(&r.as_str())) {
                     return Err(Error::validation(format!(
-                        "scope \"{}\" lacks the required scope \"{missing}\"",
-                        have.join(" ")
+                        "scope {} lacks the required scope {}",
+                        q(&have.join(" ")),
+                        q(missing)
                     )))
                     .map_err(|e| e.with_detail("error", "insufficient_scope").with_detail("reason", "scope"));
                 }
@@ -110,7 +111,7 @@ impl Client {
             let jws = jose::parse(raw)?;
             if let Some(t) = jws.typ.as_deref() {
                 if !typ_is(Some(t), "logout+jwt") && !t.eq_ignore_ascii_case("jwt") {
-                    return Err(Error::validation(format!("header typ \"{t}\" is not logout+jwt")));
+                    return Err(Error::validation(format!("header typ {} is not logout+jwt", q(t))));
                 }
             }
             self.verify_signature(&jws, policy)?;
@@ -126,8 +127,9 @@ impl Client {
             }
             if let Some(u) = aud.iter().find(|a| **a != self.client_id && !trusted.iter().any(|t| t == *a)) {
                 return Err(Error::validation(format!(
-                    "aud {} contains \"{u}\", which is neither client_id nor in extra_trusted_audiences",
-                    claims::show_list(&aud)
+                    "aud {} contains {}, which is neither client_id nor in extra_trusted_audiences",
+                    claims::show_list(&aud),
+                    q(u)
                 )));
             }
             claims::check_times(&c, claims::now(), self.config.leeway_s as i64, false, true)?;

@@ -4,7 +4,7 @@
 
 use crate::core::claims::Claims;
 use crate::core::client::Client;
-use crate::core::error::{Error, ErrorKind, Result};
+use crate::core::error::{q, Error, ErrorKind, Result};
 use crate::core::http::{RequestOptions, Response};
 use crate::core::id_token::IdTokenChecks;
 use crate::core::jose::json_type;
@@ -21,11 +21,12 @@ pub fn error_from_response(resp: &Response, what: &str) -> Error {
             let mut e = Error::new(
                 ErrorKind::Provider,
                 format!(
-                    "{what} at {} answered HTTP {} with error \"{code}\"{}",
+                    "{what} at {} answered HTTP {} with error {}{}",
                     resp.host,
                     resp.status,
+                    q(code),
                     match body.get("error_description") {
-                        Some(Value::String(d)) => format!(": {d}"),
+                        Some(Value::String(d)) => format!(": {}", q(d)),
                         _ => String::new(),
                     }
                 ),
@@ -149,7 +150,7 @@ pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>>
     match body.get("token_type") {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
         Some(Value::String(t)) => {
-            return Err(Error::protocol(format!("token response: token_type \"{t}\" is not Bearer")))
+            return Err(Error::protocol(format!("token response: token_type {} is not Bearer", q(t))))
         }
         Some(v) => return Err(Error::protocol(format!("token response: token_type is {}, expected a string", json_type(v)))),
         None => return Err(Error::protocol("token response has no token_type")),
@@ -163,12 +164,22 @@ pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>>
 
 /// OIDC Core §12.2: a refreshed ID token keeps iss, sub, aud and auth_time.
 fn check_refresh_continuity(original: &Claims, new: &Claims) -> Result<()> {
-    for name in ["iss", "sub", "aud", "auth_time"] {
+    for name in ["iss", "sub", "aud", "auth_time", "azp"] {
         let (a, b) = (original.get(name), new.get(name));
-        if name == "auth_time" && a.is_none() {
-            continue;
-        }
-        if a != b {
+        let same = match name {
+            // "its auth_time Claim, if present, MUST represent the time of the original authentication"
+            "auth_time" => b.is_none() || a == b,
+            // aud as a string or a one-element array is the same audience; order does not matter
+            "aud" => {
+                let set = |c: &Claims| -> Option<std::collections::BTreeSet<String>> {
+                    crate::core::claims::audiences(c).ok().map(|v| v.into_iter().map(str::to_owned).collect())
+                };
+                set(original).is_some() && set(original) == set(new)
+            }
+            // azp: the same if present, and absent if the original had none
+            _ => a == b,
+        };
+        if !same {
             return Err(Error::validation(format!(
                 "refreshed ID token: {name} {} differs from the original ID token's {}",
                 b.map(Value::to_string).unwrap_or_else(|| "(absent)".into()),

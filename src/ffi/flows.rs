@@ -60,9 +60,10 @@ pub unsafe extern "C" fn soidc_auth_code_start(
 ///
 /// In order: a repeated parameter is refused; the RFC 9207 `iss` parameter must equal
 /// the issuer when present, and must be present when the provider advertises
-/// `authorization_response_iss_parameter_supported`; an `error` parameter becomes
+/// `authorization_response_iss_parameter_supported`; `state` must equal the expected one
+/// (checked before an error is believed, RFC 6749 §10.12); an `error` parameter becomes
 /// `SOIDC_ERR_AUTHENTICATION_FAILED` with the provider's `error`, `error_description`,
-/// `error_uri`; `state` must equal the expected one; then the code is exchanged (with the
+/// `error_uri`; then the code is exchanged (with the
 /// PKCE verifier) and the ID token validated (nonce, `c_hash`, `at_hash`, and
 /// everything `soidc_decode_id_token` checks).
 ///

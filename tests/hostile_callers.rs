@@ -1,0 +1,480 @@
+//! Hostile callers at the C boundary: every exported function of include/soidc.h with a
+//! 10 MB string argument, and options JSON of the wrong types for every function that
+//! takes options. The rule: a clear status and a well-formed (error) document, never a
+//! crash, a hang or an abort; wrong options are refused before any network access.
+//! (`fork()` after use is in tests/hostile_fork.rs, a binary of its own.)
+
+mod common;
+mod hostile;
+
+use common::ffi::{self, status_name, take, FfiClient, Outcome, Params};
+use hostile::rp::{self, CLIENT_ID, SECRET};
+use hostile::server::{HostileServer, DEVICE_PATH, TOKEN_PATH, USERINFO_PATH};
+use serde_json::{json, Value};
+use soidc::ffi::client as cl;
+use soidc::ffi::status::*;
+use soidc::ffi::util as ut;
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_void};
+use std::ptr;
+
+const TEN_MB: usize = 10 * 1024 * 1024;
+
+/// A 10 MB string of `fill` characters after `prefix`.
+fn big(prefix: &str, fill: char) -> String {
+    let mut s = String::with_capacity(TEN_MB + prefix.len());
+    s.push_str(prefix);
+    s.extend(std::iter::repeat_n(fill, TEN_MB));
+    s
+}
+
+/// Checks that `out` has one of the `allowed` statuses and a well-formed document:
+/// on failure an error document whose `status` names the code.
+#[track_caller]
+fn check(what: &str, out: &Outcome, allowed: &[i32]) -> Option<Value> {
+    let shown = out.doc.as_deref().map(|d| d.chars().take(300).collect::<String>());
+    assert!(allowed.contains(&out.status), "{what}: status {} ({}) not in {allowed:?}; document {shown:?}", out.status, status_name(out.status));
+    let doc = out.doc.as_deref()?;
+    if out.status != SOIDC_OK {
+        let v: Value = serde_json::from_str(doc).unwrap_or_else(|e| panic!("{what}: error document is not JSON: {e}"));
+        assert_eq!(v["status"], status_name(out.status), "{what}");
+        assert!(v["message"].is_string(), "{what}");
+        return Some(v);
+    }
+    None
+}
+
+/// A client of a hostile server that answers every endpoint sensibly.
+fn client() -> rp::Rp {
+    rp::rp(HostileServer::start(), None)
+}
+
+// ---------------------------------------------------------------------------------------
+// The list of exported functions
+// ---------------------------------------------------------------------------------------
+
+/// Every function these tests call with hostile input. Kept in step with the header: a new
+/// export makes `every_exported_function_is_covered` fail until it is added here.
+const COVERED: [&str; 26] = [
+    "soidc_client_from_issuer_url", "soidc_client_from_issuer_config", "soidc_client_free",
+    "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
+    "soidc_client_set_log_callback", "soidc_auth_code_start", "soidc_auth_code_handle_result",
+    "soidc_auth_code_exchange", "soidc_client_credentials_grant", "soidc_direct_access_grant",
+    "soidc_exchange_refresh_token", "soidc_device_authorization_start",
+    "soidc_device_authorization_poll", "soidc_fetch_userinfo", "soidc_introspect_token",
+    "soidc_revoke_token", "soidc_initiate_logout", "soidc_decode_id_token",
+    "soidc_decode_access_token", "soidc_decode_logout_token", "soidc_string_free",
+    "soidc_status_name", "soidc_version", "soidc_set_log_callback",
+];
+
+#[test]
+fn every_exported_function_is_covered() {
+    let header = std::fs::read_to_string(common::repo_root().join("include/soidc.h")).expect("include/soidc.h");
+    let mut exported: Vec<String> = header
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('*') && !l.trim_start().starts_with("/*") && !l.starts_with(' '))
+        .filter_map(|l| {
+            // The identifier right before the first '(' of a declaration line.
+            let before = &l[..l.find('(')?];
+            let name = before.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next()?;
+            name.starts_with("soidc_").then(|| name.to_owned())
+        })
+        .collect();
+    exported.sort();
+    exported.dedup();
+    let missing: Vec<&String> = exported.iter().filter(|n| !COVERED.contains(&n.as_str())).collect();
+    assert!(missing.is_empty(), "exported but not covered by the hostile-caller tests: {missing:?}");
+    assert!(exported.len() >= 25, "parsed only {exported:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 10 MB string arguments
+// ---------------------------------------------------------------------------------------
+
+/// A 10 MB token to each decoder: `SOIDC_ERR_VALIDATION` naming the size limit, before any
+/// parsing or key fetch.
+#[test]
+fn ten_mb_token_hits_the_size_limit_in_every_decoder() {
+    let rp = client();
+    let token = big("eyJhbGciOiJSUzI1NiJ9.", 'A');
+    let before = rp.server.request_count();
+    let outs = [
+        ("soidc_decode_id_token", rp::decode_id_token(rp.c(), &token, None)),
+        ("soidc_decode_access_token", rp::decode_access_token(rp.c(), &token, None)),
+        ("soidc_decode_logout_token", rp::decode_logout_token(rp.c(), &token, None)),
+    ];
+    for (what, out) in &outs {
+        let e = check(what, out, &[SOIDC_ERR_VALIDATION]).unwrap();
+        let msg = e["message"].as_str().unwrap();
+        assert!(msg.contains("262144-byte limit"), "{what}: {msg}");
+        assert!(msg.len() < 500, "{what}: the message does not echo the token");
+    }
+    assert_eq!(rp.server.request_count(), before, "no network for an oversized token");
+}
+
+/// The constructors with each argument 10 MB long in turn.
+#[test]
+fn ten_mb_arguments_to_the_constructors() {
+    let server = HostileServer::start();
+    let issuer = server.issuer();
+    let huge = big("", 'x');
+    let base = Params {
+        redirect_uri: Some("http://rp.example/cb"),
+        client_id: CLIENT_ID,
+        client_secret: Some(SECRET),
+        scope: None,
+        options: None,
+    };
+    // The issuer: not a URL at all, then a URL with a 10 MB path (over the http crate's
+    // URI limit, so the discovery request cannot even be built).
+    let (out, _) = ffi::from_issuer_url(&huge, base);
+    check("issuer_url 10 MB garbage", &out, &[SOIDC_ERR_INVALID_ARGUMENT]);
+    let long_issuer = format!("{issuer}/{huge}");
+    let (out, _) = ffi::from_issuer_url(&long_issuer, base);
+    // (NETWORK today, INVALID_ARGUMENT by the contract: see
+    // oversized_requests_are_the_callers_error_not_the_providers.)
+    let e = check("issuer_url with a 10 MB path", &out, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_NETWORK]).unwrap();
+    assert!(e["message"].as_str().unwrap().len() < 1000, "the message does not echo 10 MB");
+
+    // Strings the client only stores: accepted.
+    for (what, p) in [
+        ("redirect_uri", Params { redirect_uri: Some(&huge), ..base }),
+        ("client_id", Params { client_id: &huge, ..base }),
+        ("client_secret", Params { client_secret: Some(&huge), ..base }),
+        ("scope", Params { scope: Some(&huge), ..base }),
+    ] {
+        let (out, client) = ffi::from_issuer_url(&issuer, p);
+        check(what, &out, &[SOIDC_OK]);
+        assert!(client.is_some(), "{what}");
+    }
+    // Options: 10 MB of whitespace around an empty object is a valid empty object; a
+    // 10 MB value of an unknown key is refused.
+    let spaces = format!("{{{}}}", " ".repeat(TEN_MB));
+    let (out, _) = ffi::from_issuer_url(&issuer, Params { options: Some(&spaces), ..base });
+    check("options 10 MB of whitespace", &out, &[SOIDC_OK]);
+    let unknown = format!(r#"{{"x_padding": "{huge}"}}"#);
+    let (out, _) = ffi::from_issuer_url(&issuer, Params { options: Some(&unknown), ..base });
+    check("options with a 10 MB unknown member", &out, &[SOIDC_ERR_INVALID_ARGUMENT]);
+    let proxy = format!(r#"{{"proxy": "http://{huge}"}}"#);
+    let (out, _) = ffi::from_issuer_url(&issuer, Params { options: Some(&proxy), ..base });
+    check("options with a 10 MB proxy URL", &out, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_NETWORK, SOIDC_ERR_HTTP]);
+}
+
+/// A 10 MB provider metadata document (valid, with a 10 MB extension member) makes a
+/// client; `soidc_client_provider_config` hands the document back (over 10 MB), and
+/// `soidc_string_free` frees it.
+#[test]
+fn ten_mb_metadata_then_provider_config_and_string_free() {
+    let server = HostileServer::start();
+    let mut doc = server.discovery_doc();
+    doc["x_padding"] = json!(big("", 'p'));
+    let text = doc.to_string();
+    let (out, client) = ffi::from_issuer_config(&text, Params { client_id: CLIENT_ID, ..Default::default() });
+    check("from_issuer_config 10 MB", &out, &[SOIDC_OK]);
+    let client = client.unwrap();
+    let mut out: *mut c_char = ptr::null_mut();
+    // SAFETY: a live client, a valid out-pointer.
+    let status = unsafe { cl::soidc_client_provider_config(client.0, &mut out) };
+    assert_eq!(status, SOIDC_OK);
+    assert!(!out.is_null());
+    // SAFETY: out is soidc's NUL-terminated string.
+    let len = unsafe { CStr::from_ptr(out) }.to_bytes().len();
+    assert!(len > TEN_MB, "{len}");
+    // SAFETY: handed out by soidc, freed once.
+    unsafe { ut::soidc_string_free(out) };
+    // Not a valid document: a 10 MB string of garbage.
+    let (out, _) = ffi::from_issuer_config(&big("{", '['), Params { client_id: CLIENT_ID, ..Default::default() });
+    check("from_issuer_config 10 MB garbage", &out, &[SOIDC_ERR_INVALID_ARGUMENT]);
+}
+
+/// The flows with 10 MB strings: each call ends with a clear status. What goes to the
+/// provider goes in full (a 10 MB code, token, scope...), and the provider's answer
+/// decides; nothing crashes or hangs.
+#[test]
+fn ten_mb_arguments_to_the_flows() {
+    let rp = client();
+    let c = rp.c();
+    let huge = big("", 'z');
+    // Built with format! rather than serde (the filler needs no escaping): 10 MB
+    // documents are slow to serialise in a debug build.
+    let huge_opts = |key: &str| format!(r#"{{"{key}": "{huge}"}}"#);
+
+    // Options documents of 10 MB with a known key (handled) and an unknown one (refused).
+    check("auth_code_start login_hint", &rp::auth_code_start(c, Some(&huge_opts("login_hint"))), &[SOIDC_OK]);
+    check("auth_code_start unknown", &rp::auth_code_start(c, Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("provider_keys unknown", &rp::provider_keys(c, Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+
+    // The redirect URL and the code.
+    let url = rp::callback_url(&[("code", &huge), ("state", rp::STATE)]);
+    let out = rp.handle(&url, &rp::result_options());
+    check("handle_result 10 MB code", &out, &[SOIDC_ERR_PROVIDER]);
+    let req = rp.server.requests_to(TOKEN_PATH).pop().unwrap();
+    assert!(req.body_len > TEN_MB, "the code went to the token endpoint in full");
+    let out = rp.handle(&big("http://rp.example/cb?state=", 's'), &rp::result_options());
+    check("handle_result 10 MB state", &out, &[SOIDC_ERR_VALIDATION]);
+    check("handle_result 10 MB garbage", &rp.handle(&huge, &rp::result_options()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("handle_result 10 MB options", &rp::handle_result(c, &rp.callback_url(), Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("auth_code_exchange 10 MB code", &rp::auth_code_exchange(c, &huge, None), &[SOIDC_ERR_PROVIDER]);
+    check("auth_code_exchange 10 MB options", &rp::auth_code_exchange(c, "c", Some(&huge_opts("redirect_uri"))), &[SOIDC_ERR_PROVIDER]);
+
+    // Grants.
+    check("client_credentials 10 MB scope", &rp::client_credentials(c, Some(&huge), None), &[SOIDC_ERR_PROVIDER]);
+    check("client_credentials 10 MB options", &rp::client_credentials(c, None, Some(&huge_opts("resource"))), &[SOIDC_ERR_PROVIDER]);
+    check("direct_access 10 MB username", &rp::direct_access(c, &huge, "pw", None, None), &[SOIDC_ERR_PROVIDER]);
+    check("direct_access 10 MB password", &rp::direct_access(c, "alice", &huge, None, None), &[SOIDC_ERR_PROVIDER]);
+    check("direct_access 10 MB scope", &rp::direct_access(c, "alice", "pw", Some(&huge), None), &[SOIDC_ERR_PROVIDER]);
+    check("direct_access 10 MB nonce option", &rp::direct_access(c, "alice", "pw", None, Some(&huge_opts("nonce"))), &[SOIDC_ERR_PROVIDER]);
+    check("refresh 10 MB refresh_token", &rp::refresh(c, &huge, None), &[SOIDC_ERR_PROVIDER]);
+    // The original ID token is checked before the request: over the token size limit.
+    check("refresh 10 MB id_token option", &rp::refresh(c, "rt", Some(&huge_opts("id_token"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+
+    // A refresh whose response carries a new ID token, checked against a 10 MB "original".
+    rp.server.set_token_response(&json!({
+        "access_token": "at", "token_type": "Bearer",
+        "id_token": rp.rs256(&json!({"iss": rp.issuer(), "sub": "user-1", "aud": CLIENT_ID, "exp": common::now() + 300, "iat": common::now()}))
+    }));
+    let e = check("refresh 10 MB original id_token", &rp::refresh(c, "rt", Some(&huge_opts("id_token"))), &[SOIDC_ERR_INVALID_ARGUMENT]).unwrap();
+    assert!(e["message"].as_str().unwrap().contains("262144-byte limit"), "{e}");
+    rp.server.set_json(TOKEN_PATH, 400, &json!({"error": "invalid_grant"}));
+
+    // Device flow.
+    check("device_start 10 MB scope", &rp::device_start(c, Some(&huge), None), &[SOIDC_OK]);
+    assert!(rp.server.requests_to(DEVICE_PATH).pop().unwrap().body_len > TEN_MB);
+    check("device_start 10 MB options", &rp::device_start(c, None, Some(&huge_opts("resource"))), &[SOIDC_OK]);
+    check("device_poll 10 MB device_code", &rp::device_poll(c, &huge, None), &[SOIDC_ERR_PROVIDER]);
+    check("device_poll 10 MB options", &rp::device_poll(c, "dc", Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+
+    // Endpoints.
+    let out = rp::userinfo(c, &huge, None);
+    check("userinfo 10 MB access token", &out, &[SOIDC_ERR_HTTP, SOIDC_ERR_INVALID_ARGUMENT]);
+    check("userinfo 10 MB expected_sub", &rp::userinfo(c, "at", Some(&huge_opts("expected_sub"))), &[SOIDC_ERR_VALIDATION]);
+    check("introspect 10 MB token", &rp::introspect(c, &huge, None, None), &[SOIDC_OK]);
+    check("introspect 10 MB hint", &rp::introspect(c, "t", Some(&huge), None), &[SOIDC_OK]);
+    check("introspect 10 MB options", &rp::introspect(c, "t", None, Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("revoke 10 MB token", &rp::revoke(c, &huge, Some(&huge), None), &[SOIDC_OK]);
+    check("revoke 10 MB options", &rp::revoke(c, "t", None, Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    let logout = rp::initiate_logout(c, Some(&huge_opts("id_token_hint")));
+    check("initiate_logout 10 MB id_token_hint", &logout, &[SOIDC_OK]);
+    assert!(logout.doc.unwrap().len() > TEN_MB);
+    check("initiate_logout 10 MB unknown", &rp::initiate_logout(c, Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+
+    // Decoders: 10 MB options.
+    check("decode_id_token 10 MB nonce", &rp::decode_id_token(c, "a.b.c", Some(&huge_opts("nonce"))), &[SOIDC_ERR_VALIDATION]);
+    check("decode_access_token 10 MB audience", &rp::decode_access_token(c, "a.b.c", Some(&huge_opts("audience"))), &[SOIDC_ERR_VALIDATION]);
+    check("decode_logout_token 10 MB unknown", &rp::decode_logout_token(c, "a.b.c", Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+
+    // The client still works.
+    check("userinfo afterwards", &rp::userinfo(c, "at", None), &[SOIDC_OK]);
+    assert!(rp.server.count(USERINFO_PATH) >= 2);
+}
+
+/// A request the client cannot even write — a URL over the `http` crate's URI limit
+/// (64 KiB), a header over ureq's 128 KiB request buffer — is the caller's input at fault:
+/// by the status table it is `SOIDC_ERR_INVALID_ARGUMENT`, not `SOIDC_ERR_NETWORK` ("DNS,
+/// connect, TLS, timeout, reset"), and the message must not blame the provider ("malformed
+/// HTTP from <host>") which received nothing.
+#[test]
+fn oversized_requests_are_the_callers_error_not_the_providers() {
+    let rp = client();
+    let before = rp.server.request_count();
+    let token = big("", 't'); // 10 MB; 200 KB behaves the same
+    let out = rp::userinfo(rp.c(), &token[..200 * 1024], None);
+    let e = check("userinfo 200 KB access token", &out, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_HTTP, SOIDC_ERR_NETWORK]).unwrap();
+    let msg = e["message"].as_str().unwrap().to_owned();
+    let long_issuer = format!("{}/{}", rp.issuer(), &token[..100 * 1024]);
+    let (out2, _) = ffi::from_issuer_url(&long_issuer, Params { client_id: CLIENT_ID, ..Default::default() });
+    let e2 = check("issuer with a 100 KB path", &out2, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_HTTP, SOIDC_ERR_NETWORK]).unwrap();
+    assert_eq!(rp.server.request_count(), before, "nothing reached the provider");
+    assert!(!msg.contains("malformed HTTP from"), "the provider is blamed for the client's oversized request: {msg}");
+    assert_eq!(out.status, SOIDC_ERR_INVALID_ARGUMENT, "userinfo with a 200 KB token: {msg}");
+    assert_eq!(out2.status, SOIDC_ERR_INVALID_ARGUMENT, "issuer with a 100 KB path: {e2}");
+}
+
+unsafe extern "C" fn count_messages(_level: c_int, message: *const c_char, user_data: *mut c_void) {
+    // SAFETY: soidc passes a NUL-terminated message; user_data is the test's counter.
+    let len = unsafe { CStr::from_ptr(message) }.to_bytes().len();
+    let max = unsafe { &*(user_data as *const std::sync::atomic::AtomicUsize) };
+    max.fetch_max(len, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The functions without string arguments, with hostile non-string arguments: NULL
+/// handles, out-of-range status codes and log levels; and a per-client log callback that
+/// watches a 10 MB client id go by (messages stay bounded or at least deliverable).
+#[test]
+fn functions_without_string_arguments_take_hostile_values() {
+    for status in [i32::MIN, -1, 10, 99, 101, i32::MAX] {
+        // SAFETY: static string.
+        let name = unsafe { CStr::from_ptr(ut::soidc_status_name(status)) };
+        assert_eq!(name.to_str().unwrap(), "unknown");
+    }
+    // SAFETY: static string.
+    let version = unsafe { CStr::from_ptr(ut::soidc_version()) }.to_str().unwrap().to_owned();
+    assert_eq!(version.split('.').count(), 3);
+    // SAFETY: NULL is allowed for all of these.
+    unsafe {
+        cl::soidc_client_free(ptr::null_mut());
+        ut::soidc_string_free(ptr::null_mut());
+        assert_eq!(cl::soidc_client_get_type(ptr::null()), SOIDC_CLIENT_INVALID);
+        ut::soidc_set_log_callback(None, i32::MIN, ptr::null_mut());
+        ut::soidc_set_log_callback(None, i32::MAX, ptr::null_mut());
+    }
+    let status = unsafe { cl::soidc_client_set_log_callback(ptr::null(), None, 3, ptr::null_mut()) };
+    assert_eq!(status, SOIDC_ERR_INVALID_ARGUMENT);
+
+    let server = HostileServer::start();
+    let huge_id = big("", 'i');
+    let client: FfiClient = ffi::client(&server.issuer(), Params { client_id: &huge_id, client_secret: Some(SECRET), ..Default::default() });
+    let longest = Box::new(std::sync::atomic::AtomicUsize::new(0));
+    let user_data = &*longest as *const _ as *mut c_void;
+    // SAFETY: the counter outlives the client (dropped after it below).
+    let status = unsafe { cl::soidc_client_set_log_callback(client.0, Some(count_messages), i32::MAX, user_data) };
+    assert_eq!(status, SOIDC_OK);
+    let out = rp::decode_id_token(client.0, "a.b.c", None);
+    check("decode with a 10 MB client id", &out, &[SOIDC_ERR_VALIDATION]);
+    let out = rp::client_credentials(client.0, None, None);
+    // The Basic header is over ureq's 128 KiB request buffer: HTTP today (see
+    // oversized_requests_are_the_callers_error_not_the_providers).
+    check("client_credentials with a 10 MB client id", &out, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_HTTP]);
+    // SAFETY: switch the callback off before the counter goes away.
+    unsafe { cl::soidc_client_set_log_callback(client.0, None, 0, ptr::null_mut()) };
+    drop(client);
+    assert!(longest.load(std::sync::atomic::Ordering::Relaxed) > 0, "the per-client callback saw messages");
+}
+
+// ---------------------------------------------------------------------------------------
+// Options of the wrong types
+// ---------------------------------------------------------------------------------------
+
+/// Calls one function with an options document.
+type Caller = Box<dyn Fn(&str) -> Outcome>;
+/// A function's name, its caller, and bad options with the member each one gets wrong.
+type Case = (&'static str, Caller, Vec<(&'static str, Value)>);
+
+/// Each function with options, and for each a list of documents with a member of the
+/// wrong JSON type (or not an object at all). Every one is `SOIDC_ERR_INVALID_ARGUMENT`
+/// with a message naming the member, and nothing reaches the provider.
+#[test]
+fn options_of_the_wrong_types_are_refused_for_every_function() {
+    let rp = client();
+    let server = HostileServer::start();
+    let issuer = server.issuer();
+    let cp = rp.client.0 as usize;
+    let c = move || cp as *const soidc::ffi::client::soidc_client;
+    let cases: Vec<Case> = vec![
+        ("soidc_client_from_issuer_url", Box::new(move |o: &str| ffi::from_issuer_url(&issuer, Params { client_id: CLIENT_ID, options: Some(o), ..Default::default() }).0), vec![
+            ("timeout_ms", json!({"timeout_ms": "1000"})),
+            ("leeway_s", json!({"leeway_s": -1})),
+            ("allowed_algs", json!({"allowed_algs": "RS256"})),
+            ("allowed_algs", json!({"allowed_algs": [256]})),
+            ("allow_insecure_http", json!({"allow_insecure_http": "yes"})),
+            ("max_response_bytes", json!({"max_response_bytes": 1.5})),
+            ("ca_file", json!({"ca_file": ["/etc/ssl/certs"]})),
+        ]),
+        ("soidc_client_from_issuer_config", Box::new(|o: &str| {
+            let md = json!({"issuer": "https://op.example", "authorization_endpoint": "https://op.example/a", "jwks_uri": "https://op.example/j", "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"]});
+            ffi::from_issuer_config(&md.to_string(), Params { client_id: CLIENT_ID, options: Some(o), ..Default::default() }).0
+        }), vec![
+            ("min_jwks_cache_s", json!({"min_jwks_cache_s": "600"})),
+            ("auth_method", json!({"auth_method": 1})),
+            ("private_key_pem", json!({"private_key_pem": {"pem": "x"}})),
+        ]),
+        ("soidc_client_provider_keys", Box::new(move |o: &str| rp::provider_keys(c(), Some(o))), vec![
+            ("force_refresh", json!({"force_refresh": "true"})),
+            ("cache_only", json!({"cache_only": 1})),
+            ("timeout_ms", json!({"timeout_ms": -5})),
+        ]),
+        ("soidc_auth_code_start", Box::new(move |o: &str| rp::auth_code_start(c(), Some(o))), vec![
+            ("pkce", json!({"pkce": "yes"})),
+            ("state", json!({"state": 5})),
+            ("prompt", json!({"prompt": 5})),
+            ("max_age", json!({"max_age": "60"})),
+            ("extra_params", json!({"extra_params": ["a", "b"]})),
+        ]),
+        ("soidc_auth_code_handle_result", Box::new(move |o: &str| rp::handle_result(c(), "http://rp.example/cb?code=c&state=s", Some(o))), vec![
+            ("state", json!({"state": 5})),
+            ("nonce", json!({"nonce": ["n"]})),
+            ("require_id_token", json!({"require_id_token": "true"})),
+            ("max_age", json!({"max_age": -1})),
+            ("timeout_ms", json!({"timeout_ms": "5000"})),
+        ]),
+        ("soidc_auth_code_exchange", Box::new(move |o: &str| rp::auth_code_exchange(c(), "code", Some(o))), vec![
+            ("code_verifier", json!({"code_verifier": 1})),
+            ("redirect_uri", json!({"redirect_uri": false})),
+        ]),
+        ("soidc_client_credentials_grant", Box::new(move |o: &str| rp::client_credentials(c(), None, Some(o))), vec![
+            ("resource", json!({"resource": 5})),
+            ("extra_params", json!({"extra_params": "a=b"})),
+        ]),
+        ("soidc_direct_access_grant", Box::new(move |o: &str| rp::direct_access(c(), "alice", "pw", None, Some(o))), vec![
+            ("nonce", json!({"nonce": 5})),
+            ("timeout_ms", json!({"timeout_ms": true})),
+        ]),
+        ("soidc_exchange_refresh_token", Box::new(move |o: &str| rp::refresh(c(), "rt", Some(o))), vec![
+            ("id_token", json!({"id_token": 5})),
+            ("scope", json!({"scope": ["openid"]})),
+        ]),
+        ("soidc_device_authorization_start", Box::new(move |o: &str| rp::device_start(c(), None, Some(o))), vec![
+            ("resource", json!({"resource": {"a": 1}})),
+        ]),
+        ("soidc_device_authorization_poll", Box::new(move |o: &str| rp::device_poll(c(), "dc", Some(o))), vec![
+            ("wait", json!({"wait": "true"})),
+            ("interval", json!({"interval": -1})),
+            ("expires_in", json!({"expires_in": "600"})),
+        ]),
+        ("soidc_fetch_userinfo", Box::new(move |o: &str| rp::userinfo(c(), "at", Some(o))), vec![
+            ("expected_sub", json!({"expected_sub": 5})),
+        ]),
+        ("soidc_introspect_token", Box::new(move |o: &str| rp::introspect(c(), "t", None, Some(o))), vec![
+            ("timeout_ms", json!({"timeout_ms": -5})),
+        ]),
+        ("soidc_revoke_token", Box::new(move |o: &str| rp::revoke(c(), "t", None, Some(o))), vec![
+            ("timeout_ms", json!({"timeout_ms": 1.5})),
+        ]),
+        ("soidc_initiate_logout", Box::new(move |o: &str| rp::initiate_logout(c(), Some(o))), vec![
+            ("client_id", json!({"client_id": "yes"})),
+            ("ui_locales", json!({"ui_locales": 5})),
+            ("id_token_hint", json!({"id_token_hint": {"t": 1}})),
+        ]),
+        ("soidc_decode_id_token", Box::new(move |o: &str| rp::decode_id_token(c(), "a.b.c", Some(o))), vec![
+            ("nonce", json!({"nonce": 5})),
+            ("extra_trusted_audiences", json!({"extra_trusted_audiences": "rp"})),
+            ("min_iat", json!({"min_iat": "0"})),
+            ("expect_self_azp", json!({"expect_self_azp": "false"})),
+        ]),
+        ("soidc_decode_access_token", Box::new(move |o: &str| rp::decode_access_token(c(), "a.b.c", Some(o))), vec![
+            ("required_scopes", json!({"required_scopes": "a b"})),
+            ("audience", json!({"audience": 5})),
+        ]),
+        ("soidc_decode_logout_token", Box::new(move |o: &str| rp::decode_logout_token(c(), "a.b.c", Some(o))), vec![
+            ("extra_trusted_audiences", json!({"extra_trusted_audiences": 5})),
+            ("min_iat", json!({"min_iat": "x"})),
+        ]),
+    ];
+    let not_objects = ["null", "[]", "\"timeout_ms\"", "42", "true", "{\"a\":", "{} {}"];
+    let before = rp.server.request_count() + server.request_count();
+    for (function, call, bad) in &cases {
+        for (member, options) in bad {
+            let text = options.to_string();
+            let out = call(&text);
+            let e = check(&format!("{function} {text}"), &out, &[SOIDC_ERR_INVALID_ARGUMENT]).unwrap();
+            let msg = e["message"].as_str().unwrap();
+            assert!(msg.contains(member), "{function} {text}: the message {msg:?} does not name {member}");
+        }
+        for text in not_objects {
+            let out = call(text);
+            check(&format!("{function} {text}"), &out, &[SOIDC_ERR_INVALID_ARGUMENT]);
+        }
+        // Nested 10 000 deep: the parser's recursion limit, not a stack overflow.
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        check(&format!("{function} nested"), &call(&deep), &[SOIDC_ERR_INVALID_ARGUMENT]);
+        let deep = format!(r#"{{"timeout_ms": {}1{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+        check(&format!("{function} nested member"), &call(&deep), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    }
+    assert_eq!(rp.server.request_count() + server.request_count(), before, "wrong options reached the network");
+    // The functions reached through a NULL options pointer are fine (no options is valid).
+    // SAFETY: a live client, NULL options, a valid out-pointer.
+    let mut out: *mut c_char = ptr::null_mut();
+    let status = unsafe { soidc::ffi::flows::soidc_auth_code_start(c(), ptr::null(), &mut out) };
+    let doc = unsafe { take(out) };
+    assert_eq!(status, SOIDC_OK, "{doc:?}");
+}
