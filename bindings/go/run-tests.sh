@@ -83,6 +83,9 @@ sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@LIBS_PRIVATE@||" 
 (
   cd "$root/bindings/go"
   export PKG_CONFIG_PATH="$prefix/lib/pkgconfig" LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # Go's build cache keys cgo packages on CGO_CFLAGS but not on pkg-config's output:
+  # naming this prefix there keeps a build against an earlier prefix from being reused.
+  export CGO_CFLAGS="-O2 -g -I$prefix/include"
   go vet -tags soidc_pkgconfig ./...
   go test -count=1 -tags soidc_pkgconfig -run 'TestVersion|TestDiscovery|TestDecodeAccessToken' ./...
 )
