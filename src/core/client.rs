@@ -77,6 +77,22 @@ impl fmt::Debug for Client {
     }
 }
 
+/// A validated token: its claims, and its payload exactly as signed.
+#[derive(Debug)]
+pub struct Decoded {
+    pub claims: Claims,
+    pub payload: Vec<u8>,
+}
+
+impl Decoded {
+    /// The claims document: the signed payload itself (a JSON object; JSON is UTF-8).
+    pub fn into_document(self) -> String {
+        String::from_utf8(self.payload).unwrap_or_else(|e| {
+            serde_json::to_string(&self.claims).unwrap_or_else(|_| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
+    }
+}
+
 /// `options_json` of `soidc_client_provider_keys`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -355,6 +371,16 @@ impl Client {
         options_json: Option<&str>,
         acr_check: Option<AcrCheck<'_>>,
     ) -> Result<Claims> {
+        self.decode_id_token_full(raw_token, options_json, acr_check).map(|d| d.claims)
+    }
+
+    /// As [`Client::decode_id_token`], also returning the payload as signed.
+    pub fn decode_id_token_full(
+        &self,
+        raw_token: &str,
+        options_json: Option<&str>,
+        acr_check: Option<AcrCheck<'_>>,
+    ) -> Result<Decoded> {
         let o: IdTokenOptions = options::parse(options_json, "options_json")?;
         let policy = KeyPolicy {
             allow_fetch: o.cache_only != Some(true),
@@ -379,8 +405,8 @@ impl Client {
         checks: &IdTokenChecks,
         policy: KeyPolicy,
         acr_check: Option<AcrCheck<'_>>,
-    ) -> Result<Claims> {
-        let run = || -> Result<Claims> {
+    ) -> Result<Decoded> {
+        let run = || -> Result<Decoded> {
             let jws = jose::parse(raw_token)?;
             self.verify_signature(&jws, policy)?;
             let ctx = id_token::Context {
@@ -390,7 +416,7 @@ impl Client {
                 now: claims::now(),
             };
             id_token::validate(&ctx, jws.alg, jws.typ.as_deref(), &jws.claims, checks, acr_check)?;
-            Ok(jws.claims)
+            Ok(Decoded { claims: jws.claims, payload: jws.payload })
         };
         run().map_err(|e| {
             let e = if e.kind == ErrorKind::Validation { e.context("ID token") } else { e };

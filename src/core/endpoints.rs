@@ -103,21 +103,34 @@ impl Client {
         Ok(Value::Object(claims))
     }
 
-    /// RFC 7662 token introspection.
-    pub fn introspect_token(&self, token: &str, hint: Option<&str>, options_json: Option<&str>) -> Result<Value> {
+    /// POSTs `token` (and its type hint) with client authentication to an
+    /// endpoint of the RFC 7662 / RFC 7009 shape; returns the 200 response.
+    fn token_post(
+        &self,
+        endpoint: Option<&str>,
+        what: &str,
+        token: &str,
+        hint: Option<&str>,
+        options_json: Option<&str>,
+    ) -> Result<crate::core::http::Response> {
         let o: CallOptions = options::parse(options_json, "options_json")?;
         let req = RequestOptions { timeout: o.timeout()? };
-        let endpoint = self.metadata.introspection_endpoint.as_deref().ok_or_else(|| {
-            Error::unsupported("the provider has no introspection_endpoint")
-        })?;
+        let endpoint = endpoint.ok_or_else(|| Error::unsupported(format!("the provider has no {}", what.replace(' ', "_"))))?;
         let mut form = vec![("token".to_owned(), token.to_owned())];
         if let Some(h) = hint {
             form.push(("token_type_hint".into(), h.into()));
         }
-        let resp = self.authenticated_post(endpoint, "introspection endpoint", &mut form, req)?;
+        let resp = self.authenticated_post(endpoint, what, &mut form, req)?;
         if resp.status != 200 {
-            return Err(error_from_response(&resp, "introspection endpoint"));
+            return Err(error_from_response(&resp, what));
         }
+        Ok(resp)
+    }
+
+    /// RFC 7662 token introspection.
+    pub fn introspect_token(&self, token: &str, hint: Option<&str>, options_json: Option<&str>) -> Result<Value> {
+        let endpoint = self.metadata.introspection_endpoint.as_deref();
+        let resp = self.token_post(endpoint, "introspection endpoint", token, hint, options_json)?;
         let body = json_object(&resp, "introspection endpoint")?;
         check_introspection_response(&body)?;
         Ok(Value::Object(body))
@@ -125,19 +138,8 @@ impl Client {
 
     /// RFC 7009 token revocation. Success is `{}`.
     pub fn revoke_token(&self, token: &str, hint: Option<&str>, options_json: Option<&str>) -> Result<Value> {
-        let o: CallOptions = options::parse(options_json, "options_json")?;
-        let req = RequestOptions { timeout: o.timeout()? };
-        let endpoint = self.metadata.revocation_endpoint.as_deref().ok_or_else(|| {
-            Error::unsupported("the provider has no revocation_endpoint")
-        })?;
-        let mut form = vec![("token".to_owned(), token.to_owned())];
-        if let Some(h) = hint {
-            form.push(("token_type_hint".into(), h.into()));
-        }
-        let resp = self.authenticated_post(endpoint, "revocation endpoint", &mut form, req)?;
-        if resp.status != 200 {
-            return Err(error_from_response(&resp, "revocation endpoint"));
-        }
+        let endpoint = self.metadata.revocation_endpoint.as_deref();
+        self.token_post(endpoint, "revocation endpoint", token, hint, options_json)?;
         Ok(Value::Object(Map::new()))
     }
 

@@ -116,6 +116,9 @@ pub struct Jws<'a> {
     pub signing_input: &'a [u8],
     pub signature: Vec<u8>,
     pub claims: Map<String, Value>,
+    /// The payload exactly as signed (a JSON object, checked): handed back as the
+    /// claims document, so that it needs no second serialisation.
+    pub payload: Vec<u8>,
 }
 
 pub fn b64_decode(part: &str, what: &str) -> Result<Vec<u8>> {
@@ -210,9 +213,9 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         return Err(Error::validation("token signature is empty"));
     }
     let payload = b64_decode(p, "token payload")?;
-    let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|e| {
-        Error::validation(format!("token payload is not a JSON object: {e}"))
-    })?;
+    let claims = serde_json::from_slice::<UniqueKeys>(&payload)
+        .map_err(|e| Error::validation(format!("token payload is not a JSON object: {e}")))?
+        .0;
     Ok(Jws {
         alg,
         kid,
@@ -220,5 +223,37 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         signing_input: token[..h.len() + 1 + p.len()].as_bytes(),
         signature,
         claims,
+        payload,
     })
+}
+
+/// A JSON object whose member names must be unique. The payload is handed back to
+/// the caller verbatim, so a repeated claim (`{"sub":"a","sub":"b"}`) would let the
+/// caller's JSON parser read another value than the one soidc validated: refused.
+struct UniqueKeys(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<UniqueKeys, A::Error> {
+                let mut map = Map::new();
+                while let Some((k, v)) = m.next_entry::<String, Value>()? {
+                    if map.contains_key(&k) {
+                        return Err(serde::de::Error::custom(format!(
+                            "claim {} appears more than once",
+                            crate::core::error::q(&k)
+                        )));
+                    }
+                    map.insert(k, v);
+                }
+                Ok(UniqueKeys(map))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }

@@ -2,7 +2,7 @@
 //! Back-Channel Logout 1.0 §2.4/§2.6).
 
 use crate::core::claims::{self, Claims};
-use crate::core::client::Client;
+use crate::core::client::{Client, Decoded};
 use crate::core::error::{q, Error, Result};
 use crate::core::http::RequestOptions;
 use crate::core::jose::{self, json_type};
@@ -25,6 +25,11 @@ impl Client {
     /// normalised to client_id as simple_openid_connect does), iat, jti, and
     /// the required scopes.
     pub fn decode_access_token(&self, raw: &str, options_json: Option<&str>) -> Result<Claims> {
+        self.decode_access_token_full(raw, options_json).map(|d| d.claims)
+    }
+
+    /// As [`Client::decode_access_token`], also returning the claims document.
+    pub fn decode_access_token_full(&self, raw: &str, options_json: Option<&str>) -> Result<Decoded> {
         #[derive(Debug, Default, Deserialize)]
         #[serde(deny_unknown_fields)]
         struct AccessTokenOptions {
@@ -39,7 +44,7 @@ impl Client {
             request: RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? },
         };
         let audience = o.audience.as_deref().unwrap_or(&self.client_id);
-        let run = || -> Result<Claims> {
+        let run = || -> Result<Decoded> {
             let jws = jose::parse(raw)?;
             if !typ_is(jws.typ.as_deref(), "at+jwt") {
                 return Err(Error::validation(format!(
@@ -49,6 +54,7 @@ impl Client {
             }
             self.verify_signature(&jws, policy)?;
             let mut c = jws.claims;
+            let mut payload = jws.payload;
             claims::check_issuer(&c, &self.issuer)?;
             claims::check_times(&c, claims::now(), self.config.leeway_s as i64, true, true)?;
             let aud = claims::audiences(&c)?;
@@ -66,6 +72,8 @@ impl Client {
                     Some(azp) => {
                         let azp = azp.to_owned();
                         c.insert("client_id".into(), Value::String(azp));
+                        // The document handed out shows the normalised claims.
+                        payload = serde_json::to_vec(&c).map_err(|e| Error::internal(e.to_string()))?;
                     }
                     None => return Err(Error::validation("required claim \"client_id\" (or azp) is missing")),
                 }
@@ -85,7 +93,7 @@ impl Client {
                     .map_err(|e| e.with_detail("error", "insufficient_scope").with_detail("reason", "scope"));
                 }
             }
-            Ok(c)
+            Ok(Decoded { claims: c, payload })
         };
         run().map_err(|e| if e.kind == crate::core::ErrorKind::Validation { e.context("access token") } else { e })
     }
@@ -93,6 +101,11 @@ impl Client {
     /// Back-Channel Logout 1.0 §2.6: signature, iss, aud (the client id, and
     /// nothing untrusted), iat, jti, the back-channel event, no nonce, sub or sid.
     pub fn decode_logout_token(&self, raw: &str, options_json: Option<&str>) -> Result<Claims> {
+        self.decode_logout_token_full(raw, options_json).map(|d| d.claims)
+    }
+
+    /// As [`Client::decode_logout_token`], also returning the claims document.
+    pub fn decode_logout_token_full(&self, raw: &str, options_json: Option<&str>) -> Result<Decoded> {
         #[derive(Debug, Default, Deserialize)]
         #[serde(deny_unknown_fields)]
         struct LogoutTokenOptions {
@@ -107,7 +120,7 @@ impl Client {
             request: RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? },
         };
         let trusted = o.extra_trusted_audiences.unwrap_or_default();
-        let run = || -> Result<Claims> {
+        let run = || -> Result<Decoded> {
             let jws = jose::parse(raw)?;
             if let Some(t) = jws.typ.as_deref() {
                 if !typ_is(Some(t), "logout+jwt") && !t.eq_ignore_ascii_case("jwt") {
@@ -116,6 +129,7 @@ impl Client {
             }
             self.verify_signature(&jws, policy)?;
             let c = jws.claims;
+            let payload = jws.payload;
             claims::check_issuer(&c, &self.issuer)?;
             let aud = claims::audiences(&c)?;
             if !aud.contains(&self.client_id.as_str()) {
@@ -157,7 +171,7 @@ impl Client {
             if sub.is_none() && sid.is_none() {
                 return Err(Error::validation("a logout token must contain sub or sid"));
             }
-            Ok(c)
+            Ok(Decoded { claims: c, payload })
         };
         run().map_err(|e| if e.kind == crate::core::ErrorKind::Validation { e.context("logout token") } else { e })
     }

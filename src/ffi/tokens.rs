@@ -1,6 +1,7 @@
 //! Token validation: ID tokens (and, with the flows, access and logout tokens).
 
-use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
+use crate::core::Client;
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str};
 use crate::ffi::client::soidc_client;
 use crate::ffi::status::*;
 use std::ffi::CString;
@@ -57,7 +58,7 @@ pub unsafe extern "C" fn soidc_decode_id_token(
         let token = arg_str(raw_token, "raw_token")?;
         let options = opt_str(options_json, "options_json")?;
         let claims = match validate_acr {
-            None => c.inner.in_log_scope(|| c.inner.decode_id_token(token, options, None))?,
+            None => c.inner.in_log_scope(|| c.inner.decode_id_token_full(token, options, None))?,
             Some(cb) => {
                 let mut check = |acr: Option<&str>| -> Result<(), String> {
                     let owned = match acr {
@@ -74,13 +75,13 @@ pub unsafe extern "C" fn soidc_decode_id_token(
                         Err(format!("callback returned {verdict}"))
                     }
                 };
-                c.inner.in_log_scope(|| c.inner.decode_id_token(token, options, Some(&mut check)))?
+                c.inner.in_log_scope(|| c.inner.decode_id_token_full(token, options, Some(&mut check)))?
             }
         };
         if out_json.is_null() {
             return Ok(None);
         }
-        to_json(&claims)
+        Ok(Some(claims.into_document()))
     })
 }
 
@@ -111,16 +112,7 @@ pub unsafe extern "C" fn soidc_decode_access_token(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
-        let token = arg_str(raw_token, "raw_token")?;
-        let options = opt_str(options_json, "options_json")?;
-        let claims = c.inner.in_log_scope(|| c.inner.decode_access_token(token, options))?;
-        if out_json.is_null() {
-            return Ok(None);
-        }
-        to_json(&claims)
-    })
+    decode_with(client, raw_token, options_json, out_json, Client::decode_access_token_full)
 }
 
 /// Decodes and validates a back-channel logout token (OpenID Connect Back-Channel Logout
@@ -141,14 +133,29 @@ pub unsafe extern "C" fn soidc_decode_logout_token(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    decode_with(client, raw_token, options_json, out_json, Client::decode_logout_token_full)
+}
+
+/// The common body of the access- and logout-token exports.
+///
+/// # Safety
+/// As for the exports: `client` NULL or live, strings NULL or NUL-terminated,
+/// `out_json` NULL or writable.
+unsafe fn decode_with(
+    client: *const soidc_client,
+    raw_token: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+    decode: fn(&Client, &str, Option<&str>) -> crate::core::Result<crate::core::client::Decoded>,
+) -> soidc_status {
     boundary::call(out_json, || {
         let c = arg_ref(client, "client")?;
         let token = arg_str(raw_token, "raw_token")?;
         let options = opt_str(options_json, "options_json")?;
-        let claims = c.inner.in_log_scope(|| c.inner.decode_logout_token(token, options))?;
+        let decoded = c.inner.in_log_scope(|| decode(&c.inner, token, options))?;
         if out_json.is_null() {
             return Ok(None);
         }
-        to_json(&claims)
+        Ok(Some(decoded.into_document()))
     })
 }
