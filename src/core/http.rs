@@ -392,7 +392,10 @@ fn map_error(e: ureq::Error, host: &str, what: &str, timeout: Duration) -> Error
         )),
         E::HostNotFound => Error::network(format!("{what}: could not resolve host {host}")),
         E::ConnectionFailed => Error::network(format!("{what}: could not connect to {host}")),
-        E::Io(io) => Error::network(format!("{what}: I/O error talking to {host}: {io}")),
+        E::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+            Some(tls) => Error::network(format!("{what}: TLS error with {host}: {tls}")),
+            None => Error::network(format!("{what}: I/O error talking to {host}: {io}")),
+        },
         E::Tls(m) => Error::network(format!("{what}: TLS error with {host}: {m}")),
         E::Rustls(r) => Error::network(format!("{what}: TLS error with {host}: {r}")),
         E::BodyExceedsLimit(n) => Error::http(format!(
