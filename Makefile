@@ -16,7 +16,7 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
   include/soidc.h include/soidc.hpp lib/pkgconfig/soidc.pc \
   lib/cmake/soidc/soidcConfig.cmake lib/cmake/soidc/soidcConfigVersion.cmake
 
-.PHONY: bench docs install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-pam test-nginx bench-nginx test-install demo deps clean
+.PHONY: bench fuzz docs install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-pam test-nginx bench-nginx test-install demo deps clean
 
 all: build
 
@@ -117,6 +117,11 @@ uninstall:
 	@for f in $(INSTALLED_FILES); do rm -f "$(DESTDIR)$(PREFIX)/$$f"; done
 	@rmdir --ignore-fail-on-non-empty "$(INSTALL_LIB)/cmake/soidc" "$(INSTALL_LIB)/cmake" "$(INSTALL_LIB)/pkgconfig" 2>/dev/null || true
 	@echo "removed soidc from $(DESTDIR)$(PREFIX)"
+
+## Fuzzing (cargo-fuzz, nightly; installs cargo-fuzz if missing): every target for
+## FUZZ_SECONDS (60) each, then minimises the committed corpus. `make test` replays the corpus.
+fuzz:
+	fuzz/run.sh
 
 ## Benchmark (not a test): soidc against the aws-lc limit and the peers, one table, also
 ## written to bench/results/latest.md. Installs the peers it measures (never library deps).
