@@ -52,6 +52,10 @@ fn main() {
     let major = env("CARGO_PKG_VERSION_MAJOR");
     if target_os == "linux" {
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libsoidc.so.{major}");
+        // Never unloaded by dlclose (DF_1_NODELETE): the process-wide state made once
+        // (trust store, crypto provider, panic hook, log sink) must outlive a PAM or nginx
+        // module that loads soidc and is unloaded, or each load/unload cycle would lose it.
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
     }
 
     let dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));

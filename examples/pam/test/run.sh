@@ -173,7 +173,7 @@ drive() {
   : >"$msgs"
   local vg=()
   if [ "$use_valgrind" = 1 ]; then
-    vg=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99
+    vg=(valgrind -q --leak-check=full --keep-debuginfo=yes --errors-for-leak-kinds=definite --error-exitcode=99
       --log-file="$work/case$n.valgrind.%p")
   fi
   local status=0
