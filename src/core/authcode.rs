@@ -272,12 +272,10 @@ impl Client {
         };
         let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
         let result = self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)?;
-        if o.nonce.is_none() {
-            if result.get("id_token_claims").and_then(|c| c.get("nonce")).is_some() {
-                return Err(Error::invalid_argument(
-                    "the ID token carries a nonce but options_json has none: pass the nonce from soidc_auth_code_start",
-                ));
-            }
+        if o.nonce.is_none() && result.get("id_token_claims").and_then(|c| c.get("nonce")).is_some() {
+            return Err(Error::invalid_argument(
+                "the ID token carries a nonce but options_json has none: pass the nonce from soidc_auth_code_start",
+            ));
         }
         Ok(result)
     }

@@ -28,12 +28,6 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn is_json(&self) -> bool {
-        self.content_type.as_deref().is_some_and(|ct| {
-            let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-            ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
-        })
-    }
     pub fn describe_content_type(&self) -> &str {
         self.content_type.as_deref().unwrap_or("no content type")
     }

@@ -44,7 +44,7 @@ pub fn validate(
         if t != "jwt" {
             return Err(Error::validation(format!(
                 "header typ {} is not that of an ID token (expected JWT or none)",
-                q(&t)
+                q(t)
             )));
         }
     }

@@ -220,7 +220,7 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         alg,
         kid,
         typ,
-        signing_input: token[..h.len() + 1 + p.len()].as_bytes(),
+        signing_input: &token.as_bytes()[..h.len() + 1 + p.len()],
         signature,
         claims,
         payload,

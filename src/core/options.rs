@@ -181,7 +181,7 @@ impl ClientOptions {
             Some(list) => Some(parse_algs(list, "allowed_algs")?),
         };
         let max_response_bytes = self.max_response_bytes.unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
-        if max_response_bytes < 1024 || max_response_bytes > MAX_MAX_RESPONSE_BYTES {
+        if !(1024..=MAX_MAX_RESPONSE_BYTES).contains(&max_response_bytes) {
             return Err(Error::invalid_argument(format!(
                 "max_response_bytes must be between 1024 and {MAX_MAX_RESPONSE_BYTES}, got {max_response_bytes}"
             )));

@@ -8,6 +8,9 @@
 //! `tokens.rs` (token validation), `util.rs` (strings, status names, version, logging).
 
 #![allow(non_camel_case_types)]
+// Each export's safety contract (which pointers may be NULL, what they must point to, who
+// owns what afterwards) is its doc comment, which is also its documentation in soidc.h.
+#![allow(clippy::missing_safety_doc)]
 
 mod boundary;
 #[cfg(feature = "test-hooks")]
