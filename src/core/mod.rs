@@ -12,6 +12,7 @@ pub mod grants;
 pub mod http;
 pub mod id_token;
 pub mod jose;
+pub mod json;
 pub mod keys;
 pub mod log;
 pub mod metadata;

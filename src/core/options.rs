@@ -12,10 +12,17 @@ use std::time::Duration;
 /// Parses an optional options document into `T` (`None` = all defaults).
 pub fn parse<T: DeserializeOwned + Default>(json: Option<&str>, what: &str) -> Result<T> {
     let Some(json) = json else { return Ok(T::default()) };
-    let value: serde_json::Value = serde_json::from_str(json)
+    // Strict: a repeated key is refused (it would let text appended by a careless
+    // `snprintf` override an earlier value), and so is `null` (omit a key for its default).
+    let value = crate::core::json::parse_str(json)
         .map_err(|e| Error::invalid_argument(format!("{what}: malformed JSON: {e}")))?;
-    if !value.is_object() {
+    let Some(members) = value.as_object() else {
         return Err(Error::invalid_argument(format!("{what}: must be a JSON object")));
+    };
+    if let Some((key, _)) = members.iter().find(|(_, v)| v.is_null()) {
+        return Err(Error::invalid_argument(format!(
+            "{what}: option {} is null; omit it to get its default", crate::core::error::q(key)
+        )));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
