@@ -19,25 +19,42 @@ const PREAMBLE: &str = r#"/**
  *   document, on failure an error document {"status": "...", "message": "..."}
  *   (plus the provider's error, error_description, error_uri and http_status where
  *   the provider sent an OAuth error). out_json may be NULL if the caller does not
- *   want the document.
+ *   want the document, except where a function says it is required (those whose
+ *   only output is the document).
  * - Every out-pointer is set to NULL on entry, so cleanup code may always free it;
  *   a handle is written only on success.
  * - Ownership: every string soidc hands out is owned by the caller and must be freed
  *   with soidc_string_free(), never with free(). Input strings are only read during
  *   the call and are copied where kept.
  * - Inputs are NUL-terminated UTF-8. Options are one JSON object (NULL = defaults);
- *   an unknown key is SOIDC_ERR_INVALID_ARGUMENT, so a typo never weakens a check.
+ *   an unknown key, a repeated key or a `null` value is SOIDC_ERR_INVALID_ARGUMENT, so
+ *   a typo or text injected into options built with snprintf never weakens a check.
+ *   Every JSON document soidc reads (options, provider documents, JWKS, token,
+ *   introspection and userinfo responses, JWT headers and payloads) is parsed
+ *   strictly: a member name repeated at any depth is refused, never resolved.
+ * - Time: a function that may touch the network blocks the calling thread for at
+ *   most its `timeout_ms` option (default: the client's `timeout_ms`, 30 s), counted
+ *   over the whole call: connection set-up, every request and retry, and any time
+ *   spent waiting for a JWKS fetch that another thread started. One JWKS fetch is in
+ *   flight per client at a time; its outcome, success or failure, is every waiter's.
+ *   A failed fetch is remembered and retried after a back-off (1 s, doubling, capped
+ *   at `jwks_refetch_min_interval_s`), so a dead provider sees a bounded number of
+ *   requests; the last good keys stay in use meanwhile.
  * - No panic crosses this boundary and no function aborts the process or prints:
  *   diagnostics go to the optional log callback (soidc_set_log_callback).
  * - Secrets (client secret, passwords, tokens, codes) never appear in error
- *   documents or log messages.
+ *   documents or log messages. The copies soidc holds (client secret, private key,
+ *   request bodies with passwords, refresh tokens and codes) are wiped from memory
+ *   when dropped.
+ * - Callbacks (log, ACR) run with no soidc lock held: they may call soidc. Keep each
+ *   log callback's user_data valid as long as the function installing it says.
  *
  * Thread safety
  * - A `const soidc_client *` may be used by any number of threads at once; every
  *   function taking one is thread-safe. Only soidc_client_free() must not race with
  *   other calls on the same client.
  * - A client created before fork() keeps working in the child, which opens its own
- *   connections.
+ *   connections, provided no other thread was inside soidc at the moment of fork().
  * - Error documents are returned through out_json, never through thread-local state,
  *   so callers whose threads move (Go) are safe.
  */"#;

@@ -10,25 +10,42 @@
  *   document, on failure an error document {"status": "...", "message": "..."}
  *   (plus the provider's error, error_description, error_uri and http_status where
  *   the provider sent an OAuth error). out_json may be NULL if the caller does not
- *   want the document.
+ *   want the document, except where a function says it is required (those whose
+ *   only output is the document).
  * - Every out-pointer is set to NULL on entry, so cleanup code may always free it;
  *   a handle is written only on success.
  * - Ownership: every string soidc hands out is owned by the caller and must be freed
  *   with soidc_string_free(), never with free(). Input strings are only read during
  *   the call and are copied where kept.
  * - Inputs are NUL-terminated UTF-8. Options are one JSON object (NULL = defaults);
- *   an unknown key is SOIDC_ERR_INVALID_ARGUMENT, so a typo never weakens a check.
+ *   an unknown key, a repeated key or a `null` value is SOIDC_ERR_INVALID_ARGUMENT, so
+ *   a typo or text injected into options built with snprintf never weakens a check.
+ *   Every JSON document soidc reads (options, provider documents, JWKS, token,
+ *   introspection and userinfo responses, JWT headers and payloads) is parsed
+ *   strictly: a member name repeated at any depth is refused, never resolved.
+ * - Time: a function that may touch the network blocks the calling thread for at
+ *   most its `timeout_ms` option (default: the client's `timeout_ms`, 30 s), counted
+ *   over the whole call: connection set-up, every request and retry, and any time
+ *   spent waiting for a JWKS fetch that another thread started. One JWKS fetch is in
+ *   flight per client at a time; its outcome, success or failure, is every waiter's.
+ *   A failed fetch is remembered and retried after a back-off (1 s, doubling, capped
+ *   at `jwks_refetch_min_interval_s`), so a dead provider sees a bounded number of
+ *   requests; the last good keys stay in use meanwhile.
  * - No panic crosses this boundary and no function aborts the process or prints:
  *   diagnostics go to the optional log callback (soidc_set_log_callback).
  * - Secrets (client secret, passwords, tokens, codes) never appear in error
- *   documents or log messages.
+ *   documents or log messages. The copies soidc holds (client secret, private key,
+ *   request bodies with passwords, refresh tokens and codes) are wiped from memory
+ *   when dropped.
+ * - Callbacks (log, ACR) run with no soidc lock held: they may call soidc. Keep each
+ *   log callback's user_data valid as long as the function installing it says.
  *
  * Thread safety
  * - A `const soidc_client *` may be used by any number of threads at once; every
  *   function taking one is thread-safe. Only soidc_client_free() must not race with
  *   other calls on the same client.
  * - A client created before fork() keeps working in the child, which opens its own
- *   connections.
+ *   connections, provided no other thread was inside soidc at the moment of fork().
  * - Error documents are returned through out_json, never through thread-local state,
  *   so callers whose threads move (Go) are safe.
  */
@@ -101,22 +118,24 @@ typedef struct soidc_client soidc_client;
 typedef int soidc_status;
 
 /**
- * The kind of client, as simple_openid_connect decides it: confidential when a
- * client secret was given (or, beyond simple_openid_connect, a private key for
- * private_key_jwt), public otherwise.
- */
-typedef int soidc_client_type;
-
-/**
  * Receives diagnostics: `level` is one of `SOIDC_LOG_ERROR` (1) ... `SOIDC_LOG_TRACE` (5),
  * `message` a NUL-terminated UTF-8 string valid only during the call. Messages never
  * contain secrets (client secrets, passwords, tokens, codes).
  *
  * It may be called from any thread that calls into soidc, concurrently; it must be
- * thread-safe, must not call back into soidc's `soidc_set_log_callback`, and must not
- * unwind (no C++ exception, no `longjmp`) through soidc.
+ * thread-safe and must not unwind (no C++ exception, no `longjmp`) through soidc.
+ * soidc holds none of its locks while a callback runs, so a callback may call any soidc
+ * function (a decode, `soidc_client_provider_keys`, even `soidc_set_log_callback`);
+ * such a nested call logs to the same callbacks.
  */
 typedef void (*soidc_log_callback)(int level, const char *message, void *user_data);
+
+/**
+ * The kind of client, as simple_openid_connect decides it: confidential when a
+ * client secret was given (or, beyond simple_openid_connect, a private key for
+ * private_key_jwt), public otherwise.
+ */
+typedef int soidc_client_type;
 
 /**
  * Validates the `acr` of an ID token. Called with the token's `acr` as a
@@ -184,7 +203,8 @@ typedef int (*soidc_acr_validator)(const char *acr, void *user_data);
 #define SOIDC_ERR_AUTHENTICATION_FAILED 8
 
 /**
- * Device flow: the user has not finished yet (only from a single non-blocking poll).
+ * Device flow: the user has not finished yet: from a single non-blocking poll, or when
+ * a blocking wait (`"wait": true`) reaches its `timeout_ms`.
  */
 #define SOIDC_ERR_PENDING 9
 
@@ -225,12 +245,21 @@ extern "C" {
  *   a key), a secret a confidential one.
  *   The secret is copied; it never appears in error documents or logs.
  * - `scope`: nullable; the default scope, `"openid"` when NULL.
- * - `options_json`: nullable JSON object of client options: `timeout_ms` (default 30000),
- *   `connect_timeout_ms` (10000), `ca_file` (PEM bundle added to the system roots),
- *   `proxy` (proxy environment variables are never read), `leeway_s` (30, max 300),
- *   `min_jwks_cache_s` (600), `jwks_refetch_min_interval_s` (10), `auth_method`,
- *   `private_key_pem`, `private_key_kid`, `allowed_algs`, `max_response_bytes`
- *   (1 MiB), `allow_insecure_http` (false). An unknown key is an error.
+ * - `options_json`: nullable JSON object of client options: `timeout_ms` (default 30000: the
+ *   budget of each later call that does not pass its own), `create_timeout_ms` (default
+ *   `timeout_ms`: bounds this creation call, discovery included), `connect_timeout_ms`
+ *   (10000), `ca_file` (PEM bundle added to the system roots), `proxy` (proxy environment
+ *   variables are never read), `leeway_s` (30, max 300), `min_jwks_cache_s` (600),
+ *   `jwks_refetch_min_interval_s` (10; also the cap of the back-off after failed JWKS
+ *   fetches, which starts at 1 s and doubles), `auth_method`, `private_key_pem`,
+ *   `private_key_file` (a PEM file instead of `private_key_pem`), `client_secret_file` (the
+ *   secret from a file instead of the `client_secret` argument, which must then be NULL; one
+ *   trailing newline is removed), `private_key_kid`, `allowed_algs`, `max_response_bytes`
+ *   (1 MiB), `allow_insecure_http` (false). Secret files must be regular files owned by the
+ *   process's effective user or root and not accessible by group or others (mode 0600 or
+ *   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
+ *   their path's content beyond the parsed secret, which is wiped from memory when the
+ *   client is freed. An unknown key, a repeated key or a `null` value is an error.
  * - `out_client`: required; set to NULL on entry, receives the client on success only.
  *   Free it with `soidc_client_free`.
  * - `out_json`: nullable; set to NULL on entry, receives the error document on failure
@@ -249,6 +278,26 @@ soidc_status soidc_client_from_issuer_url(const char *issuer_url,
                                           const char *options_json,
                                           soidc_client **out_client,
                                           char **out_json);
+
+/**
+ * As `soidc_client_from_issuer_url`, with the client's own log callback installed from
+ * the start, so that it also receives the messages of the creation itself (discovery,
+ * "client ready"): what `soidc_client_set_log_callback` would install afterwards.
+ * `log_cb` NULL is the same as `soidc_client_from_issuer_url`. The callback rules of
+ * `soidc_log_callback` apply; `log_user_data` must stay valid until `soidc_client_free`
+ * returns (also when this call fails, until it returns).
+ */
+soidc_status soidc_client_from_issuer_url_with_log(const char *issuer_url,
+                                                   const char *redirect_uri,
+                                                   const char *client_id,
+                                                   const char *client_secret,
+                                                   const char *scope,
+                                                   const char *options_json,
+                                                   soidc_log_callback log_cb,
+                                                   int log_max_level,
+                                                   void *log_user_data,
+                                                   soidc_client **out_client,
+                                                   char **out_json);
 
 /**
  * Creates a client from a provider metadata document the caller already has (for
@@ -314,17 +363,20 @@ soidc_status soidc_client_provider_keys(const soidc_client *client,
 
 /**
  * Gives one client its own log callback: messages produced while a thread works
- * on this client (discovery excepted: it happens before the client exists) go to
- * `cb` with `user_data` instead of the process-wide callback of
+ * on this client go to `cb` with `user_data` instead of the process-wide callback of
  * `soidc_set_log_callback`. NULL `cb` returns the client to the process-wide
- * callback.
+ * callback. To receive the messages of the creation too (discovery), create the client
+ * with `soidc_client_from_issuer_url_with_log`.
  *
  * Use it when several clients in one process need different destinations or
  * contexts, for example a PAM module in a multi-threaded host passing its
  * `pam_handle_t` as `user_data`. `cb` is called on the thread making the soidc
- * call, synchronously; the rules of `soidc_log_callback` apply. `user_data` must
- * stay valid until the callback is replaced or the client is freed. Thread-safe;
- * a call already in progress on another thread may still use the previous callback.
+ * call, synchronously; the rules of `soidc_log_callback` apply.
+ *
+ * Lifetime rule: every `user_data` ever installed on a client must stay valid until
+ * `soidc_client_free` for that client has returned, even after it was replaced (a call
+ * already in progress on another thread may still deliver to the previous callback).
+ * Thread-safe.
  */
 soidc_status soidc_client_set_log_callback(const soidc_client *client,
                                            soidc_log_callback cb,
@@ -628,9 +680,12 @@ const char *soidc_version(void);
  * `max_level` (1 error ... 5 trace) are not even formatted, so logging costs nothing
  * when off. soidc never prints to stdout or stderr.
  *
- * `user_data` is passed to every call of `cb` and must stay valid until the callback
- * is replaced. Replacing the callback while other threads log is safe; a message
- * already being delivered may still reach the previous callback.
+ * `user_data` is passed to every call of `cb`. Lifetime rule: every `user_data` ever
+ * installed here must stay valid for the rest of the process (the library is never
+ * unloaded: it is linked with `-z nodelete`), because replacing the callback while other
+ * threads log is safe but a message already being delivered may still reach the previous
+ * callback and its `user_data`. Install one long-lived callback at start-up; use
+ * `soidc_client_set_log_callback` for per-request or per-module context.
  */
 void soidc_set_log_callback(soidc_log_callback cb, int max_level, void *user_data);
 

@@ -55,8 +55,8 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 26] = [
-    "soidc_client_from_issuer_url", "soidc_client_from_issuer_config", "soidc_client_free",
+const COVERED: [&str; 27] = [
+    "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
     "soidc_client_set_log_callback", "soidc_auth_code_start", "soidc_auth_code_handle_result",
     "soidc_auth_code_exchange", "soidc_client_credentials_grant", "soidc_direct_access_grant",
@@ -464,7 +464,7 @@ fn options_of_the_wrong_types_are_refused_for_every_function() {
             let out = call(text);
             check(&format!("{function} {text}"), &out, &[SOIDC_ERR_INVALID_ARGUMENT]);
         }
-        // Nested 10 000 deep: the parser's recursion limit, not a stack overflow.
+        // Nested 10 000 deep: refused (soidc parses at most 64 levels), not a stack overflow.
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         check(&format!("{function} nested"), &call(&deep), &[SOIDC_ERR_INVALID_ARGUMENT]);
         let deep = format!(r#"{{"timeout_ms": {}1{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
@@ -477,4 +477,73 @@ fn options_of_the_wrong_types_are_refused_for_every_function() {
     let status = unsafe { soidc::ffi::flows::soidc_auth_code_start(c(), ptr::null(), &mut out) };
     let doc = unsafe { take(out) };
     assert_eq!(status, SOIDC_OK, "{doc:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// soidc_client_from_issuer_url_with_log
+// ---------------------------------------------------------------------------------------
+
+struct Collected(std::sync::Mutex<Vec<String>>);
+
+unsafe extern "C" fn collect_log(_level: c_int, msg: *const c_char, user_data: *mut c_void) {
+    // SAFETY: user_data is the test's Collected, alive for the whole test; msg is a C string.
+    let (c, m) = unsafe { (&*(user_data as *const Collected), CStr::from_ptr(msg)) };
+    c.0.lock().unwrap().push(m.to_string_lossy().into_owned());
+}
+
+/// The creation-time log callback: hostile arguments get clear statuses and no client;
+/// a good call's discovery messages reach the client's own callback (not the
+/// process-wide one), and later calls keep using it.
+#[test]
+fn from_issuer_url_with_log_hostile_arguments_and_creation_messages() {
+    let server = HostileServer::start();
+    let issuer = server.issuer();
+    let call = |issuer: *const c_char, client_id: *const c_char, cb: ut::soidc_log_callback, ud: *mut c_void, out_client: *mut *mut cl::soidc_client| {
+        let mut out_json: *mut c_char = ptr::null_mut();
+        // SAFETY: every pointer is NULL or valid for the call.
+        let status = unsafe {
+            cl::soidc_client_from_issuer_url_with_log(issuer, ptr::null(), client_id, ptr::null(), ptr::null(), ptr::null(), cb, 5, ud, out_client, &mut out_json)
+        };
+        // SAFETY: soidc's string or NULL.
+        (status, unsafe { take(out_json) })
+    };
+    let iss = ffi::cstr(&issuer);
+    let id = ffi::cstr(CLIENT_ID);
+    let collected = Box::new(Collected(std::sync::Mutex::new(Vec::new())));
+    let ud = &*collected as *const Collected as *mut c_void;
+    let mut out: *mut cl::soidc_client = ptr::null_mut();
+    // NULL issuer, NULL client_id, NULL out_client: INVALID_ARGUMENT, no client.
+    let (st, doc) = call(ptr::null(), id.as_ptr(), Some(collect_log), ud, &mut out);
+    assert_eq!(st, SOIDC_ERR_INVALID_ARGUMENT, "{doc:?}");
+    assert!(out.is_null());
+    let (st, _) = call(iss.as_ptr(), ptr::null(), Some(collect_log), ud, &mut out);
+    assert_eq!(st, SOIDC_ERR_INVALID_ARGUMENT);
+    let (st, _) = call(iss.as_ptr(), id.as_ptr(), Some(collect_log), ud, ptr::null_mut());
+    assert_eq!(st, SOIDC_ERR_INVALID_ARGUMENT);
+    // Invalid UTF-8 and a 10 MB issuer.
+    let bad = std::ffi::CString::new(vec![b'h', 0xff, b'x']).unwrap();
+    let (st, doc) = call(bad.as_ptr(), id.as_ptr(), None, ptr::null_mut(), &mut out);
+    assert_eq!(st, SOIDC_ERR_INVALID_ARGUMENT, "{doc:?}");
+    let huge = ffi::cstr(&big("http://127.0.0.1/", 'a'));
+    let (st, _) = call(huge.as_ptr(), id.as_ptr(), Some(collect_log), ud, &mut out);
+    assert!(st == SOIDC_ERR_INVALID_ARGUMENT || st == SOIDC_ERR_NETWORK || st == SOIDC_ERR_HTTP, "status {st}");
+    assert!(out.is_null());
+    // A good call: the discovery messages went to the client's callback.
+    collected.0.lock().unwrap().clear();
+    let (st, doc) = call(iss.as_ptr(), id.as_ptr(), Some(collect_log), ud, &mut out);
+    assert_eq!(st, SOIDC_OK, "{doc:?}");
+    let client = FfiClient(out);
+    let messages = collected.0.lock().unwrap().clone();
+    assert!(messages.iter().any(|m| m.contains("discovery")), "creation messages: {messages:?}");
+    assert!(messages.iter().any(|m| m.contains("ready")), "creation messages: {messages:?}");
+    // ... and later calls keep using it.
+    let before = collected.0.lock().unwrap().len();
+    client.provider_keys(None).ok();
+    assert!(collected.0.lock().unwrap().len() > before, "later calls log to the same callback");
+    drop(client);
+    // NULL callback: the same as soidc_client_from_issuer_url.
+    let mut out2: *mut cl::soidc_client = ptr::null_mut();
+    let (st, _) = call(iss.as_ptr(), id.as_ptr(), None, ptr::null_mut(), &mut out2);
+    assert_eq!(st, SOIDC_OK);
+    drop(FfiClient(out2));
 }

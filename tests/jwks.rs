@@ -387,7 +387,9 @@ fn failing_refresh_of_stale_keys_is_rate_limited() {
 fn jwks_failures_without_cached_keys_are_reported() {
     let stub = StubServer::new();
     stub.set_json(JWKS_PATH, 500, &json!({"error": "server_error"}));
-    let client = stub_client(&stub, None);
+    // No back-off between failed fetches here (tests/fault_contract.rs tests the back-off),
+    // so that each failure mode below is fetched and reported.
+    let client = stub_client(&stub, Some(r#"{"jwks_refetch_min_interval_s":0}"#));
     let token = stub_token(&stub, "stub-rs256", None);
     let doc = client
         .decode_id_token(&token, None)
@@ -432,7 +434,7 @@ fn jwks_redirect_is_not_followed_and_slow_jwks_times_out() {
         JWKS_PATH,
         Route::raw(302, "text/plain", b"").with_header("Location", "/elsewhere"),
     );
-    let client = stub_client(&stub, None);
+    let client = stub_client(&stub, Some(r#"{"jwks_refetch_min_interval_s":0}"#));
     let token = stub_token(&stub, "stub-rs256", None);
     client
         .decode_id_token(&token, None)

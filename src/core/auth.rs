@@ -2,7 +2,7 @@
 //! authorization endpoints: client_secret_basic, client_secret_post,
 //! client_secret_jwt, private_key_jwt and none.
 
-use crate::core::client::Secret;
+use crate::core::secret::Secret;
 use crate::core::error::{Error, Result};
 use crate::core::jose::b64_encode;
 use crate::core::metadata::ProviderMetadata;

@@ -7,7 +7,7 @@ use crate::core::grants::{push_extra, StringOrList};
 use crate::core::http::{check_url, RequestOptions};
 use crate::core::id_token::IdTokenChecks;
 use crate::core::jose::b64_encode;
-use crate::core::options::{self, CallOptions};
+use crate::core::options;
 use crate::core::token::IdTokenExpectation;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -270,7 +270,7 @@ impl Client {
             expect_self_azp: true,
             ..Default::default()
         };
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let result = self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)?;
         if o.nonce.is_none() && result.get("id_token_claims").and_then(|c| c.get("nonce")).is_some() {
             return Err(Error::invalid_argument(
@@ -285,7 +285,7 @@ impl Client {
         let o: ExchangeOptions = options::parse(options_json, "options_json")?;
         let redirect_uri = self.redirect_uri_or(o.redirect_uri.as_deref())?;
         let checks = IdTokenChecks { nonce: o.nonce, max_age: o.max_age, expect_self_azp: true, ..Default::default() };
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, false, req)
     }
 

@@ -11,7 +11,7 @@ use crate::core::keys::{KeyCache, KeyPolicy};
 use crate::core::log::Level;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::auth::{self, Authenticator, SigningKey};
-use crate::core::options::{self, AuthMethod, CallOptions, ClientConfig, ClientOptions, IdTokenOptions};
+use crate::core::options::{self, AuthMethod, ClientConfig, ClientOptions, IdTokenOptions};
 use crate::log_at;
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,21 +24,7 @@ pub enum ClientType {
     Confidential,
 }
 
-/// A secret that never prints.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+pub use crate::core::secret::Secret;
 
 /// The registration-side parameters common to both constructors.
 #[derive(Debug, Default)]
@@ -112,7 +98,10 @@ impl Client {
     /// Discovery: fetches `<issuer>/.well-known/openid-configuration` and
     /// requires its `issuer` to equal `issuer` exactly (OIDC Discovery §4.3).
     pub fn from_issuer_url(issuer: &str, params: ClientParams<'_>) -> Result<Client> {
+        let started = std::time::Instant::now();
         let config = Self::check_params(&params)?;
+        // The whole creation (discovery included) is bounded by create_timeout_ms.
+        let req = RequestOptions { deadline: started + config.create_timeout, budget: config.create_timeout };
         let url = check_url(issuer, "issuer", config.allow_insecure_http)
             .map_err(|e| Error::invalid_argument(e.message))?;
         if url.query().is_some() || url.fragment().is_some() {
@@ -121,7 +110,7 @@ impl Client {
             )));
         }
         let http = Http::new(&config)?;
-        let resp = http.get(&discovery_url(issuer), "discovery", &[], RequestOptions::default())?;
+        let resp = http.get(&discovery_url(issuer), "discovery", &[], req)?;
         if resp.status != 200 {
             return Err(Error::http(format!(
                 "discovery at {} answered HTTP {} (expected 200)",
@@ -129,7 +118,7 @@ impl Client {
             ))
             .with_detail("http_status", resp.status));
         }
-        let doc: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+        let doc: Value = crate::core::json::parse_slice(&resp.body).map_err(|e| {
             Error::http(format!(
                 "discovery document from {} is not JSON ({}): {e}",
                 resp.host,
@@ -151,7 +140,7 @@ impl Client {
     /// Uses a provider metadata document the caller already has.
     pub fn from_issuer_config(metadata_json: &str, params: ClientParams<'_>) -> Result<Client> {
         let config = Self::check_params(&params)?;
-        let doc: Value = serde_json::from_str(metadata_json)
+        let doc: Value = crate::core::json::parse_str(metadata_json)
             .map_err(|e| Error::invalid_argument(format!("provider metadata: malformed JSON: {e}")))?;
         let metadata = ProviderMetadata::parse(&doc).map_err(|e| Error::invalid_argument(e.message))?;
         check_url(&metadata.issuer, "issuer", config.allow_insecure_http)
@@ -173,8 +162,14 @@ impl Client {
             return Err(Error::invalid_argument("scope must not be empty; pass NULL for \"openid\""));
         }
         let config = options::parse::<ClientOptions>(params.options, "options_json")?.resolve()?;
+        if params.client_secret.is_some() && config.client_secret_from_file.is_some() {
+            return Err(Error::invalid_argument(
+                "client_secret and the option client_secret_file exclude each other; pass NULL as client_secret",
+            ));
+        }
+        let has_secret = params.client_secret.is_some() || config.client_secret_from_file.is_some();
         if let Some(algs) = &config.allowed_algs {
-            if algs.iter().any(|a| a.is_symmetric()) && params.client_secret.is_none() {
+            if algs.iter().any(|a| a.is_symmetric()) && !has_secret {
                 return Err(Error::invalid_argument(
                     "allowed_algs lists an HS* algorithm, which needs the client secret as its key, but this client has none",
                 ));
@@ -187,7 +182,7 @@ impl Client {
         metadata: ProviderMetadata,
         doc: Value,
         params: ClientParams<'_>,
-        config: ClientConfig,
+        mut config: ClientConfig,
         http: Http,
     ) -> Result<Client> {
         for (name, url) in metadata.endpoints() {
@@ -214,11 +209,16 @@ impl Client {
             config.min_jwks_cache_s,
             config.jwks_refetch_min_interval_s,
         );
-        let signing_key = match &config.private_key_pem {
-            Some(pem) => Some(SigningKey::from_pem(pem, config.private_key_kid.clone())?),
+        // The PEM text is not kept once the key is parsed (it is wiped on drop).
+        let signing_key = match config.private_key_pem.take() {
+            Some(pem) => Some(SigningKey::from_pem(pem.expose(), config.private_key_kid.clone())?),
             None => None,
         };
-        let has_secret = params.client_secret.is_some();
+        let client_secret = match config.client_secret_from_file.take() {
+            Some(s) => Some(s),
+            None => params.client_secret.map(Secret::new),
+        };
+        let has_secret = client_secret.is_some();
         let auth_method = match config.auth_method {
             Some(m) => {
                 let needs_secret = matches!(
@@ -247,7 +247,7 @@ impl Client {
             metadata,
             metadata_doc: doc,
             client_id: params.client_id.to_owned(),
-            client_secret: params.client_secret.map(|s| Secret(s.to_owned())),
+            client_secret,
             redirect_uri: params.redirect_uri.map(str::to_owned),
             scope: params.scope.unwrap_or("openid").to_owned(),
             config,
@@ -279,6 +279,11 @@ impl Client {
     pub fn in_log_scope<T>(&self, f: impl FnOnce() -> T) -> T {
         let target = self.log.read().unwrap_or_else(|e| e.into_inner()).clone();
         crate::core::log::scoped(target, f)
+    }
+
+    /// The time budget of one call: its `timeout_ms` option, or the client's default.
+    pub(crate) fn request_options(&self, timeout_ms: Option<u64>) -> Result<RequestOptions> {
+        RequestOptions::from_ms(timeout_ms, self.http.default_timeout())
     }
 
     /// The client authentication method in use.
@@ -321,7 +326,7 @@ impl Client {
     /// The provider's JWKS document from the cache, fetched if stale.
     pub fn provider_keys(&self, options_json: Option<&str>) -> Result<Value> {
         let o: KeysOptions = options::parse(options_json, "options_json")?;
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let set = if o.force_refresh == Some(true) {
             if o.cache_only == Some(true) {
                 return Err(Error::invalid_argument("force_refresh and cache_only contradict each other"));
@@ -384,7 +389,7 @@ impl Client {
         let o: IdTokenOptions = options::parse(options_json, "options_json")?;
         let policy = KeyPolicy {
             allow_fetch: o.cache_only != Some(true),
-            request: RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? },
+            request: self.request_options(o.timeout_ms)?,
         };
         let checks = IdTokenChecks {
             nonce: o.nonce,

@@ -4,7 +4,7 @@
 use crate::core::claims;
 use crate::core::client::Client;
 use crate::core::error::{q, Error, ErrorKind, Result};
-use crate::core::http::{check_url, RequestOptions};
+use crate::core::http::check_url;
 use crate::core::jose;
 use crate::core::keys::KeyPolicy;
 use crate::core::options::{self, CallOptions};
@@ -48,7 +48,7 @@ impl Client {
             expected_sub: Option<String>,
         }
         let o: UserinfoOptions = options::parse(options_json, "options_json")?;
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let endpoint = self.metadata.userinfo_endpoint.as_deref().ok_or_else(|| {
             Error::unsupported("the provider has no userinfo_endpoint")
         })?;
@@ -114,7 +114,7 @@ impl Client {
         options_json: Option<&str>,
     ) -> Result<crate::core::http::Response> {
         let o: CallOptions = options::parse(options_json, "options_json")?;
-        let req = RequestOptions { timeout: o.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let endpoint = endpoint.ok_or_else(|| Error::unsupported(format!("the provider has no {}", what.replace(' ', "_"))))?;
         let mut form = vec![("token".to_owned(), token.to_owned())];
         if let Some(h) = hint {

@@ -5,7 +5,7 @@ use crate::core::client::Client;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::RequestOptions;
 use crate::core::id_token::IdTokenChecks;
-use crate::core::options::{self, CallOptions};
+use crate::core::options;
 use crate::core::token::{error_from_response, json_object, IdTokenExpectation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -98,7 +98,7 @@ impl Client {
         if o.nonce.is_some() {
             return Err(Error::invalid_argument("options_json: nonce does not apply to the client credentials grant"));
         }
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let scope = scope.unwrap_or(&self.scope);
         let form = self.grant_form("client_credentials", Some(scope), &o)?;
         let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
@@ -108,7 +108,7 @@ impl Client {
     /// Resource owner password credentials grant (legacy; RFC 6749 §4.3).
     pub fn direct_access_grant(&self, username: &str, password: &str, scope: Option<&str>, options_json: Option<&str>) -> Result<Value> {
         let o: GrantOptions = options::parse(options_json, "options_json")?;
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let scope = scope.unwrap_or(&self.scope);
         let mut form = self.grant_form("password", Some(scope), &o)?;
         form.push(("username".into(), username.into()));
@@ -146,7 +146,7 @@ impl Client {
             })?.claims),
             None => None,
         };
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let g = GrantOptions { timeout_ms: None, resource: o.resource, extra_params: o.extra_params, nonce: None };
         let mut form = self.grant_form("refresh_token", o.scope.as_deref(), &g)?;
         form.push(("refresh_token".into(), refresh_token.into()));
@@ -160,7 +160,7 @@ impl Client {
         if o.nonce.is_some() {
             return Err(Error::invalid_argument("options_json: nonce does not apply to the device authorization request"));
         }
-        let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
+        let req = self.request_options(o.timeout_ms)?;
         let endpoint = self.metadata.device_authorization_endpoint.as_deref().ok_or_else(|| {
             Error::unsupported("the provider has no device_authorization_endpoint")
         })?;
@@ -203,18 +203,23 @@ impl Client {
             nonce: Option<String>,
         }
         let o: PollOptions = options::parse(options_json, "options_json")?;
-        let total = CallOptions { timeout_ms: o.timeout_ms }.timeout()?;
+        let wait = o.wait == Some(true);
+        let expires = o.expires_in.map(Duration::from_secs);
+        // The whole call, sleeps included, is bounded by timeout_ms; a blocking wait
+        // without one lasts until the device code expires (expires_in), or the client's
+        // default timeout when that is unknown too.
+        let req = match (o.timeout_ms, wait, expires) {
+            (None, true, Some(exp)) if !exp.is_zero() => RequestOptions::starting_now(exp),
+            _ => self.request_options(o.timeout_ms)?,
+        };
         let mut interval = Duration::from_secs(o.interval.unwrap_or(5).clamp(1, 300));
         let started = Instant::now();
-        let expires = o.expires_in.map(Duration::from_secs);
         let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
         loop {
             let form = vec![
                 ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:device_code".to_owned()),
                 ("device_code".to_owned(), device_code.to_owned()),
             ];
-            let remaining = total.map(|t| t.saturating_sub(started.elapsed()));
-            let req = RequestOptions { timeout: remaining.filter(|r| !r.is_zero()) };
             match self.token_request(form, req, IdTokenExpectation { checks: checks.clone(), original: None, required: false }) {
                 Ok(v) => return Ok(v),
                 Err(e) if e.kind == ErrorKind::Provider => {
@@ -226,7 +231,7 @@ impl Client {
                     if slow_down {
                         interval += Duration::from_secs(5);
                     }
-                    if o.wait != Some(true) {
+                    if !wait {
                         let mut p = Error::new(
                             ErrorKind::Pending,
                             if slow_down {
@@ -241,9 +246,8 @@ impl Client {
                 }
                 Err(e) => return Err(e),
             }
-            let waited = started.elapsed() + interval;
             if let Some(exp) = expires {
-                if waited >= exp {
+                if started.elapsed() + interval >= exp {
                     return Err(Error::new(ErrorKind::Provider, format!(
                         "the device code expired: the user did not finish within expires_in ({} s)", exp.as_secs()
                     ))
@@ -251,13 +255,12 @@ impl Client {
                     .with_detail("error_description", "expired locally (expires_in reached)"));
                 }
             }
-            if let Some(t) = total {
-                if waited >= t {
-                    return Err(Error::new(ErrorKind::Pending, format!(
-                        "the user has not finished within timeout_ms ({} ms)", t.as_millis()
-                    ))
-                    .with_detail("interval", interval.as_secs()));
-                }
+            // Another poll would start after the call's budget: stop now, not later.
+            if req.remaining() <= interval {
+                return Err(Error::new(ErrorKind::Pending, format!(
+                    "the user has not finished within timeout_ms ({} ms)", req.budget.as_millis()
+                ))
+                .with_detail("interval", interval.as_secs()));
             }
             std::thread::sleep(interval);
         }

@@ -9,7 +9,7 @@ use crate::log_at;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use ureq::tls::{Certificate, RootCerts, TlsConfig, TlsProvider};
 use url::{Host, Url};
 
@@ -33,10 +33,45 @@ impl Response {
     }
 }
 
-/// Extra per-request settings.
-#[derive(Debug, Default, Clone, Copy)]
+/// The time budget of one public call: fixed when the call starts, shared by
+/// everything the call does (waiting for another caller's fetch, connecting,
+/// each request and retry), so that `timeout_ms` bounds the whole call.
+#[derive(Debug, Clone, Copy)]
 pub struct RequestOptions {
-    pub timeout: Option<Duration>,
+    /// When the call must have returned.
+    pub deadline: Instant,
+    /// The call's whole budget (for messages).
+    pub budget: Duration,
+}
+
+impl RequestOptions {
+    /// A budget starting now.
+    pub fn starting_now(budget: Duration) -> Self {
+        RequestOptions { deadline: Instant::now() + budget, budget }
+    }
+
+    /// From a call's `timeout_ms` option (checked), or `default` when absent.
+    pub fn from_ms(timeout_ms: Option<u64>, default: Duration) -> Result<Self> {
+        let budget = match timeout_ms {
+            Some(ms) => crate::core::options::check_timeout_ms("timeout_ms", ms)?,
+            None => default,
+        };
+        Ok(Self::starting_now(budget))
+    }
+
+    /// Time left; zero once the deadline has passed.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// The error of a call whose budget ran out before `what` could start.
+    pub fn expired(&self, what: &str) -> Error {
+        Error::network(format!(
+            "{what}: the call's timeout ({} ms) ran out",
+            self.budget.as_millis()
+        ))
+        .with_detail("reason", "timeout")
+    }
 }
 
 pub struct Http {
@@ -194,6 +229,11 @@ impl Http {
         })
     }
 
+    /// The client's default per-call budget (`timeout_ms` of the client options).
+    pub fn default_timeout(&self) -> Duration {
+        self.config.timeout
+    }
+
     pub fn allow_insecure_http(&self) -> bool {
         self.config.allow_insecure_http
     }
@@ -210,6 +250,8 @@ impl Http {
                 // so the parent's connections are unaffected.
                 drop(std::mem::replace(&mut *guard, fresh));
                 self.agent_pid.store(pid, Ordering::Release);
+                drop(guard);
+                // Logged with no lock held: a log callback may call back into soidc.
                 log_at!(Level::Debug, "fork detected: new HTTP connection pool for pid {pid}");
             }
         }
@@ -225,14 +267,17 @@ impl Http {
         opts: RequestOptions,
     ) -> Result<Response> {
         let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
+        let timeout = opts.remaining();
+        if timeout.is_zero() {
+            return Err(opts.expired(what));
+        }
         let agent = self.agent();
         let mut req = agent.get(url.as_str());
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let timeout = opts.timeout.unwrap_or(self.config.timeout);
         let result = req.config().timeout_global(Some(timeout)).build().call();
-        self.finish(result, &url, what, timeout)
+        self.finish(result, &url, what, opts)
     }
 
     /// POST `application/x-www-form-urlencoded`.
@@ -245,22 +290,28 @@ impl Http {
         opts: RequestOptions,
     ) -> Result<Response> {
         let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
+        let timeout = opts.remaining();
+        if timeout.is_zero() {
+            return Err(opts.expired(what));
+        }
         let agent = self.agent();
         let mut req = agent.post(url.as_str());
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let timeout = opts.timeout.unwrap_or(self.config.timeout);
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form.iter())
-            .finish();
+        // The body may hold a password, a refresh token or a code: wiped when dropped.
+        let body = zeroize::Zeroizing::new(
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(form.iter())
+                .finish(),
+        );
         let result = req
             .config()
             .timeout_global(Some(timeout))
             .build()
             .content_type("application/x-www-form-urlencoded")
             .send(body.as_bytes());
-        self.finish(result, &url, what, timeout)
+        self.finish(result, &url, what, opts)
     }
 
     fn finish(
@@ -268,9 +319,10 @@ impl Http {
         result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
         url: &Url,
         what: &str,
-        timeout: Duration,
+        opts: RequestOptions,
     ) -> Result<Response> {
         let host = host_of(url);
+        let timeout = opts.budget;
         let mut resp = result.map_err(|e| map_error(e, &host, what, timeout))?;
         let status = resp.status().as_u16();
         let header = |name: &str| {
@@ -381,9 +433,10 @@ fn map_error(e: ureq::Error, host: &str, what: &str, timeout: Duration) -> Error
     use ureq::Error as E;
     match e {
         E::Timeout(t) => Error::network(format!(
-            "{what}: {host} timed out ({t}) after at most {} ms",
+            "{what}: {host} timed out ({t}); the call's timeout is {} ms",
             timeout.as_millis()
-        )),
+        ))
+        .with_detail("reason", "timeout"),
         E::HostNotFound => Error::network(format!("{what}: could not resolve host {host}")),
         E::ConnectionFailed => Error::network(format!("{what}: could not connect to {host}")),
         E::Io(io) => match io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
@@ -400,7 +453,6 @@ fn map_error(e: ureq::Error, host: &str, what: &str, timeout: Duration) -> Error
         }
         E::BodyStalled => Error::network(format!("{what}: {host} stopped sending the body")),
         E::ConnectProxyFailed(m) => Error::network(format!("{what}: proxy failed: {m}")),
-        // Raised while writing the request: the caller's input was too large for it.
         // Raised while writing the request (ureq's protocol error has no public type to
         // match on, hence the text): the caller's input was too large for it.
         E::Protocol(p) if p.to_string().contains("output too small") => too_large(what, host),

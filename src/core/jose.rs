@@ -6,7 +6,6 @@
 use crate::core::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// The largest compact token accepted (bytes); real ID tokens are a few KB.
@@ -93,16 +92,12 @@ impl Alg {
 }
 
 /// The members of a JOSE header that soidc looks at.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Header {
     pub alg: Value,
-    #[serde(default)]
     pub kid: Option<Value>,
-    #[serde(default)]
     pub typ: Option<Value>,
-    #[serde(default)]
     pub crit: Option<Value>,
-    #[serde(default)]
     pub enc: Option<Value>,
 }
 
@@ -182,8 +177,18 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         }
     };
     let header_bytes = b64_decode(h, "token header")?;
-    let header: Header = serde_json::from_slice(&header_bytes)
+    // Strict JSON: a repeated member (two "alg"s) is refused, never resolved.
+    let mut members = crate::core::json::parse_object(&header_bytes)
         .map_err(|e| Error::validation(format!("token header is not a valid JOSE header: {e}")))?;
+    let header = Header {
+        alg: members
+            .remove("alg")
+            .ok_or_else(|| Error::validation("token header is not a valid JOSE header: missing field `alg`"))?,
+        kid: members.remove("kid"),
+        typ: members.remove("typ"),
+        crit: members.remove("crit"),
+        enc: members.remove("enc"),
+    };
     if header.enc.is_some() {
         return Err(Error::validation("token is a JWE; encrypted tokens are not supported"));
     }
@@ -203,7 +208,8 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         .ok_or_else(|| Error::validation(format!("token alg {} is not supported", crate::core::error::q(alg_name))))?;
     if let Some(crit) = &header.crit {
         return Err(Error::validation(format!(
-            "token header has \"crit\" {crit}, and soidc understands no critical extension"
+            "token header has \"crit\" {}, and soidc understands no critical extension",
+            crate::core::error::q(&crit.to_string())
         )));
     }
     let kid = string_member(header.kid, "kid")?;
@@ -213,9 +219,11 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         return Err(Error::validation("token signature is empty"));
     }
     let payload = b64_decode(p, "token payload")?;
-    let claims = serde_json::from_slice::<UniqueKeys>(&payload)
-        .map_err(|e| Error::validation(format!("token payload is not a JSON object: {e}")))?
-        .0;
+    // The payload is handed back to the caller verbatim, so a repeated claim
+    // (`{"sub":"a","sub":"b"}`), at any depth, would let the caller's JSON parser
+    // read another value than the one soidc validated: refused.
+    let claims = crate::core::json::parse_object(&payload)
+        .map_err(|e| Error::validation(format!("token payload is not a JSON object: {e}")))?;
     Ok(Jws {
         alg,
         kid,
@@ -225,35 +233,4 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         claims,
         payload,
     })
-}
-
-/// A JSON object whose member names must be unique. The payload is handed back to
-/// the caller verbatim, so a repeated claim (`{"sub":"a","sub":"b"}`) would let the
-/// caller's JSON parser read another value than the one soidc validated: refused.
-struct UniqueKeys(Map<String, Value>);
-
-impl<'de> Deserialize<'de> for UniqueKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = UniqueKeys;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> std::result::Result<UniqueKeys, A::Error> {
-                let mut map = Map::new();
-                while let Some((k, v)) = m.next_entry::<String, Value>()? {
-                    if map.contains_key(&k) {
-                        return Err(serde::de::Error::custom(format!(
-                            "claim {} appears more than once",
-                            crate::core::error::q(&k)
-                        )));
-                    }
-                    map.insert(k, v);
-                }
-                Ok(UniqueKeys(map))
-            }
-        }
-        d.deserialize_map(Visit)
-    }
 }

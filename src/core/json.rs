@@ -11,7 +11,7 @@ use std::fmt;
 
 /// Nesting deeper than this is refused (serde_json's own limit is 128; a
 /// legitimate OIDC document nests a handful of levels).
-pub const MAX_DEPTH: usize = 64;
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// Parses `text` into a [`Value`], refusing duplicate member names at any depth
 /// and trailing characters. The error message names the duplicate (quoted and

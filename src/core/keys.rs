@@ -3,8 +3,12 @@
 //! verify), so that the token path only looks a key up and checks a signature.
 //!
 //! The cache is an `Arc` snapshot behind an `RwLock` that readers hold only
-//! long enough to clone the `Arc`; fetching happens under a separate mutex so
-//! that concurrent callers who need new keys share one fetch.
+//! long enough to clone the `Arc`. Fetches are coordinated separately: one in
+//! flight at a time, joined by every caller who needs keys meanwhile (each
+//! waiting no longer than its own deadline, and receiving that fetch's outcome,
+//! success or failure); a failure is remembered and retried with back-off, so a
+//! dead provider sees a bounded number of requests however many callers there
+//! are. No lock is held while fetching or logging.
 
 use crate::core::error::{q, Error, ErrorKind, Result};
 use crate::core::http::{Http, RequestOptions};
@@ -13,7 +17,7 @@ use crate::core::log::Level;
 use crate::log_at;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use serde_json::{Map, Value};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// At most this many keys of a set are considered for one token without `kid`.
@@ -240,8 +244,32 @@ struct Snapshot {
     expires_at: Option<Instant>,
 }
 
+/// The fetch coordination of one key cache: at most one fetch in flight; every
+/// caller that arrives meanwhile waits (within its own deadline) and receives
+/// that fetch's outcome; a failure is remembered and retried with back-off.
 struct FetchState {
+    in_flight: bool,
+    /// Incremented whenever a fetch completes.
+    generation: u64,
+    /// The outcome of the latest completed fetch.
+    last_outcome: Option<Result<Arc<KeySet>>>,
+    /// When the latest fetch started (the unknown-kid rate limit).
     last_attempt: Option<Instant>,
+    /// Consecutive failures, and when the next fetch may start after them.
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+/// Why a fetch is wanted, which decides what may hold it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    /// Nothing cached, or the cached set is stale: held back by the failure back-off.
+    Stale,
+    /// A token names a kid the cached set lacks: held back by the back-off and by
+    /// `jwks_refetch_min_interval_s` since the last attempt.
+    UnknownKid,
+    /// The host asked (`force_refresh`): only joins a fetch already in flight.
+    Forced,
 }
 
 pub struct KeyCache {
@@ -251,6 +279,7 @@ pub struct KeyCache {
     refetch_min_interval: Duration,
     current: RwLock<Arc<Snapshot>>,
     fetch: Mutex<FetchState>,
+    fetch_done: Condvar,
 }
 
 /// Where keys may come from for one verification.
@@ -267,6 +296,51 @@ fn max_age(cache_control: Option<&str>) -> Option<u64> {
         .find_map(|v| v.trim().parse::<u64>().ok())
 }
 
+/// The first retry after a failed fetch waits this long; each further failure
+/// doubles it, up to `jwks_refetch_min_interval_s`.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+
+/// Ends an in-flight fetch even if the fetching thread unwinds, so that waiters
+/// are never left waiting for a fetch that will not complete.
+struct InFlight<'a> {
+    cache: &'a KeyCache,
+    outcome: Option<Result<Arc<KeySet>>>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let outcome = self
+            .outcome
+            .take()
+            .unwrap_or_else(|| Err(Error::internal("the JWKS fetch was interrupted")));
+        let mut st = self.cache.fetch.lock().unwrap_or_else(|e| e.into_inner());
+        st.in_flight = false;
+        st.generation = st.generation.wrapping_add(1);
+        match &outcome {
+            Ok(_) => {
+                st.failures = 0;
+                st.retry_at = None;
+            }
+            Err(_) => {
+                st.failures = st.failures.saturating_add(1);
+                let doubling = FIRST_BACKOFF.saturating_mul(1u32 << (st.failures - 1).min(16));
+                let delay = doubling.min(self.cache.refetch_min_interval);
+                let retry_at = Instant::now() + delay;
+                st.retry_at = Some(retry_at);
+                // Stale keys stay in use until the back-off ends, without every
+                // caller asking again meanwhile.
+                let mut cur = self.cache.current.write().unwrap_or_else(|e| e.into_inner());
+                if let Some(set) = cur.set.clone() {
+                    *cur = Arc::new(Snapshot { set: Some(set), expires_at: Some(retry_at) });
+                }
+            }
+        }
+        st.last_outcome = Some(outcome);
+        drop(st);
+        self.cache.fetch_done.notify_all();
+    }
+}
+
 impl KeyCache {
     pub fn new(jwks_uri: String, algs: Vec<Alg>, min_cache_s: u64, refetch_min_interval_s: u64) -> Self {
         KeyCache {
@@ -275,7 +349,15 @@ impl KeyCache {
             min_cache: Duration::from_secs(min_cache_s),
             refetch_min_interval: Duration::from_secs(refetch_min_interval_s),
             current: RwLock::new(Arc::new(Snapshot { set: None, expires_at: None })),
-            fetch: Mutex::new(FetchState { last_attempt: None }),
+            fetch: Mutex::new(FetchState {
+                in_flight: false,
+                generation: 0,
+                last_outcome: None,
+                last_attempt: None,
+                failures: 0,
+                retry_at: None,
+            }),
+            fetch_done: Condvar::new(),
         }
     }
 
@@ -283,8 +365,8 @@ impl KeyCache {
         self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn fetch_now(&self, http: &Http, req: RequestOptions, state: &mut FetchState) -> Result<Arc<KeySet>> {
-        state.last_attempt = Some(Instant::now());
+    /// One HTTP fetch and parse; stores the new set. Runs with no lock held.
+    fn fetch_now(&self, http: &Http, req: RequestOptions) -> Result<Arc<KeySet>> {
         let resp = http.get(&self.jwks_uri, "JWKS", &[], req)?;
         if resp.status != 200 {
             return Err(Error::http(format!(
@@ -293,7 +375,7 @@ impl KeyCache {
             ))
             .with_detail("http_status", resp.status));
         }
-        let doc: Value = serde_json::from_slice(&resp.body).map_err(|e| {
+        let doc: Value = crate::core::json::parse_slice(&resp.body).map_err(|e| {
             Error::http(format!("JWKS from {} is not JSON ({}): {e}", resp.host, resp.describe_content_type()))
         })?;
         let set = Arc::new(KeySet::parse(doc, &self.algs)?);
@@ -303,10 +385,73 @@ impl KeyCache {
             .unwrap_or_default()
             .max(self.min_cache)
             .min(ceiling);
-        log_at!(Level::Info, "fetched JWKS from {}: {} usable keys, cached for {} s", resp.host, set.keys.len(), lifetime.as_secs());
         let snap = Arc::new(Snapshot { set: Some(set.clone()), expires_at: Some(Instant::now() + lifetime) });
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = snap;
+        log_at!(Level::Info, "fetched JWKS from {}: {} usable keys, cached for {} s", resp.host, set.keys.len(), lifetime.as_secs());
         Ok(set)
+    }
+
+    /// Fetches, or joins the fetch already in flight, within the caller's deadline.
+    /// `Ok(None)`: held back (an unknown-kid refetch inside the rate limit).
+    fn fetch_shared(&self, http: &Http, req: RequestOptions, trigger: Trigger) -> Result<Option<Arc<KeySet>>> {
+        let mut st = self.fetch.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if st.in_flight {
+                let generation = st.generation;
+                while st.in_flight && st.generation == generation {
+                    let left = req.remaining();
+                    if left.is_zero() {
+                        return Err(req.expired("waiting for the JWKS fetch another caller started"));
+                    }
+                    st = self.fetch_done.wait_timeout(st, left).unwrap_or_else(|e| e.into_inner()).0;
+                }
+                if st.generation != generation {
+                    // That fetch's outcome is this caller's too.
+                    return st.last_outcome.clone().map(|o| o.map(Some)).unwrap_or(Ok(None));
+                }
+                continue;
+            }
+            let now = Instant::now();
+            if trigger != Trigger::Forced {
+                if let Some(retry_at) = st.retry_at.filter(|t| now < *t) {
+                    let wait_ms = retry_at.duration_since(now).as_millis();
+                    return match (&st.last_outcome, trigger) {
+                        (_, Trigger::UnknownKid) => Ok(None),
+                        (Some(Err(e)), _) => {
+                            let mut e = e.clone();
+                            e.message = format!(
+                                "{} (that JWKS fetch failed {} time(s) in a row; the next attempt is allowed in {wait_ms} ms)",
+                                e.message, st.failures
+                            );
+                            Err(e)
+                        }
+                        _ => Ok(None),
+                    };
+                }
+                if trigger == Trigger::UnknownKid
+                    && st.last_attempt.is_some_and(|t| now.duration_since(t) < self.refetch_min_interval)
+                {
+                    return Ok(None);
+                }
+            }
+            if req.remaining().is_zero() {
+                return Err(req.expired("JWKS fetch"));
+            }
+            st.in_flight = true;
+            st.last_attempt = Some(now);
+            break;
+        }
+        drop(st);
+        // Messages of the fetch are delivered after it has ended: a log callback
+        // that calls soidc must not find this thread's own fetch still in flight.
+        let outcome = crate::core::log::deferred(|| {
+            let mut flight = InFlight { cache: self, outcome: None };
+            let outcome = self.fetch_now(http, req);
+            flight.outcome = Some(outcome.clone());
+            drop(flight);
+            outcome
+        });
+        outcome.map(Some)
     }
 
     /// The current key set, fetched if none is cached or it is stale. A failed
@@ -321,33 +466,28 @@ impl KeyCache {
             return Err(Error::validation("no keys are cached and this call may not fetch them (cache_only)")
                 .with_detail("reason", "no_keys_cached"));
         }
-        let mut state = self.fetch.lock().unwrap_or_else(|e| e.into_inner());
-        let snap = self.snapshot();
-        if let (Some(set), true) = (&snap.set, snap.expires_at.is_some_and(|t| Instant::now() < t)) {
-            return Ok(set.clone()); // another caller fetched while we waited
-        }
-        match self.fetch_now(http, policy.request, &mut state) {
-            Ok(set) => Ok(set),
-            Err(e) => match &snap.set {
-                Some(old) => {
-                    // Keep the last good keys, and do not try again before the
-                    // refetch interval: during an outage every caller would
-                    // otherwise wait for a timeout in turn.
-                    let retry = self.refetch_min_interval;
-                    log_at!(Level::Warn, "JWKS refresh failed, keeping the previous keys for {} s: {}", retry.as_secs(), e.message);
-                    let snap = Arc::new(Snapshot { set: Some(old.clone()), expires_at: Some(Instant::now() + retry) });
-                    *self.current.write().unwrap_or_else(|e| e.into_inner()) = snap;
-                    Ok(old.clone())
-                }
-                None => Err(e),
-            },
+        match self.fetch_shared(http, policy.request, Trigger::Stale) {
+            Ok(Some(set)) => Ok(set),
+            Ok(None) | Err(_) if snap.set.is_some() => {
+                // Keep the last good keys (the back-off keeps them in use without
+                // every caller asking again).
+                let latest = self.snapshot();
+                let set = latest.set.clone().or_else(|| snap.set.clone()).expect("checked above");
+                log_at!(Level::Warn, "JWKS refresh failed; the previous keys stay in use");
+                Ok(set)
+            }
+            Ok(None) => Err(Error::network("no JWKS could be fetched yet")),
+            Err(e) => Err(e),
         }
     }
 
-    /// Fetches now regardless of freshness (for an explicit refresh).
+    /// Fetches now regardless of freshness and back-off (for an explicit refresh);
+    /// joins a fetch already in flight.
     pub fn refresh(&self, http: &Http, req: RequestOptions) -> Result<Arc<KeySet>> {
-        let mut state = self.fetch.lock().unwrap_or_else(|e| e.into_inner());
-        self.fetch_now(http, req, &mut state)
+        match self.fetch_shared(http, req, Trigger::Forced)? {
+            Some(set) => Ok(set),
+            None => Err(Error::network("the JWKS fetch did not complete")),
+        }
     }
 
     /// Verifies a token's signature, refetching once (rate-limited) when its
@@ -366,32 +506,26 @@ impl KeyCache {
         }
         let kid = jws.kid.as_deref();
         if policy.allow_fetch {
-            let mut state = self.fetch.lock().unwrap_or_else(|e| e.into_inner());
             let latest = self.snapshot().set.clone();
             let retry_set = match latest {
                 // Someone else fetched a set that knows this kid meanwhile.
                 Some(l) if !Arc::ptr_eq(&l, &set) && kid.is_none_or(|k| l.has_kid(k)) => Some(l),
-                _ => {
-                    let allowed = state
-                        .last_attempt
-                        .is_none_or(|t| t.elapsed() >= self.refetch_min_interval);
-                    if allowed {
-                        log_at!(Level::Info, "unknown kid {:?}: refetching JWKS", kid);
-                        match self.fetch_now(http, policy.request, &mut state) {
-                            Ok(s) => Some(s),
-                            Err(e) if e.kind == ErrorKind::Validation => return Err(e),
-                            Err(e) => {
-                                log_at!(Level::Warn, "JWKS refetch failed: {}", e.message);
-                                None
-                            }
-                        }
-                    } else {
-                        log_at!(Level::Debug, "unknown kid {:?}: refetch suppressed (rate limit)", kid);
+                _ => match self.fetch_shared(http, policy.request, Trigger::UnknownKid) {
+                    Ok(Some(s)) => {
+                        log_at!(Level::Info, "unknown kid {}: JWKS refetched", kid.map(q).unwrap_or_else(|| "(none)".into()));
+                        Some(s)
+                    }
+                    Ok(None) => {
+                        log_at!(Level::Debug, "unknown kid {}: refetch suppressed (rate limit or back-off)", kid.map(q).unwrap_or_else(|| "(none)".into()));
                         None
                     }
-                }
+                    Err(e) if e.kind == ErrorKind::Validation => return Err(e),
+                    Err(e) => {
+                        log_at!(Level::Warn, "JWKS refetch failed: {}", e.message);
+                        None
+                    }
+                },
             };
-            drop(state);
             if let Some(s) = retry_set {
                 match s.verify(jws) {
                     Ok(true) => return Ok(()),

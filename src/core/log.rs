@@ -37,6 +37,34 @@ static SINK: RwLock<Option<Sink>> = RwLock::new(None);
 thread_local! {
     /// The sink of the client this thread is working for, if it has one.
     static SCOPED: RefCell<Option<Target>> = const { RefCell::new(None) };
+    /// Messages held back while this thread does something other callers wait for
+    /// (see [`deferred`]).
+    static HELD: RefCell<Option<Vec<(Level, String)>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's messages held back, then delivers them. Used around
+/// work that other threads may be waiting for (a shared JWKS fetch): a log callback
+/// that calls back into soidc then never runs while that work is unfinished, so it
+/// can never wait for it.
+pub fn deferred<T>(f: impl FnOnce() -> T) -> T {
+    let outer = HELD.with(|h| h.borrow().is_some());
+    if outer {
+        return f();
+    }
+    struct Flush;
+    impl Drop for Flush {
+        fn drop(&mut self) {
+            let held = HELD.with(|h| h.borrow_mut().take()).unwrap_or_default();
+            for (level, message) in held {
+                emit(level, &message);
+            }
+        }
+    }
+    HELD.with(|h| *h.borrow_mut() = Some(Vec::new()));
+    let flush = Flush;
+    let out = f();
+    drop(flush);
+    out
 }
 
 /// Installs (or, with `None`, removes) the process-wide sink. `max_level` 0 disables it.
@@ -75,6 +103,17 @@ pub fn enabled(level: Level) -> bool {
 /// Delivers an already formatted message. Use `log_at!` instead so that the
 /// message is only built when it will be delivered.
 pub fn emit(level: Level, message: &str) {
+    let held = HELD.with(|h| match h.borrow_mut().as_mut() {
+        Some(buf) if buf.len() < 256 => {
+            buf.push((level, message.to_owned()));
+            true
+        }
+        Some(_) => true, // a bounded hold: further messages are dropped
+        None => false,
+    });
+    if held {
+        return;
+    }
     let scoped = SCOPED.with(|s| s.borrow().as_ref().map(|t| t.sink.clone()));
     let sink = scoped.or_else(|| SINK.read().unwrap_or_else(|e| e.into_inner()).clone());
     if let Some(sink) = sink {

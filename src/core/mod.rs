@@ -17,6 +17,7 @@ pub mod keys;
 pub mod log;
 pub mod metadata;
 pub mod options;
+pub mod secret;
 pub mod other_tokens;
 pub mod token;
 

@@ -5,6 +5,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::core::jose::Alg;
+use crate::core::secret::{read_secret_file, Secret};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::time::Duration;
@@ -52,6 +53,8 @@ pub(crate) const MAX_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct ClientOptions {
     pub timeout_ms: Option<u64>,
+    /// Bounds the creation call itself (discovery); default `timeout_ms`.
+    pub create_timeout_ms: Option<u64>,
     pub connect_timeout_ms: Option<u64>,
     pub ca_file: Option<String>,
     pub proxy: Option<String>,
@@ -59,7 +62,11 @@ pub struct ClientOptions {
     pub min_jwks_cache_s: Option<u64>,
     pub jwks_refetch_min_interval_s: Option<u64>,
     pub auth_method: Option<String>,
-    pub private_key_pem: Option<String>,
+    pub private_key_pem: Option<Secret>,
+    /// A PEM private key read from a file (owner and mode checked).
+    pub private_key_file: Option<String>,
+    /// The client secret read from a file (owner and mode checked).
+    pub client_secret_file: Option<String>,
     pub private_key_kid: Option<String>,
     pub allowed_algs: Option<Vec<String>>,
     pub max_response_bytes: Option<u64>,
@@ -102,6 +109,7 @@ impl AuthMethod {
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     pub timeout: Duration,
+    pub create_timeout: Duration,
     pub connect_timeout: Duration,
     pub ca_file: Option<String>,
     pub proxy: Option<String>,
@@ -109,7 +117,9 @@ pub struct ClientConfig {
     pub min_jwks_cache_s: u64,
     pub jwks_refetch_min_interval_s: u64,
     pub auth_method: Option<AuthMethod>,
-    pub private_key_pem: Option<String>,
+    pub private_key_pem: Option<Secret>,
+    /// The client secret read from `client_secret_file`.
+    pub client_secret_from_file: Option<Secret>,
     pub private_key_kid: Option<String>,
     /// `None`: the provider's advertised asymmetric algorithms.
     pub allowed_algs: Option<Vec<Alg>>,
@@ -149,6 +159,10 @@ pub fn parse_algs(names: &[String], what: &str) -> Result<Vec<Alg>> {
 impl ClientOptions {
     pub fn resolve(self) -> Result<ClientConfig> {
         let timeout = check_timeout_ms("timeout_ms", self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS))?;
+        let create_timeout = match self.create_timeout_ms {
+            Some(ms) => check_timeout_ms("create_timeout_ms", ms)?,
+            None => timeout,
+        };
         let connect_timeout = check_timeout_ms(
             "connect_timeout_ms",
             self.connect_timeout_ms.unwrap_or(DEFAULT_CONNECT_TIMEOUT_MS),
@@ -180,8 +194,20 @@ impl ClientOptions {
                 ))
             })?),
         };
-        if auth_method == Some(AuthMethod::PrivateKeyJwt) && self.private_key_pem.is_none() {
-            return Err(Error::invalid_argument("auth_method private_key_jwt needs private_key_pem"));
+        let private_key_pem = match (self.private_key_pem, &self.private_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_argument("private_key_pem and private_key_file exclude each other"))
+            }
+            (Some(pem), None) => Some(pem),
+            (None, Some(path)) => Some(read_secret_file(path, "private_key_file", false)?),
+            (None, None) => None,
+        };
+        let client_secret_from_file = match &self.client_secret_file {
+            Some(path) => Some(read_secret_file(path, "client_secret_file", true)?),
+            None => None,
+        };
+        if auth_method == Some(AuthMethod::PrivateKeyJwt) && private_key_pem.is_none() {
+            return Err(Error::invalid_argument("auth_method private_key_jwt needs private_key_pem or private_key_file"));
         }
         let allowed_algs = match &self.allowed_algs {
             None => None,
@@ -200,6 +226,7 @@ impl ClientOptions {
         }
         Ok(ClientConfig {
             timeout,
+            create_timeout,
             connect_timeout,
             ca_file: self.ca_file,
             proxy: self.proxy,
@@ -207,7 +234,8 @@ impl ClientOptions {
             min_jwks_cache_s,
             jwks_refetch_min_interval_s,
             auth_method,
-            private_key_pem: self.private_key_pem,
+            private_key_pem,
+            client_secret_from_file,
             private_key_kid: self.private_key_kid,
             allowed_algs,
             max_response_bytes,

@@ -4,10 +4,9 @@
 use crate::core::claims::{self, Claims};
 use crate::core::client::{Client, Decoded};
 use crate::core::error::{q, Error, Result};
-use crate::core::http::RequestOptions;
 use crate::core::jose::{self, json_type};
 use crate::core::keys::KeyPolicy;
-use crate::core::options::{self, CallOptions};
+use crate::core::options;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -41,7 +40,7 @@ impl Client {
         let o: AccessTokenOptions = options::parse(options_json, "options_json")?;
         let policy = KeyPolicy {
             allow_fetch: o.cache_only != Some(true),
-            request: RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? },
+            request: self.request_options(o.timeout_ms)?,
         };
         let audience = o.audience.as_deref().unwrap_or(&self.client_id);
         let run = || -> Result<Decoded> {
@@ -117,7 +116,7 @@ impl Client {
         let o: LogoutTokenOptions = options::parse(options_json, "options_json")?;
         let policy = KeyPolicy {
             allow_fetch: o.cache_only != Some(true),
-            request: RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? },
+            request: self.request_options(o.timeout_ms)?,
         };
         let trusted = o.extra_trusted_audiences.unwrap_or_default();
         let run = || -> Result<Decoded> {

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 /// Turns a non-success response into the right error: an OAuth error body
 /// becomes `Provider` with its fields, anything else `Http`.
 pub fn error_from_response(resp: &Response, what: &str) -> Error {
-    if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&resp.body) {
+    if let Ok(Value::Object(body)) = crate::core::json::parse_slice(&resp.body) {
         if let Some(Value::String(code)) = body.get("error") {
             let mut e = Error::new(
                 ErrorKind::Provider,
@@ -50,7 +50,7 @@ pub fn error_from_response(resp: &Response, what: &str) -> Error {
 
 /// Parses a success body that must be a JSON object.
 pub fn json_object(resp: &Response, what: &str) -> Result<Map<String, Value>> {
-    match serde_json::from_slice::<Value>(&resp.body) {
+    match crate::core::json::parse_slice(&resp.body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(other) => Err(Error::http(format!(
             "{what} at {} answered HTTP {} with {}, expected a JSON object",
@@ -134,7 +134,14 @@ impl Client {
         crate::core::auth::apply(&self.authenticator(), form, &mut headers)?;
         let form_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        self.http.post_form(endpoint, what, &form_refs, &header_refs, req)
+        let result = self.http.post_form(endpoint, what, &form_refs, &header_refs, req);
+        // The form and headers held passwords, refresh tokens, codes, the client
+        // secret or an assertion: wiped now, not merely freed.
+        use zeroize::Zeroize;
+        for (_, v) in form.iter_mut().chain(headers.iter_mut()) {
+            v.zeroize();
+        }
+        result
     }
 }
 

@@ -28,6 +28,7 @@ pub struct soidc_client {
 unsafe fn create(
     out_client: *mut *mut soidc_client,
     out_json: *mut *mut c_char,
+    log: Option<core::log::Target>,
     make: impl FnOnce() -> core::Result<Client>,
 ) -> soidc_status {
     boundary::clear(out_client);
@@ -39,7 +40,11 @@ unsafe fn create(
         if out_client.is_null() {
             return Err(core::Error::invalid_argument("out_client is NULL"));
         }
-        let client = make()?;
+        // The client's own log target receives the creation's messages too (discovery).
+        let client = core::log::scoped(log.clone(), make)?;
+        if log.is_some() {
+            client.set_log_target(log);
+        }
         *out_client = Box::into_raw(Box::new(soidc_client { inner: client }));
         Ok(None)
     })
@@ -56,12 +61,21 @@ unsafe fn create(
 ///   a key), a secret a confidential one.
 ///   The secret is copied; it never appears in error documents or logs.
 /// - `scope`: nullable; the default scope, `"openid"` when NULL.
-/// - `options_json`: nullable JSON object of client options: `timeout_ms` (default 30000),
-///   `connect_timeout_ms` (10000), `ca_file` (PEM bundle added to the system roots),
-///   `proxy` (proxy environment variables are never read), `leeway_s` (30, max 300),
-///   `min_jwks_cache_s` (600), `jwks_refetch_min_interval_s` (10), `auth_method`,
-///   `private_key_pem`, `private_key_kid`, `allowed_algs`, `max_response_bytes`
-///   (1 MiB), `allow_insecure_http` (false). An unknown key is an error.
+/// - `options_json`: nullable JSON object of client options: `timeout_ms` (default 30000: the
+///   budget of each later call that does not pass its own), `create_timeout_ms` (default
+///   `timeout_ms`: bounds this creation call, discovery included), `connect_timeout_ms`
+///   (10000), `ca_file` (PEM bundle added to the system roots), `proxy` (proxy environment
+///   variables are never read), `leeway_s` (30, max 300), `min_jwks_cache_s` (600),
+///   `jwks_refetch_min_interval_s` (10; also the cap of the back-off after failed JWKS
+///   fetches, which starts at 1 s and doubles), `auth_method`, `private_key_pem`,
+///   `private_key_file` (a PEM file instead of `private_key_pem`), `client_secret_file` (the
+///   secret from a file instead of the `client_secret` argument, which must then be NULL; one
+///   trailing newline is removed), `private_key_kid`, `allowed_algs`, `max_response_bytes`
+///   (1 MiB), `allow_insecure_http` (false). Secret files must be regular files owned by the
+///   process's effective user or root and not accessible by group or others (mode 0600 or
+///   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
+///   their path's content beyond the parsed secret, which is wiped from memory when the
+///   client is freed. An unknown key, a repeated key or a `null` value is an error.
 /// - `out_client`: required; set to NULL on entry, receives the client on success only.
 ///   Free it with `soidc_client_free`.
 /// - `out_json`: nullable; set to NULL on entry, receives the error document on failure
@@ -82,7 +96,44 @@ pub unsafe extern "C" fn soidc_client_from_issuer_url(
     out_client: *mut *mut soidc_client,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    create(out_client, out_json, || {
+    create(out_client, out_json, None, || {
+        let issuer = arg_str(issuer_url, "issuer_url")?;
+        let params = ClientParams {
+            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
+            client_id: arg_str(client_id, "client_id")?,
+            client_secret: opt_str(client_secret, "client_secret")?,
+            scope: opt_str(scope, "scope")?,
+            options: opt_str(options_json, "options_json")?,
+        };
+        Client::from_issuer_url(issuer, params)
+    })
+}
+
+/// As `soidc_client_from_issuer_url`, with the client's own log callback installed from
+/// the start, so that it also receives the messages of the creation itself (discovery,
+/// "client ready"): what `soidc_client_set_log_callback` would install afterwards.
+/// `log_cb` NULL is the same as `soidc_client_from_issuer_url`. The callback rules of
+/// `soidc_log_callback` apply; `log_user_data` must stay valid until `soidc_client_free`
+/// returns (also when this call fails, until it returns).
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_from_issuer_url_with_log(
+    issuer_url: *const c_char,
+    redirect_uri: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scope: *const c_char,
+    options_json: *const c_char,
+    log_cb: crate::ffi::util::soidc_log_callback,
+    log_max_level: std::os::raw::c_int,
+    log_user_data: *mut std::os::raw::c_void,
+    out_client: *mut *mut soidc_client,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    let log = log_cb.map(|cb| core::log::Target {
+        sink: crate::ffi::util::make_sink(cb, log_user_data),
+        max_level: log_max_level.clamp(0, 5) as u8,
+    });
+    create(out_client, out_json, log, || {
         let issuer = arg_str(issuer_url, "issuer_url")?;
         let params = ClientParams {
             redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
@@ -115,7 +166,7 @@ pub unsafe extern "C" fn soidc_client_from_issuer_config(
     out_client: *mut *mut soidc_client,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    create(out_client, out_json, || {
+    create(out_client, out_json, None, || {
         let metadata = arg_str(provider_metadata_json, "provider_metadata_json")?;
         let params = ClientParams {
             redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
@@ -206,17 +257,20 @@ pub unsafe extern "C" fn soidc_client_provider_keys(
 }
 
 /// Gives one client its own log callback: messages produced while a thread works
-/// on this client (discovery excepted: it happens before the client exists) go to
-/// `cb` with `user_data` instead of the process-wide callback of
+/// on this client go to `cb` with `user_data` instead of the process-wide callback of
 /// `soidc_set_log_callback`. NULL `cb` returns the client to the process-wide
-/// callback.
+/// callback. To receive the messages of the creation too (discovery), create the client
+/// with `soidc_client_from_issuer_url_with_log`.
 ///
 /// Use it when several clients in one process need different destinations or
 /// contexts, for example a PAM module in a multi-threaded host passing its
 /// `pam_handle_t` as `user_data`. `cb` is called on the thread making the soidc
-/// call, synchronously; the rules of `soidc_log_callback` apply. `user_data` must
-/// stay valid until the callback is replaced or the client is freed. Thread-safe;
-/// a call already in progress on another thread may still use the previous callback.
+/// call, synchronously; the rules of `soidc_log_callback` apply.
+///
+/// Lifetime rule: every `user_data` ever installed on a client must stay valid until
+/// `soidc_client_free` for that client has returned, even after it was replaced (a call
+/// already in progress on another thread may still deliver to the previous callback).
+/// Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_client_set_log_callback(
     client: *const soidc_client,

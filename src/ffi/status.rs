@@ -35,7 +35,8 @@ pub const SOIDC_ERR_UNSUPPORTED_BY_PROVIDER: soidc_status = 7;
 /// The authorization response (redirect URL) carries an error; the error document
 /// carries the provider's fields.
 pub const SOIDC_ERR_AUTHENTICATION_FAILED: soidc_status = 8;
-/// Device flow: the user has not finished yet (only from a single non-blocking poll).
+/// Device flow: the user has not finished yet: from a single non-blocking poll, or when
+/// a blocking wait (`"wait": true`) reaches its `timeout_ms`.
 pub const SOIDC_ERR_PENDING: soidc_status = 9;
 /// A bug: a Rust panic was caught at the boundary. The library, and the client
 /// handle, stay usable.

@@ -58,8 +58,10 @@ pub extern "C" fn soidc_version() -> *const c_char {
 /// contain secrets (client secrets, passwords, tokens, codes).
 ///
 /// It may be called from any thread that calls into soidc, concurrently; it must be
-/// thread-safe, must not call back into soidc's `soidc_set_log_callback`, and must not
-/// unwind (no C++ exception, no `longjmp`) through soidc.
+/// thread-safe and must not unwind (no C++ exception, no `longjmp`) through soidc.
+/// soidc holds none of its locks while a callback runs, so a callback may call any soidc
+/// function (a decode, `soidc_client_provider_keys`, even `soidc_set_log_callback`);
+/// such a nested call logs to the same callbacks.
 pub type soidc_log_callback =
     Option<unsafe extern "C" fn(level: c_int, message: *const c_char, user_data: *mut c_void)>;
 
@@ -91,9 +93,12 @@ impl CallbackTarget {
 /// `max_level` (1 error ... 5 trace) are not even formatted, so logging costs nothing
 /// when off. soidc never prints to stdout or stderr.
 ///
-/// `user_data` is passed to every call of `cb` and must stay valid until the callback
-/// is replaced. Replacing the callback while other threads log is safe; a message
-/// already being delivered may still reach the previous callback.
+/// `user_data` is passed to every call of `cb`. Lifetime rule: every `user_data` ever
+/// installed here must stay valid for the rest of the process (the library is never
+/// unloaded: it is linked with `-z nodelete`), because replacing the callback while other
+/// threads log is safe but a message already being delivered may still reach the previous
+/// callback and its `user_data`. Install one long-lived callback at start-up; use
+/// `soidc_client_set_log_callback` for per-request or per-module context.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_set_log_callback(cb: soidc_log_callback, max_level: c_int, user_data: *mut c_void) {
     let _ = std::panic::catch_unwind(|| {
