@@ -1074,32 +1074,36 @@ class Document {
   }
 
  protected:
+  /// The shared, immutable state of a document.
   struct State {
+    /// The JSON text.
     std::string raw;
+    /// The parsed text.
     JsonValue json;
   };
 
+  /// A document with the given state.
   explicit Document(std::shared_ptr<const State> state) noexcept : state_(std::move(state)) {}
 
-  // A top-level string member, or std::nullopt.
+  /// A top-level string member, or std::nullopt.
   std::optional<std::string> string_at(std::string_view key) const {
     const JsonValue* v = state_->json.find(key);
     return v != nullptr && v->is_string() ? std::optional<std::string>(*v->as_string()) : std::nullopt;
   }
-  // A top-level string member by reference ("" when absent or not a string).
+  /// A top-level string member by reference ("" when absent or not a string).
   const std::string& string_or_empty(std::string_view key) const noexcept {
     static const std::string empty;
     const JsonValue* v = state_->json.find(key);
     return v != nullptr && v->is_string() ? *v->as_string() : empty;
   }
-  // A top-level member holding seconds (a number; whole), or std::nullopt.
+  /// A top-level member holding seconds (a number; whole), or std::nullopt.
   std::optional<std::chrono::seconds> seconds_at(std::string_view key) const {
     const JsonValue* v = state_->json.find(key);
     const std::optional<std::int64_t> n = v != nullptr ? v->as_int64() : std::nullopt;
     return n ? std::optional<std::chrono::seconds>(std::chrono::seconds(*n)) : std::nullopt;
   }
-  // A top-level member holding Unix seconds, as a TimePoint (std::nullopt when
-  // absent, not a whole number, or outside what TimePoint can hold).
+  /// A top-level member holding Unix seconds, as a TimePoint (std::nullopt when
+  /// absent, not a whole number, or outside what TimePoint can hold).
   std::optional<TimePoint> time_at(std::string_view key) const {
     const JsonValue* v = state_->json.find(key);
     const std::optional<std::int64_t> n = v != nullptr ? v->as_int64() : std::nullopt;
@@ -1110,7 +1114,7 @@ class Document {
     }
     return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(*n)));
   }
-  // The member `key` (an object) as its own Document, or std::nullopt.
+  /// The member `key` (an object) as its own Document, or std::nullopt.
   std::optional<Document> sub_document(std::string_view key) const {
     const JsonValue* v = state_->json.find(key);
     if (v == nullptr || !v->is_object()) {
