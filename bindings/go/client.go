@@ -132,7 +132,7 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 	}
 	// Discovery under a deadline: soidc bounds the whole creation call by it.
 	withDeadline := ""
-	if deadline, ok := ctx.Deadline(); ok && !fromConfig {
+	if deadline, ok := ctx.Deadline(); ok && !fromConfig && !createTimeoutUnsupported.Load() {
 		withDeadline = withCreateTimeout(string(opts), clampTimeout(time.Until(deadline)))
 	}
 	create := func() (*C.soidc_client, error) {
@@ -183,7 +183,8 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 }
 
 // createTimeoutUnsupported records that the library refused create_timeout_ms
-// as an unknown option (a library older than that option); tests read it.
+// as an unknown option (a library older than that option), so that later
+// calls do not try again; tests read it.
 var createTimeoutUnsupported atomic.Bool
 
 // withCreateTimeout adds create_timeout_ms (d in whole milliseconds, rounded
