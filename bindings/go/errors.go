@@ -56,7 +56,10 @@ type Error struct {
 	Message string // what failed, with what was expected and what was found; never a secret
 
 	// The provider's OAuth error response (StatusProvider, StatusAuthenticationFailed,
-	// and StatusPending in the device flow), verbatim.
+	// and StatusPending in the device flow), verbatim. Despite its name,
+	// ProviderError is the error document's "error" member whoever set it: soidc
+	// also sets it for some local validation failures ("insufficient_scope" with
+	// StatusValidation and ReasonScope), so test Status (or Reason) with it.
 	ProviderError    string // "error", e.g. "invalid_grant"
 	ErrorDescription string // "error_description"
 	ErrorURI         string // "error_uri"
