@@ -208,7 +208,8 @@ class JsonValue {
   [[nodiscard]] const JsonValue* at(std::string_view pointer) const noexcept;
 
   /// The value at `pointer` (see at()) as a T, or std::nullopt if it is absent or
-  /// of another type. T is one of: std::string, bool, std::int64_t, double,
+  /// of another type. T is one of: std::string, bool, std::int64_t (see
+  /// as_int64()) or another integer type (when the value fits it), double,
   /// std::vector<std::string> (an array of strings only), JsonValue (a copy).
   template <class T>
   [[nodiscard]] std::optional<T> get(std::string_view pointer) const;
@@ -701,6 +702,23 @@ inline std::optional<T> JsonValue::get(std::string_view pointer) const {
     return v->as_bool();
   } else if constexpr (std::is_same_v<T, std::int64_t>) {
     return v->as_int64();
+  } else if constexpr (std::is_integral_v<T>) {
+    // Other integer types: the int64 value if it fits T.
+    const std::optional<std::int64_t> n = v->as_int64();
+    if (!n) {
+      return std::nullopt;
+    }
+    if constexpr (std::is_signed_v<T>) {
+      if (*n < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+          *n > static_cast<std::int64_t>(std::numeric_limits<T>::max())) {
+        return std::nullopt;
+      }
+    } else {
+      if (*n < 0 || static_cast<std::uint64_t>(*n) > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) {
+        return std::nullopt;
+      }
+    }
+    return static_cast<T>(*n);
   } else if constexpr (std::is_same_v<T, double>) {
     return v->as_double();
   } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
@@ -720,7 +738,7 @@ inline std::optional<T> JsonValue::get(std::string_view pointer) const {
     return *v;
   } else {
     static_assert(detail::always_false<T>,
-                  "JsonValue::get<T>: T is one of std::string, bool, std::int64_t, double, "
+                  "JsonValue::get<T>: T is one of std::string, bool, an integer type, double, "
                   "std::vector<std::string>, JsonValue");
     return std::nullopt;
   }

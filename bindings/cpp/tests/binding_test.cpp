@@ -312,6 +312,13 @@ TEST(JsonValue, JsonPointers) {
   EXPECT_EQ(v.get<std::int64_t>("/num"), std::nullopt);  // a string, not a number
   EXPECT_EQ(v.get<std::int64_t>("/big"), 12345678901);
   EXPECT_EQ(v.get<double>("/big"), 12345678901.0);
+  // Other integer types: the value when it fits.
+  EXPECT_EQ(v.get<int>("/a/0/b~1c"), 1);
+  EXPECT_EQ(v.get<unsigned char>("/a/0/m~0n"), 2);
+  EXPECT_EQ(v.get<int>("/big"), std::nullopt);  // beyond int
+  EXPECT_EQ(v.get<long long>("/big"), 12345678901LL);
+  EXPECT_EQ(parse_ok("-1").get<unsigned>(""), std::nullopt);
+  EXPECT_EQ(parse_ok("4294967295").get<std::uint32_t>(""), 4294967295u);
   EXPECT_EQ(v.get<bool>("/k"), std::nullopt);
   EXPECT_EQ(v.get<soidc::JsonValue>("/a/0")->size(), 3u);
   for (const char* none : {"/missing", "/a/1", "/a/-", "/a/01", "/a/x", "/k/0", "/a/0/b~2c", "/a/0/b~", "k",
