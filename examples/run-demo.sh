@@ -136,8 +136,8 @@ step_flows() {
 
 step_cpp_example() {
   step "The C++ binding (examples/cpp/soidc_example.cpp)"
-  say "soidc.hpp wraps the C API in RAII and exceptions: discovery, client credentials,"
-  say "a password grant and the ID token validation, in C++17."
+  say "soidc.hpp wraps the C API in RAII, typed results and exceptions (or soidc::Result):"
+  say "discovery, client credentials, a password grant and the ID token validation, in C++17."
   show "examples/cpp/run.sh \$ISSUER"
   examples/cpp/run.sh "$SOIDC_TEST_ISSUER" 2>&1 | indent
 }

@@ -1,14 +1,17 @@
 package soidc
 
 // Every cgo directive of the package is here. By default the package builds
-// against the library and header in this source tree (`make build` at the
-// repository root); with the build tag soidc_pkgconfig it uses the installed
-// library found by `pkg-config soidc` instead.
+// against the installed library and header, found by `pkg-config soidc` (what
+// `make install` puts in place), so that `go get` + `go build` work in any
+// module. With the build tag soidc_intree it uses the library and header of
+// this source tree instead (`make build` at the repository root), found at run
+// time through an rpath: the tests and examples of this repository build so.
+// The former tag soidc_pkgconfig is still accepted and changes nothing.
 
 /*
-#cgo !soidc_pkgconfig CFLAGS: -I${SRCDIR}/../../include
-#cgo !soidc_pkgconfig LDFLAGS: -L${SRCDIR}/../../target/release -lsoidc -Wl,-rpath,${SRCDIR}/../../target/release
-#cgo soidc_pkgconfig pkg-config: soidc
+#cgo soidc_intree CFLAGS: -I${SRCDIR}/../../include
+#cgo soidc_intree LDFLAGS: -L${SRCDIR}/../../target/release -lsoidc -Wl,-rpath,${SRCDIR}/../../target/release
+#cgo !soidc_intree pkg-config: soidc
 #include <stdlib.h>
 #include "shim.h"
 */

@@ -13,7 +13,11 @@ import (
 	"errors"
 	"runtime"
 	"runtime/cgo"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Client is an OpenID Connect client for one provider and one client
@@ -89,9 +93,12 @@ func (t ClientType) String() string {
 //
 // Errors: ErrInvalidArgument (bad config or option), ErrNetwork, ErrHTTP,
 // ErrProtocol (issuer mismatch, incomplete metadata, an endpoint violating the
-// https policy). If ctx is done first, ctx.Err() is returned at once; soidc
-// has no per-call timeout for discovery (Options.Timeout applies), so the
-// discovery finishes in the background and its client, if any, is freed.
+// https policy). ctx's deadline bounds the discovery: the time left is passed
+// to soidc as the client option create_timeout_ms, so the library itself
+// gives up by then (a library older than that option is called without it,
+// and Options.Timeout bounds each request instead). If ctx is done first,
+// ctx.Err() is returned at once; a discovery still running then finishes in
+// the background and its client, if any, is freed.
 func NewClientFromIssuerURL(ctx context.Context, issuer string, cfg Config) (*Client, error) {
 	if err := checkStrings("issuer", issuer); err != nil {
 		return nil, err
@@ -123,28 +130,21 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Discovery under a deadline: soidc bounds the whole creation call by it.
+	withDeadline := ""
+	if deadline, ok := ctx.Deadline(); ok && !fromConfig && !createTimeoutUnsupported.Load() {
+		withDeadline = withCreateTimeout(string(opts), clampTimeout(time.Until(deadline)))
+	}
 	create := func() (*C.soidc_client, error) {
-		var a cStrings
-		defer a.free()
-		var raw *C.soidc_client
-		var out *C.char
-		options := a.opt(string(opts))
-		if string(opts) == "{}" {
-			options = nil
+		if withDeadline != "" {
+			raw, err := createClient(cfg, first, fromConfig, withDeadline)
+			if !isUnknownCreateTimeout(err) {
+				return raw, err
+			}
+			// A library without create_timeout_ms: the call without it.
+			createTimeoutUnsupported.Store(true)
 		}
-		var status C.soidc_status
-		if fromConfig {
-			status = C.soidc_client_from_issuer_config(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
-				a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
-		} else {
-			status = C.soidc_client_from_issuer_url(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
-				a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
-		}
-		doc := takeString(out)
-		if status != C.SOIDC_OK {
-			return nil, errorFromDocument(Status(status), doc)
-		}
-		return raw, nil
+		return createClient(cfg, first, fromConfig, string(opts))
 	}
 	if fromConfig || ctx.Done() == nil {
 		raw, err := create()
@@ -153,7 +153,7 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 		}
 		return wrapClient(raw), nil
 	}
-	// Discovery cannot be interrupted: run it aside and stop waiting when ctx is done.
+	// Cancellation cannot interrupt the C call: run it aside and stop waiting when ctx is done.
 	type created struct {
 		raw *C.soidc_client
 		err error
@@ -180,6 +180,55 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 		close(abandoned)
 		return nil, ctx.Err()
 	}
+}
+
+// createTimeoutUnsupported records that the library refused create_timeout_ms
+// as an unknown option (a library older than that option), so that later
+// calls do not try again; tests read it.
+var createTimeoutUnsupported atomic.Bool
+
+// withCreateTimeout adds create_timeout_ms (d in whole milliseconds, rounded
+// up) to the client options document opts (a JSON object).
+func withCreateTimeout(opts string, d time.Duration) string {
+	t := `"create_timeout_ms":` + strconv.FormatInt(ceilDiv(d, time.Millisecond), 10)
+	if opts == "" || opts == "{}" {
+		return "{" + t + "}"
+	}
+	// Options has no field for create_timeout_ms, so there is no duplicate.
+	return "{" + t + "," + opts[1:]
+}
+
+// isUnknownCreateTimeout reports whether err is the library refusing
+// create_timeout_ms as an unknown option.
+func isUnknownCreateTimeout(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == StatusInvalidArgument &&
+		strings.Contains(e.Message, "unknown field") && strings.Contains(e.Message, "create_timeout_ms")
+}
+
+// createClient makes the C client with the options document opts.
+func createClient(cfg Config, first func(*cStrings) *C.char, fromConfig bool, opts string) (*C.soidc_client, error) {
+	var a cStrings
+	defer a.free()
+	var raw *C.soidc_client
+	var out *C.char
+	options := a.opt(opts)
+	if opts == "{}" {
+		options = nil
+	}
+	var status C.soidc_status
+	if fromConfig {
+		status = C.soidc_client_from_issuer_config(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
+			a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
+	} else {
+		status = C.soidc_client_from_issuer_url(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
+			a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
+	}
+	doc := takeString(out)
+	if status != C.SOIDC_OK {
+		return nil, errorFromDocument(Status(status), doc)
+	}
+	return raw, nil
 }
 
 func wrapClient(raw *C.soidc_client) *Client {

@@ -3,6 +3,7 @@ package soidc_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -112,5 +113,58 @@ func TestClientTimeoutWithoutDeadline(t *testing.T) {
 	}
 	if elapsed := time.Since(began); elapsed > 2*time.Second {
 		t.Fatalf("took %v with a 400 ms client timeout", elapsed)
+	}
+}
+
+// Discovery honours ctx's deadline in the library itself: the binding passes
+// the time left as create_timeout_ms, so soidc drops the connection to a
+// provider that never answers by the deadline, although the client's own
+// request timeout is 20 s. (Returning on time alone is not the point: the
+// binding stops waiting at the deadline in any case.)
+func TestDiscoveryDeadlineReachesTheLibrary(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	closed := make(chan time.Time, 1)
+	go func() {
+		conn, err := silent.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		// Read the request and never answer; a read error or EOF is the client giving up.
+		buf := make([]byte, 4096)
+		for {
+			if _, err := conn.Read(buf); err != nil {
+				closed <- time.Now()
+				return
+			}
+		}
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err = soidc.NewClientFromIssuerURL(ctx, "http://"+silent.Addr().String(),
+		soidc.Config{ClientID: "x", Options: soidc.Options{Timeout: 20 * time.Second}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want an error wrapping context.DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(began); elapsed > 2*time.Second {
+		t.Fatalf("NewClientFromIssuerURL took %v for a 300 ms deadline", elapsed)
+	}
+	if soidc.CreateTimeoutUnsupported() {
+		t.Skip("this libsoidc does not know the client option create_timeout_ms yet; " +
+			"the binding fell back to calling without it (this test passes once the library has it)")
+	}
+	select {
+	case at := <-closed:
+		if d := at.Sub(began); d > 2*time.Second {
+			t.Fatalf("the library dropped the connection after %v, for a 300 ms deadline", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the library still holds the connection 5 s after a 300 ms deadline")
 	}
 }

@@ -60,11 +60,13 @@
 //
 // # Building
 //
-// By default the package links the library built in this source tree
-// (`make build` at the repository root: target/release/libsoidc.so, found at
-// run time through an rpath relative to this directory) and uses
-// include/soidc.h. With the build tag soidc_pkgconfig it uses the installed
-// library instead (`pkg-config soidc`). The build tag debug makes every
+// By default the package links the installed library, found by
+// `pkg-config soidc` (after `make install`; set PKG_CONFIG_PATH for a private
+// prefix). With the build tag soidc_intree it links the library built in this
+// source tree instead (`make build` at the repository root:
+// target/release/libsoidc.so, found at run time through an rpath relative to
+// this directory) and uses include/soidc.h; the repository's own tests and
+// examples build with that tag. The build tag debug makes every
 // library call run the garbage collector first, so that a missing
 // runtime.KeepAlive shows up in tests.
 package soidc

@@ -56,7 +56,10 @@ type Error struct {
 	Message string // what failed, with what was expected and what was found; never a secret
 
 	// The provider's OAuth error response (StatusProvider, StatusAuthenticationFailed,
-	// and StatusPending in the device flow), verbatim.
+	// and StatusPending in the device flow), verbatim. Despite its name,
+	// ProviderError is the error document's "error" member whoever set it: soidc
+	// also sets it for some local validation failures ("insufficient_scope" with
+	// StatusValidation and ReasonScope), so test Status (or Reason) with it.
 	ProviderError    string // "error", e.g. "invalid_grant"
 	ErrorDescription string // "error_description"
 	ErrorURI         string // "error_uri"
@@ -65,6 +68,13 @@ type Error struct {
 	// Interval is the number of seconds to wait before the next device poll
 	// (StatusPending only).
 	Interval int
+
+	// Reason is the machine-readable cause of a token validation failure
+	// (StatusValidation), one of the Reason* constants, or "" when the error
+	// document has none. ReasonNoKeysCached is not the token's fault: the
+	// client has no keys yet (a cache_only decode before the first JWKS fetch),
+	// so a server answers 503 and retries, not 401.
+	Reason string
 
 	// Raw is the complete error document ({"status": ..., "message": ..., ...}),
 	// nil for errors detected by this package.
@@ -108,6 +118,28 @@ var (
 	ErrInternal              = sentinel(StatusInternal)
 )
 
+// The values of Error.Reason: why a token did not validate (the "reason"
+// member of soidc's validation error documents). New reasons may be added.
+const (
+	// ReasonNoKeysCached: a cache_only decode found no keys cached yet. The
+	// token was not checked; retry once the keys are fetched (HTTP 503).
+	ReasonNoKeysCached = "no_keys_cached"
+	// ReasonUnknownKid: no key of the provider's key set has the token's kid.
+	ReasonUnknownKid = "unknown_kid"
+	// ReasonSignature: the signature does not verify, or the algorithm or key
+	// does not fit.
+	ReasonSignature = "signature"
+	// ReasonExpired: the token's exp has passed (beyond the leeway).
+	ReasonExpired = "expired"
+	// ReasonIssuer: iss is not the provider's issuer.
+	ReasonIssuer = "issuer"
+	// ReasonAudience: aud does not contain the expected audience.
+	ReasonAudience = "audience"
+	// ReasonScope: an access token lacks a required scope (error
+	// "insufficient_scope", HTTP 403).
+	ReasonScope = "scope"
+)
+
 // ErrClosed is returned by every method of a Client after Close.
 var ErrClosed = errors.New("soidc: the client is closed")
 
@@ -119,6 +151,7 @@ type errorDocument struct {
 	ErrorURI         string `json:"error_uri"`
 	HTTPStatus       int    `json:"http_status"`
 	Interval         int    `json:"interval"`
+	Reason           string `json:"reason"`
 }
 
 // errorFromDocument builds the *Error for a failed call from its status and
@@ -142,6 +175,7 @@ func errorFromDocument(status Status, doc string) *Error {
 	e.ErrorURI = d.ErrorURI
 	e.HTTPStatus = d.HTTPStatus
 	e.Interval = d.Interval
+	e.Reason = d.Reason
 	return e
 }
 

@@ -77,10 +77,10 @@ func (o AuthCodeStartOptions) MarshalJSON() ([]byte, error) {
 
 // AuthCodeStart builds the authorization URL to send the browser to. Keep the
 // returned State, Nonce and CodeVerifier in the user's session and pass them
-// to AuthCodeHandleResult (AuthCodeStart.ResultOptions does). opts may be nil.
+// to AuthCodeHandleResult (AuthCodeRequest.ResultOptions does). opts may be nil.
 // No network access. Errors: ErrInvalidArgument (no redirect URI, bad
 // option), ErrUnsupportedByProvider (no code response type).
-func (c *Client) AuthCodeStart(ctx context.Context, opts *AuthCodeStartOptions) (*AuthCodeStart, error) {
+func (c *Client) AuthCodeStart(ctx context.Context, opts *AuthCodeStartOptions) (*AuthCodeRequest, error) {
 	o, err := optionsJSON(opts, 0)
 	if err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func (c *Client) AuthCodeStart(ctx context.Context, opts *AuthCodeStartOptions) 
 	if err != nil {
 		return nil, err
 	}
-	return decodeResult[AuthCodeStart]("authorization code start", doc)
+	return decodeResult[AuthCodeRequest]("authorization code start", doc)
 }
 
 // AuthCodeResultOptions are the options of Client.AuthCodeHandleResult.

@@ -64,10 +64,11 @@ func (d *DeviceAuthorization) PollOptions(wait bool) *DevicePollOptions {
 	}
 }
 
-// AuthCodeStart is the start of an authorization code flow: send the browser
-// to URL, and keep State, Nonce and CodeVerifier in the user's session for
-// Client.AuthCodeHandleResult (empty where switched off).
-type AuthCodeStart struct {
+// AuthCodeRequest is the start of an authorization code flow, as
+// Client.AuthCodeStart returns it: send the browser to URL, and keep State,
+// Nonce and CodeVerifier in the user's session for Client.AuthCodeHandleResult
+// (empty where switched off).
+type AuthCodeRequest struct {
 	URL          string `json:"url"`
 	State        string `json:"state,omitempty"`
 	Nonce        string `json:"nonce,omitempty"`
@@ -78,15 +79,21 @@ type AuthCodeStart struct {
 	Raw   json.RawMessage `json:"-"`
 }
 
+// AuthCodeStart is the former name of AuthCodeRequest (the same type).
+//
+// Deprecated: use AuthCodeRequest; this name is also that of the method
+// Client.AuthCodeStart, which returns it.
+type AuthCodeStart = AuthCodeRequest
+
 // UnmarshalJSON decodes the document, keeping unknown members in Extra.
-func (s *AuthCodeStart) UnmarshalJSON(b []byte) error {
-	*s = AuthCodeStart{Raw: clone(b)}
+func (s *AuthCodeRequest) UnmarshalJSON(b []byte) error {
+	*s = AuthCodeRequest{Raw: clone(b)}
 	return decodeObject(b, s, &s.Extra)
 }
 
 // ResultOptions returns the options that check the redirect back against this
 // start: its state, nonce, PKCE verifier and redirect URI.
-func (s *AuthCodeStart) ResultOptions() *AuthCodeResultOptions {
+func (s *AuthCodeRequest) ResultOptions() *AuthCodeResultOptions {
 	return &AuthCodeResultOptions{
 		State:        s.State,
 		Nonce:        s.Nonce,

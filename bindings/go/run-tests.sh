@@ -3,8 +3,10 @@
 # `make test-go` after `make build`:
 #   gofmt -l (must print nothing), go vet, go test -race, go test -race -tags debug
 #   (the debug tag forces a GC in every C call, so a missing KeepAlive crashes),
-# for bindings/go and examples/go, then a build and short run with -tags
-# soidc_pkgconfig; all inside tests/with-provider.sh (the test OpenID provider).
+# for bindings/go and examples/go, all with -tags soidc_intree (the library of this
+# source tree), then a build and short run without tags, as a `go get` user builds
+# (the library found by pkg-config); all inside tests/with-provider.sh (the test
+# OpenID provider).
 # Exits non-zero on the first failure.
 set -euo pipefail
 
@@ -56,21 +58,21 @@ for module in "$root/bindings/go" "$root/examples/go"; do
   fi
   echo "ok"
 
-  step "$name: go vet ./..."
-  go vet ./...
+  step "$name: go vet -tags soidc_intree ./..."
+  go vet -tags soidc_intree ./...
   echo "ok"
 
-  step "$name: go test -race ./..."
-  gotest -race
+  step "$name: go test -race -tags soidc_intree ./..."
+  gotest -race -tags soidc_intree
 
-  step "$name: go test -race -tags debug ./..."
-  gotest -race -tags debug
+  step "$name: go test -race -tags soidc_intree,debug ./..."
+  gotest -race -tags soidc_intree,debug
 done
 
-# The installed-library variant (-tags soidc_pkgconfig): a throw-away prefix laid
+# The default build (no tag: the installed library through pkg-config): a throw-away prefix laid
 # out as `make install` does (symlinks into this tree), with soidc.pc made from
 # the real template pkg/soidc.pc.in. No rpath then: LD_LIBRARY_PATH finds the library.
-step "bindings/go: go vet and go test -tags soidc_pkgconfig (library found by pkg-config)"
+step "bindings/go: go vet and go test without tags (library found by pkg-config)"
 prefix="$(mktemp -d)"
 trap 'rm -rf "$prefix"' EXIT
 mkdir -p "$prefix/lib/pkgconfig" "$prefix/include"
@@ -86,8 +88,8 @@ sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@LIBS_PRIVATE@||" 
   # Go's build cache keys cgo packages on CGO_CFLAGS but not on pkg-config's output:
   # naming this prefix there keeps a build against an earlier prefix from being reused.
   export CGO_CFLAGS="-O2 -g -I$prefix/include"
-  go vet -tags soidc_pkgconfig ./...
-  go test -count=1 -tags soidc_pkgconfig -run 'TestVersion|TestDiscovery|TestDecodeAccessToken' ./...
+  go vet ./...
+  go test -count=1 -run 'TestVersion|TestDiscovery|TestDecodeAccessToken' ./...
 )
 
 step "Go binding and examples: all checks passed"

@@ -1,6 +1,7 @@
 package soidc_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -38,11 +39,13 @@ func TestDecodeAccessToken(t *testing.T) {
 	}
 
 	_, err = c.DecodeAccessToken(ctx, token, &soidc.AccessTokenOptions{Audience: apiResource, RequiredScopes: []string{"api:write"}})
-	if e := mustErr(t, err, soidc.ErrValidation); e.ProviderError != "insufficient_scope" {
-		t.Fatalf("want insufficient_scope, got %+v", e)
+	if e := mustErr(t, err, soidc.ErrValidation); e.ProviderError != "insufficient_scope" || e.Reason != soidc.ReasonScope {
+		t.Fatalf("want insufficient_scope and reason scope, got %+v", e)
 	}
 	_, err = c.DecodeAccessToken(ctx, token, &soidc.AccessTokenOptions{Audience: "https://other.example"})
-	mustErr(t, err, soidc.ErrValidation)
+	if e := mustErr(t, err, soidc.ErrValidation); e.Reason != soidc.ReasonAudience {
+		t.Fatalf("want reason audience, got %+v", e)
+	}
 	// Default audience: the client id, which this token is not for.
 	_, err = c.DecodeAccessToken(ctx, token, nil)
 	mustErr(t, err, soidc.ErrValidation)
@@ -213,5 +216,49 @@ func TestLogger(t *testing.T) {
 		if strings.Contains(m, "wrong-password-4711") || strings.Contains(m, basicSecret) {
 			t.Fatalf("a secret leaked into the log: %q", m)
 		}
+	}
+}
+
+// Error.Reason carries the "reason" of the library's validation error
+// documents, one per cause; the constants match what the library sends.
+func TestValidationReasons(t *testing.T) {
+	ctx := testContext(t)
+	stub := newStubProvider(t)
+	c := stub.client(t, soidc.Options{})
+	good := stub.idToken(t, nil)
+
+	// No keys fetched yet and the call may not fetch them.
+	_, err := c.DecodeIDToken(ctx, good, &soidc.IDTokenOptions{CacheOnly: true})
+	if e := mustErr(t, err, soidc.ErrValidation); e.Reason != soidc.ReasonNoKeysCached {
+		t.Fatalf("cache_only before any fetch: want reason %q, got %+v", soidc.ReasonNoKeysCached, e)
+	}
+	if _, err := c.DecodeIDToken(ctx, good, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	old := time.Now().Add(-time.Hour).Unix()
+	other := stub.idToken(t, map[string]any{"sub": "mallory"})
+	parts, otherParts := strings.Split(good, "."), strings.Split(other, ".")
+	unknownKid := b64([]byte(`{"alg":"RS256","kid":"no-such-key","typ":"JWT"}`)) + "." + parts[1] + "." + parts[2]
+	cases := []struct {
+		name, token, reason string
+	}{
+		{"expired", stub.idToken(t, map[string]any{"iat": old - 60, "exp": old}), soidc.ReasonExpired},
+		{"another issuer", stub.idToken(t, map[string]any{"iss": "https://elsewhere.example"}), soidc.ReasonIssuer},
+		{"another audience", stub.idToken(t, map[string]any{"aud": "someone-else"}), soidc.ReasonAudience},
+		{"signature of another token", parts[0] + "." + parts[1] + "." + otherParts[2], soidc.ReasonSignature},
+		{"unknown kid", unknownKid, soidc.ReasonUnknownKid},
+	}
+	for _, tc := range cases {
+		_, err := c.DecodeIDToken(ctx, tc.token, nil)
+		if e := mustErr(t, err, soidc.ErrValidation); e.Reason != tc.reason {
+			t.Errorf("%s: want reason %q, got %q (%s)", tc.name, tc.reason, e.Reason, e.Message)
+		}
+	}
+	// Errors without a reason leave it empty.
+	_, err = c.DecodeIDToken(ctx, "not-a-jwt", nil)
+	var e *soidc.Error
+	if !errors.As(err, &e) || e.Reason != "" {
+		t.Fatalf("a malformed token: want an *Error without reason, got %#v", err)
 	}
 }

@@ -3,7 +3,9 @@
 # Builds the Go client-credentials example and runs it against <issuer> (default
 # $SOIDC_TEST_ISSUER) with the test provider's conf-basic client, asking for a
 # JWT access token for the test API (https://api.soidc.test).
-# Needs the library: run `make build` at the repository root first.
+# Needs the library: run `make build` at the repository root first (built with
+# -tags soidc_intree: the library of this source tree; without the tag the binding
+# uses the installed library through pkg-config).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,7 +17,7 @@ fi
 
 bin="$(mktemp -d)"
 trap 'rm -rf "$bin"' EXIT
-(cd "$here" && go build -o "$bin/client-credentials" ./cmd/client-credentials)
+(cd "$here" && go build -tags soidc_intree -o "$bin/client-credentials" ./cmd/client-credentials)
 
 # The test provider's fixed client (tests/provider/README.md); the secret goes
 # through the environment, as for a real deployment.

@@ -2,12 +2,16 @@
 // started by tests/with-provider.sh, which exports SOIDC_TEST_ISSUER. Every C function
 // is exercised through the binding: discovery, provider keys and config, every grant,
 // the authorization code and device flows, userinfo, introspection, revocation,
-// logout, the three token decoders, error mapping, moves, callbacks and threads.
+// logout, the three token decoders, error mapping, moves, callbacks and threads;
+// the typed results (TokenResponse, Claims, ...) against the raw documents, the
+// try_ forms, and Error::reason() for validation failures of real tokens.
 #include <soidc.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -52,56 +56,86 @@ class Provider : public ::testing::Test {
   }
 
   // A fresh password grant for alice with the given scope and options.
-  static Json alice_tokens(const std::string& scope, soidc::NullableString options = nullptr) {
-    return Json::parse(client().direct_access_grant("alice", "alice-password", scope, options));
+  static soidc::TokenResponse alice_tokens(const std::string& scope, soidc::NullableString options = nullptr) {
+    return client().direct_access_grant("alice", "alice-password", scope, options);
   }
 };
 
 TEST_F(Provider, DiscoveryAndProviderConfig) {
   const soidc::Client& c = client();
   EXPECT_EQ(c.get_type(), soidc::ClientType::Confidential);
-  const Json config = Json::parse(c.provider_config());
+  const soidc::ProviderMetadata meta = c.provider_config();
+  const Json config = Json::parse(meta.raw());
   EXPECT_EQ(config["issuer"].str(), test::issuer());
   EXPECT_EQ(config["token_endpoint"].str(), test::issuer() + "/token");
+  // The typed accessors read the same document.
+  EXPECT_EQ(meta.issuer(), test::issuer());
+  EXPECT_EQ(meta.token_endpoint(), config["token_endpoint"].str());
+  EXPECT_EQ(meta.jwks_uri(), config["jwks_uri"].str());
+  EXPECT_EQ(meta.end_session_endpoint(), config["end_session_endpoint"].str());
+  EXPECT_EQ(meta.introspection_endpoint(), config["introspection_endpoint"].str());
+  EXPECT_EQ(meta.get<std::vector<std::string>>("/response_types_supported").value_or(std::vector<std::string>{}).empty(),
+            false);
 
   const soidc::Client pub = soidc::Client::from_issuer_url(test::issuer(), {"public-pkce"});
   EXPECT_EQ(pub.get_type(), soidc::ClientType::Public);
 }
 
 TEST_F(Provider, FromIssuerConfigReusesDiscoveredMetadata) {
-  const soidc::Client again = soidc::Client::from_issuer_config(client().provider_config(), conf_basic());
-  const Json tokens = Json::parse(again.client_credentials_grant());
-  EXPECT_FALSE(tokens["access_token"].str().empty());
+  const soidc::Client again = soidc::Client::from_issuer_config(client().provider_config().raw(), conf_basic());
+  const soidc::TokenResponse tokens = again.client_credentials_grant();
+  EXPECT_FALSE(tokens.access_token().empty());
+  EXPECT_EQ(Json::parse(tokens.raw())["access_token"].str(), tokens.access_token());
 }
 
 TEST_F(Provider, ProviderKeys) {
-  const Json keys = Json::parse(client().provider_keys());
+  const soidc::Jwks jwks = client().provider_keys();
+  const Json keys = Json::parse(jwks.raw());
   ASSERT_GE(keys["keys"].array().size(), 3u);
-  for (const Json& key : keys["keys"].array()) {
-    EXPECT_FALSE(key["kid"].str().empty());
+  ASSERT_EQ(jwks.size(), keys["keys"].array().size());
+  const std::vector<std::string> kids = jwks.key_ids();
+  ASSERT_EQ(kids.size(), jwks.size());
+  for (std::size_t k = 0; k < kids.size(); ++k) {
+    EXPECT_FALSE(kids[k].empty());
+    EXPECT_EQ(kids[k], keys["keys"].array()[k]["kid"].str());
+    EXPECT_EQ(jwks.keys()[k].get<std::string>("/kty"), keys["keys"].array()[k]["kty"].str());
   }
-  const Json refreshed = Json::parse(client().provider_keys(R"({"force_refresh": true})"));
-  EXPECT_EQ(refreshed["keys"].array().size(), keys["keys"].array().size());
-  const Json cached = Json::parse(client().provider_keys(R"({"cache_only": true})"));
-  EXPECT_EQ(cached["keys"].array()[0]["kid"].str(), refreshed["keys"].array()[0]["kid"].str());
+  const soidc::Jwks refreshed = client().provider_keys(R"({"force_refresh": true})");
+  EXPECT_EQ(refreshed.size(), jwks.size());
+  const soidc::Jwks cached = client().provider_keys(R"({"cache_only": true})");
+  EXPECT_EQ(cached.key_ids(), refreshed.key_ids());
 }
 
 TEST_F(Provider, ClientCredentialsAndJwtAccessToken) {
-  const Json tokens = Json::parse(
-      client().client_credentials_grant("api:read", R"({"resource": "https://api.soidc.test"})"));
-  EXPECT_EQ(tokens["token_type"].str(), "Bearer");
-  const std::string access_token = tokens["access_token"].str();
+  const soidc::TokenResponse tokens =
+      client().client_credentials_grant("api:read", R"({"resource": "https://api.soidc.test"})");
+  EXPECT_EQ(tokens.token_type(), "Bearer");
+  EXPECT_EQ(tokens.token_type(), Json::parse(tokens.raw())["token_type"].str());
+  ASSERT_TRUE(tokens.expires_in().has_value());
+  EXPECT_EQ(tokens.expires_in()->count(),
+            static_cast<long>(Json::parse(tokens.raw())["expires_in"].number()));
+  EXPECT_FALSE(tokens.id_token().has_value());
+  EXPECT_FALSE(tokens.id_token_claims().has_value());
+  const std::string access_token = tokens.access_token();
 
-  const Json claims =
-      Json::parse(client().decode_access_token(access_token, R"({"audience": "https://api.soidc.test"})"));
-  EXPECT_EQ(claims["client_id"].str(), kClientId);
-  EXPECT_EQ(claims["aud"].str(), kApi);
-  EXPECT_EQ(claims["iss"].str(), test::issuer());
-  EXPECT_NE(claims["scope"].str().find("api:read"), std::string::npos);
+  const soidc::Claims claims = client().decode_access_token(access_token, R"({"audience": "https://api.soidc.test"})");
+  const Json raw = Json::parse(claims.raw());
+  EXPECT_EQ(claims.client_id(), kClientId);
+  EXPECT_EQ(raw["client_id"].str(), kClientId);
+  EXPECT_EQ(claims.aud(), std::vector<std::string>{kApi});
+  EXPECT_EQ(claims.iss(), test::issuer());
+  EXPECT_TRUE(claims.has_scope("api:read"));
+  EXPECT_EQ(claims.scope(), raw["scope"].str());
+  ASSERT_TRUE(claims.exp().has_value());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(claims.exp()->time_since_epoch()).count(),
+            static_cast<long>(raw["exp"].number()));
+  EXPECT_GT(*claims.exp(), std::chrono::system_clock::now());
+  EXPECT_EQ(claims.get<std::int64_t>("/iat"), static_cast<std::int64_t>(raw["iat"].number()));
 
   const soidc::Error wrong_audience = expect_error(
       [&] { (void)client().decode_access_token(access_token, R"({"audience": "https://other.test"})"); });
   EXPECT_EQ(wrong_audience.status(), SOIDC_ERR_VALIDATION) << wrong_audience.document();
+  EXPECT_EQ(wrong_audience.reason(), soidc::reason::audience) << wrong_audience.document();
 
   const soidc::Error missing_scope = expect_error([&] {
     (void)client().decode_access_token(
@@ -109,27 +143,44 @@ TEST_F(Provider, ClientCredentialsAndJwtAccessToken) {
   });
   EXPECT_EQ(missing_scope.status(), SOIDC_ERR_VALIDATION) << missing_scope.document();
   EXPECT_EQ(missing_scope.string_member("error"), std::optional<std::string>("insufficient_scope"));
+  EXPECT_EQ(missing_scope.reason(), soidc::reason::scope) << missing_scope.document();
 }
 
 TEST_F(Provider, PasswordGrantAndIdTokenDecode) {
-  const Json tokens = alice_tokens("openid profile email");
-  EXPECT_EQ(tokens["id_token_claims"]["sub"].str(), "alice");
-  const std::string id_token = tokens["id_token"].str();
+  const soidc::TokenResponse tokens = alice_tokens("openid profile email");
+  ASSERT_TRUE(tokens.id_token_claims().has_value()) << tokens.raw();
+  EXPECT_EQ(tokens.id_token_claims()->sub(), "alice");
+  // The nested claims keep their own document: the id_token_claims member.
+  const Json whole = Json::parse(tokens.raw());
+  EXPECT_EQ(Json::parse(tokens.id_token_claims()->raw())["sub"].str(), whole["id_token_claims"]["sub"].str());
+  EXPECT_EQ(tokens.get<std::string>("/id_token_claims/sub"), "alice");
+  ASSERT_TRUE(tokens.id_token().has_value());
+  EXPECT_EQ(*tokens.id_token(), whole["id_token"].str());
+  const std::string id_token = *tokens.id_token();
 
-  const Json claims = Json::parse(client().decode_id_token(id_token));
-  EXPECT_EQ(claims["sub"].str(), "alice");
-  EXPECT_EQ(claims["aud"].is_array() ? claims["aud"].array()[0].str() : claims["aud"].str(), kClientId);
-  EXPECT_EQ(claims["email"].str(), "alice@example.test");
-  EXPECT_EQ(claims["name"].str(), "Alice Liddell");
+  const soidc::Claims claims = client().decode_id_token(id_token);
+  const Json raw = Json::parse(claims.raw());
+  EXPECT_EQ(claims.sub(), "alice");
+  const std::vector<std::string> aud = claims.aud();
+  EXPECT_NE(std::find(aud.begin(), aud.end(), kClientId), aud.end());
+  EXPECT_EQ(claims.iss(), test::issuer());
+  EXPECT_EQ(claims.get<std::string>("/email"), "alice@example.test");
+  EXPECT_EQ(claims.get<std::string>("/name"), "Alice Liddell");
+  EXPECT_EQ(claims.get<std::string>("/name"), raw["name"].str());
+  ASSERT_TRUE(claims.iat().has_value());
+  ASSERT_TRUE(claims.exp().has_value());
+  EXPECT_LT(*claims.iat(), *claims.exp());
+  EXPECT_EQ(claims.get<std::int64_t>("/no_such_claim"), std::nullopt);
+  EXPECT_EQ(claims.get<bool>("/sub"), std::nullopt);  // a string, not a boolean
 
   // at_hash is checked when the access token is given.
-  const std::string with_at = "{\"access_token\":" + soidc::json_quote(tokens["access_token"].str()) + "}";
-  EXPECT_EQ(Json::parse(client().decode_id_token(id_token, with_at))["sub"].str(), "alice");
+  const std::string with_at = "{\"access_token\":" + soidc::json_quote(tokens.access_token()) + "}";
+  EXPECT_EQ(client().decode_id_token(id_token, with_at).sub(), "alice");
 }
 
 TEST_F(Provider, WrongPasswordIsAProviderError) {
   const soidc::Error e = expect_error(
-      [] { client().direct_access_grant("alice", "wrong-password-xyz", "openid"); });
+      [] { (void)client().direct_access_grant("alice", "wrong-password-xyz", "openid"); });
   EXPECT_EQ(e.status(), SOIDC_ERR_PROVIDER);
   EXPECT_EQ(e.status_name(), "provider");
   EXPECT_EQ(e.string_member("status"), std::optional<std::string>("provider"));
@@ -140,17 +191,33 @@ TEST_F(Provider, WrongPasswordIsAProviderError) {
   EXPECT_EQ(e.document().find(kClientSecret), std::string::npos) << "the client secret leaked";
   const Json doc = Json::parse(e.document());
   EXPECT_EQ(doc["http_status"].number(), 400);
+  EXPECT_EQ(e.get<std::int64_t>("/http_status"), 400);
+  EXPECT_EQ(e.reason(), std::nullopt);  // not a validation error
+
+  // The same failure through the non-throwing form.
+  const soidc::Result<soidc::TokenResponse> r =
+      client().try_direct_access_grant("alice", "wrong-password-xyz", "openid");
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(static_cast<bool>(r));
+  EXPECT_EQ(r.error().status(), SOIDC_ERR_PROVIDER);
+  EXPECT_EQ(r.error().string_member("error"), std::optional<std::string>("invalid_grant"));
+  const soidc::Error thrown = expect_error([&] { (void)r.value(); });
+  EXPECT_EQ(thrown.document(), r.error().document());
+
+  const soidc::Result<soidc::TokenResponse> good = client().try_direct_access_grant("alice", "alice-password", "openid");
+  ASSERT_TRUE(good.ok()) << good.error().document();
+  EXPECT_EQ(good->id_token_claims()->sub(), "alice");
+  EXPECT_FALSE((*good).access_token().empty());
 }
 
 TEST_F(Provider, WrongNonceIsAValidationError) {
   // The `nonce` option only states the expected nonce; the test provider's password
   // grant takes the nonce to put into the ID token as an extra token request parameter.
-  const Json tokens = alice_tokens(
+  const soidc::TokenResponse tokens = alice_tokens(
       "openid", R"({"nonce": "nonce-cpp-1", "extra_params": {"nonce": "nonce-cpp-1"}})");
-  const std::string id_token = tokens["id_token"].str();
-  EXPECT_EQ(tokens["id_token_claims"]["nonce"].str(), "nonce-cpp-1");
-  EXPECT_EQ(Json::parse(client().decode_id_token(id_token, R"({"nonce": "nonce-cpp-1"})"))["sub"].str(),
-            "alice");
+  const std::string id_token = tokens.id_token().value_or("");
+  EXPECT_EQ(tokens.id_token_claims()->nonce(), "nonce-cpp-1");
+  EXPECT_EQ(client().decode_id_token(id_token, R"({"nonce": "nonce-cpp-1"})").sub(), "alice");
 
   const soidc::Error e =
       expect_error([&] { (void)client().decode_id_token(id_token, R"({"nonce": "another-nonce"})"); });
@@ -160,25 +227,39 @@ TEST_F(Provider, WrongNonceIsAValidationError) {
 }
 
 TEST_F(Provider, RefreshTokenWithContinuityChecks) {
-  const Json tokens = alice_tokens("openid offline_access");
-  const std::string refresh_token = tokens["refresh_token"].str();
-  const std::string options = "{\"id_token\":" + soidc::json_quote(tokens["id_token"].str()) + "}";
-  const Json refreshed = Json::parse(client().exchange_refresh_token(refresh_token, options));
-  EXPECT_FALSE(refreshed["access_token"].str().empty());
-  EXPECT_EQ(refreshed["id_token_claims"]["sub"].str(), "alice");
+  const soidc::TokenResponse tokens = alice_tokens("openid offline_access");
+  ASSERT_TRUE(tokens.refresh_token().has_value()) << tokens.raw();
+  EXPECT_EQ(*tokens.refresh_token(), Json::parse(tokens.raw())["refresh_token"].str());
+  const std::string refresh_token = *tokens.refresh_token();
+  const std::string options = "{\"id_token\":" + soidc::json_quote(*tokens.id_token()) + "}";
+  const soidc::TokenResponse refreshed = client().exchange_refresh_token(refresh_token, options);
+  EXPECT_FALSE(refreshed.access_token().empty());
+  EXPECT_NE(refreshed.access_token(), tokens.access_token());
+  EXPECT_EQ(refreshed.id_token_claims()->sub(), "alice");
 
-  const soidc::Error bad = expect_error([] { client().exchange_refresh_token("not-a-refresh-token"); });
+  const soidc::Error bad = expect_error([] { (void)client().exchange_refresh_token("not-a-refresh-token"); });
   EXPECT_EQ(bad.status(), SOIDC_ERR_PROVIDER) << bad.document();
   EXPECT_EQ(bad.string_member("error"), std::optional<std::string>("invalid_grant"));
 }
 
 TEST_F(Provider, DeviceFlowApprovedByAlice) {
-  const Json start = Json::parse(client().device_authorization_start("openid"));
-  const std::string device_code = start["device_code"].str();
-  const std::string user_code = start["user_code"].str();
-  EXPECT_FALSE(start["verification_uri"].str().empty());
+  const soidc::DeviceAuthorization device = client().device_authorization_start("openid");
+  const Json start = Json::parse(device.raw());
+  const std::string device_code = device.device_code();
+  const std::string user_code = device.user_code();
+  EXPECT_EQ(device_code, start["device_code"].str());
+  EXPECT_EQ(user_code, start["user_code"].str());
+  EXPECT_EQ(device.verification_uri(), start["verification_uri"].str());
+  EXPECT_FALSE(device.verification_uri().empty());
+  ASSERT_TRUE(device.expires_in().has_value());
+  EXPECT_EQ(device.expires_in()->count(), static_cast<long>(start["expires_in"].number()));
+  if (start.has("verification_uri_complete")) {
+    EXPECT_EQ(device.verification_uri_complete(), start["verification_uri_complete"].str());
+  }
 
-  const soidc::Error pending = expect_error([&] { client().device_authorization_poll(device_code); });
+  const soidc::Result<soidc::TokenResponse> pending_result = client().try_device_authorization_poll(device_code);
+  ASSERT_FALSE(pending_result.ok());
+  const soidc::Error& pending = pending_result.error();
   EXPECT_EQ(pending.status(), SOIDC_ERR_PENDING) << pending.document();
   EXPECT_EQ(pending.string_member("error"), std::optional<std::string>("authorization_pending"));
 
@@ -195,48 +276,53 @@ TEST_F(Provider, DeviceFlowApprovedByAlice) {
     }
   }
   options += "}";
-  const Json tokens = Json::parse(client().device_authorization_poll(device_code, options));
-  EXPECT_EQ(tokens["id_token_claims"]["sub"].str(), "alice");
-  EXPECT_FALSE(tokens["access_token"].str().empty());
+  const soidc::TokenResponse tokens = client().device_authorization_poll(device_code, options);
+  EXPECT_EQ(tokens.id_token_claims()->sub(), "alice");
+  EXPECT_FALSE(tokens.access_token().empty());
 }
 
 TEST_F(Provider, UserinfoWithExpectedSub) {
-  const Json tokens = alice_tokens("openid profile email");
-  const std::string access_token = tokens["access_token"].str();
-  const Json info = Json::parse(client().fetch_userinfo(access_token, R"({"expected_sub": "alice"})"));
-  EXPECT_EQ(info["sub"].str(), "alice");
-  EXPECT_EQ(info["email"].str(), "alice@example.test");
+  const std::string access_token = alice_tokens("openid profile email").access_token();
+  const soidc::Claims info = client().fetch_userinfo(access_token, R"({"expected_sub": "alice"})");
+  EXPECT_EQ(info.sub(), "alice");
+  EXPECT_EQ(info.get<std::string>("/email"), "alice@example.test");
+  EXPECT_EQ(Json::parse(info.raw())["email"].str(), "alice@example.test");
 
   const soidc::Error other =
-      expect_error([&] { client().fetch_userinfo(access_token, R"({"expected_sub": "bob"})"); });
+      expect_error([&] { (void)client().fetch_userinfo(access_token, R"({"expected_sub": "bob"})"); });
   EXPECT_EQ(other.status(), SOIDC_ERR_VALIDATION) << other.document();
 
-  const soidc::Error invalid = expect_error([] { client().fetch_userinfo("not-a-valid-access-token"); });
+  const soidc::Error invalid = expect_error([] { (void)client().fetch_userinfo("not-a-valid-access-token"); });
   EXPECT_EQ(invalid.status(), SOIDC_ERR_PROVIDER) << invalid.document();
   EXPECT_EQ(invalid.string_member("error"), std::optional<std::string>("invalid_token"));
 }
 
 TEST_F(Provider, IntrospectionAndRevocation) {
-  const std::string access_token = alice_tokens("openid")["access_token"].str();
-  const Json active = Json::parse(client().introspect_token(access_token, "access_token"));
-  EXPECT_TRUE(active["active"].boolean());
-  EXPECT_EQ(active["sub"].str(), "alice");
-  EXPECT_EQ(active["client_id"].str(), kClientId);
+  const std::string access_token = alice_tokens("openid").access_token();
+  const soidc::Introspection active = client().introspect_token(access_token, "access_token");
+  EXPECT_TRUE(active.active());
+  EXPECT_TRUE(Json::parse(active.raw())["active"].boolean());
+  EXPECT_EQ(active.sub(), "alice");
+  EXPECT_EQ(active.client_id(), kClientId);
+  ASSERT_TRUE(active.exp().has_value());
+  EXPECT_GT(*active.exp(), std::chrono::system_clock::now());
 
-  const Json revoked = Json::parse(client().revoke_token(access_token, "access_token"));
-  EXPECT_TRUE(revoked.is_object());
+  EXPECT_NO_THROW(client().revoke_token(access_token, "access_token"));
+  EXPECT_TRUE(client().try_revoke_token(access_token, "access_token").ok());
 
-  const Json inactive = Json::parse(client().introspect_token(access_token));
-  EXPECT_FALSE(inactive["active"].boolean());
+  const soidc::Introspection inactive = client().introspect_token(access_token);
+  EXPECT_FALSE(inactive.active());
+  EXPECT_FALSE(Json::parse(inactive.raw())["active"].boolean());
+  EXPECT_EQ(inactive.sub(), std::nullopt);
 }
 
 TEST_F(Provider, LogoutUrl) {
-  const std::string id_token = alice_tokens("openid")["id_token"].str();
+  const std::string id_token = alice_tokens("openid").id_token().value_or("");
   const std::string request = "{\"id_token_hint\":" + soidc::json_quote(id_token) +
                               ",\"post_logout_redirect_uri\":\"http://127.0.0.1:9/logged-out\","
                               "\"state\":\"logout-state-1\"}";
   const std::string url = client().initiate_logout(request);
-  const std::string end_session = Json::parse(client().provider_config())["end_session_endpoint"].str();
+  const std::string end_session = client().provider_config().end_session_endpoint().value_or("?");
   EXPECT_EQ(url.rfind(end_session + "?", 0), 0u) << url;
   EXPECT_EQ(test::query_param(url, "state"), "logout-state-1");
   EXPECT_EQ(test::query_param(url, "post_logout_redirect_uri"), "http://127.0.0.1:9/logged-out");
@@ -247,49 +333,57 @@ TEST_F(Provider, LogoutUrl) {
 }
 
 TEST_F(Provider, AuthorizationCodeFlowWithBrowser) {
-  const Json start = Json::parse(client().auth_code_start(R"({"scope": "openid email"})"));
-  const std::string callback = test::browser(start["url"].str(), "alice", "alice-password");
+  const soidc::AuthStart auth = client().auth_code_start(R"({"scope": "openid email"})");
+  const Json start = Json::parse(auth.raw());
+  EXPECT_EQ(auth.url(), start["url"].str());
+  EXPECT_EQ(auth.state(), start["state"].str());
+  EXPECT_EQ(auth.nonce(), start["nonce"].str());
+  EXPECT_EQ(auth.code_verifier(), start["code_verifier"].str());
+  EXPECT_EQ(auth.redirect_uri(), kRedirectUri);
+  const std::string callback = test::browser(auth.url(), "alice", "alice-password");
   ASSERT_EQ(callback.rfind(std::string(kRedirectUri) + "?", 0), 0u) << callback;
 
-  const std::string options = "{\"state\":" + soidc::json_quote(start["state"].str()) +
-                              ",\"nonce\":" + soidc::json_quote(start["nonce"].str()) +
-                              ",\"code_verifier\":" + soidc::json_quote(start["code_verifier"].str()) + "}";
-  const Json result = Json::parse(client().auth_code_handle_result(callback, options));
-  EXPECT_EQ(result["id_token_claims"]["sub"].str(), "alice");
-  EXPECT_EQ(result["id_token_claims"]["nonce"].str(), start["nonce"].str());
-  EXPECT_EQ(result["id_token_claims"]["email"].str(), "alice@example.test");
-  EXPECT_FALSE(result["access_token"].str().empty());
+  // result_options() carries state, nonce, code_verifier and redirect_uri over.
+  const std::string options = auth.result_options();
+  const Json parsed_options = Json::parse(options);
+  EXPECT_EQ(parsed_options["code_verifier"].str(), start["code_verifier"].str());
+  const soidc::TokenResponse result = client().auth_code_handle_result(callback, options);
+  ASSERT_TRUE(result.id_token_claims().has_value());
+  EXPECT_EQ(result.id_token_claims()->sub(), "alice");
+  EXPECT_EQ(result.id_token_claims()->nonce(), auth.nonce());
+  EXPECT_EQ(result.id_token_claims()->get<std::string>("/email"), "alice@example.test");
+  EXPECT_FALSE(result.access_token().empty());
 
   // The code is single-use: handling the same redirect again is refused by the provider.
-  const soidc::Error replay = expect_error([&] { client().auth_code_handle_result(callback, options); });
+  const soidc::Error replay = expect_error([&] { (void)client().auth_code_handle_result(callback, options); });
   EXPECT_EQ(replay.status(), SOIDC_ERR_PROVIDER) << replay.document();
 }
 
 TEST_F(Provider, AuthorizationCodeExchange) {
-  const Json start = Json::parse(client().auth_code_start());
-  const std::string callback = test::browser(start["url"].str(), "alice", "alice-password");
+  const soidc::AuthStart start = client().auth_code_start();
+  const std::string callback = test::browser(start.url(), "alice", "alice-password");
   const std::string code = test::query_param(callback, "code");
   ASSERT_FALSE(code.empty()) << callback;
-  const std::string options = "{\"nonce\":" + soidc::json_quote(start["nonce"].str()) +
-                              ",\"code_verifier\":" + soidc::json_quote(start["code_verifier"].str()) + "}";
-  const Json tokens = Json::parse(client().auth_code_exchange(code, options));
-  EXPECT_EQ(tokens["id_token_claims"]["sub"].str(), "alice");
+  const std::string options = "{\"nonce\":" + soidc::json_quote(start.nonce().value_or("")) +
+                              ",\"code_verifier\":" + soidc::json_quote(start.code_verifier().value_or("")) + "}";
+  const soidc::TokenResponse tokens = client().auth_code_exchange(code, options);
+  EXPECT_EQ(tokens.id_token_claims()->sub(), "alice");
 }
 
 TEST_F(Provider, WrongStateAndDeniedLogin) {
-  const Json start = Json::parse(client().auth_code_start());
+  const Json start = Json::parse(client().auth_code_start().raw());
   const std::string callback = test::browser(start["url"].str(), "alice", "alice-password");
   const std::string wrong_state = "{\"state\":\"not-the-state\",\"nonce\":" +
                                   soidc::json_quote(start["nonce"].str()) + ",\"code_verifier\":" +
                                   soidc::json_quote(start["code_verifier"].str()) + "}";
-  const soidc::Error state = expect_error([&] { client().auth_code_handle_result(callback, wrong_state); });
+  const soidc::Error state = expect_error([&] { (void)client().auth_code_handle_result(callback, wrong_state); });
   EXPECT_EQ(state.status(), SOIDC_ERR_VALIDATION) << state.document();
 
-  const Json denied_start = Json::parse(client().auth_code_start());
+  const Json denied_start = Json::parse(client().auth_code_start().raw());
   const std::string denied =
       test::browser(denied_start["url"].str(), "alice", "alice-password", {"--deny"});
   const std::string options = "{\"state\":" + soidc::json_quote(denied_start["state"].str()) + "}";
-  const soidc::Error e = expect_error([&] { client().auth_code_handle_result(denied, options); });
+  const soidc::Error e = expect_error([&] { (void)client().auth_code_handle_result(denied, options); });
   EXPECT_EQ(e.status(), SOIDC_ERR_AUTHENTICATION_FAILED) << e.document();
   EXPECT_EQ(e.string_member("error"), std::optional<std::string>("access_denied"));
 }
@@ -304,10 +398,15 @@ TEST_F(Provider, BackChannelLogoutToken) {
   ASSERT_FALSE(sent["logout_tokens"].array().empty());
   const std::string logout_token = sent["logout_tokens"].array().back().str();
 
-  const Json claims = Json::parse(bcl.decode_logout_token(logout_token));
-  EXPECT_EQ(claims["sub"].str(), "alice");
-  EXPECT_TRUE(claims["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
-  EXPECT_FALSE(claims["sid"].str().empty());
+  const soidc::Claims claims = bcl.decode_logout_token(logout_token);
+  EXPECT_EQ(claims.sub(), "alice");
+  EXPECT_TRUE(Json::parse(claims.raw())["events"]["http://schemas.openid.net/event/backchannel-logout"].is_object());
+  // A member name with '/' inside, through the pointer escape ~1.
+  const soidc::JsonValue* event = claims.json().at("/events/http:~1~1schemas.openid.net~1event~1backchannel-logout");
+  ASSERT_NE(event, nullptr);
+  EXPECT_TRUE(event->is_object());
+  EXPECT_FALSE(claims.sid().value_or("").empty());
+  EXPECT_EQ(claims.aud(), std::vector<std::string>{"conf-bcl"});
 
   // Not for conf-basic: the audience check fails.
   const soidc::Error e = expect_error([&] { (void)client().decode_logout_token(logout_token); });
@@ -316,12 +415,12 @@ TEST_F(Provider, BackChannelLogoutToken) {
 
 TEST_F(Provider, UnsupportedByProvider) {
   // The discovered metadata with the userinfo endpoint renamed away (unknown members are kept).
-  std::string config = client().provider_config();
+  std::string config = client().provider_config().raw();
   const std::size_t at = config.find("\"userinfo_endpoint\"");
   ASSERT_NE(at, std::string::npos);
   config.replace(at, 19, "\"x_userinfo_endpoint\"");
   const soidc::Client no_userinfo = soidc::Client::from_issuer_config(config, conf_basic());
-  const soidc::Error e = expect_error([&] { no_userinfo.fetch_userinfo("some-access-token"); });
+  const soidc::Error e = expect_error([&] { (void)no_userinfo.fetch_userinfo("some-access-token"); });
   EXPECT_EQ(e.status(), SOIDC_ERR_UNSUPPORTED_BY_PROVIDER) << e.document();
   EXPECT_EQ(e.status_name(), "unsupported_by_provider");
 }
@@ -337,7 +436,7 @@ TEST_F(Provider, DiscoveryAndOptionErrors) {
       << not_found.document();
 
   const soidc::Error unknown_option = expect_error(
-      [] { client().client_credentials_grant(nullptr, R"({"no_such_option": 1})"); });
+      [] { (void)client().client_credentials_grant(nullptr, R"({"no_such_option": 1})"); });
   EXPECT_EQ(unknown_option.status(), SOIDC_ERR_INVALID_ARGUMENT) << unknown_option.document();
 }
 
@@ -354,7 +453,7 @@ TEST_F(Provider, MoveSemantics) {
   EXPECT_EQ(e.status(), SOIDC_ERR_INVALID_ARGUMENT);
   EXPECT_NE(e.message().find("soidc::Client::provider_config called on an empty"), std::string::npos)
       << e.message();
-  EXPECT_EQ(Json::parse(b.provider_config())["issuer"].str(), test::issuer());
+  EXPECT_EQ(b.provider_config().issuer(), test::issuer());
 
   // Move assignment into a client that holds a handle frees the old one (LSan checks).
   soidc::Client c = soidc::Client::from_issuer_url(test::issuer(), {"public-pkce"});
@@ -365,30 +464,28 @@ TEST_F(Provider, MoveSemantics) {
   // A moved-from client can be assigned again and is usable.
   a = std::move(c);
   EXPECT_TRUE(a);
-  EXPECT_FALSE(Json::parse(a.client_credentials_grant())["access_token"].str().empty());
+  EXPECT_FALSE(a.client_credentials_grant().access_token().empty());
 }
 
 TEST_F(Provider, AcrValidatorLambda) {
-  const std::string id_token = alice_tokens("openid")["id_token"].str();
+  const std::string id_token = alice_tokens("openid").id_token().value_or("");
 
   // A capturing lambda that accepts and records what it saw.
   int calls = 0;
   std::optional<std::string> seen;
   bool had_acr = true;
-  const Json claims = Json::parse(client().decode_id_token(
+  const soidc::Claims claims = client().decode_id_token(
       id_token, nullptr, [&](std::optional<std::string_view> acr) {
         ++calls;
         had_acr = acr.has_value();
         if (acr) seen = std::string(*acr);
         return true;
-      }));
+      });
   EXPECT_EQ(calls, 1);
-  EXPECT_EQ(claims["sub"].str(), "alice");
+  EXPECT_EQ(claims.sub(), "alice");
   // The callback sees exactly the token's acr, or nullopt when it has none.
-  EXPECT_EQ(had_acr, claims.has("acr"));
-  if (claims.has("acr")) {
-    EXPECT_EQ(seen, claims["acr"].str());
-  }
+  EXPECT_EQ(had_acr, claims.acr().has_value());
+  EXPECT_EQ(seen, claims.acr());
 
   // Requiring an acr the token does not have rejects it.
   const std::string required = "urn:example:acr:hardware-key";
@@ -471,7 +568,7 @@ TEST_F(Provider, PerClientLogCallback) {
 
 TEST_F(Provider, ConstClientSharedByThreads) {
   const soidc::Client& shared = client();
-  const std::string id_token = alice_tokens("openid")["id_token"].str();
+  const std::string id_token = alice_tokens("openid").id_token().value_or("");
   std::atomic<int> ok{0};
   std::atomic<int> failed{0};
   std::vector<std::thread> threads;
@@ -479,8 +576,8 @@ TEST_F(Provider, ConstClientSharedByThreads) {
     threads.emplace_back([&] {
       for (int i = 0; i < 5; ++i) {
         try {
-          const Json claims = Json::parse(shared.decode_id_token(id_token));
-          if (claims["sub"].str() == "alice") ++ok; else ++failed;
+          const soidc::Claims claims = shared.decode_id_token(id_token);
+          if (claims.sub() == "alice") ++ok; else ++failed;
         } catch (...) {
           ++failed;
         }
@@ -490,6 +587,67 @@ TEST_F(Provider, ConstClientSharedByThreads) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(ok.load(), 20);
   EXPECT_EQ(failed.load(), 0);
+}
+
+std::string base64url(const std::string& in) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+  } else if (i + 2 == in.size()) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+// Error::reason() for real tokens of the provider: no keys cached yet (a client made
+// from metadata, cache_only), a signature that belongs to another token, a kid the
+// provider does not have, the wrong audience.
+TEST_F(Provider, ValidationReasonsOfRealTokens) {
+  const std::string token = client().client_credentials_grant("api:read", R"({"resource": "https://api.soidc.test"})")
+                                .access_token();
+  const std::string other = client().client_credentials_grant("api:read", R"({"resource": "https://api.soidc.test"})")
+                                .access_token();
+  const std::string options = R"({"audience": "https://api.soidc.test"})";
+  const std::string cache_only = R"({"audience": "https://api.soidc.test", "cache_only": true})";
+
+  // No keys yet: the token was not checked at all (a server answers 503, not 401).
+  const soidc::Client fresh = soidc::Client::from_issuer_config(client().provider_config().raw(), conf_basic());
+  const soidc::Result<soidc::Claims> no_keys = fresh.try_decode_access_token(token, cache_only);
+  ASSERT_FALSE(no_keys.ok());
+  EXPECT_EQ(no_keys.error().status(), SOIDC_ERR_VALIDATION);
+  EXPECT_EQ(no_keys.error().reason(), soidc::reason::no_keys_cached) << no_keys.error().document();
+  (void)fresh.provider_keys();
+  EXPECT_EQ(fresh.decode_access_token(token, cache_only).client_id(), kClientId);
+
+  const std::size_t dot1 = token.find('.');
+  const std::size_t dot2 = token.rfind('.');
+  const std::string swapped_signature = token.substr(0, dot2) + other.substr(other.rfind('.'));
+  const soidc::Error signature = expect_error([&] { (void)client().decode_access_token(swapped_signature, options); });
+  EXPECT_EQ(signature.reason(), soidc::reason::signature) << signature.document();
+
+  const std::string header = base64url(R"({"alg":"RS256","kid":"no-such-key-id","typ":"at+jwt"})");
+  const std::string unknown_kid = header + token.substr(dot1);
+  const soidc::Error kid = expect_error([&] { (void)client().decode_access_token(unknown_kid, options); });
+  EXPECT_EQ(kid.reason(), soidc::reason::unknown_kid) << kid.document();
+
+  const soidc::Result<soidc::Claims> audience = client().try_decode_access_token(token, R"({"audience": "https://x.test"})");
+  ASSERT_FALSE(audience.ok());
+  EXPECT_EQ(audience.error().reason(), soidc::reason::audience) << audience.error().document();
 }
 
 }  // namespace

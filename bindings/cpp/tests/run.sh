@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the soidc C++ binding tests (GoogleTest, AddressSanitizer with leak
 # checking, UBSan) against the real test OpenID provider, which it starts itself
-# through tests/with-provider.sh. Prints GoogleTest's summary; exits non-zero on failure.
+# through tests/with-provider.sh, after a small program built with -fno-exceptions
+# (no_exceptions.cpp). Prints GoogleTest's summary; exits non-zero on failure.
 #
 # Usage: bindings/cpp/tests/run.sh [gtest arguments, e.g. --gtest_filter=Provider.*]
 # Environment: SOIDC_LIBDIR (default target/release), SOIDC_CPP_BUILD_DIR (default
@@ -39,5 +40,8 @@ cmake --build "$build" --parallel 2
 # LeakSanitizer is part of ASan on Linux; fail on any leak or UB report.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+
+# The -fno-exceptions program needs no provider.
+"$build/soidc_cpp_no_exceptions"
 
 exec "$root/tests/with-provider.sh" "$build/soidc_cpp_tests" --gtest_color=no "$@"

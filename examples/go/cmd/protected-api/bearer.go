@@ -22,13 +22,19 @@ type accessTokenDecoder interface {
 // 6750 §3 says: 401 without an error code when there is no token, 400
 // invalid_request for a malformed Authorization header, 401 invalid_token
 // for a token that does not validate, 403 insufficient_scope when a scope is
-// missing. 503 when the provider's keys cannot be fetched.
+// missing. 503 with Retry-After when the token could not be checked: the
+// provider's keys cannot be fetched, or (CacheOnly) none are cached yet
+// (reason no_keys_cached), which says nothing about the token.
 type Bearer struct {
 	Tokens   accessTokenDecoder
 	Audience string        // this API's resource identifier, required in aud
 	Realm    string        // shown in WWW-Authenticate
 	Timeout  time.Duration // bound for validating one token (a key fetch may be needed)
-	Log      *slog.Logger
+	// CacheOnly validates with the keys already cached and never fetches on a
+	// request (keep them fresh with ProviderKeys in the background); before the
+	// first fetch every request gets 503, not 401.
+	CacheOnly bool
+	Log       *slog.Logger
 }
 
 type claimsKey struct{}
@@ -64,12 +70,17 @@ func (b *Bearer) Require(scopes []string, next http.Handler) http.Handler {
 		claims, err := b.Tokens.DecodeAccessToken(ctx, token, &soidc.AccessTokenOptions{
 			Audience:       b.Audience,
 			RequiredScopes: scopes,
+			CacheOnly:      b.CacheOnly,
 		})
 		var e *soidc.Error
 		switch {
 		case err == nil:
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), claimsKey{}, claims)))
-		case errors.As(err, &e) && e.ProviderError == "insufficient_scope":
+		case errors.As(err, &e) && e.Reason == soidc.ReasonNoKeysCached:
+			// Not the token's fault: no keys to check it with yet.
+			b.Log.Warn("access token not checked: no provider keys cached yet", "error", err)
+			b.unavailable(w)
+		case errors.As(err, &e) && e.Reason == soidc.ReasonScope:
 			b.challenge(w, http.StatusForbidden, "insufficient_scope", "the access token lacks a required scope", scopes)
 		case errors.Is(err, soidc.ErrValidation), errors.Is(err, soidc.ErrInvalidArgument):
 			// The details (which check failed) go to the log, not to the caller.
@@ -78,10 +89,15 @@ func (b *Bearer) Require(scopes []string, next http.Handler) http.Handler {
 		default:
 			// Keys unavailable (network, HTTP, protocol), or the request gave up.
 			b.Log.Warn("access token could not be validated", "error", err)
-			w.Header().Set("Retry-After", "5")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
+			b.unavailable(w)
 		}
 	})
+}
+
+// unavailable answers 503 with Retry-After: the token could not be checked now.
+func (b *Bearer) unavailable(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "5")
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable"})
 }
 
 // challenge answers with a WWW-Authenticate: Bearer challenge and the same

@@ -54,6 +54,61 @@ func TestUnavailableKeysAnswer503(t *testing.T) {
 	}
 }
 
+// A client that has not fetched the provider's keys yet, validating with
+// CacheOnly: soidc reports reason no_keys_cached, which is answered 503 with
+// Retry-After (the token was not checked), not 401. Once the keys are
+// fetched, the same token passes.
+func TestNoKeysYetAnswer503AgainstProvider(t *testing.T) {
+	issuer := os.Getenv("SOIDC_TEST_ISSUER")
+	if issuer == "" {
+		if os.Getenv("SOIDC_REQUIRE_PROVIDER") != "" {
+			t.Fatal("SOIDC_TEST_ISSUER is not set")
+		}
+		t.Skip("SOIDC_TEST_ISSUER is not set; run under tests/with-provider.sh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	caller, err := soidc.NewClientFromIssuerURL(ctx, issuer, soidc.Config{ClientID: "conf-basic", ClientSecret: "conf-basic-secret-0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	meta, err := caller.ProviderConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// From the metadata alone: no discovery, and no keys fetched.
+	api, err := soidc.NewClientFromIssuerConfig(ctx, meta.Raw, soidc.Config{ClientID: "protected-api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer api.Close()
+	tokens, err := caller.ClientCredentialsGrant(ctx, "api:read", &soidc.GrantOptions{Resource: []string{audience}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	bearer := &Bearer{Tokens: api, Audience: audience, Realm: "protected-api", Timeout: 5 * time.Second, CacheOnly: true, Log: quietLog()}
+	h := bearer.Require([]string{"api:read"}, http.HandlerFunc(hello))
+	r := httptest.NewRequest("GET", "/api/hello", nil)
+	r.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || w.Header().Get("WWW-Authenticate") != "" {
+		t.Fatalf("before the first key fetch: got %d, Retry-After %q, WWW-Authenticate %q, body %s",
+			w.Code, w.Header().Get("Retry-After"), w.Header().Get("WWW-Authenticate"), w.Body.String())
+	}
+
+	if _, err := api.ProviderKeys(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("after the key fetch: got %d %s", w.Code, w.Body.String())
+	}
+}
+
 func TestAgainstProvider(t *testing.T) {
 	issuer := os.Getenv("SOIDC_TEST_ISSUER")
 	if issuer == "" {
