@@ -57,14 +57,16 @@ impl SigningKey {
 
 /// The method to use when the caller did not choose one.
 ///
-/// A configured private key means private_key_jwt. With a secret, soidc uses
-/// client_secret_basic when the provider advertises it (the method every
+/// A configured private key means private_key_jwt when the provider advertises
+/// it, or when the client has no secret to fall back on. With a secret, soidc
+/// uses client_secret_basic when the provider advertises it (the method every
 /// OAuth server must support, RFC 6749 §2.3.1), else client_secret_post, else
-/// client_secret_jwt. client_secret_jwt is stronger on the wire, but most
-/// providers (Keycloak, oidc-provider, ...) bind a client to one registered
-/// method, so choosing it by default would break ordinary registrations; set
-/// `auth_method` to use it. Unlike simple_openid_connect, soidc works with
-/// providers that do not advertise basic.
+/// client_secret_jwt (only when it is the one secret method advertised: most
+/// providers bind a client to one registered method, so the stronger
+/// client_secret_jwt is never preferred over an advertised basic or post; set
+/// `auth_method` to use it). With no advertised list, basic is assumed (RFC 8414
+/// §2). Unlike simple_openid_connect, soidc works with providers that do not
+/// advertise basic.
 pub fn default_method(metadata: &ProviderMetadata, has_secret: bool, has_key: bool) -> AuthMethod {
     let advertised = metadata
         .token_endpoint_auth_methods_supported

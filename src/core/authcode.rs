@@ -13,12 +13,13 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-/// A value that is given, generated (absent), or switched off (`false`).
+/// How `state` or `nonce` is chosen: the caller's value (a string), or a switch
+/// (`true`: soidc generates one, as when absent; `false`: none is sent).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum GivenOrOff {
+pub enum ValueChoice {
     Given(String),
-    Switch(bool),
+    Generate(bool),
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,8 +27,8 @@ pub enum GivenOrOff {
 struct StartOptions {
     redirect_uri: Option<String>,
     scope: Option<String>,
-    state: Option<GivenOrOff>,
-    nonce: Option<GivenOrOff>,
+    state: Option<ValueChoice>,
+    nonce: Option<ValueChoice>,
     /// PKCE S256; default on. `false` switches it off.
     pkce: Option<bool>,
     code_verifier: Option<String>,
@@ -136,12 +137,12 @@ impl Client {
         }
         let redirect_uri = self.redirect_uri_or(o.redirect_uri.as_deref())?;
         let mut url = check_url(&self.metadata.authorization_endpoint, "authorization_endpoint", self.http.allow_insecure_http())?;
-        let pick = |v: &Option<GivenOrOff>, what: &str| -> Result<Option<String>> {
+        let pick = |v: &Option<ValueChoice>, what: &str| -> Result<Option<String>> {
             match v {
-                None | Some(GivenOrOff::Switch(true)) => Ok(Some(random_token())),
-                Some(GivenOrOff::Switch(false)) => Ok(None),
-                Some(GivenOrOff::Given(s)) if s.is_empty() => Err(Error::invalid_argument(format!("{what} must not be empty (use false to switch it off)"))),
-                Some(GivenOrOff::Given(s)) => Ok(Some(s.clone())),
+                None | Some(ValueChoice::Generate(true)) => Ok(Some(random_token())),
+                Some(ValueChoice::Generate(false)) => Ok(None),
+                Some(ValueChoice::Given(s)) if s.is_empty() => Err(Error::invalid_argument(format!("{what} must not be empty (use false to switch it off)"))),
+                Some(ValueChoice::Given(s)) => Ok(Some(s.clone())),
             }
         };
         let state = pick(&o.state, "state")?;

@@ -90,6 +90,49 @@ pub struct KeysOptions {
     pub cache_only: Option<bool>,
 }
 
+/// The algorithms tokens may be signed with: `allowed_algs`, or the asymmetric ones
+/// the provider advertises (RS256 when it advertises none: OIDC Discovery §3 makes
+/// RS256 mandatory to support).
+fn choose_algs(metadata: &ProviderMetadata, config: &ClientConfig) -> Vec<Alg> {
+    if let Some(list) = &config.allowed_algs {
+        return list.clone();
+    }
+    let mut v: Vec<Alg> = metadata
+        .id_token_signing_alg_values_supported
+        .iter()
+        .filter_map(|n| Alg::parse(n))
+        .filter(|a| !a.is_symmetric())
+        .collect();
+    if v.is_empty() {
+        v.push(Alg::RS256);
+    }
+    v
+}
+
+/// The client authentication method: `auth_method` when given (checked against the
+/// credentials the client has), otherwise what `auth::default_method` picks.
+fn choose_auth_method(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    has_secret: bool,
+    has_key: bool,
+) -> Result<AuthMethod> {
+    let Some(m) = config.auth_method else {
+        return Ok(auth::default_method(metadata, has_secret, has_key));
+    };
+    let needs_secret = matches!(
+        m,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
+    );
+    if needs_secret && !has_secret {
+        return Err(Error::invalid_argument(format!(
+            "auth_method {} needs a client secret, but this is a public client",
+            m.name()
+        )));
+    }
+    Ok(m)
+}
+
 fn discovery_url(issuer: &str) -> String {
     format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
 }
@@ -188,21 +231,7 @@ impl Client {
         for (name, url) in metadata.endpoints() {
             check_url(url, name, config.allow_insecure_http)?;
         }
-        let algs = match &config.allowed_algs {
-            Some(list) => list.clone(),
-            None => {
-                let mut v: Vec<Alg> = metadata
-                    .id_token_signing_alg_values_supported
-                    .iter()
-                    .filter_map(|n| Alg::parse(n))
-                    .filter(|a| !a.is_symmetric())
-                    .collect();
-                if v.is_empty() {
-                    v.push(Alg::RS256); // OIDC Discovery: RS256 MUST be supported
-                }
-                v
-            }
-        };
+        let algs = choose_algs(&metadata, &config);
         let keys = KeyCache::new(
             metadata.jwks_uri.clone(),
             algs.clone(),
@@ -218,23 +247,7 @@ impl Client {
             Some(s) => Some(s),
             None => params.client_secret.map(Secret::new),
         };
-        let has_secret = client_secret.is_some();
-        let auth_method = match config.auth_method {
-            Some(m) => {
-                let needs_secret = matches!(
-                    m,
-                    AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
-                );
-                if needs_secret && !has_secret {
-                    return Err(Error::invalid_argument(format!(
-                        "auth_method {} needs a client secret, but this is a public client",
-                        m.name()
-                    )));
-                }
-                m
-            }
-            None => auth::default_method(&metadata, has_secret, signing_key.is_some()),
-        };
+        let auth_method = choose_auth_method(&metadata, &config, client_secret.is_some(), signing_key.is_some())?;
         log_at!(
             Level::Info,
             "client {} for issuer {} ready (client authentication: {})",

@@ -456,7 +456,11 @@ fn map_error(e: ureq::Error, host: &str, what: &str, timeout: Duration) -> Error
         // Raised while writing the request (ureq's protocol error has no public type to
         // match on, hence the text): the caller's input was too large for it.
         E::Protocol(p) if p.to_string().contains("output too small") => too_large(what, host),
-        E::Http(_) => too_large(what, host),
+        // An argument that cannot go into a request line or header (a control character
+        // in a token for the Authorization header, ...): the value is never echoed.
+        E::Http(e) => Error::invalid_argument(format!(
+            "{what}: the request to {host} could not be built: {e} (an argument holds characters HTTP does not allow there)"
+        )),
         E::Protocol(p) => Error::http(format!("{what}: malformed HTTP from {host}: {p}")),
         other => Error::network(format!("{what}: request to {host} failed: {other}")),
     }

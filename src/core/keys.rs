@@ -68,9 +68,11 @@ fn b64_member(jwk: &Map<String, Value>, name: &str) -> std::result::Result<Vec<u
     crate::core::jose::b64_decode(s, name).map_err(|_| format!("member \"{name}\" is not base64url"))
 }
 
+type JwkResult<T> = std::result::Result<T, String>;
+
 /// Parses one JWK. `Ok(None)`: a key that is not for signatures (use `enc`,
 /// symmetric, or an algorithm soidc does not use); `Err`: a broken key.
-fn parse_jwk(jwk: &Map<String, Value>, algs: &[Alg]) -> std::result::Result<Option<VerifyKey>, String> {
+fn parse_jwk(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Option<VerifyKey>> {
     let kty = member(jwk, "kty")?.ok_or("member \"kty\" is missing")?;
     let kid = member(jwk, "kid")?.map(str::to_owned);
     if member(jwk, "use")? == Some("enc") {
@@ -89,74 +91,89 @@ fn parse_jwk(jwk: &Map<String, Value>, algs: &[Alg]) -> std::result::Result<Opti
             None => return Ok(None), // e.g. RSA-OAEP, or an algorithm soidc does not verify
         },
     };
+    // The algorithms this key may verify: those allowed, of its family, and its own alg if it names one.
     let wanted = |family: KeyFamily| -> Vec<Alg> {
         algs.iter()
             .copied()
             .filter(|a| a.family() == family && jwk_alg.is_none_or(|j| j == *a))
             .collect()
     };
-    let (family, parsed) = match kty {
-        "RSA" => {
-            let n = b64_member(jwk, "n")?;
-            let e = b64_member(jwk, "e")?;
-            let comps = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
-            let mut parsed = Vec::new();
-            for alg in wanted(KeyFamily::Rsa) {
-                let params = rsa_params(alg).expect("RSA family");
-                let key = comps
-                    .to_parsed_public_key(params)
-                    .map_err(|e| format!("invalid RSA key: {e}"))?;
-                parsed.push((alg, key));
-            }
-            (KeyFamily::Rsa, parsed)
-        }
-        "EC" => {
-            let crv = member(jwk, "crv")?.ok_or("member \"crv\" is missing")?;
-            let (family, verify_alg, len): (_, &'static signature::EcdsaVerificationAlgorithm, usize) =
-                match crv {
-                    "P-256" => (KeyFamily::EcP256, &signature::ECDSA_P256_SHA256_FIXED, 32),
-                    "P-384" => (KeyFamily::EcP384, &signature::ECDSA_P384_SHA384_FIXED, 48),
-                    _ => return Ok(None),
-                };
-            let x = b64_member(jwk, "x")?;
-            let y = b64_member(jwk, "y")?;
-            if x.len() != len || y.len() != len {
-                return Err(format!("EC key coordinates must be {len} bytes for {crv}"));
-            }
-            let mut point = Vec::with_capacity(1 + 2 * len);
-            point.push(4u8);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            let mut parsed = Vec::new();
-            for alg in wanted(family) {
-                let key = ParsedPublicKey::new(verify_alg, &point)
-                    .map_err(|e| format!("invalid EC key: {e}"))?;
-                parsed.push((alg, key));
-            }
-            (family, parsed)
-        }
-        "OKP" => {
-            if member(jwk, "crv")? != Some("Ed25519") {
-                return Ok(None);
-            }
-            let x = b64_member(jwk, "x")?;
-            if x.len() != 32 {
-                return Err("Ed25519 key must be 32 bytes".into());
-            }
-            let mut parsed = Vec::new();
-            for alg in wanted(KeyFamily::Ed25519) {
-                let key = ParsedPublicKey::new(&signature::ED25519, &x)
-                    .map_err(|e| format!("invalid Ed25519 key: {e}"))?;
-                parsed.push((alg, key));
-            }
-            (KeyFamily::Ed25519, parsed)
-        }
-        _ => return Ok(None), // "oct" and unknown types never verify provider signatures
+    let parsed = match kty {
+        "RSA" => Some((KeyFamily::Rsa, parse_rsa(jwk, &wanted(KeyFamily::Rsa))?)),
+        "EC" => parse_ec(jwk, &wanted)?,
+        "OKP" => parse_okp(jwk, &wanted(KeyFamily::Ed25519))?.map(|p| (KeyFamily::Ed25519, p)),
+        _ => None, // "oct" and unknown types never verify provider signatures
     };
-    if parsed.is_empty() {
+    Ok(match parsed {
+        Some((family, parsed)) if !parsed.is_empty() => Some(VerifyKey { kid, family, alg: jwk_alg, parsed }),
+        _ => None,
+    })
+}
+
+/// RFC 7518 §6.3.1: `n` and `e`.
+fn parse_rsa(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Vec<(Alg, ParsedPublicKey)>> {
+    let n = b64_member(jwk, "n")?;
+    let e = b64_member(jwk, "e")?;
+    let comps = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
+    algs.iter()
+        .map(|&alg| {
+            let params = rsa_params(alg).expect("RSA family");
+            comps
+                .to_parsed_public_key(params)
+                .map(|k| (alg, k))
+                .map_err(|e| format!("invalid RSA key: {e}"))
+        })
+        .collect()
+}
+
+/// RFC 7518 §6.2.1: `crv` (P-256 or P-384; others are not used), `x`, `y`.
+fn parse_ec(
+    jwk: &Map<String, Value>,
+    wanted: &dyn Fn(KeyFamily) -> Vec<Alg>,
+) -> JwkResult<Option<(KeyFamily, Vec<(Alg, ParsedPublicKey)>)>> {
+    let crv = member(jwk, "crv")?.ok_or("member \"crv\" is missing")?;
+    let (family, verify_alg, len): (_, &'static signature::EcdsaVerificationAlgorithm, usize) = match crv {
+        "P-256" => (KeyFamily::EcP256, &signature::ECDSA_P256_SHA256_FIXED, 32),
+        "P-384" => (KeyFamily::EcP384, &signature::ECDSA_P384_SHA384_FIXED, 48),
+        _ => return Ok(None),
+    };
+    let x = b64_member(jwk, "x")?;
+    let y = b64_member(jwk, "y")?;
+    if x.len() != len || y.len() != len {
+        return Err(format!("EC key coordinates must be {len} bytes for {crv}"));
+    }
+    let mut point = Vec::with_capacity(1 + 2 * len);
+    point.push(4u8);
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    let parsed = wanted(family)
+        .into_iter()
+        .map(|alg| {
+            ParsedPublicKey::new(verify_alg, &point)
+                .map(|k| (alg, k))
+                .map_err(|e| format!("invalid EC key: {e}"))
+        })
+        .collect::<JwkResult<Vec<_>>>()?;
+    Ok(Some((family, parsed)))
+}
+
+/// RFC 8037 §2: `crv` Ed25519 (others are not used), `x`.
+fn parse_okp(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Option<Vec<(Alg, ParsedPublicKey)>>> {
+    if member(jwk, "crv")? != Some("Ed25519") {
         return Ok(None);
     }
-    Ok(Some(VerifyKey { kid, family, alg: jwk_alg, parsed }))
+    let x = b64_member(jwk, "x")?;
+    if x.len() != 32 {
+        return Err("Ed25519 key must be 32 bytes".into());
+    }
+    algs.iter()
+        .map(|&alg| {
+            ParsedPublicKey::new(&signature::ED25519, &x)
+                .map(|k| (alg, k))
+                .map_err(|e| format!("invalid Ed25519 key: {e}"))
+        })
+        .collect::<JwkResult<Vec<_>>>()
+        .map(Some)
 }
 
 /// A fetched and parsed key set.

@@ -33,7 +33,8 @@ fn install_panic_hook() {
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if INSIDE.with(|d| d.get()) > 0 {
+            // try_with: a panic during thread-local teardown must not panic again here.
+            if INSIDE.try_with(|d| d.get()).unwrap_or(0) > 0 {
                 crate::log_at!(crate::core::log::Level::Error, "soidc internal error: {info}");
             } else {
                 previous(info);
@@ -55,14 +56,16 @@ where
     // for one `char *`, as every function's documentation requires.
     unsafe { clear(out_json) };
     install_panic_hook();
-    INSIDE.with(|d| d.set(d.get() + 1));
+    // try_with, not with: called from a thread-local destructor after Rust's TLS is torn
+    // down, `with` would panic outside catch_unwind (review U3).
+    let _ = INSIDE.try_with(|d| d.set(d.get() + 1));
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        if PANIC_NEXT.with(|p| p.replace(false)) {
+        if PANIC_NEXT.try_with(|p| p.replace(false)).unwrap_or(false) {
             panic!("panic forced by the test hook");
         }
         body()
     }));
-    INSIDE.with(|d| d.set(d.get() - 1));
+    let _ = INSIDE.try_with(|d| d.set(d.get().saturating_sub(1)));
     let outcome = outcome.unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()

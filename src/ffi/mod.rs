@@ -1,8 +1,10 @@
 //! The C ABI. Every `unsafe` and every `extern "C"` of soidc lives in this
-//! module; each exported function is a visible `#[no_mangle] extern "C" fn`
-//! whose body runs inside [`boundary::call`], which catches panics, sets the
-//! out-pointers to NULL first, and turns every error into a status code plus
-//! an error document.
+//! module; each exported function is a visible `#[no_mangle] extern "C" fn`.
+//! Every fallible export runs its body inside [`boundary::call`], which catches
+//! panics, sets the out-pointers to NULL first, and turns every error into a
+//! status code plus an error document; the few infallible ones (`soidc_string_free`,
+//! `soidc_client_free`, `soidc_client_get_type`, `soidc_status_name`, `soidc_version`,
+//! `soidc_set_log_callback`) catch panics themselves or cannot panic.
 //!
 //! One file per object family: `client.rs` (lifecycle), `flows.rs` (grants and endpoints),
 //! `tokens.rs` (token validation), `util.rs` (strings, status names, version, logging).

@@ -1,4 +1,4 @@
-//! Token validation: ID tokens (and, with the flows, access and logout tokens).
+//! Token validation: ID tokens, JWT access tokens (RFC 9068) and back-channel logout tokens.
 
 use crate::core::Client;
 use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str};
