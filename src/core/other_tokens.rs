@@ -110,6 +110,12 @@ fn typ_is(typ: Option<&str>, expected: &str) -> bool {
 }
 
 impl Client {
+    /// How many logout-token `jti`s the replay cache holds (for tests of its bound).
+    #[doc(hidden)]
+    pub fn logout_jtis_held(&self) -> usize {
+        self.logout_jtis.len()
+    }
+
     /// RFC 9068 §4: typ at+jwt, signature, iss, exp, aud, sub, client_id (azp
     /// normalised to client_id as simple_openid_connect does), iat, jti, and
     /// the required scopes.
