@@ -203,6 +203,7 @@ impl Client {
     /// state, then the code exchange and the ID token validation.
     pub fn auth_code_handle_result(&self, current_url: &str, options_json: Option<&str>) -> Result<Value> {
         let o: ResultOptions = options::parse(options_json, "options_json")?;
+        let acr_values_allowed = options::check_acr_values_allowed(o.acr_values_allowed.clone(), "options_json")?;
         let url = Url::parse(current_url)
             .map_err(|e| Error::invalid_argument(format!("current_url is not an absolute URL: {e}")))?;
         let params = response_params(&url)?;
@@ -273,7 +274,7 @@ impl Client {
             max_age: o.max_age,
             code: Some(code.to_owned()),
             expect_self_azp: true,
-            acr_values_allowed: options::check_acr_values_allowed(o.acr_values_allowed, "options_json")?,
+            acr_values_allowed,
             ..Default::default()
         };
         let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
@@ -283,12 +284,13 @@ impl Client {
     /// The code exchange alone (RFC 6749 §4.1.3).
     pub fn auth_code_exchange(&self, code: &str, options_json: Option<&str>) -> Result<Value> {
         let o: ExchangeOptions = options::parse(options_json, "options_json")?;
+        let acr_values_allowed = options::check_acr_values_allowed(o.acr_values_allowed, "options_json")?;
         let redirect_uri = self.redirect_uri_or(o.redirect_uri.as_deref())?;
         let checks = IdTokenChecks {
             nonce: o.nonce,
             max_age: o.max_age,
             expect_self_azp: true,
-            acr_values_allowed: options::check_acr_values_allowed(o.acr_values_allowed, "options_json")?,
+            acr_values_allowed,
             ..Default::default()
         };
         let req = RequestOptions { timeout: CallOptions { timeout_ms: o.timeout_ms }.timeout()? };
