@@ -52,31 +52,10 @@
 
 
 /**
- * OpenID Connect Core 1.0 §2: `sub` "MUST NOT exceed 255 ASCII [RFC20] characters in
- * length". The limit is applied to the UTF-8 length in octets, which equals the
- * character count for an ASCII `sub`. A non-ASCII `sub` is not refused for being
- * non-ASCII (Core states a length limit, not a character set), only for being longer
- * than 255 octets, so that an RP can rely on a 255-byte column whatever the provider sends.
- */
-#define MAX_SUB_LEN 255
-
-/**
  * Nesting deeper than this is refused (serde_json's own limit is 128; a
  * legitimate OIDC document nests a handful of levels).
  */
 #define MAX_DEPTH 64
-
-/**
- * How many `jti`s the replay cache of one client holds at most; the oldest goes first.
- */
-#define JTI_CACHE_CAP 10000
-
-/**
- * `max_age_s` of logout tokens without `exp`: default and upper bound.
- */
-#define DEFAULT_LOGOUT_MAX_AGE_S 120
-
-#define MAX_LOGOUT_MAX_AGE_S 600
 
 /**
  * Log level: errors.

@@ -415,7 +415,8 @@ fn acr_values_allowed_with_and_without_the_callback() {
 /// ended no longer counts as a replay.
 #[test]
 fn jti_cache_is_bounded_and_forgets_ended_windows() {
-    use soidc::core::other_tokens::{JtiCache, JTI_CACHE_CAP};
+    use soidc::core::other_tokens::JtiCache;
+    const JTI_CACHE_CAP: usize = 10_000; // documented in the header (soidc_decode_logout_token)
     let cache = JtiCache::default();
     let now = 1_000_000;
     for i in 0..JTI_CACHE_CAP + 5 {

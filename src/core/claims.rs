@@ -52,8 +52,9 @@ pub fn req_time(c: &Claims, name: &str) -> Result<i64> {
 /// (Python's `time.time()`), and so may the claim (a NumericDate may carry fractions).
 pub fn check_min_iat(c: &Claims, min_iat: f64) -> Result<()> {
     req_time(c, "iat")?; // presence and type, with the usual messages
-    let iat = c.get("iat").and_then(Value::as_f64).unwrap_or(f64::NAN);
-    if !(iat >= min_iat) {
+    // req_time accepted a finite number, so as_f64 cannot fail; were it to, the token fails.
+    let iat = c.get("iat").and_then(Value::as_f64).unwrap_or(f64::NEG_INFINITY);
+    if iat < min_iat {
         return Err(Error::validation(format!("iat {} is before min_iat {min_iat}", c["iat"])));
     }
     Ok(())
@@ -64,7 +65,7 @@ pub fn check_min_iat(c: &Claims, min_iat: f64) -> Result<()> {
 /// character count for an ASCII `sub`. A non-ASCII `sub` is not refused for being
 /// non-ASCII (Core states a length limit, not a character set), only for being longer
 /// than 255 octets, so that an RP can rely on a 255-byte column whatever the provider sends.
-pub const MAX_SUB_LEN: usize = 255;
+pub(crate) const MAX_SUB_LEN: usize = 255;
 
 pub fn check_sub_length(sub: &str) -> Result<()> {
     if sub.len() > MAX_SUB_LEN {

@@ -18,10 +18,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 /// How many `jti`s the replay cache of one client holds at most; the oldest goes first.
-pub const JTI_CACHE_CAP: usize = 10_000;
+pub(crate) const JTI_CACHE_CAP: usize = 10_000;
 /// `max_age_s` of logout tokens without `exp`: default and upper bound.
-pub const DEFAULT_LOGOUT_MAX_AGE_S: u64 = 120;
-pub const MAX_LOGOUT_MAX_AGE_S: u64 = 600;
+pub(crate) const DEFAULT_LOGOUT_MAX_AGE_S: u64 = 120;
+pub(crate) const MAX_LOGOUT_MAX_AGE_S: u64 = 600;
 
 /// The `jti`s of logout tokens accepted without `exp`, each remembered until the end
 /// of its acceptance window (iat + max_age_s + leeway), so that the same token cannot
