@@ -300,6 +300,9 @@ fn refresh_accepts_a_repeated_nonce_and_the_other_grants_refuse_an_unexpected_on
         ErrorKind::Validation,
         "nonce",
     );
+    // Device flow: the same as the password grant.
+    reason_of(c.device_authorization_poll("dc-1", None), ErrorKind::Validation, "nonce");
+    c.device_authorization_poll("dc-1", Some(r#"{"nonce": "login-nonce"}"#)).expect("device flow, expected nonce");
     // Code exchange: the same rule as soidc_auth_code_handle_result.
     reason_of(c.auth_code_exchange("code-1", Some(r#"{"redirect_uri": "https://rp.example/cb"}"#)), ErrorKind::Validation, "nonce");
     c.auth_code_exchange("code-1", Some(r#"{"redirect_uri": "https://rp.example/cb", "nonce": "login-nonce"}"#))
