@@ -234,11 +234,13 @@ fn id_token_options(variant: u8) -> Option<&'static str> {
     Some(match variant & 7 {
         0 => return None,
         1 => r#"{"nonce":"n-0S6_WzA2Mj"}"#,
-        2 => r#"{"max_age":4000000000,"min_auth_time":1500000000}"#,
-        3 => r#"{"access_token":"fuzz-access-token","code":"fuzz-code"}"#,
-        4 => r#"{"extra_trusted_audiences":["https://api.example.test"],"expect_self_azp":false}"#,
-        5 => r#"{"min_iat":1500000000,"cache_only":true}"#,
-        6 => r#"{"timeout_ms":1000}"#, // with the acr callback
+        // Variants without an expected nonce skip the nonce check (a token that carries
+        // one is refused otherwise: variant 0 reaches that path).
+        2 => r#"{"max_age":4000000000,"min_auth_time":1500000000,"ignore_nonce":true}"#,
+        3 => r#"{"access_token":"fuzz-access-token","code":"fuzz-code","ignore_nonce":true}"#,
+        4 => r#"{"extra_trusted_audiences":["https://api.example.test"],"expect_self_azp":false,"ignore_nonce":true}"#,
+        5 => r#"{"min_iat":1500000000.5,"cache_only":true,"ignore_nonce":true}"#,
+        6 => r#"{"timeout_ms":1000,"ignore_nonce":true}"#, // with the acr callback
         _ => {
             r#"{"nonce":"n-0S6_WzA2Mj","max_age":4000000000,"access_token":"fuzz-access-token","code":"fuzz-code","extra_trusted_audiences":["https://api.example.test"],"min_iat":1500000000}"#
         }
@@ -402,6 +404,13 @@ pub fn id_token_hs256_accepts(data: &[u8]) -> Option<bool> {
             .is_some_and(|s| !s.is_empty()),
         "accepted a missing or empty sub"
     );
+    assert!(
+        claims.get("sub").and_then(Value::as_str).is_some_and(|s| s.len() <= 255),
+        "accepted a sub longer than 255 bytes (OIDC Core §2)"
+    );
+    if matches!(osel & 7, 0) {
+        assert!(claims.get("nonce").is_none(), "accepted a nonce nobody expected");
+    }
     let time = |name: &str| claims.get(name).and_then(Value::as_f64).map(f64::trunc);
     let exp = time("exp").expect("accepted a token without a numeric exp");
     assert!(

@@ -419,9 +419,13 @@ soidc_status soidc_auth_code_start(const soidc_client *client,
  * `options_json` (nullable): `state`, `nonce`, `code_verifier` (from
  * `soidc_auth_code_start`), `redirect_uri` (default: the client's; `"auto"`: the
  * current URL without query and fragment, as simple_openid_connect does), `max_age`,
- * `require_id_token` (default: when the client's scope contains `openid`), `timeout_ms`.
- * If the response carries a state (or the ID token a nonce) that options_json lacks,
- * the call fails rather than skipping the check.
+ * `acr_values_allowed` (non-empty array: the ID token's `acr` must be one of them,
+ * `reason` = `acr`), `require_id_token` (default: when the client's scope contains
+ * `openid`), `timeout_ms`.
+ * If the response carries a state that options_json lacks, the call fails with
+ * `SOIDC_ERR_INVALID_ARGUMENT` rather than skipping the check; an ID token that carries a
+ * nonce options_json lacks fails its validation (`SOIDC_ERR_VALIDATION`, `reason` =
+ * `nonce`), as in `soidc_auth_code_exchange` and `soidc_decode_id_token`.
  *
  * Success document: the token response plus `id_token_claims`. Returns `SOIDC_OK`,
  * `SOIDC_ERR_AUTHENTICATION_FAILED`, `SOIDC_ERR_VALIDATION`, `SOIDC_ERR_PROVIDER` (the
@@ -436,8 +440,9 @@ soidc_status soidc_auth_code_handle_result(const soidc_client *client,
 /**
  * Exchanges an authorization code at the token endpoint (the lower-level step of
  * `soidc_auth_code_handle_result`). `options_json` (nullable): `redirect_uri`,
- * `code_verifier`, `nonce`, `max_age`, `timeout_ms`. An ID token in the response is
- * validated and its claims added as `id_token_claims`.
+ * `code_verifier`, `nonce`, `max_age`, `acr_values_allowed`, `timeout_ms`. An ID token in
+ * the response is validated and its claims added as `id_token_claims`; one that carries a
+ * nonce although `nonce` is not given is refused (`reason` = `nonce`).
  * Returns as `soidc_auth_code_handle_result`, without `SOIDC_ERR_AUTHENTICATION_FAILED`.
  */
 soidc_status soidc_auth_code_exchange(const soidc_client *client,
@@ -448,9 +453,12 @@ soidc_status soidc_auth_code_exchange(const soidc_client *client,
 /**
  * Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
  * `options_json` (nullable): `resource` (RFC 8707, string or array), `extra_params`,
- * `timeout_ms`. Success: the token response (an ID token, if any, validated).
+ * `timeout_ms`. Success: the token response (an ID token, if any, validated; this grant
+ * sends no nonce, so an ID token carrying one is refused, `reason` = `nonce`).
  * Returns `SOIDC_OK`, `SOIDC_ERR_PROVIDER` (e.g. `invalid_client`), `SOIDC_ERR_HTTP`,
- * `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer), `SOIDC_ERR_NETWORK`,
+ * `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer, or an `error` member in a
+ * success response: its `error`, `error_description`, `error_uri` are in the error
+ * document; this holds for every grant), `SOIDC_ERR_NETWORK`,
  * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no token endpoint), `SOIDC_ERR_INVALID_ARGUMENT`.
  */
 soidc_status soidc_client_credentials_grant(const soidc_client *client,
@@ -463,7 +471,8 @@ soidc_status soidc_client_credentials_grant(const soidc_client *client,
  * grant: prefer the authorization code or device flow where a browser exists.
  * `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (sent as a `nonce`
  * parameter, which this grant does not standardise but servers must ignore when unknown,
- * and required in the ID token), `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
+ * and required in the ID token; without it, an ID token carrying a nonce is refused),
+ * `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
  * validated and its claims added as `id_token_claims`. The password never appears in
  * errors or logs. Returns as `soidc_client_credentials_grant`, plus `SOIDC_ERR_VALIDATION`.
  */
@@ -477,8 +486,11 @@ soidc_status soidc_direct_access_grant(const soidc_client *client,
 /**
  * Refresh token grant. `options_json` (nullable): `scope`, `id_token` (the original ID
  * token: a new ID token must keep its `iss`, `sub`, `aud` and `auth_time`, OpenID Connect
- * Core §12.2), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
- * claims added as `id_token_claims`. Returns as `soidc_direct_access_grant`.
+ * Core §12.2; and a `nonce` in the new one, which some providers repeat, must be the
+ * original's), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
+ * claims added as `id_token_claims`; its nonce is not checked otherwise (the login's nonce
+ * is not at hand: the `ignore_nonce` of `soidc_decode_id_token`).
+ * Returns as `soidc_direct_access_grant`.
  */
 soidc_status soidc_exchange_refresh_token(const soidc_client *client,
                                           const char *refresh_token,
@@ -503,7 +515,8 @@ soidc_status soidc_device_authorization_start(const soidc_client *client,
  * Polls for the result of a device authorization (RFC 8628 §3.4).
  *
  * `options_json` (nullable): `wait` (bool, default false), `interval` and `expires_in`
- * (from the start response; defaults 5 s and unbounded), `nonce`, `timeout_ms`.
+ * (from the start response; defaults 5 s and unbounded), `nonce` (expected in the ID
+ * token; without it an ID token carrying a nonce is refused), `timeout_ms`.
  * Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not
  * finished (the error document's `error` is `authorization_pending` or `slow_down`, and
  * `interval` the interval to use next). With `wait`: blocks the calling thread, sleeping
@@ -522,7 +535,8 @@ soidc_status soidc_device_authorization_poll(const soidc_client *client,
  * Fetches the UserInfo of the user an access token was issued for (sent as a Bearer
  * header). JSON responses and signed JWT responses (`application/jwt`: signature,
  * `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
- * ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`.
+ * ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`. A `sub`
+ * longer than 255 bytes (OpenID Connect Core §2) is `SOIDC_ERR_VALIDATION`, `reason` = `sub`.
  * Success: the claims object. A rejected token is `SOIDC_ERR_PROVIDER` with the
  * `WWW-Authenticate` error (`invalid_token`). No userinfo endpoint:
  * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
@@ -536,7 +550,11 @@ soidc_status soidc_fetch_userinfo(const soidc_client *client,
  * Token introspection (RFC 7662) with client authentication. `token_type_hint` nullable
  * (`access_token`, `refresh_token`). `options_json` (nullable): `timeout_ms`.
  * Success: the provider's response; `active` is always present and boolean (an inactive
- * token is a success with `"active": false`). No introspection endpoint:
+ * token is a success with `"active": false`). An answer `"active": true` whose `exp` is
+ * past or whose `nbf` is in the future (beyond `leeway_s`) is reported as
+ * `{"active": false}` (RFC 7662 §2.2: an expired token is not active), so a caller that
+ * checks only `active` gets the safe answer; soidc logs this at info level. An `exp` or
+ * `nbf` that is not a number is `SOIDC_ERR_PROTOCOL`. No introspection endpoint:
  * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
  */
 soidc_status soidc_introspect_token(const soidc_client *client,
@@ -581,17 +599,31 @@ soidc_status soidc_initiate_logout(const soidc_client *client,
  * (see `allowed_algs`), the signature with a key from the provider's JWKS whose `kid`
  * and type fit (an unknown `kid` triggers one rate-limited JWKS refetch), `typ` if
  * present is `JWT`, `iss` equals the issuer, `aud` contains the client id and nothing
- * untrusted, `azp` present for several audiences and equal to the client id, `sub`,
- * `exp`/`iat`/`nbf` with `leeway_s`, `min_iat`, `nonce`, the `validate_acr` callback,
+ * untrusted, `azp` present for several audiences and equal to the client id, `sub`
+ * (non-empty, at most 255 bytes: OpenID Connect Core §2 caps it at 255 ASCII characters;
+ * a non-ASCII `sub` is accepted within 255 bytes of UTF-8), `exp`/`iat`/`nbf` with
+ * `leeway_s`, `min_iat`, `nonce`, `acr_values_allowed`, the `validate_acr` callback,
  * `max_age`/`min_auth_time` against `auth_time`, and `at_hash`/`c_hash` when the access
  * token/code are given. A claim of the wrong JSON type fails its check.
  *
+ * The nonce check is strict both ways, as simple_openid_connect's: with `nonce` the token
+ * must carry that nonce; without it, a token that carries a nonce is refused (it answers
+ * an authentication request whose nonce the caller did not keep, or belongs to another
+ * login). `ignore_nonce: true` skips the check entirely; use it only where the nonce is
+ * no longer at hand: an ID token re-validated after the login (e.g. one kept in a
+ * session), or one from a refresh response, where some providers repeat the original
+ * nonce (OpenID Connect Core §12.2). `soidc_exchange_refresh_token` does this itself.
+ *
  * - `raw_token`: required, the compact token.
- * - `options_json`: nullable JSON object: `nonce` (string), `extra_trusted_audiences`
- *   (array of strings), `min_iat` (seconds), `min_auth_time` (seconds), `max_age`
- *   (seconds), `expect_self_azp` (bool, default true), `access_token` (checks `at_hash`),
- *   `code` (checks `c_hash`), `timeout_ms` (for a JWKS fetch), `cache_only` (bool: use
- *   cached keys only and never touch the network).
+ * - `options_json`: nullable JSON object: `nonce` (string), `ignore_nonce` (bool, default
+ *   false; together with `nonce` it is `SOIDC_ERR_INVALID_ARGUMENT`),
+ *   `extra_trusted_audiences` (array of strings), `min_iat` (seconds since the epoch,
+ *   fractions allowed, e.g. Python's `time.time()`; compared exactly with `iat`),
+ *   `min_auth_time` (seconds), `max_age` (seconds), `expect_self_azp` (bool, default
+ *   true), `acr_values_allowed` (non-empty array of strings: the token must carry an
+ *   `acr` that is one of them; checked before the callback, and both must pass),
+ *   `access_token` (checks `at_hash`), `code` (checks `c_hash`), `timeout_ms` (for a JWKS
+ *   fetch), `cache_only` (bool: use cached keys only and never touch the network).
  * - `validate_acr`, `user_data`: nullable callback, see `soidc_acr_validator`.
  * - `out_json`: nullable; receives the claims object (every claim, unknown ones kept)
  *   or the error document. Free it with `soidc_string_free`.
@@ -616,7 +648,8 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * audience, `sub`, `jti`, `client_id` (a token with only `azp` gets `client_id` set from
  * it, as simple_openid_connect normalises), and the required scopes in `scope`.
  *
- * `options_json` (nullable): `audience` (default: the client id), `required_scopes` (array
+ * `options_json` (nullable): `audience` (a string, or a non-empty array of strings: the
+ * token's `aud` must contain at least one of them; default: the client id), `required_scopes` (array
  * of strings; a missing one fails with `error` = `insufficient_scope` in the error
  * document), `cache_only` (true: validate against cached keys only, never touching the
  * network — for request paths such as an nginx worker; prime the cache with
@@ -628,7 +661,11 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * reacts to differently, a machine-readable `reason`: `no_keys_cached` (`cache_only` and
  * nothing cached yet: answer 503, not 401), `unknown_kid` (refresh the keys soon),
  * `signature`, `expired`, `issuer`, `audience`, `scope` (with `error` =
- * `insufficient_scope`). Other failures have no `reason`; the message always explains.
+ * `insufficient_scope`), `nonce` (missing, different, or present although none was
+ * expected), `sub` (empty or longer than 255 bytes), `acr` (not in `acr_values_allowed`,
+ * or refused by the callback), `exp` (a logout token without `exp`), `replay` (a logout
+ * token without `exp` whose `jti` was already accepted). Other failures have no `reason`;
+ * the message always explains.
  */
 soidc_status soidc_decode_access_token(const soidc_client *client,
                                        const char *raw_token,
@@ -640,12 +677,27 @@ soidc_status soidc_decode_access_token(const soidc_client *client,
  * 1.0 §2.6), as POSTed by the provider to the client's `backchannel_logout_uri`.
  *
  * Checks: `typ` if present is `logout+jwt` (or `JWT`), allowed `alg` and signature, `iss`,
- * `aud` contains the client id and nothing untrusted, `iat` (and `exp`/`nbf` if present)
- * with leeway, `jti`, `events` has the back-channel logout event as an object, no `nonce`,
- * and `sub` or `sid`. Replay of a `jti` is not tracked by soidc: store seen `jti` values
- * until the token's `exp` if you need that.
+ * `aud` contains the client id and nothing untrusted, `exp` (REQUIRED by §2.4 of the final
+ * specification; a token without it fails with `reason` = `exp` unless
+ * `allow_missing_exp`), `iat` and `nbf` if present with leeway, `jti`, `events` has the
+ * back-channel logout event as an object, no `nonce`, `sub` or `sid` (a `sub` of at most
+ * 255 bytes).
  *
- * `options_json` (nullable): `extra_trusted_audiences`, `min_iat`, `cache_only`, `timeout_ms`.
+ * `options_json` (nullable): `extra_trusted_audiences`, `min_iat` (seconds, fractions
+ * allowed), `cache_only`, `timeout_ms`, `allow_missing_exp` (bool, default false: for
+ * providers built on drafts that did not send `exp`), `max_age_s` (with
+ * `allow_missing_exp` only, 1 to 600, default 120).
+ *
+ * With `allow_missing_exp`, a token without `exp` is accepted only if its `iat` is at
+ * most `max_age_s` (plus `leeway_s`) old (else `reason` = `expired`) and its `jti` was not
+ * accepted before within that window (else `reason` = `replay`): soidc remembers the
+ * `jti`s of the tokens it accepted without `exp` in a per-client cache of at most 10,000
+ * entries (the oldest evicted first), kept in memory only. The cache is per client and per
+ * process: with several processes (nginx workers, a preforked server) or clients, or across
+ * a restart, a replay reaching another cache is not detected; share a store of seen
+ * `jti`s yourself if that matters. Tokens with `exp` are not tracked (store their `jti`
+ * until `exp` if you need replay detection for them).
+ *
  * Success: the claims object. Returns as `soidc_decode_access_token`.
  */
 soidc_status soidc_decode_logout_token(const soidc_client *client,

@@ -269,7 +269,17 @@ fn id_token_nonce_without_expected_nonce_is_refused() {
     let c = conf_client("conf-basic", None);
     let (start, redirect) = login_alice(&c, None);
     let options = json!({"state": start["state"], "code_verifier": start["code_verifier"]});
-    handle_result(&c, &redirect, Some(&options.to_string())).err(SOIDC_ERR_INVALID_ARGUMENT, "nonce");
+    // The ID token check refuses it (the same rule as soidc_auth_code_exchange and
+    // soidc_decode_id_token), with a reason a caller can act on.
+    let doc = handle_result(&c, &redirect, Some(&options.to_string())).err(SOIDC_ERR_VALIDATION, "nonce");
+    assert_eq!(doc["reason"], "nonce", "{doc}");
+
+    // soidc_auth_code_exchange applies the same rule.
+    let (start, redirect) = login_alice(&c, None);
+    let code = param(&redirect, "code").expect("a code");
+    let options = json!({"redirect_uri": CALLBACK, "code_verifier": start["code_verifier"]});
+    let doc = code_exchange(&c, &code, Some(&options.to_string())).err(SOIDC_ERR_VALIDATION, "nonce");
+    assert_eq!(doc["reason"], "nonce", "{doc}");
 }
 
 #[test]

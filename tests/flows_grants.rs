@@ -152,6 +152,28 @@ fn refresh_keeps_the_id_token_identity() {
     assert_eq!(narrow["id_token_claims"]["sub"], "alice");
 }
 
+/// The provider repeats the login's nonce in refreshed ID tokens (as Keycloak does): the
+/// refresh grant must not fail on it, and with the original ID token the nonce must be
+/// the original's.
+#[test]
+fn refresh_with_a_repeated_nonce() {
+    let c = conf_client("conf-basic", None);
+    let options = json!({"nonce": "n-refresh-1"}).to_string();
+    let doc = password_grant(&c, "alice", ALICE_PW, Some("openid offline_access"), Some(&options)).ok();
+    assert_eq!(doc["id_token_claims"]["nonce"], "n-refresh-1");
+    let rt = s(&doc, "refresh_token");
+    let refreshed = refresh(&c, rt, None).ok();
+    assert_eq!(refreshed["id_token_claims"]["nonce"], "n-refresh-1", "the provider repeats the nonce: {refreshed}");
+    let original = json!({"id_token": s(&doc, "id_token")}).to_string();
+    let refreshed = refresh(&c, rt, Some(&original)).ok();
+    assert_eq!(refreshed["id_token_claims"]["sub"], "alice");
+    // The refreshed ID token re-validated later: the nonce is no longer at hand.
+    let token = s(&refreshed, "id_token");
+    c.decode_id_token(token, None).err(SOIDC_ERR_VALIDATION, "nonce");
+    c.decode_id_token(token, Some(r#"{"ignore_nonce": true}"#)).ok();
+    c.decode_id_token(token, Some(r#"{"nonce": "n-refresh-1"}"#)).ok();
+}
+
 #[test]
 fn refresh_with_another_users_id_token_fails_on_sub() {
     let c = conf_client("conf-basic", None);

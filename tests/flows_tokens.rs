@@ -47,6 +47,12 @@ fn access_token_of_the_provider_validates() {
 
     let options = aud_api(json!({"required_scopes": ["api:read", "api:write"]}));
     decode_access_token(&c, &at, Some(&options)).ok();
+    // A resource server known by several names: any one of them in aud will do.
+    let options = json!({"audience": ["https://other.example", API]}).to_string();
+    decode_access_token(&c, &at, Some(&options)).ok();
+    let options = json!({"audience": ["https://other.example", "conf-basic"]}).to_string();
+    let err = decode_access_token(&c, &at, Some(&options)).err(SOIDC_ERR_VALIDATION, "any of the audiences");
+    assert_eq!(err["reason"], "audience");
     // A resource server without a client secret validates it just as well.
     let rs = keyless_client("public-pkce", None);
     decode_access_token(&rs, &at, Some(&aud_api(json!({"required_scopes": ["api:write"]})))).ok();
@@ -156,8 +162,12 @@ fn back_channel_logout_token_from_the_provider() {
     assert!(claims["events"][BCL_EVENT].is_object(), "{claims}");
     assert!(claims.get("nonce").is_none());
     assert_eq!(claims, jwt::payload(token));
-    // A replayed token still decodes: soidc documents that it does not track jti.
+    // The provider sends exp (required by Back-Channel Logout 1.0 §2.4).
+    assert!(claims["exp"].is_i64(), "{claims}");
+    // A replayed token with exp still decodes: soidc documents that it tracks the jti
+    // only of tokens accepted without exp.
     decode_logout_token(&bcl, token, None).ok();
+    decode_logout_token(&bcl, token, Some(r#"{"allow_missing_exp": true}"#)).ok();
 
     // Another client is not the audience.
     let other = conf_client("conf-basic", None);

@@ -47,8 +47,11 @@ fn round_trip(client_id: &str, expected_alg: &str) {
     // Every claim of the token is handed back, unknown ones included, unchanged.
     assert_eq!(claims, jwt::payload(&token));
 
-    // Without options the token is valid too (nonce and at_hash are opt-in checks).
-    assert_eq!(client.decode_id_token(&token, None).ok(), claims);
+    // Without options a token that carries a nonce is refused (no nonce was expected, as
+    // simple_openid_connect); ignore_nonce skips the check (at_hash stays opt-in).
+    let doc = client.decode_id_token(&token, None).err(SOIDC_ERR_VALIDATION, "nonce");
+    assert_eq!(doc["reason"], "nonce", "{doc}");
+    assert_eq!(client.decode_id_token(&token, Some(r#"{"ignore_nonce": true}"#)).ok(), claims);
 
     // at_hash against another access token
     let options = json!({"nonce": nonce, "access_token": "not-the-access-token"}).to_string();

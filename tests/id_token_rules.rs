@@ -617,6 +617,31 @@ fn min_iat() {
         Some(json!({"min_iat": now - 50})),
         "is before min_iat",
     );
+    // Fractional bounds (Python's time.time()) are compared exactly with iat.
+    let at = now - 100;
+    r.accept(json!({"iat": at}), Some(json!({"min_iat": at as f64 - 0.25})));
+    r.accept(json!({"iat": at}), Some(json!({"min_iat": at as f64})));
+    r.reject(
+        json!({"iat": at}),
+        Some(json!({"min_iat": at as f64 + 0.25})),
+        "is before min_iat",
+    );
+    // ... and so is a fractional iat.
+    r.accept(json!({"iat": at as f64 + 0.5}), Some(json!({"min_iat": at as f64 + 0.25})));
+    r.reject(
+        json!({"iat": at as f64 + 0.5}),
+        Some(json!({"min_iat": at as f64 + 0.75})),
+        "is before min_iat",
+    );
+    // Out of range.
+    let token = r.rs256(&r.claims());
+    for bad in [json!({"min_iat": -1.5}), json!({"min_iat": 1e300}), json!({"min_iat": "0"})] {
+        common::assert_core_err(
+            r.client.decode_id_token(&token, Some(&bad.to_string()), None),
+            ErrorKind::InvalidArgument,
+            "min_iat",
+        );
+    }
 }
 
 #[test]
@@ -638,7 +663,23 @@ fn nonce() {
     let r = rig();
     let expect = Some(json!({"nonce": "n-0S6_WzA2Mj"}));
     r.accept(json!({"nonce": "n-0S6_WzA2Mj"}), expect.clone());
-    r.accept(json!({"nonce": "anything"}), None); // not asked for, not checked
+    // Strict both ways (simple_openid_connect): a nonce nobody expected is refused ...
+    r.reject(
+        json!({"nonce": "anything"}),
+        None,
+        "the token carries a nonce but none was expected",
+    );
+    // ... unless the check is switched off, which skips it entirely.
+    r.accept(json!({"nonce": "anything"}), Some(json!({"ignore_nonce": true})));
+    r.accept(json!({}), Some(json!({"ignore_nonce": true})));
+    r.accept(json!({}), Some(json!({"ignore_nonce": false})));
+    let opts = json!({"nonce": "n-0S6_WzA2Mj", "ignore_nonce": true}).to_string();
+    let token = r.rs256(&r.claims_with(json!({"nonce": "n-0S6_WzA2Mj"})));
+    common::assert_core_err(
+        r.client.decode_id_token(&token, Some(&opts), None),
+        ErrorKind::InvalidArgument,
+        "nonce and ignore_nonce contradict each other",
+    );
     r.reject(
         json!({}),
         expect.clone(),

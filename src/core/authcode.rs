@@ -53,6 +53,8 @@ struct ResultOptions {
     max_age: Option<u64>,
     /// Whether an ID token is required (default: when the client's scope has openid).
     require_id_token: Option<bool>,
+    /// The ID token's acr must be one of these.
+    acr_values_allowed: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +65,7 @@ struct ExchangeOptions {
     code_verifier: Option<String>,
     nonce: Option<String>,
     max_age: Option<u64>,
+    acr_values_allowed: Option<Vec<String>>,
 }
 
 /// 32 bytes from the system CSPRNG, base64url: 43 characters.
@@ -201,6 +204,7 @@ impl Client {
     /// state, then the code exchange and the ID token validation.
     pub fn auth_code_handle_result(&self, current_url: &str, options_json: Option<&str>) -> Result<Value> {
         let o: ResultOptions = options::parse(options_json, "options_json")?;
+        let acr_values_allowed = options::check_acr_values_allowed(o.acr_values_allowed.clone(), "options_json")?;
         let url = Url::parse(current_url)
             .map_err(|e| Error::invalid_argument(format!("current_url is not an absolute URL: {e}")))?;
         let params = response_params(&url)?;
@@ -264,28 +268,32 @@ impl Client {
             other => self.redirect_uri_or(other)?,
         };
         let require_id = o.require_id_token.unwrap_or_else(|| self.scope.split(' ').any(|s| s == "openid"));
+        // An ID token with a nonce although options_json has none is refused by the
+        // ID token checks (reason "nonce"), as in soidc_auth_code_exchange.
         let checks = IdTokenChecks {
             nonce: o.nonce.clone(),
             max_age: o.max_age,
             code: Some(code.to_owned()),
             expect_self_azp: true,
+            acr_values_allowed,
             ..Default::default()
         };
         let req = self.request_options(o.timeout_ms)?;
-        let result = self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)?;
-        if o.nonce.is_none() && result.get("id_token_claims").and_then(|c| c.get("nonce")).is_some() {
-            return Err(Error::invalid_argument(
-                "the ID token carries a nonce but options_json has none: pass the nonce from soidc_auth_code_start",
-            ));
-        }
-        Ok(result)
+        self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)
     }
 
     /// The code exchange alone (RFC 6749 §4.1.3).
     pub fn auth_code_exchange(&self, code: &str, options_json: Option<&str>) -> Result<Value> {
         let o: ExchangeOptions = options::parse(options_json, "options_json")?;
+        let acr_values_allowed = options::check_acr_values_allowed(o.acr_values_allowed, "options_json")?;
         let redirect_uri = self.redirect_uri_or(o.redirect_uri.as_deref())?;
-        let checks = IdTokenChecks { nonce: o.nonce, max_age: o.max_age, expect_self_azp: true, ..Default::default() };
+        let checks = IdTokenChecks {
+            nonce: o.nonce,
+            max_age: o.max_age,
+            expect_self_azp: true,
+            acr_values_allowed,
+            ..Default::default()
+        };
         let req = self.request_options(o.timeout_ms)?;
         self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, false, req)
     }

@@ -48,6 +48,36 @@ pub fn req_time(c: &Claims, name: &str) -> Result<i64> {
     opt_time(c, name)?.ok_or_else(|| Error::validation(format!("required claim \"{name}\" is missing")))
 }
 
+/// `min_iat` against a token's `iat`, compared exactly: the bound may be fractional
+/// (Python's `time.time()`), and so may the claim (a NumericDate may carry fractions).
+pub fn check_min_iat(c: &Claims, min_iat: f64) -> Result<()> {
+    req_time(c, "iat")?; // presence and type, with the usual messages
+    // req_time accepted a finite number, so as_f64 cannot fail; were it to, the token fails.
+    let iat = c.get("iat").and_then(Value::as_f64).unwrap_or(f64::NEG_INFINITY);
+    if iat < min_iat {
+        return Err(Error::validation(format!("iat {} is before min_iat {min_iat}", c["iat"])));
+    }
+    Ok(())
+}
+
+/// OpenID Connect Core 1.0 §2: `sub` "MUST NOT exceed 255 ASCII [RFC20] characters in
+/// length". The limit is applied to the UTF-8 length in octets, which equals the
+/// character count for an ASCII `sub`. A non-ASCII `sub` is not refused for being
+/// non-ASCII (Core states a length limit, not a character set), only for being longer
+/// than 255 octets, so that an RP can rely on a 255-byte column whatever the provider sends.
+pub(crate) const MAX_SUB_LEN: usize = 255;
+
+pub fn check_sub_length(sub: &str) -> Result<()> {
+    if sub.len() > MAX_SUB_LEN {
+        return Err(Error::validation(format!(
+            "claim \"sub\" is {} bytes long; OpenID Connect Core §2 allows at most {MAX_SUB_LEN}",
+            sub.len()
+        ))
+        .with_detail("reason", "sub"));
+    }
+    Ok(())
+}
+
 /// `aud`: a string or an array of strings, never empty.
 pub fn audiences(c: &Claims) -> Result<Vec<&str>> {
     match c.get("aud") {

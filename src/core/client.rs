@@ -51,6 +51,8 @@ pub struct Client {
     auth_method: AuthMethod,
     signing_key: Option<SigningKey>,
     log: std::sync::RwLock<Option<crate::core::log::Target>>,
+    /// `jti`s of accepted logout tokens without `exp` (`allow_missing_exp`).
+    pub(crate) logout_jtis: crate::core::other_tokens::JtiCache,
 }
 
 impl fmt::Debug for Client {
@@ -270,6 +272,7 @@ impl Client {
             auth_method,
             signing_key,
             log: std::sync::RwLock::new(None),
+            logout_jtis: Default::default(),
         })
     }
 
@@ -404,16 +407,7 @@ impl Client {
             allow_fetch: o.cache_only != Some(true),
             request: self.request_options(o.timeout_ms)?,
         };
-        let checks = IdTokenChecks {
-            nonce: o.nonce,
-            extra_trusted_audiences: o.extra_trusted_audiences.unwrap_or_default(),
-            min_iat: o.min_iat,
-            min_auth_time: o.min_auth_time,
-            max_age: o.max_age,
-            expect_self_azp: o.expect_self_azp.unwrap_or(true),
-            access_token: o.access_token,
-            code: o.code,
-        };
+        let checks = o.into_checks()?;
         self.decode_id_token_with(raw_token, &checks, policy, acr_check)
     }
 

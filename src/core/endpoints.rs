@@ -37,6 +37,29 @@ pub fn check_introspection_response(body: &Map<String, Value>) -> Result<()> {
     }
 }
 
+/// For an `active: true` answer, why its `exp` (past, beyond `leeway`) or `nbf` (future,
+/// beyond `leeway`) makes it inactive after all; `None` when the times are fine or absent.
+/// A time member that is not a number is a protocol error: the answer cannot be judged.
+pub fn active_but_out_of_time(body: &Map<String, Value>, now: i64, leeway: i64) -> Result<Option<String>> {
+    if body.get("active") != Some(&Value::Bool(true)) {
+        return Ok(None);
+    }
+    let time = |name: &str| -> Result<Option<i64>> {
+        claims::opt_time(body, name).map_err(|e| Error::protocol(format!("introspection response: {}", e.message)))
+    };
+    if let Some(exp) = time("exp")? {
+        if now >= exp.saturating_add(leeway) {
+            return Ok(Some(format!("expired at {exp} (now {now}, leeway {leeway} s)")));
+        }
+    }
+    if let Some(nbf) = time("nbf")? {
+        if now.saturating_add(leeway) < nbf {
+            return Ok(Some(format!("is not valid before {nbf} (now {now}, leeway {leeway} s)")));
+        }
+    }
+    Ok(None)
+}
+
 impl Client {
     /// UserInfo request with the access token as a Bearer header. JSON and
     /// signed-JWT (`application/jwt`) responses; `expected_sub` must match.
@@ -91,6 +114,7 @@ impl Client {
             json_object(&resp, "userinfo endpoint")?
         };
         let sub = claims::req_str(&claims, "sub").map_err(|e| e.context("userinfo"))?;
+        claims::check_sub_length(sub).map_err(|e| e.context("userinfo"))?;
         if let Some(expected) = &o.expected_sub {
             if sub != expected {
                 return Err(Error::validation(format!(
@@ -133,6 +157,15 @@ impl Client {
         let resp = self.token_post(endpoint, "introspection endpoint", token, hint, options_json)?;
         let body = json_object(&resp, "introspection endpoint")?;
         check_introspection_response(&body)?;
+        if let Some(why) = active_but_out_of_time(&body, claims::now(), self.config.leeway_s as i64)? {
+            // RFC 7662 §2.2: an expired (or not yet valid) token is not active. A host that
+            // looks only at `active` gets the safe answer; the rest of the body is dropped
+            // as for any inactive token.
+            crate::log_at!(crate::core::log::Level::Info, "introspection: the provider answered active: true for a token that {why}; reported as inactive");
+            let mut inactive = Map::new();
+            inactive.insert("active".into(), Value::Bool(false));
+            return Ok(Value::Object(inactive));
+        }
         Ok(Value::Object(body))
     }
 

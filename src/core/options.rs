@@ -263,8 +263,12 @@ impl CallOptions {
 pub struct IdTokenOptions {
     pub timeout_ms: Option<u64>,
     pub nonce: Option<String>,
+    /// Skip the nonce check (a token carrying a nonce is otherwise refused when no
+    /// `nonce` is given). Refused together with `nonce`.
+    pub ignore_nonce: Option<bool>,
     pub extra_trusted_audiences: Option<Vec<String>>,
-    pub min_iat: Option<i64>,
+    /// Seconds, fractions allowed (Python's `time.time()`).
+    pub min_iat: Option<f64>,
     pub min_auth_time: Option<i64>,
     pub max_age: Option<u64>,
     pub expect_self_azp: Option<bool>,
@@ -272,4 +276,51 @@ pub struct IdTokenOptions {
     pub code: Option<String>,
     /// Validate against cached keys only; never touch the network.
     pub cache_only: Option<bool>,
+    /// The token's `acr` must be one of these (beside the ACR callback, if any).
+    pub acr_values_allowed: Option<Vec<String>>,
+}
+
+impl IdTokenOptions {
+    /// The checks these options ask for; contradictory or empty options are refused.
+    pub fn into_checks(self) -> Result<crate::core::id_token::IdTokenChecks> {
+        let ignore_nonce = self.ignore_nonce.unwrap_or(false);
+        if ignore_nonce && self.nonce.is_some() {
+            return Err(Error::invalid_argument(
+                "options_json: nonce and ignore_nonce contradict each other; give one of them",
+            ));
+        }
+        Ok(crate::core::id_token::IdTokenChecks {
+            nonce: self.nonce,
+            ignore_nonce,
+            extra_trusted_audiences: self.extra_trusted_audiences.unwrap_or_default(),
+            min_iat: self.min_iat.map(|v| check_min_iat(v, "options_json")).transpose()?,
+            min_auth_time: self.min_auth_time,
+            max_age: self.max_age,
+            expect_self_azp: self.expect_self_azp.unwrap_or(true),
+            access_token: self.access_token,
+            code: self.code,
+            acr_values_allowed: check_acr_values_allowed(self.acr_values_allowed, "options_json")?,
+        })
+    }
+}
+
+/// `min_iat`: a finite, non-negative number of seconds (JSON cannot carry NaN or infinities,
+/// but a value beyond any NumericDate soidc reads is a caller error too).
+pub fn check_min_iat(v: f64, what: &str) -> Result<f64> {
+    if !(0.0..1e15).contains(&v) {
+        return Err(Error::invalid_argument(format!(
+            "{what}: min_iat must be a number of seconds between 0 and 1e15, got {v}"
+        )));
+    }
+    Ok(v)
+}
+
+/// `acr_values_allowed`: a non-empty list (an empty one would refuse every token).
+pub fn check_acr_values_allowed(list: Option<Vec<String>>, what: &str) -> Result<Option<Vec<String>>> {
+    match list {
+        Some(l) if l.is_empty() => Err(Error::invalid_argument(format!(
+            "{what}: acr_values_allowed must not be empty (omit it to accept any acr)"
+        ))),
+        other => Ok(other),
+    }
 }

@@ -149,6 +149,24 @@ impl Client {
 /// non-empty `access_token`, a Bearer `token_type` (compared case-insensitively),
 /// and an `id_token`, if any, that is a string. Returns the ID token.
 pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>> {
+    // RFC 6749 §5.1/§5.2: a success and an error response are exclusive. A 200 that
+    // also carries `error` is not a success to believe, whatever else it holds.
+    if let Some(code) = body.get("error") {
+        let mut e = Error::protocol(format!(
+            "token response carries error {} next to {}; neither a success nor an error response (RFC 6749 §5.1/§5.2)",
+            match code {
+                Value::String(c) => q(c),
+                v => json_type(v).to_owned(),
+            },
+            if body.contains_key("access_token") { "an access_token" } else { "a success status" }
+        ));
+        for k in ["error", "error_description", "error_uri"] {
+            if let Some(v @ Value::String(_)) = body.get(k) {
+                e = e.with_detail(k, v.clone());
+            }
+        }
+        return Err(e);
+    }
     match body.get("access_token") {
         Some(Value::String(s)) if !s.is_empty() => {}
         Some(v) => return Err(Error::protocol(format!("token response: access_token is {}, expected a non-empty string", json_type(v)))),
@@ -169,13 +187,15 @@ pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>>
     }
 }
 
-/// OIDC Core §12.2: a refreshed ID token keeps iss, sub, aud and auth_time.
+/// OIDC Core §12.2: a refreshed ID token keeps iss, sub, aud, auth_time and azp; and a
+/// nonce, which some providers repeat (Keycloak), must be the original's.
 fn check_refresh_continuity(original: &Claims, new: &Claims) -> Result<()> {
-    for name in ["iss", "sub", "aud", "auth_time", "azp"] {
+    for name in ["iss", "sub", "aud", "auth_time", "azp", "nonce"] {
         let (a, b) = (original.get(name), new.get(name));
         let same = match name {
             // "its auth_time Claim, if present, MUST represent the time of the original authentication"
-            "auth_time" => b.is_none() || a == b,
+            // A repeated nonce is the original one; none at all is fine too.
+            "auth_time" | "nonce" => b.is_none() || a == b,
             // aud as a string or a one-element array is the same audience; order does not matter
             "aud" => {
                 let set = |c: &Claims| -> Option<std::collections::BTreeSet<String>> {

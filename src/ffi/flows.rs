@@ -70,9 +70,13 @@ pub unsafe extern "C" fn soidc_auth_code_start(
 /// `options_json` (nullable): `state`, `nonce`, `code_verifier` (from
 /// `soidc_auth_code_start`), `redirect_uri` (default: the client's; `"auto"`: the
 /// current URL without query and fragment, as simple_openid_connect does), `max_age`,
-/// `require_id_token` (default: when the client's scope contains `openid`), `timeout_ms`.
-/// If the response carries a state (or the ID token a nonce) that options_json lacks,
-/// the call fails rather than skipping the check.
+/// `acr_values_allowed` (non-empty array: the ID token's `acr` must be one of them,
+/// `reason` = `acr`), `require_id_token` (default: when the client's scope contains
+/// `openid`), `timeout_ms`.
+/// If the response carries a state that options_json lacks, the call fails with
+/// `SOIDC_ERR_INVALID_ARGUMENT` rather than skipping the check; an ID token that carries a
+/// nonce options_json lacks fails its validation (`SOIDC_ERR_VALIDATION`, `reason` =
+/// `nonce`), as in `soidc_auth_code_exchange` and `soidc_decode_id_token`.
 ///
 /// Success document: the token response plus `id_token_claims`. Returns `SOIDC_OK`,
 /// `SOIDC_ERR_AUTHENTICATION_FAILED`, `SOIDC_ERR_VALIDATION`, `SOIDC_ERR_PROVIDER` (the
@@ -94,8 +98,9 @@ pub unsafe extern "C" fn soidc_auth_code_handle_result(
 
 /// Exchanges an authorization code at the token endpoint (the lower-level step of
 /// `soidc_auth_code_handle_result`). `options_json` (nullable): `redirect_uri`,
-/// `code_verifier`, `nonce`, `max_age`, `timeout_ms`. An ID token in the response is
-/// validated and its claims added as `id_token_claims`.
+/// `code_verifier`, `nonce`, `max_age`, `acr_values_allowed`, `timeout_ms`. An ID token in
+/// the response is validated and its claims added as `id_token_claims`; one that carries a
+/// nonce although `nonce` is not given is refused (`reason` = `nonce`).
 /// Returns as `soidc_auth_code_handle_result`, without `SOIDC_ERR_AUTHENTICATION_FAILED`.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_auth_code_exchange(
@@ -113,9 +118,12 @@ pub unsafe extern "C" fn soidc_auth_code_exchange(
 
 /// Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
 /// `options_json` (nullable): `resource` (RFC 8707, string or array), `extra_params`,
-/// `timeout_ms`. Success: the token response (an ID token, if any, validated).
+/// `timeout_ms`. Success: the token response (an ID token, if any, validated; this grant
+/// sends no nonce, so an ID token carrying one is refused, `reason` = `nonce`).
 /// Returns `SOIDC_OK`, `SOIDC_ERR_PROVIDER` (e.g. `invalid_client`), `SOIDC_ERR_HTTP`,
-/// `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer), `SOIDC_ERR_NETWORK`,
+/// `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer, or an `error` member in a
+/// success response: its `error`, `error_description`, `error_uri` are in the error
+/// document; this holds for every grant), `SOIDC_ERR_NETWORK`,
 /// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no token endpoint), `SOIDC_ERR_INVALID_ARGUMENT`.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_client_credentials_grant(
@@ -135,7 +143,8 @@ pub unsafe extern "C" fn soidc_client_credentials_grant(
 /// grant: prefer the authorization code or device flow where a browser exists.
 /// `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (sent as a `nonce`
 /// parameter, which this grant does not standardise but servers must ignore when unknown,
-/// and required in the ID token), `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
+/// and required in the ID token; without it, an ID token carrying a nonce is refused),
+/// `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
 /// validated and its claims added as `id_token_claims`. The password never appears in
 /// errors or logs. Returns as `soidc_client_credentials_grant`, plus `SOIDC_ERR_VALIDATION`.
 #[no_mangle]
@@ -158,8 +167,11 @@ pub unsafe extern "C" fn soidc_direct_access_grant(
 
 /// Refresh token grant. `options_json` (nullable): `scope`, `id_token` (the original ID
 /// token: a new ID token must keep its `iss`, `sub`, `aud` and `auth_time`, OpenID Connect
-/// Core §12.2), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
-/// claims added as `id_token_claims`. Returns as `soidc_direct_access_grant`.
+/// Core §12.2; and a `nonce` in the new one, which some providers repeat, must be the
+/// original's), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
+/// claims added as `id_token_claims`; its nonce is not checked otherwise (the login's nonce
+/// is not at hand: the `ignore_nonce` of `soidc_decode_id_token`).
+/// Returns as `soidc_direct_access_grant`.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_exchange_refresh_token(
     client: *const soidc_client,
@@ -198,7 +210,8 @@ pub unsafe extern "C" fn soidc_device_authorization_start(
 /// Polls for the result of a device authorization (RFC 8628 §3.4).
 ///
 /// `options_json` (nullable): `wait` (bool, default false), `interval` and `expires_in`
-/// (from the start response; defaults 5 s and unbounded), `nonce`, `timeout_ms`.
+/// (from the start response; defaults 5 s and unbounded), `nonce` (expected in the ID
+/// token; without it an ID token carrying a nonce is refused), `timeout_ms`.
 /// Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not
 /// finished (the error document's `error` is `authorization_pending` or `slow_down`, and
 /// `interval` the interval to use next). With `wait`: blocks the calling thread, sleeping
@@ -224,7 +237,8 @@ pub unsafe extern "C" fn soidc_device_authorization_poll(
 /// Fetches the UserInfo of the user an access token was issued for (sent as a Bearer
 /// header). JSON responses and signed JWT responses (`application/jwt`: signature,
 /// `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
-/// ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`.
+/// ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`. A `sub`
+/// longer than 255 bytes (OpenID Connect Core §2) is `SOIDC_ERR_VALIDATION`, `reason` = `sub`.
 /// Success: the claims object. A rejected token is `SOIDC_ERR_PROVIDER` with the
 /// `WWW-Authenticate` error (`invalid_token`). No userinfo endpoint:
 /// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
@@ -245,7 +259,11 @@ pub unsafe extern "C" fn soidc_fetch_userinfo(
 /// Token introspection (RFC 7662) with client authentication. `token_type_hint` nullable
 /// (`access_token`, `refresh_token`). `options_json` (nullable): `timeout_ms`.
 /// Success: the provider's response; `active` is always present and boolean (an inactive
-/// token is a success with `"active": false`). No introspection endpoint:
+/// token is a success with `"active": false`). An answer `"active": true` whose `exp` is
+/// past or whose `nbf` is in the future (beyond `leeway_s`) is reported as
+/// `{"active": false}` (RFC 7662 §2.2: an expired token is not active), so a caller that
+/// checks only `active` gets the safe answer; soidc logs this at info level. An `exp` or
+/// `nbf` that is not a number is `SOIDC_ERR_PROTOCOL`. No introspection endpoint:
 /// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_introspect_token(

@@ -25,17 +25,31 @@ pub type soidc_acr_validator =
 /// (see `allowed_algs`), the signature with a key from the provider's JWKS whose `kid`
 /// and type fit (an unknown `kid` triggers one rate-limited JWKS refetch), `typ` if
 /// present is `JWT`, `iss` equals the issuer, `aud` contains the client id and nothing
-/// untrusted, `azp` present for several audiences and equal to the client id, `sub`,
-/// `exp`/`iat`/`nbf` with `leeway_s`, `min_iat`, `nonce`, the `validate_acr` callback,
+/// untrusted, `azp` present for several audiences and equal to the client id, `sub`
+/// (non-empty, at most 255 bytes: OpenID Connect Core §2 caps it at 255 ASCII characters;
+/// a non-ASCII `sub` is accepted within 255 bytes of UTF-8), `exp`/`iat`/`nbf` with
+/// `leeway_s`, `min_iat`, `nonce`, `acr_values_allowed`, the `validate_acr` callback,
 /// `max_age`/`min_auth_time` against `auth_time`, and `at_hash`/`c_hash` when the access
 /// token/code are given. A claim of the wrong JSON type fails its check.
 ///
+/// The nonce check is strict both ways, as simple_openid_connect's: with `nonce` the token
+/// must carry that nonce; without it, a token that carries a nonce is refused (it answers
+/// an authentication request whose nonce the caller did not keep, or belongs to another
+/// login). `ignore_nonce: true` skips the check entirely; use it only where the nonce is
+/// no longer at hand: an ID token re-validated after the login (e.g. one kept in a
+/// session), or one from a refresh response, where some providers repeat the original
+/// nonce (OpenID Connect Core §12.2). `soidc_exchange_refresh_token` does this itself.
+///
 /// - `raw_token`: required, the compact token.
-/// - `options_json`: nullable JSON object: `nonce` (string), `extra_trusted_audiences`
-///   (array of strings), `min_iat` (seconds), `min_auth_time` (seconds), `max_age`
-///   (seconds), `expect_self_azp` (bool, default true), `access_token` (checks `at_hash`),
-///   `code` (checks `c_hash`), `timeout_ms` (for a JWKS fetch), `cache_only` (bool: use
-///   cached keys only and never touch the network).
+/// - `options_json`: nullable JSON object: `nonce` (string), `ignore_nonce` (bool, default
+///   false; together with `nonce` it is `SOIDC_ERR_INVALID_ARGUMENT`),
+///   `extra_trusted_audiences` (array of strings), `min_iat` (seconds since the epoch,
+///   fractions allowed, e.g. Python's `time.time()`; compared exactly with `iat`),
+///   `min_auth_time` (seconds), `max_age` (seconds), `expect_self_azp` (bool, default
+///   true), `acr_values_allowed` (non-empty array of strings: the token must carry an
+///   `acr` that is one of them; checked before the callback, and both must pass),
+///   `access_token` (checks `at_hash`), `code` (checks `c_hash`), `timeout_ms` (for a JWKS
+///   fetch), `cache_only` (bool: use cached keys only and never touch the network).
 /// - `validate_acr`, `user_data`: nullable callback, see `soidc_acr_validator`.
 /// - `out_json`: nullable; receives the claims object (every claim, unknown ones kept)
 ///   or the error document. Free it with `soidc_string_free`.
@@ -92,7 +106,8 @@ pub unsafe extern "C" fn soidc_decode_id_token(
 /// audience, `sub`, `jti`, `client_id` (a token with only `azp` gets `client_id` set from
 /// it, as simple_openid_connect normalises), and the required scopes in `scope`.
 ///
-/// `options_json` (nullable): `audience` (default: the client id), `required_scopes` (array
+/// `options_json` (nullable): `audience` (a string, or a non-empty array of strings: the
+/// token's `aud` must contain at least one of them; default: the client id), `required_scopes` (array
 /// of strings; a missing one fails with `error` = `insufficient_scope` in the error
 /// document), `cache_only` (true: validate against cached keys only, never touching the
 /// network — for request paths such as an nginx worker; prime the cache with
@@ -104,7 +119,11 @@ pub unsafe extern "C" fn soidc_decode_id_token(
 /// reacts to differently, a machine-readable `reason`: `no_keys_cached` (`cache_only` and
 /// nothing cached yet: answer 503, not 401), `unknown_kid` (refresh the keys soon),
 /// `signature`, `expired`, `issuer`, `audience`, `scope` (with `error` =
-/// `insufficient_scope`). Other failures have no `reason`; the message always explains.
+/// `insufficient_scope`), `nonce` (missing, different, or present although none was
+/// expected), `sub` (empty or longer than 255 bytes), `acr` (not in `acr_values_allowed`,
+/// or refused by the callback), `exp` (a logout token without `exp`), `replay` (a logout
+/// token without `exp` whose `jti` was already accepted). Other failures have no `reason`;
+/// the message always explains.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_decode_access_token(
     client: *const soidc_client,
@@ -119,12 +138,27 @@ pub unsafe extern "C" fn soidc_decode_access_token(
 /// 1.0 §2.6), as POSTed by the provider to the client's `backchannel_logout_uri`.
 ///
 /// Checks: `typ` if present is `logout+jwt` (or `JWT`), allowed `alg` and signature, `iss`,
-/// `aud` contains the client id and nothing untrusted, `iat` (and `exp`/`nbf` if present)
-/// with leeway, `jti`, `events` has the back-channel logout event as an object, no `nonce`,
-/// and `sub` or `sid`. Replay of a `jti` is not tracked by soidc: store seen `jti` values
-/// until the token's `exp` if you need that.
+/// `aud` contains the client id and nothing untrusted, `exp` (REQUIRED by §2.4 of the final
+/// specification; a token without it fails with `reason` = `exp` unless
+/// `allow_missing_exp`), `iat` and `nbf` if present with leeway, `jti`, `events` has the
+/// back-channel logout event as an object, no `nonce`, `sub` or `sid` (a `sub` of at most
+/// 255 bytes).
 ///
-/// `options_json` (nullable): `extra_trusted_audiences`, `min_iat`, `cache_only`, `timeout_ms`.
+/// `options_json` (nullable): `extra_trusted_audiences`, `min_iat` (seconds, fractions
+/// allowed), `cache_only`, `timeout_ms`, `allow_missing_exp` (bool, default false: for
+/// providers built on drafts that did not send `exp`), `max_age_s` (with
+/// `allow_missing_exp` only, 1 to 600, default 120).
+///
+/// With `allow_missing_exp`, a token without `exp` is accepted only if its `iat` is at
+/// most `max_age_s` (plus `leeway_s`) old (else `reason` = `expired`) and its `jti` was not
+/// accepted before within that window (else `reason` = `replay`): soidc remembers the
+/// `jti`s of the tokens it accepted without `exp` in a per-client cache of at most 10,000
+/// entries (the oldest evicted first), kept in memory only. The cache is per client and per
+/// process: with several processes (nginx workers, a preforked server) or clients, or across
+/// a restart, a replay reaching another cache is not detected; share a store of seen
+/// `jti`s yourself if that matters. Tokens with `exp` are not tracked (store their `jti`
+/// until `exp` if you need replay detection for them).
+///
 /// Success: the claims object. Returns as `soidc_decode_access_token`.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_decode_logout_token(

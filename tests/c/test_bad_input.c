@@ -220,12 +220,20 @@ static void test_client_functions(const soidc_client *client) {
     st = soidc_decode_id_token(client, token, "\xff\xfe", NULL, NULL, &doc);
     EXPECT_INVALID(st, doc, "options_json");
     /* options, validate_acr, user_data and out_json are nullable. */
+    /* The test token carries a nonce: without options it is refused (no nonce expected);
+     * ignore_nonce skips the check. */
     doc = DUMMY_STR;
     st = soidc_decode_id_token(client, token, NULL, accept_acr, NULL, &doc);
+    CHECK_STATUS(st, SOIDC_ERR_VALIDATION, doc);
+    CHECK(doc != DUMMY_STR && doc != NULL && strstr(doc, "\"reason\":\"nonce\"") != NULL);
+    if (doc != DUMMY_STR) soidc_string_free(doc);
+    doc = DUMMY_STR;
+    st = soidc_decode_id_token(client, token, "{\"ignore_nonce\": true}", accept_acr, NULL, &doc);
     CHECK_STATUS(st, SOIDC_OK, doc);
     CHECK(doc != DUMMY_STR && doc != NULL);
     if (doc != DUMMY_STR) soidc_string_free(doc);
-    CHECK_STATUS(soidc_decode_id_token(client, token, NULL, NULL, NULL, NULL), SOIDC_OK, NULL);
+    CHECK_STATUS(soidc_decode_id_token(client, token, "{\"ignore_nonce\": true}", NULL, NULL, NULL), SOIDC_OK,
+                 NULL);
     CHECK_STATUS(soidc_decode_id_token(NULL, token, NULL, NULL, NULL, NULL), SOIDC_ERR_INVALID_ARGUMENT, NULL);
 
     static const struct { const char *options; const char *word; } bad[] = {
@@ -239,6 +247,19 @@ static void test_client_functions(const soidc_client *client) {
         {"{\"extra_trusted_audiences\": \"a\"}", "extra_trusted_audiences"},
         {"{\"expect_self_azp\": \"true\"}", "expect_self_azp"},
         {"{\"leeway_s\": 10}", "leeway_s"}, /* a client option, not a decode option */
+        /* ignore_nonce: a bool, and not together with nonce */
+        {"{\"ignore_nonce\": \"true\"}", "ignore_nonce"},
+        {"{\"ignore_nonce\": 1}", "ignore_nonce"},
+        {"{\"nonce\": \"n\", \"ignore_nonce\": true}", "ignore_nonce"},
+        {"{\"ignore_nonce\": null}", "ignore_nonce"},
+        /* min_iat: a number of seconds, fractions allowed, within range */
+        {"{\"min_iat\": \"1700000000.5\"}", "min_iat"},
+        {"{\"min_iat\": -0.5}", "min_iat"},
+        {"{\"min_iat\": 1e300}", "min_iat"},
+        /* acr_values_allowed: a non-empty array of strings */
+        {"{\"acr_values_allowed\": []}", "acr_values_allowed"},
+        {"{\"acr_values_allowed\": \"urn:gold\"}", "acr_values_allowed"},
+        {"{\"acr_values_allowed\": [1]}", "acr_values_allowed"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         doc = DUMMY_STR;
@@ -384,6 +405,44 @@ static void test_flow_functions(const soidc_client *client) {
     fprintf(stderr, "-- done\n");
 }
 
+/* Options added for the specification rules: each wrong value is an invalid argument
+ * naming the option, before any network access or token parsing. */
+static void test_rule_options(const soidc_client *client) {
+    static const struct { int which; const char *options; const char *word; } bad[] = {
+        /* soidc_decode_logout_token */
+        {13, "{\"allow_missing_exp\": \"yes\"}", "allow_missing_exp"},
+        {13, "{\"max_age_s\": 60}", "max_age_s"}, /* needs allow_missing_exp */
+        {13, "{\"allow_missing_exp\": false, \"max_age_s\": 60}", "max_age_s"},
+        {13, "{\"allow_missing_exp\": true, \"max_age_s\": 0}", "max_age_s"},
+        {13, "{\"allow_missing_exp\": true, \"max_age_s\": 601}", "max_age_s"},
+        {13, "{\"allow_missing_exp\": true, \"max_age_s\": -1}", "max_age_s"},
+        {13, "{\"min_iat\": \"0\"}", "min_iat"},
+        {13, "{\"min_iat\": -1}", "min_iat"},
+        /* soidc_decode_access_token */
+        {12, "{\"audience\": []}", "audience"},
+        {12, "{\"audience\": [1]}", "audience"},
+        {12, "{\"audience\": 5}", "audience"},
+        /* the code flow */
+        {1, "{\"state\": \"s1\", \"acr_values_allowed\": []}", "acr_values_allowed"},
+        {1, "{\"state\": \"s1\", \"acr_values_allowed\": \"urn:gold\"}", "acr_values_allowed"},
+        {2, "{\"acr_values_allowed\": []}", "acr_values_allowed"},
+        {2, "{\"acr_values_allowed\": [true]}", "acr_values_allowed"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *args[MAX_ARGS] = {NULL, NULL, NULL, NULL};
+        switch (bad[i].which) {
+        case 1: args[0] = "http://127.0.0.1:9/callback?code=not-a-code&state=s1"; break;
+        case 2: args[0] = "not-a-code"; break;
+        default: args[0] = "not.a.jwt"; break;
+        }
+        args[1] = bad[i].options;
+        char *doc = DUMMY_STR;
+        soidc_status st = call_case(bad[i].which, client, args, &doc);
+        if (st != SOIDC_ERR_INVALID_ARGUMENT) fprintf(stderr, "  (options %s)\n", bad[i].options);
+        EXPECT_INVALID(st, doc, bad[i].word);
+    }
+}
+
 static void test_utilities(void) {
     soidc_client_free(NULL);
     soidc_string_free(NULL);
@@ -441,6 +500,7 @@ int main(void) {
     CHECK_STATUS(st, SOIDC_OK, doc);
     soidc_string_free(doc);
     if (flows != NULL) test_flow_functions(flows);
+    if (flows != NULL) test_rule_options(flows);
     soidc_client_free(flows);
     soidc_string_free(metadata);
     soidc_client_free(client);

@@ -93,8 +93,17 @@ static void test_algorithms(void) {
     nonce_options(options, sizeof options, test_env("SOIDC_TEST_NONCE"));
     expect_invalid(basic, test_env("SOIDC_TEST_ID_TOKEN_ES256"), options, "aud");
 
-    /* Without options (no nonce expected) the token is still valid; out_json may be NULL. */
-    CHECK_STATUS(soidc_decode_id_token(basic, test_env("SOIDC_TEST_ID_TOKEN"), NULL, NULL, NULL, NULL),
+    /* Without options no nonce is expected, so the token (which carries one) is refused
+     * with reason "nonce"; ignore_nonce skips the check. out_json may be NULL. */
+    char *err = NULL;
+    CHECK_STATUS(soidc_decode_id_token(basic, test_env("SOIDC_TEST_ID_TOKEN"), NULL, NULL, NULL, &err),
+                 SOIDC_ERR_VALIDATION, err);
+    char *reason = json_get_string(err, "reason");
+    CHECK_STR_EQ(reason, "nonce");
+    free(reason);
+    soidc_string_free(err);
+    CHECK_STATUS(soidc_decode_id_token(basic, test_env("SOIDC_TEST_ID_TOKEN"), "{\"ignore_nonce\": true}", NULL,
+                                       NULL, NULL),
                  SOIDC_OK, NULL);
 
     soidc_client_free(basic);
