@@ -49,7 +49,7 @@ docs:
 deps:
 	@tests/install-deps.sh
 
-test: deps check-header docs build test-rust test-c test-cpp test-go test-pam test-nginx test-install
+test: deps check-header docs build test-rust test-c test-cpp test-go test-pam test-nginx test-install test-fault
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -77,6 +77,12 @@ bench-nginx: build
 
 test-install: build
 	tests/install/run.sh
+
+## Fault injection: soidc through Toxiproxy (built once into ~/.cache/soidc) to the test
+## provider; latency, hangs, resets, trickle, outage, 16 threads, rotation; leak checks.
+.PHONY: test-fault
+test-fault: build
+	tests/fault/run.sh
 
 demo: deps build
 	examples/run-demo.sh

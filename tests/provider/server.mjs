@@ -639,7 +639,9 @@ if (process.argv.includes('--write-clients')) {
 const server = http.createServer((req, res) => { handle(req, res); });
 server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   const { port } = server.address();
-  issuer = `http://127.0.0.1:${port}`;
+  // PROVIDER_ISSUER: the issuer URL when the provider is reached through something else
+  // (the fault tests put a TCP proxy in front of it); default: its own address.
+  issuer = process.env.PROVIDER_ISSUER || `http://127.0.0.1:${port}`;
   swapProvider();
   process.stdout.write(`ISSUER=${issuer}\n`);
 });
