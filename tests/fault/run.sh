@@ -147,6 +147,17 @@ curl -sf --max-time 5 "$SOIDC_TEST_ISSUER/.well-known/openid-configuration" >/de
   exit 1
 }
 
+current_pid=""
+stop_current() {
+  if [ -n "$current_pid" ]; then
+    kill -TERM "$current_pid" 2>/dev/null || true
+    wait "$current_pid" 2>/dev/null || true
+  fi
+  exit "$1"
+}
+trap 'stop_current 130' INT
+trap 'stop_current 143' TERM
+
 selected=("$@")
 wanted() { [ ${#selected[@]} -eq 0 ] || [[ " ${selected[*]} " == *" $1 "* ]]; }
 passed=0
@@ -158,7 +169,11 @@ run() {
   local name="$1" log="$2" status=0 start end
   shift 2
   start=$(date +%s%N)
-  ( timeout --kill-after=10 300 "$@" >"$log" 2>&1; exit $? ) 2>/dev/null || status=$?
+  # In the background, so that a TERM/INT to this script stops it at once (trap below).
+  timeout --kill-after=10 300 "$@" >"$log" 2>&1 &
+  current_pid=$!
+  wait "$current_pid" 2>/dev/null || status=$?
+  current_pid=""
   end=$(date +%s%N)
   sed 's/^/  | /' "$log"
   if [ "$status" -eq 0 ]; then
