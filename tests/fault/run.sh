@@ -9,8 +9,8 @@
 #      slow trickle, provider down then back, 16 threads against a hung JWKS fetch, keys
 #      rotated while the provider flaps. Each case prints its observed bound and counts.
 #   2. tests/fault/test_leak.c: 100,000 decodes + 10,000 failed calls in the ASan+LSan
-#      build (heap in use measured before/after, LeakSanitizer at exit), then a smaller
-#      run under valgrind memcheck (no definite/indirect loss, no error).
+#      build (heap in use measured before/after, LeakSanitizer at exit), then 10,000 +
+#      2,000 under valgrind memcheck (~30x slower) (no definite/indirect loss, no error).
 #
 # Toxiproxy: github.com/Shopify/toxiproxy/v2 at a pinned version, built once with
 # `go install` (Go module proxy) into $SOIDC_CACHE_DIR/toxiproxy/<version>
@@ -208,10 +208,10 @@ fi
 
 if wanted valgrind && [ "${SOIDC_FAULT_VALGRIND:-1}" != 0 ]; then
   if build valgrind tests/fault/test_leak.c "$out/test_leak_plain" -O1; then
-    run "leak (valgrind memcheck, 5000 decodes + 1000 failed calls)" "$out/valgrind.log" \
+    run "leak (valgrind memcheck, 10000 decodes + 2000 failed calls)" "$out/valgrind.log" \
       valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
       --errors-for-leak-kinds=definite,indirect --track-origins=no \
-      "$out/test_leak_plain" 5000 1000
+      "$out/test_leak_plain" 10000 2000
   fi
 fi
 

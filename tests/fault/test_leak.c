@@ -4,17 +4,19 @@
  *
  * Usage: test_leak DECODES FAILS   (tests/fault/run.sh: 100000 10000 in the ASan+LSan build,
  * where the heap in use is the sanitizer allocator's own count and LeakSanitizer checks at
- * exit; 5000 1000 under valgrind memcheck, which checks for lost blocks at exit). */
+ * exit; 10000 2000 under valgrind memcheck, which checks for lost blocks at exit). */
 #include "fault_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 /* From the sanitizer runtime (sanitizer/allocator_interface.h, not always installed). */
 size_t __sanitizer_get_current_allocated_bytes(void);
 #define HEAP_KIND "ASan allocator, bytes in use"
+#define RSS_NOTE "allocator caches and ASan's 8 MB quarantine"
 static long heap_in_use(void) { return (long)__sanitizer_get_current_allocated_bytes(); }
 #else
 #include <malloc.h>
 #define HEAP_KIND "mallinfo2 uordblks (0 under valgrind, which checks lost blocks at exit)"
+#define RSS_NOTE "allocator caches; under valgrind its own freed-block queue"
 static long heap_in_use(void) { return (long)mallinfo2().uordblks; }
 #endif
 
@@ -84,8 +86,7 @@ int main(int argc, char **argv) {
     long heap1 = heap_in_use(), rss1 = rss_kib();
     printf("%ld decodes + %ld failed calls in %lld ms, %ld unexpected results\n", decodes, fails, elapsed, bad);
     printf("heap in use (%s): %ld -> %ld bytes (%+ld)\n", HEAP_KIND, heap0, heap1, heap1 - heap0);
-    printf("RSS: %ld -> %ld KiB (%+ld; includes allocator caches and, under ASan, its quarantine)\n", rss0, rss1,
-           rss1 - rss0);
+    printf("RSS: %ld -> %ld KiB (%+ld; includes %s)\n", rss0, rss1, rss1 - rss0, RSS_NOTE);
 #if defined(__SANITIZE_ADDRESS__)
     /* A leak of even 1 byte per call would be >= 110 KB here. */
     CHECK(heap1 - heap0 < 64 * 1024);
