@@ -90,7 +90,8 @@ nonce="\$(grep -o 'nonce.*' app.c | grep -o 'n-[A-Za-z0-9_]*' | head -1)"
 ID_TOKEN="\$(curl -sS --max-time 10 -u "\$CLIENT_ID:\$CLIENT_SECRET" -d grant_type=password -d username=alice \
   -d password=alice-password --data-urlencode "scope=openid email" --data-urlencode "nonce=\$nonce" \
   "\$ISSUER/token" | sed -n 's/.*"id_token":"\([^"]*\)".*/\1/p')"
-HOME="$work/home" bash steps.sh
+# cargo and rustup find their homes through HOME: keep them where they are
+CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" HOME="$work/home" bash steps.sh
 INNER
 chmod +x "$work/readme/run.sh"
 check "README, private prefix: make install, pkg-config, cc -Wl,-rpath, ./app validates a token" \
