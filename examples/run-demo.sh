@@ -172,7 +172,7 @@ step_nginx() {
   lib_nginx_conf demo "$(lib_free_port)" "$SOIDC_TEST_ISSUER" thread
   local port="${NGINX_PORT[demo]}" conf="${NGINX_PREFIX[demo]}/nginx.conf"
   say "The configuration (http level, and the protected location):"
-  grep -E '^\s*soidc_(issuer|audience|realm)' "$conf" | indent
+  grep -E '^    soidc_(issuer|audience|realm)' "$conf" | indent
   sed -n '/location = \/api {/,/}/p' "$conf" | indent
   lib_nginx_start demo
   say "nginx is running on 127.0.0.1:$port."
@@ -212,7 +212,7 @@ step_pam() {
   sed "s|$root/||g; s|$demo_tmp|\$TMP|g" "$conf/soidc-demo" | indent
   say "examples/pam/test/pam_driver runs one PAM transaction (pam_authenticate, then"
   say "pam_acct_mgmt) as a login program would, answering the password prompt itself."
-  show "PAM_DRIVER_PASSWORD=alice-password examples/pam/test/pam_driver \$TMP/pam.d soidc-demo alice"
+  show "PAM_DRIVER_PASSWORD=alice-password PAM_DRIVER_ACCT=1 examples/pam/test/pam_driver \$TMP/pam.d soidc-demo alice"
   local out="$demo_tmp/pam.out" msgs="$demo_tmp/pam.msgs" log="$demo_tmp/pam.log"
   PAM_DRIVER_PASSWORD=alice-password PAM_DRIVER_ACCT=1 PAM_DRIVER_MESSAGES="$msgs" PAM_DRIVER_SYSLOG="$log" \
     "$PAM_DRIVER" "$conf" soidc-demo alice >"$out" 2>&1
