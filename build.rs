@@ -45,7 +45,10 @@ const PREAMBLE: &str = r#"/**
  */"#;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/ffi");
+    // All of src/, not only src/ffi: cbindgen parses the whole crate, so a public item
+    // elsewhere can reach the header too (a change there recompiles the crate anyway, so
+    // rerunning this script costs next to nothing).
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=Cargo.toml");
