@@ -19,7 +19,7 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
 ## The suites `make test` runs, in order (each is a target below; add new ones here).
 TEST_SUITES := test-rust test-c test-cpp test-go test-pam test-nginx test-install test-readme
 
-.PHONY: bench fuzz docs install uninstall native-static-libs all build header deps-demo check-header test $(TEST_SUITES) bench-nginx demo deps clean
+.PHONY: bench fuzz docs install uninstall native-static-libs all build built header deps-demo check-header test $(TEST_SUITES) bench-nginx demo deps clean
 
 all: build
 
@@ -74,38 +74,44 @@ deps:
 	@tests/install-deps.sh test
 
 test: deps check-header docs build $(TEST_SUITES)
-	@echo "make test: all suites passed ($(TEST_SUITES))"
+	@echo "make test: all suites passed; wall time per suite:"
+	@for s in $(TEST_SUITES); do printf '  %-14s %s\n' "$$s" "$$(cat target/suite-times/$$s 2>/dev/null)"; done
+
+# A suite's recipe is `$(SUITE) COMMAND $(SUITE_END)`: it prints the suite's name, runs the
+# command and keeps its wall time in target/suite-times/<suite> for `make test`'s summary.
+SUITE = @echo "== $@"; mkdir -p target/suite-times; start=$$(date +%s); set -o pipefail;
+SUITE_END = ; rc=$$?; echo "$$(( $$(date +%s) - start )) s$$([ $$rc = 0 ] || echo ', failed')" >target/suite-times/$@; exit $$rc
 
 test-rust:
-	@mkdir -p target
-	$(CARGO_ENV) $(CARGO) test --locked --features test-hooks 2>&1 | tee target/test-rust.log; exit $${PIPESTATUS[0]}
+	$(SUITE) $(CARGO_ENV) $(CARGO) test --locked --features test-hooks 2>&1 | tee target/test-rust.log $(SUITE_END)
 
 test-c: build
-	tests/c/run.sh
+	$(SUITE) tests/c/run.sh $(SUITE_END)
 
 test-cpp: build
-	bindings/cpp/tests/run.sh
+	$(SUITE) bindings/cpp/tests/run.sh $(SUITE_END)
 
 test-go: build
-	bindings/go/run-tests.sh
+	$(SUITE) bindings/go/run-tests.sh $(SUITE_END)
 
 test-pam: build
-	examples/pam/test/run.sh
+	$(SUITE) examples/pam/test/run.sh $(SUITE_END)
 
-## nginx example: builds the module against Debian's nginx-dev and tests it with Debian's nginx.
+## nginx example: builds the module against Debian's nginx-dev (when it changed) and tests
+## it with Debian's nginx.
 test-nginx: build
-	examples/nginx/test/run.sh
+	$(SUITE) examples/nginx/test/run.sh $(SUITE_END)
 
 ## nginx example: wrk requests/s, protected vs unprotected location (a benchmark, not a test).
 bench-nginx: build
 	examples/nginx/test/bench.sh
 
 test-install: build
-	tests/install/run.sh
+	$(SUITE) tests/install/run.sh $(SUITE_END)
 
 ## Every fenced code block of README.md compiles, links, runs as shown (tests/readme/run.sh).
 test-readme: build
-	tests/readme/run.sh
+	$(SUITE) tests/readme/run.sh $(SUITE_END)
 
 demo: deps-demo build
 	examples/run-demo.sh
@@ -117,9 +123,21 @@ deps-demo:
 ## writes them to target/release/native-static-libs.txt.
 native-static-libs: build
 
+# `sudo make install` runs as root, whose PATH rarely has the user's cargo: without cargo,
+# install takes what `make build` built instead of building.
+ifeq ($(shell command -v $(CARGO) 2>/dev/null),)
+INSTALL_BUILD := built
+else
+INSTALL_BUILD := build
+endif
+
+built:
+	@test -e $(LIBDIR)/libsoidc.so -a -e $(LIBDIR)/libsoidc.a -a -s $(LIBDIR)/native-static-libs.txt \
+	  || { echo "install: $(CARGO) not found and nothing built: run 'make build' first (as yourself, not root)" >&2; exit 1; }
+
 ## make install PREFIX=/usr/local DESTDIR=: library with SONAME links, static library,
 ## headers, pkg-config file and CMake package.
-install: build native-static-libs
+install: $(INSTALL_BUILD)
 	@set -e; libs="$$(cat $(LIBDIR)/native-static-libs.txt)"; \
 	install -d $(INSTALL_LIB)/pkgconfig $(INSTALL_LIB)/cmake/soidc $(INSTALL_INC); \
 	install -m 0755 $(LIBDIR)/libsoidc.so $(INSTALL_LIB)/libsoidc.so.$(VERSION); \
