@@ -48,7 +48,7 @@ build:
 	@mv $(LIBDIR)/native-static-libs.txt.tmp $(LIBDIR)/native-static-libs.txt
 	@ln -sf libsoidc.so $(LIBDIR)/libsoidc.so.0
 
-## Regenerate include/soidc.h (build.rs writes it when the FFI changes).
+## Regenerate include/soidc.h (build.rs writes it when anything under src/ changes).
 header:
 	$(CARGO_ENV) $(CARGO) build --locked
 
