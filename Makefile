@@ -16,27 +16,50 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
   include/soidc.h include/soidc.hpp lib/pkgconfig/soidc.pc \
   lib/cmake/soidc/soidcConfig.cmake lib/cmake/soidc/soidcConfigVersion.cmake
 
-.PHONY: bench fuzz docs install uninstall native-static-libs all build header check-header test test-rust test-c test-cpp test-go test-pam test-nginx bench-nginx test-install demo deps clean
+## The suites `make test` runs, in order (each is a target below; add new ones here).
+TEST_SUITES := test-rust test-c test-cpp test-go test-pam test-nginx test-install test-readme test-fault
+
+.PHONY: bench fuzz docs install uninstall native-static-libs all build built header deps-demo check-header test $(TEST_SUITES) bench-nginx demo deps clean
 
 all: build
 
-## Build the shared and static library (target/release/libsoidc.{so,a}) and the header.
+# Every cargo command runs in one fixed environment. Build scripts track environment
+# variables (aws-lc-sys alone tracks ~100: PKG_CONFIG_PATH, CC, CFLAGS, ...), and a value
+# that differs from the last build reruns them: a full aws-lc rebuild (~1 min) now and
+# again at the next build. The test scripts set PKG_CONFIG_PATH for their own commands,
+# so cargo never sees it. (A plain `cargo build --release` typed in a shell that has
+# PKG_CONFIG_PATH set rebuilds for the same reason.)
+CARGO_ENV := env -u PKG_CONFIG_PATH -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_DIR
+# The release build. `cargo rustc` with rustc's --print=native-static-libs: rustc names
+# the system libraries a static link needs (for the installed soidc.pc and CMake package);
+# cargo replays that note from its cache when nothing is rebuilt, so it is always at hand
+# and no source file needs touching. Every release build goes through this one command
+# (same arguments, same fingerprint: no rebuild between `make build` and `make install`).
+CARGO_RELEASE_BUILD := $(CARGO_ENV) $(CARGO) rustc --release --locked --lib -- --print=native-static-libs
+
+## Build the shared and static library (target/release/libsoidc.{so,a}) and the header;
+## writes target/release/native-static-libs.txt (what a static link needs, as rustc says).
 build:
-	$(CARGO) build --release --locked
+	@mkdir -p $(LIBDIR)
+	@set -o pipefail; $(CARGO_RELEASE_BUILD) 2>&1 | tee $(LIBDIR)/build.log \
+	  | grep -v -i -e 'native-static-libs: ' -e '^note: link against the following native artifacts' -e '^$$'
+	@sed -n 's/.*native-static-libs: //p' $(LIBDIR)/build.log | tail -1 > $(LIBDIR)/native-static-libs.txt.tmp
+	@test -s $(LIBDIR)/native-static-libs.txt.tmp || { echo "build: rustc printed no native-static-libs (see $(LIBDIR)/build.log)" >&2; exit 1; }
+	@mv $(LIBDIR)/native-static-libs.txt.tmp $(LIBDIR)/native-static-libs.txt
 	@ln -sf libsoidc.so $(LIBDIR)/libsoidc.so.0
 
-## Regenerate include/soidc.h (build.rs writes it when the FFI changes).
+## Regenerate include/soidc.h (build.rs writes it when anything under src/ changes).
 header:
-	$(CARGO) build --locked
+	$(CARGO_ENV) $(CARGO) build --locked
 
-## Fail if include/soidc.h differs from what the sources generate.
-check-header:
-	@tmp=$$(mktemp); cp include/soidc.h $$tmp; \
-	touch build.rs; $(CARGO) build --locked --quiet; \
-	if ! diff -u $$tmp include/soidc.h; then \
-	  cp $$tmp include/soidc.h.committed; rm -f $$tmp; \
-	  echo "check-header: include/soidc.h is out of date; the regenerated header is in place, commit it"; exit 1; \
-	fi; rm -f $$tmp; echo "check-header: include/soidc.h is up to date"
+## Fail if include/soidc.h differs from what the sources generate. build.rs also writes
+## the header it generates to target/release/soidc.h.generated; the release build (a
+## no-op when nothing changed) keeps that current, so nothing is touched or rebuilt here.
+check-header: build
+	@if ! diff -u include/soidc.h $(LIBDIR)/soidc.h.generated; then \
+	  cp include/soidc.h include/soidc.h.committed; cp $(LIBDIR)/soidc.h.generated include/soidc.h; \
+	  echo "check-header: include/soidc.h is out of date; the regenerated header is in place (the old one is include/soidc.h.committed), commit it"; exit 1; \
+	fi; echo "check-header: include/soidc.h is up to date"
 
 ## HTML API docs of soidc.h and soidc.hpp in build/docs/html; an undocumented item fails.
 docs:
@@ -45,62 +68,81 @@ docs:
 	doxygen docs/Doxyfile
 	@echo "docs: build/docs/html/index.html (no undocumented item)"
 
-## Everything a fresh machine needs for the tests (npm packages, Debian packages).
+## Checks the toolchains (Rust, Go, Node.js versions) first and says what is missing and
+## how to get it; then installs the Debian and npm packages the tests need.
 deps:
-	@tests/install-deps.sh
+	@tests/install-deps.sh test
 
-test: deps check-header docs build test-rust test-c test-cpp test-go test-pam test-nginx test-install test-fault
-	@echo "make test: all suites passed"
+test: deps check-header docs build $(TEST_SUITES)
+	@echo "make test: all suites passed; wall time per suite:"
+	@for s in $(TEST_SUITES); do printf '  %-14s %s\n' "$$s" "$$(cat target/suite-times/$$s 2>/dev/null)"; done
+
+# A suite's recipe is `$(SUITE) COMMAND $(SUITE_END)`: it prints the suite's name, runs the
+# command and keeps its wall time in target/suite-times/<suite> for `make test`'s summary.
+SUITE = @echo "== $@"; mkdir -p target/suite-times; start=$$(date +%s); set -o pipefail;
+SUITE_END = ; rc=$$?; echo "$$(( $$(date +%s) - start )) s$$([ $$rc = 0 ] || echo ', failed')" >target/suite-times/$@; exit $$rc
 
 test-rust:
-	$(CARGO) test --locked --features test-hooks 2>&1 | tee target/test-rust.log; exit $${PIPESTATUS[0]}
+	$(SUITE) $(CARGO_ENV) $(CARGO) test --locked --features test-hooks 2>&1 | tee target/test-rust.log $(SUITE_END)
 
 test-c: build
-	tests/c/run.sh
+	$(SUITE) tests/c/run.sh $(SUITE_END)
 
 test-cpp: build
-	bindings/cpp/tests/run.sh
+	$(SUITE) bindings/cpp/tests/run.sh $(SUITE_END)
 
 test-go: build
-	bindings/go/run-tests.sh
+	$(SUITE) bindings/go/run-tests.sh $(SUITE_END)
 
 test-pam: build
-	examples/pam/test/run.sh
+	$(SUITE) examples/pam/test/run.sh $(SUITE_END)
 
-## nginx example: builds the module against Debian's nginx-dev and tests it with Debian's nginx.
+## nginx example: builds the module against Debian's nginx-dev (when it changed) and tests
+## it with Debian's nginx.
 test-nginx: build
-	examples/nginx/test/run.sh
+	$(SUITE) examples/nginx/test/run.sh $(SUITE_END)
 
 ## nginx example: wrk requests/s, protected vs unprotected location (a benchmark, not a test).
 bench-nginx: build
 	examples/nginx/test/bench.sh
 
 test-install: build
-	tests/install/run.sh
+	$(SUITE) tests/install/run.sh $(SUITE_END)
+
+## Every fenced code block of README.md compiles, links, runs as shown (tests/readme/run.sh).
+test-readme: build
+	$(SUITE) tests/readme/run.sh $(SUITE_END)
 
 ## Fault injection: soidc through Toxiproxy (built once into ~/.cache/soidc) to the test
 ## provider; latency, hangs, resets, trickle, outage, 16 threads, rotation; leak checks.
-.PHONY: test-fault
 test-fault: build
-	tests/fault/run.sh
+	$(SUITE) tests/fault/run.sh $(SUITE_END)
 
-demo: deps build
+demo: deps-demo build
 	examples/run-demo.sh
 
-## The system libraries a static link needs, as rustc reports them (not guessed).
-$(LIBDIR)/native-static-libs.txt:
-	@touch src/lib.rs
-	$(CARGO) rustc --release --locked --lib --quiet -- --print=native-static-libs 2>&1 \
-	  | sed -n 's/.*native-static-libs: //p' | tail -1 > $@.tmp
-	@test -s $@.tmp || { echo "could not learn native-static-libs from rustc" >&2; rm -f $@.tmp; exit 1; }
-	@mv $@.tmp $@
-	@ln -sf libsoidc.so $(LIBDIR)/libsoidc.so.0
+deps-demo:
+	@tests/install-deps.sh demo
 
-native-static-libs: $(LIBDIR)/native-static-libs.txt
+## The system libraries a static link needs, as rustc reports them (not guessed): `make build`
+## writes them to target/release/native-static-libs.txt.
+native-static-libs: build
+
+# `sudo make install` runs as root, whose PATH rarely has the user's cargo: without cargo,
+# install takes what `make build` built instead of building.
+ifeq ($(shell command -v $(CARGO) 2>/dev/null),)
+INSTALL_BUILD := built
+else
+INSTALL_BUILD := build
+endif
+
+built:
+	@test -e $(LIBDIR)/libsoidc.so -a -e $(LIBDIR)/libsoidc.a -a -s $(LIBDIR)/native-static-libs.txt \
+	  || { echo "install: $(CARGO) not found and nothing built: run 'make build' first (as yourself, not root)" >&2; exit 1; }
 
 ## make install PREFIX=/usr/local DESTDIR=: library with SONAME links, static library,
 ## headers, pkg-config file and CMake package.
-install: build native-static-libs
+install: $(INSTALL_BUILD)
 	@set -e; libs="$$(cat $(LIBDIR)/native-static-libs.txt)"; \
 	install -d $(INSTALL_LIB)/pkgconfig $(INSTALL_LIB)/cmake/soidc $(INSTALL_INC); \
 	install -m 0755 $(LIBDIR)/libsoidc.so $(INSTALL_LIB)/libsoidc.so.$(VERSION); \
@@ -135,5 +177,5 @@ bench: build
 	bench/run.sh
 
 clean:
-	$(CARGO) clean
+	$(CARGO_ENV) $(CARGO) clean
 	rm -rf build

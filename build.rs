@@ -2,8 +2,10 @@
 //! the shared library its SONAME.
 //!
 //! The header is written only when its content changes, so an unchanged header keeps
-//! its timestamp. `make check-header` relies on this script to regenerate it and
-//! compares the result with the committed file.
+//! its timestamp. Each run also writes the header it generated to
+//! `target/<profile>/soidc.h.generated`: `make check-header` compares that copy with
+//! `include/soidc.h`, so checking the header never has to touch a file or rerun this script
+//! (which would rebuild the crate).
 
 use std::path::PathBuf;
 
@@ -60,7 +62,10 @@ const PREAMBLE: &str = r#"/**
  */"#;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/ffi");
+    // All of src/, not only src/ffi: cbindgen parses the whole crate, so a public item
+    // elsewhere can reach the header too (a change there recompiles the crate anyway, so
+    // rerunning this script costs next to nothing).
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=Cargo.toml");
@@ -99,6 +104,11 @@ fn main() {
         .expect("cbindgen could not generate the header");
     let mut out = Vec::new();
     bindings.write(&mut out);
+    // target/<profile>/soidc.h.generated: OUT_DIR is target/<profile>/build/soidc-<hash>/out.
+    let out_dir = PathBuf::from(env("OUT_DIR"));
+    if let Some(profile_dir) = out_dir.ancestors().nth(3) {
+        std::fs::write(profile_dir.join("soidc.h.generated"), &out).expect("write soidc.h.generated");
+    }
     let path = dir.join("include").join("soidc.h");
     let current = std::fs::read(&path).unwrap_or_default();
     if current != out {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The soidc demo (`make demo`, which builds the library first): starts the local test
-# OpenID provider, gets a real ID token from it, builds the C example and runs it,
-# narrating each step.
+# OpenID provider, gets a real ID token from it, builds the C example and runs it, runs
+# the grants, the C++ and Go bindings, the nginx module protecting a location and the PAM
+# module logging a user in, narrating each step.
 #
 # Structure: each step is one shell function `step_<name>` registered in STEPS below,
 # run in order. To add a step (a flow, the C++ or Go example), write a function that
@@ -32,6 +33,12 @@ TEXT
   export SOIDC_DEMO_INSIDE_PROVIDER=1
   exec tests/with-provider.sh "$root/examples/run-demo.sh" "$@"
 fi
+
+# The nginx and PAM steps reuse the set-up functions of their test suites.
+# shellcheck source=nginx/test/lib.sh
+. "$root/examples/nginx/test/lib.sh"
+# shellcheck source=pam/test/lib.sh
+. "$root/examples/pam/test/lib.sh"
 
 step_number=0
 # step TITLE: prints a step header.
@@ -154,6 +161,73 @@ step_go_example() {
   examples/go/run.sh "$SOIDC_TEST_ISSUER" 2>&1 | indent
 }
 
+step_nginx() {
+  step "The nginx module protecting a location (examples/nginx)"
+  say "ngx_http_soidc_module validates bearer tokens (RFC 9068 JWT access tokens) in nginx,"
+  say "from keys it fetched in the background: a request never waits for the provider."
+  lib_install_deps nginx nginx-dev gcc make curl >/dev/null
+  show "examples/nginx/build.sh   # builds the module against Debian's nginx-dev"
+  lib_build_module
+  say "Built $(realpath --relative-to="$root" "$NGX_MODULE") for Debian's nginx $("$NGINX_BIN" -v 2>&1 | sed 's|.*nginx/||')."
+  lib_nginx_conf demo "$(lib_free_port)" "$SOIDC_TEST_ISSUER" thread
+  local port="${NGINX_PORT[demo]}" conf="${NGINX_PREFIX[demo]}/nginx.conf"
+  say "The configuration (http level, and the protected location):"
+  grep -E '^    soidc_(issuer|audience|realm)' "$conf" | indent
+  sed -n '/location = \/api {/,/}/p' "$conf" | indent
+  lib_nginx_start demo
+  say "nginx is running on 127.0.0.1:$port."
+  say ""
+  say "A request without a token is refused with a challenge:"
+  show "curl -i http://127.0.0.1:$port/api"
+  curl -s -i "http://127.0.0.1:$port/api" | tr -d '\r' | grep -E '^(HTTP/|WWW-Authenticate)' | indent
+  say "A client gets an access token for the API (client credentials, resource $RESOURCE):"
+  local token
+  token="$(lib_token "$SOIDC_TEST_ISSUER" api:read)"
+  [ -n "$token" ] || { say "could not get an access token" >&2; return 1; }
+  say "  token: $(short "$token")"
+  say "With the token, nginx lets the request through (the location returns \$soidc_sub):"
+  show "curl -i -H 'Authorization: Bearer <token>' http://127.0.0.1:$port/api"
+  local out status
+  out="$(curl -s -i -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api" | tr -d '\r')"
+  { grep '^HTTP/' <<<"$out"; printf '\n%s\n' "${out##*$'\n\n'}"; } | indent
+  status="$(head -1 <<<"$out" | awk '{print $2}')"
+  lib_nginx_stop demo
+  [ "$status" = 200 ] || { say "UNEXPECTED: status $status (expected 200)" >&2; return 1; }
+}
+
+step_pam() {
+  step "The PAM module logging a user in (examples/pam)"
+  say "pam_soidc.so authenticates a PAM user at the provider (here: password mode, which"
+  say "checks alice's password with the provider; token and device modes exist too)."
+  pam_lib_install_deps >/dev/null
+  show "make -C examples/pam all driver"
+  pam_lib_build "$root/target/release"
+  local conf="$demo_tmp/pam.d" secret="$demo_tmp/client-secret"
+  mkdir -p "$conf"
+  (umask 077; printf '%s\n' "$SOIDC_TEST_CLIENT_SECRET" >"$secret")
+  printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$conf/other"
+  pam_lib_service "$conf" soidc-demo "issuer=$SOIDC_TEST_ISSUER client_id=$SOIDC_TEST_CLIENT_ID" \
+    "client_secret_file=$secret [scope=openid profile]"
+  say "The PAM service (in a private directory, not /etc/pam.d; the secret is in a 0600 file):"
+  sed "s|$root/||g; s|$demo_tmp|\$TMP|g" "$conf/soidc-demo" | indent
+  say "examples/pam/test/pam_driver runs one PAM transaction (pam_authenticate, then"
+  say "pam_acct_mgmt) as a login program would, answering the password prompt itself."
+  show "PAM_DRIVER_PASSWORD=alice-password PAM_DRIVER_ACCT=1 examples/pam/test/pam_driver \$TMP/pam.d soidc-demo alice"
+  local out="$demo_tmp/pam.out" msgs="$demo_tmp/pam.msgs" log="$demo_tmp/pam.log"
+  PAM_DRIVER_PASSWORD=alice-password PAM_DRIVER_ACCT=1 PAM_DRIVER_MESSAGES="$msgs" PAM_DRIVER_SYSLOG="$log" \
+    "$PAM_DRIVER" "$conf" soidc-demo alice >"$out" 2>&1
+  sed 's/^/conversation: /' "$msgs" | indent
+  indent <"$out"
+  say "What the module logged (through syslog):"
+  grep -o 'pam_soidc.*' "$log" | grep -v ': soidc: ' | indent
+  grep -q '^authenticate=PAM_SUCCESS' "$out" || { say "UNEXPECTED: alice was not logged in" >&2; return 1; }
+  say "The same with a wrong password:"
+  show "PAM_DRIVER_PASSWORD=not-her-password examples/pam/test/pam_driver \$TMP/pam.d soidc-demo alice"
+  PAM_DRIVER_PASSWORD=not-her-password "$PAM_DRIVER" "$conf" soidc-demo alice >"$out" 2>&1
+  indent <"$out"
+  grep -q '^authenticate=PAM_AUTH_ERR' "$out" || { say "UNEXPECTED: the wrong password was not refused" >&2; return 1; }
+}
+
 STEPS=(
   step_provider
   step_get_token
@@ -163,6 +237,8 @@ STEPS=(
   step_flows
   step_cpp_example
   step_go_example
+  step_nginx
+  step_pam
 )
 
 # ---- run them ------------------------------------------------------------------------
@@ -171,6 +247,7 @@ demo_tmp="$(mktemp -d)"
 current=""
 finish() {
   local status=$?
+  lib_cleanup   # stops nginx if a step left it running; removes its work directory
   rm -rf "$demo_tmp"
   if [ "$status" -ne 0 ]; then
     printf '\nThe demo stopped: step %d (%s) failed with status %d.\n' "$step_number" "$current" "$status" >&2

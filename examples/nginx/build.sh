@@ -6,6 +6,8 @@
 # configured with exactly those flags (they include --with-compat and --with-threads) has
 # the module signature the Debian binary accepts with load_module.
 #
+# Skips the build when the module is up to date (SOIDC_NGINX_REBUILD=1 forces it).
+#
 # Output: $SOIDC_NGINX_BUILD_DIR (default <repo>/build/nginx, git-ignored):
 #   ngx_http_soidc_module.so   linked with an rpath to $SOIDC_LIBDIR
 #   objs/                      nginx's build directory (configure output, objects)
@@ -51,6 +53,23 @@ if [ "$bin_version" != "$src_version" ]; then
   exit 1
 fi
 
+# --- up to date? -------------------------------------------------------------------
+# Nothing to do when the module is newer than everything it is built from and was built
+# for the same library directory (its rpath). SOIDC_NGINX_REBUILD=1 builds anyway.
+module="$out/ngx_http_soidc_module.so"
+if [ "${SOIDC_NGINX_REBUILD:-0}" != 1 ] && [ -f "$module" ] \
+   && [ "$(cat "$out/built-for" 2>/dev/null)" = "$SOIDC_LIBDIR $SOIDC_INCLUDE_DIR" ]; then
+  stale=""
+  for f in "$here/ngx_http_soidc_module.c" "$here/config" "$here/build.sh" \
+           "$SOIDC_INCLUDE_DIR/soidc.h" "$ngx_src/conf_flags" "$ngx_src/src/core/nginx.h"; do
+    [ "$f" -nt "$module" ] && stale="$f"
+  done
+  if [ -z "$stale" ]; then
+    echo "build.sh: $module is up to date"
+    exit 0
+  fi
+fi
+
 # --- configure + make modules -----------------------------------------------------
 # NGX_CONF_FLAGS: a bash array with the Debian binary's configure arguments.
 # shellcheck disable=SC1091
@@ -85,5 +104,6 @@ echo "build.sh: make modules"
   exit 1
 }
 
-cp "$objs/ngx_http_soidc_module.so" "$out/ngx_http_soidc_module.so"
-echo "build.sh: built $out/ngx_http_soidc_module.so"
+cp "$objs/ngx_http_soidc_module.so" "$module"
+echo "$SOIDC_LIBDIR $SOIDC_INCLUDE_DIR" >"$out/built-for"
+echo "build.sh: built $module"

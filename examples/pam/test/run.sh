@@ -10,25 +10,12 @@
 # debugging); PAM_TEST_KEEP=1 keeps the work directory (logs, service files).
 set -euo pipefail
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-pamdir="$(cd "$here/.." && pwd)"
-root="$(cd "$pamdir/../.." && pwd)"
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root="$PAM_REPO"
 
 # --- Debian packages a fresh machine may lack (install only what is missing) ---
-need=()
-[ -f /usr/include/security/pam_appl.h ] || need+=(libpam0g-dev)
-command -v valgrind >/dev/null || need+=(valgrind)
-command -v curl >/dev/null || need+=(curl)
-command -v gcc >/dev/null || need+=(gcc)
-command -v make >/dev/null || need+=(make)
-command -v node >/dev/null || need+=(nodejs npm)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "pam tests: apt-get install ${need[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # Another job may hold the dpkg lock on a shared machine: wait for it.
-  (apt-get -o DPkg::Lock::Timeout=600 update -qq &&
-    apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need[@]}") >/dev/null
-fi
+pam_lib_install_deps
 
 # Run everything below with the test provider up (it exports SOIDC_TEST_ISSUER).
 if [ -z "${SOIDC_TEST_ISSUER:-}" ]; then
@@ -37,14 +24,10 @@ fi
 
 issuer="$SOIDC_TEST_ISSUER"
 libdir="${SOIDC_LIBDIR:-$root/target/release}"
-if [ ! -e "$libdir/libsoidc.so" ] || [ ! -e "$libdir/libsoidc.so.0" ]; then
-  echo "pam tests: $libdir/libsoidc.so(.0) missing, running make build"
-  make -C "$root" build >/dev/null
-fi
-make -C "$pamdir" --no-print-directory SOIDC_LIBDIR="$libdir" all driver >/dev/null
+pam_lib_build "$libdir"
 
-module="$pamdir/pam_soidc.so"
-driver="$here/pam_driver"
+module="$PAM_MODULE"
+driver="$PAM_DRIVER"
 work="$(mktemp -d)"
 conf="$work/pam.d"
 mkdir -p "$conf"
@@ -90,14 +73,7 @@ hang_port="$(cat "$work/hang-port")"
 # The catch-all service: deny.
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$conf/other"
 # service NAME ARGS...: auth and account through pam_soidc with these arguments.
-service() {
-  local name="$1"
-  shift
-  {
-    echo "auth required $module $*"
-    echo "account required $module"
-  } >"$conf/$name"
-}
+service() { pam_lib_service "$conf" "$@"; }
 # timeout_ms is generous here: the first call in a process is slow under valgrind.
 common="issuer=$issuer client_id=conf-basic client_secret_file=$work/secret timeout_ms=20000"
 service pw "$common [scope=openid profile]"
