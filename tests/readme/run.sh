@@ -121,6 +121,9 @@ run_program() {
     c)  # the README's C program: CLIENT_ID and CLIENT_SECRET in the environment
       CLIENT_ID="$client_id" CLIENT_SECRET="$client_secret" \
         "$bin" "$SOIDC_TEST_ISSUER" "$id_token" >"$work/run.out" 2>"$work/run.err" || status=$? ;;
+    go) # built through pkg-config against the throw-away prefix, which is not in the
+        # loader's path (the README says ldconfig for /usr/local, rpath for other prefixes)
+      LD_LIBRARY_PATH="$prefix/lib" "$bin" "$SOIDC_TEST_ISSUER" >"$work/run.out" 2>"$work/run.err" || status=$? ;;
     *)  # the wrappers: the issuer as the argument
       "$bin" "$SOIDC_TEST_ISSUER" >"$work/run.out" 2>"$work/run.err" || status=$? ;;
   esac
