@@ -159,8 +159,9 @@ func (c *AccessTokenClaims) HasScope(scope string) bool {
 }
 
 // LogoutTokenClaims are the claims of a validated back-channel logout token
-// (OpenID Connect Back-Channel Logout 1.0 §2.4). soidc does not track jti
-// replay: remember seen JWTID values until Expiry if you need that.
+// (OpenID Connect Back-Channel Logout 1.0 §2.4). soidc tracks jti replay
+// only for tokens accepted without exp (LogoutTokenOptions.AllowMissingExp):
+// remember seen JWTID values until Expiry if you need that for the others.
 type LogoutTokenClaims struct {
 	Issuer    string         `json:"iss"`
 	Subject   string         `json:"sub,omitempty"`

@@ -33,7 +33,7 @@ type Client struct {
 	mu      sync.RWMutex
 	raw     *C.soidc_client // nil after Close
 	cleanup runtime.Cleanup
-	logs    *logHandles // the per-client loggers installed by SetLogger
+	logs    *logHandles // the per-client loggers installed by SetLogger or Options.Logger
 }
 
 // logHandles keeps every per-client LogFunc reachable (as a cgo.Handle) until
@@ -93,12 +93,16 @@ func (t ClientType) String() string {
 //
 // Errors: ErrInvalidArgument (bad config or option), ErrNetwork, ErrHTTP,
 // ErrProtocol (issuer mismatch, incomplete metadata, an endpoint violating the
-// https policy). ctx's deadline bounds the discovery: the time left is passed
-// to soidc as the client option create_timeout_ms, so the library itself
-// gives up by then (a library older than that option is called without it,
-// and Options.Timeout bounds each request instead). If ctx is done first,
-// ctx.Err() is returned at once; a discovery still running then finishes in
-// the background and its client, if any, is freed.
+// https policy). The whole creation is bounded by Options.CreateTimeout
+// (default Options.Timeout) and by ctx's deadline, whichever comes first: the
+// time left is passed to soidc as the client option create_timeout_ms, so the
+// library itself gives up by then (a library older than that option is called
+// without it, and Options.Timeout bounds each request instead). If ctx is done
+// first, ctx.Err() is returned at once; a discovery still running then
+// finishes in the background and its client, if any, is freed.
+//
+// With Options.Logger the client's own logger is installed before the
+// discovery starts, so it receives the creation's messages too.
 func NewClientFromIssuerURL(ctx context.Context, issuer string, cfg Config) (*Client, error) {
 	if err := checkStrings("issuer", issuer); err != nil {
 		return nil, err
@@ -110,12 +114,20 @@ func NewClientFromIssuerURL(ctx context.Context, issuer string, cfg Config) (*Cl
 // the caller already has (for instance ProviderMetadata.Raw cached from an
 // earlier discovery). There is no network access. A malformed or incomplete
 // document is ErrInvalidArgument; an endpoint violating the https policy is
-// ErrProtocol.
+// ErrProtocol. Options.Logger is installed right after the creation.
 func NewClientFromIssuerConfig(ctx context.Context, providerMetadata []byte, cfg Config) (*Client, error) {
 	if err := checkStrings("providerMetadata", string(providerMetadata)); err != nil {
 		return nil, err
 	}
 	return newClient(ctx, cfg, func(a *cStrings) *C.char { return a.str(string(providerMetadata)) }, true)
+}
+
+// creation is what making the C client takes: the configuration, the first
+// argument (the issuer or the metadata document) and which C function to call.
+type creation struct {
+	cfg        Config
+	first      func(*cStrings) *C.char
+	fromConfig bool
 }
 
 func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, fromConfig bool) (*Client, error) {
@@ -130,43 +142,60 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// Discovery under a deadline: soidc bounds the whole creation call by it.
+	// Discovery under a deadline: soidc bounds the whole creation call by it,
+	// or by Options.CreateTimeout when that ends first.
 	withDeadline := ""
-	if deadline, ok := ctx.Deadline(); ok && !fromConfig && !createTimeoutUnsupported.Load() {
-		withDeadline = withCreateTimeout(string(opts), clampTimeout(time.Until(deadline)))
+	if deadline, ok := ctx.Deadline(); ok && !fromConfig {
+		left := clampTimeout(time.Until(deadline))
+		switch {
+		case cfg.Options.CreateTimeout > 0 && cfg.Options.CreateTimeout <= left:
+			// The caller's own bound is the tighter one; opts carries it already.
+		case cfg.Options.CreateTimeout > 0:
+			o := cfg.Options
+			o.CreateTimeout = left
+			b, err := json.Marshal(o)
+			if err != nil {
+				return nil, &Error{Status: StatusInvalidArgument, Message: "options: " + err.Error()}
+			}
+			opts = b
+		case !createTimeoutUnsupported.Load():
+			withDeadline = withCreateTimeout(string(opts), left)
+		}
 	}
-	create := func() (*C.soidc_client, error) {
+	c := creation{cfg: cfg, first: first, fromConfig: fromConfig}
+	create := func() (*C.soidc_client, *logHandles, error) {
 		if withDeadline != "" {
-			raw, err := createClient(cfg, first, fromConfig, withDeadline)
+			raw, logs, err := c.run(withDeadline)
 			if !isUnknownCreateTimeout(err) {
-				return raw, err
+				return raw, logs, err
 			}
 			// A library without create_timeout_ms: the call without it.
 			createTimeoutUnsupported.Store(true)
 		}
-		return createClient(cfg, first, fromConfig, string(opts))
+		return c.run(string(opts))
 	}
 	if fromConfig || ctx.Done() == nil {
-		raw, err := create()
+		raw, logs, err := create()
 		if err != nil {
 			return nil, err
 		}
-		return wrapClient(raw), nil
+		return wrapClient(raw, logs), nil
 	}
 	// Cancellation cannot interrupt the C call: run it aside and stop waiting when ctx is done.
 	type created struct {
-		raw *C.soidc_client
-		err error
+		raw  *C.soidc_client
+		logs *logHandles
+		err  error
 	}
 	result := make(chan created)
 	abandoned := make(chan struct{})
 	go func() {
-		raw, err := create()
+		raw, logs, err := create()
 		select {
-		case result <- created{raw, err}:
+		case result <- created{raw, logs, err}:
 		case <-abandoned:
 			if raw != nil {
-				C.soidc_client_free(raw)
+				freeClient(owned{raw: raw, logs: logs})
 			}
 		}
 	}()
@@ -175,7 +204,7 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 		if r.err != nil {
 			return nil, withCause(ctx, r.err)
 		}
-		return wrapClient(r.raw), nil
+		return wrapClient(r.raw, r.logs), nil
 	case <-ctx.Done():
 		close(abandoned)
 		return nil, ctx.Err()
@@ -188,13 +217,13 @@ func newClient(ctx context.Context, cfg Config, first func(*cStrings) *C.char, f
 var createTimeoutUnsupported atomic.Bool
 
 // withCreateTimeout adds create_timeout_ms (d in whole milliseconds, rounded
-// up) to the client options document opts (a JSON object).
+// up) to the client options document opts (a JSON object without it).
 func withCreateTimeout(opts string, d time.Duration) string {
 	t := `"create_timeout_ms":` + strconv.FormatInt(ceilDiv(d, time.Millisecond), 10)
 	if opts == "" || opts == "{}" {
 		return "{" + t + "}"
 	}
-	// Options has no field for create_timeout_ms, so there is no duplicate.
+	// Only called when Options.CreateTimeout is 0, so opts has no create_timeout_ms.
 	return "{" + t + "," + opts[1:]
 }
 
@@ -206,33 +235,57 @@ func isUnknownCreateTimeout(err error) bool {
 		strings.Contains(e.Message, "unknown field") && strings.Contains(e.Message, "create_timeout_ms")
 }
 
-// createClient makes the C client with the options document opts.
-func createClient(cfg Config, first func(*cStrings) *C.char, fromConfig bool, opts string) (*C.soidc_client, error) {
+// run makes the C client with the options document opts. With
+// Options.Logger it returns the handles soidc may still use (the logger's),
+// which must stay valid until the client is freed; on failure they are
+// released here, after the C call has returned.
+func (c creation) run(opts string) (*C.soidc_client, *logHandles, error) {
 	var a cStrings
 	defer a.free()
+	logs := &logHandles{}
 	var raw *C.soidc_client
 	var out *C.char
 	options := a.opt(opts)
 	if opts == "{}" {
 		options = nil
 	}
+	cfg := c.cfg
 	var status C.soidc_status
-	if fromConfig {
-		status = C.soidc_client_from_issuer_config(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
+	switch {
+	case c.fromConfig:
+		status = C.soidc_client_from_issuer_config(c.first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
 			a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
-	} else {
-		status = C.soidc_client_from_issuer_url(first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
+	case cfg.Options.Logger != nil:
+		handle := cgo.NewHandle(cfg.Options.Logger)
+		logs.add(handle)
+		status = C.soidc_go_client_from_issuer_url_with_log(c.first(&a), a.opt(cfg.RedirectURI),
+			a.str(cfg.ClientID), a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options,
+			C.uintptr_t(handle), C.int(cfg.Options.logLevel()), &raw, &out)
+	default:
+		status = C.soidc_client_from_issuer_url(c.first(&a), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
 			a.opt(cfg.ClientSecret), a.opt(cfg.Scope), options, &raw, &out)
 	}
 	doc := takeString(out)
 	if status != C.SOIDC_OK {
-		return nil, errorFromDocument(Status(status), doc)
+		// soidc_client_from_issuer_url_with_log uses the handle only until it returns.
+		logs.deleteAll()
+		return nil, nil, errorFromDocument(Status(status), doc)
 	}
-	return raw, nil
+	if c.fromConfig && cfg.Options.Logger != nil {
+		handle := cgo.NewHandle(cfg.Options.Logger)
+		logs.add(handle)
+		if s := C.soidc_go_client_set_log(raw, C.uintptr_t(handle), C.int(cfg.Options.logLevel())); s != C.SOIDC_OK {
+			freeClient(owned{raw: raw, logs: logs})
+			return nil, nil, &Error{Status: Status(s), Message: "soidc_client_set_log_callback failed"}
+		}
+	}
+	return raw, logs, nil
 }
 
-func wrapClient(raw *C.soidc_client) *Client {
-	c := &Client{raw: raw, logs: &logHandles{}}
+// wrapClient makes the Client owning raw and logs (the handles soidc may use
+// until raw is freed).
+func wrapClient(raw *C.soidc_client, logs *logHandles) *Client {
+	c := &Client{raw: raw, logs: logs}
 	// A safety net only: Close is the way to free a client.
 	c.cleanup = runtime.AddCleanup(c, freeClient, owned{raw: raw, logs: c.logs})
 	return c

@@ -70,7 +70,8 @@ type Error struct {
 	Interval int
 
 	// Reason is the machine-readable cause of a token validation failure
-	// (StatusValidation), one of the Reason* constants, or "" when the error
+	// (StatusValidation) or of a call that ran out of time (StatusNetwork,
+	// ReasonTimeout), one of the Reason* constants, or "" when the error
 	// document has none. ReasonNoKeysCached is not the token's fault: the
 	// client has no keys yet (a cache_only decode before the first JWKS fetch),
 	// so a server answers 503 and retries, not 401.
@@ -118,8 +119,9 @@ var (
 	ErrInternal              = sentinel(StatusInternal)
 )
 
-// The values of Error.Reason: why a token did not validate (the "reason"
-// member of soidc's validation error documents). New reasons may be added.
+// The values of Error.Reason: why a token did not validate, or why a call
+// failed (the "reason" member of soidc's error documents). New reasons may be
+// added.
 const (
 	// ReasonNoKeysCached: a cache_only decode found no keys cached yet. The
 	// token was not checked; retry once the keys are fetched (HTTP 503).
@@ -138,6 +140,22 @@ const (
 	// ReasonScope: an access token lacks a required scope (error
 	// "insufficient_scope", HTTP 403).
 	ReasonScope = "scope"
+	// ReasonNonce: the ID token's nonce is missing or different, or present
+	// although none was expected (see IDTokenOptions.IgnoreNonce).
+	ReasonNonce = "nonce"
+	// ReasonSub: sub is empty or longer than 255 bytes (OpenID Connect Core §2).
+	ReasonSub = "sub"
+	// ReasonACR: acr is not one of the allowed values (ACRValuesAllowed), or
+	// the ValidateACR callback refused it.
+	ReasonACR = "acr"
+	// ReasonExp: a logout token without exp (see
+	// LogoutTokenOptions.AllowMissingExp).
+	ReasonExp = "exp"
+	// ReasonReplay: a logout token without exp whose jti was already accepted.
+	ReasonReplay = "replay"
+	// ReasonTimeout: the call's time budget (its timeout, or the context's
+	// deadline, or CreateTimeout for a constructor) ran out (StatusNetwork).
+	ReasonTimeout = "timeout"
 )
 
 // ErrClosed is returned by every method of a Client after Close.

@@ -104,18 +104,21 @@ type AuthCodeResultOptions struct {
 	RedirectURI    string         // default: the client's; "auto": currentURL without query and fragment
 	MaxAge         *time.Duration // checked against auth_time
 	RequireIDToken *bool          // default: when the client's scope contains openid
+	// ACRValuesAllowed, if not empty: the ID token's acr must be one of them (ReasonACR).
+	ACRValuesAllowed []string
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o AuthCodeResultOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		State          string `json:"state,omitempty"`
-		Nonce          string `json:"nonce,omitempty"`
-		CodeVerifier   string `json:"code_verifier,omitempty"`
-		RedirectURI    string `json:"redirect_uri,omitempty"`
-		MaxAge         *int64 `json:"max_age,omitempty"`
-		RequireIDToken *bool  `json:"require_id_token,omitempty"`
-	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, seconds(o.MaxAge), o.RequireIDToken})
+		State            string   `json:"state,omitempty"`
+		Nonce            string   `json:"nonce,omitempty"`
+		CodeVerifier     string   `json:"code_verifier,omitempty"`
+		RedirectURI      string   `json:"redirect_uri,omitempty"`
+		MaxAge           *int64   `json:"max_age,omitempty"`
+		RequireIDToken   *bool    `json:"require_id_token,omitempty"`
+		ACRValuesAllowed []string `json:"acr_values_allowed,omitempty"`
+	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed})
 }
 
 // AuthCodeHandleResult handles the redirect back from the provider:
@@ -138,18 +141,21 @@ func (c *Client) AuthCodeHandleResult(ctx context.Context, currentURL string, op
 type AuthCodeExchangeOptions struct {
 	RedirectURI  string         // default: the client's
 	CodeVerifier string         // the PKCE verifier
-	Nonce        string         // the expected nonce of the ID token
+	Nonce        string         // the expected nonce of the ID token (without it, one carrying a nonce is refused)
 	MaxAge       *time.Duration // checked against auth_time
+	// ACRValuesAllowed, if not empty: the ID token's acr must be one of them (ReasonACR).
+	ACRValuesAllowed []string
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o AuthCodeExchangeOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		RedirectURI  string `json:"redirect_uri,omitempty"`
-		CodeVerifier string `json:"code_verifier,omitempty"`
-		Nonce        string `json:"nonce,omitempty"`
-		MaxAge       *int64 `json:"max_age,omitempty"`
-	}{o.RedirectURI, o.CodeVerifier, o.Nonce, seconds(o.MaxAge)})
+		RedirectURI      string   `json:"redirect_uri,omitempty"`
+		CodeVerifier     string   `json:"code_verifier,omitempty"`
+		Nonce            string   `json:"nonce,omitempty"`
+		MaxAge           *int64   `json:"max_age,omitempty"`
+		ACRValuesAllowed []string `json:"acr_values_allowed,omitempty"`
+	}{o.RedirectURI, o.CodeVerifier, o.Nonce, seconds(o.MaxAge), o.ACRValuesAllowed})
 }
 
 // AuthCodeExchange exchanges an authorization code at the token endpoint (the

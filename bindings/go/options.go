@@ -2,6 +2,9 @@ package soidc
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -32,9 +35,13 @@ const (
 // rounded up to whole milliseconds or seconds. soidc checks every value; one
 // out of range is an ErrInvalidArgument from the constructor.
 type Options struct {
-	// Timeout bounds each HTTP request (30 s, at most 10 min). A call whose
-	// context has a deadline uses the time left instead.
+	// Timeout is the time budget of each call that may touch the network (30 s,
+	// at most 10 min), counted over the whole call. A call whose context has a
+	// deadline uses the time left instead.
 	Timeout time.Duration
+	// CreateTimeout bounds NewClientFromIssuerURL, discovery included (Timeout).
+	// With a context deadline too, the earlier of the two applies.
+	CreateTimeout time.Duration
 	// ConnectTimeout bounds connection setup (10 s).
 	ConnectTimeout time.Duration
 	// CAFile is a PEM bundle of extra trusted roots, added to the system's.
@@ -53,6 +60,15 @@ type Options struct {
 	// PrivateKeyPEM and PrivateKeyKID are the key for private_key_jwt.
 	PrivateKeyPEM string
 	PrivateKeyKID string
+	// PrivateKeyFile is a PEM file holding the key, instead of PrivateKeyPEM.
+	// Like ClientSecretFile it must be a regular file owned by the process's
+	// effective user or root, with no group or other permission bits (0600 or
+	// 0400); otherwise the constructor fails with ErrInvalidArgument.
+	PrivateKeyFile string
+	// ClientSecretFile is a file holding the client secret (one trailing
+	// newline is removed), instead of Config.ClientSecret, which must then be
+	// "". It keeps the secret out of command lines and environments.
+	ClientSecretFile string
 	// AllowedAlgs are the JWS algorithms accepted for tokens (the provider's
 	// advertised asymmetric ones; "none" is never accepted; HS* only when listed).
 	AllowedAlgs []string
@@ -60,12 +76,32 @@ type Options struct {
 	MaxResponseBytes int64
 	// AllowInsecureHTTP allows http:// URLs on any host (false: only on loopback).
 	AllowInsecureHTTP bool
+
+	// Logger, if not nil, is the client's own logger from the start, as
+	// Client.SetLogger would install it afterwards: NewClientFromIssuerURL
+	// installs it before the discovery, so it also receives the messages of the
+	// creation itself (soidc_client_from_issuer_url_with_log).
+	// NewClientFromIssuerConfig installs it right after the creation, whose own
+	// messages then go to the process-wide logger. It is kept referenced until
+	// Close. Logger and LogLevel are not sent to soidc as options.
+	Logger LogFunc
+	// LogLevel is the most detailed level Logger receives (0 means LogInfo).
+	LogLevel LogLevel
+}
+
+// logLevel is o.LogLevel, with 0 meaning LogInfo.
+func (o Options) logLevel() LogLevel {
+	if o.LogLevel == 0 {
+		return LogInfo
+	}
+	return o.LogLevel
 }
 
 // MarshalJSON returns the options document soidc reads ({} for the zero value).
 func (o Options) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		TimeoutMS               int64      `json:"timeout_ms,omitempty"`
+		CreateTimeoutMS         int64      `json:"create_timeout_ms,omitempty"`
 		ConnectTimeoutMS        int64      `json:"connect_timeout_ms,omitempty"`
 		CAFile                  string     `json:"ca_file,omitempty"`
 		Proxy                   string     `json:"proxy,omitempty"`
@@ -75,11 +111,14 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		AuthMethod              AuthMethod `json:"auth_method,omitempty"`
 		PrivateKeyPEM           string     `json:"private_key_pem,omitempty"`
 		PrivateKeyKID           string     `json:"private_key_kid,omitempty"`
+		PrivateKeyFile          string     `json:"private_key_file,omitempty"`
+		ClientSecretFile        string     `json:"client_secret_file,omitempty"`
 		AllowedAlgs             []string   `json:"allowed_algs,omitempty"`
 		MaxResponseBytes        int64      `json:"max_response_bytes,omitempty"`
 		AllowInsecureHTTP       bool       `json:"allow_insecure_http,omitempty"`
 	}{
 		TimeoutMS:               ceilDiv(o.Timeout, time.Millisecond),
+		CreateTimeoutMS:         ceilDiv(o.CreateTimeout, time.Millisecond),
 		ConnectTimeoutMS:        ceilDiv(o.ConnectTimeout, time.Millisecond),
 		CAFile:                  o.CAFile,
 		Proxy:                   o.Proxy,
@@ -89,6 +128,8 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		AuthMethod:              o.AuthMethod,
 		PrivateKeyPEM:           o.PrivateKeyPEM,
 		PrivateKeyKID:           o.PrivateKeyKID,
+		PrivateKeyFile:          o.PrivateKeyFile,
+		ClientSecretFile:        o.ClientSecretFile,
 		AllowedAlgs:             o.AllowedAlgs,
 		MaxResponseBytes:        o.MaxResponseBytes,
 		AllowInsecureHTTP:       o.AllowInsecureHTTP,
@@ -111,4 +152,25 @@ func unixSeconds(t time.Time) *int64 {
 	}
 	s := t.Unix()
 	return &s
+}
+
+// unixTime converts an optional time to Unix seconds with its fraction, as
+// an exact decimal number ("1765146012.5"; nil for the zero time), for the
+// options that accept fractional seconds (min_iat).
+func unixTime(t time.Time) *json.Number {
+	if t.IsZero() {
+		return nil
+	}
+	sec, nsec := t.Unix(), int64(t.Nanosecond())
+	sign := ""
+	if sec < 0 && nsec > 0 {
+		// -1.5 s is Unix -2 plus 500 ms: write the magnitude.
+		sign, sec, nsec = "-", -(sec + 1), 1e9-nsec
+	}
+	text := sign + strconv.FormatInt(sec, 10)
+	if nsec > 0 {
+		text += "." + strings.TrimRight(fmt.Sprintf("%09d", nsec), "0")
+	}
+	n := json.Number(text)
+	return &n
 }

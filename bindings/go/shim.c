@@ -32,3 +32,13 @@ soidc_status soidc_go_client_set_log(const soidc_client *client, uintptr_t log_h
   return soidc_client_set_log_callback(client, log_handle != 0 ? soidc_go_client_log_shim : NULL,
                                        max_level, (void *)log_handle);
 }
+
+soidc_status soidc_go_client_from_issuer_url_with_log(const char *issuer_url, const char *redirect_uri,
+                                                      const char *client_id, const char *client_secret,
+                                                      const char *scope, const char *options_json,
+                                                      uintptr_t log_handle, int max_level,
+                                                      soidc_client **out_client, char **out_json) {
+  return soidc_client_from_issuer_url_with_log(issuer_url, redirect_uri, client_id, client_secret, scope,
+                                               options_json, soidc_go_client_log_shim, max_level,
+                                               (void *)log_handle, out_client, out_json);
+}

@@ -20,4 +20,12 @@ void soidc_go_set_log(int on, int max_level);
  * runtime/cgo.Handle), or back to the process-wide callback when it is 0. */
 soidc_status soidc_go_client_set_log(const soidc_client *client, uintptr_t log_handle, int max_level);
 
+/* soidc_client_from_issuer_url_with_log with the per-client log callback routed to the Go
+ * LogFunc behind `log_handle` (a runtime/cgo.Handle, not 0). */
+soidc_status soidc_go_client_from_issuer_url_with_log(const char *issuer_url, const char *redirect_uri,
+                                                      const char *client_id, const char *client_secret,
+                                                      const char *scope, const char *options_json,
+                                                      uintptr_t log_handle, int max_level,
+                                                      soidc_client **out_client, char **out_json);
+
 #endif
