@@ -35,6 +35,14 @@
 // timeout (Close waits for it). The effect at the provider (a token issued, a
 // token revoked) may then still happen.
 //
+// # Logging
+//
+// soidc never prints. SetLogger installs a process-wide LogFunc;
+// Client.SetLogger gives one client its own; Options.Logger does so before
+// NewClientFromIssuerURL's discovery, so that the client's logger receives the
+// messages of its creation too. The binding keeps every per-client LogFunc
+// referenced until Close, as the C API requires.
+//
 // # Errors
 //
 // Failures are *Error values carrying the library's status, message and the

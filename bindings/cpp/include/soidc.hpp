@@ -26,6 +26,9 @@
 //   soidc::Error; C++17 has no std::expected).
 // - C++ callables (lambdas with captures) for the ACR validator and the log
 //   callback, behind trampolines that never let an exception unwind into soidc.
+//   A client's log callables (Client::set_log_callback, or the from_issuer_url
+//   overload that installs one before the discovery) are kept until the client's
+//   handle is freed, as soidc.h requires of per-client user_data.
 //
 // Errors: exceptions or results
 // Every call may fail for reasons outside the caller's control (network, provider,
@@ -796,8 +799,9 @@ inline std::optional<T> JsonValue::get(std::string_view pointer) const {
 // Errors
 // ---------------------------------------------------------------------------
 
-/// The `reason` values of validation error documents (Error::reason()): why a
-/// token did not validate. New reasons may be added by later library versions.
+/// The `reason` values of error documents (Error::reason()): why a token did not
+/// validate, or (`timeout`) why a call failed. New reasons may be added by later
+/// library versions.
 namespace reason {
 /// A cache_only decode found no keys cached yet. Not the token's fault: the token
 /// was not checked (a server answers 503 and retries, not 401).
@@ -814,6 +818,20 @@ inline constexpr std::string_view issuer = "issuer";
 inline constexpr std::string_view audience = "audience";
 /// An access token lacks a required scope (error "insufficient_scope", HTTP 403).
 inline constexpr std::string_view scope = "scope";
+/// An ID token's `nonce` is missing or different, or present although none was
+/// expected (pass `"ignore_nonce": true` where the nonce is no longer at hand).
+inline constexpr std::string_view nonce = "nonce";
+/// `sub` is empty or longer than 255 bytes (OpenID Connect Core §2).
+inline constexpr std::string_view sub = "sub";
+/// `acr` is not in `acr_values_allowed`, or the ACR validator refused it.
+inline constexpr std::string_view acr = "acr";
+/// A logout token without `exp` (accepted only with `"allow_missing_exp": true`).
+inline constexpr std::string_view exp = "exp";
+/// A logout token without `exp` whose `jti` this client already accepted.
+inline constexpr std::string_view replay = "replay";
+/// Not a validation failure: the call's time budget (`timeout_ms`, or
+/// `create_timeout_ms` for a creation) ran out (`SOIDC_ERR_NETWORK`).
+inline constexpr std::string_view timeout = "timeout";
 }  // namespace reason
 
 /// The error of every failing call: thrown by the throwing methods, held by the
@@ -1599,8 +1617,10 @@ struct ClientSettings {
   std::optional<std::string> redirect_uri{};
   /// The default scope; absent means the library's default ("openid").
   std::optional<std::string> scope{};
-  /// The client options as one JSON object (`timeout_ms`, `leeway_s`, `auth_method`,
-  /// `ca_file`, ...; see soidc_client_from_issuer_url in soidc.h).
+  /// The client options as one JSON object (`timeout_ms`, `create_timeout_ms`,
+  /// `leeway_s`, `auth_method`, `ca_file`, `client_secret_file`, `private_key_file`,
+  /// ...; see soidc_client_from_issuer_url in soidc.h), passed through unchanged.
+  /// With `client_secret_file`, leave client_secret absent.
   std::optional<std::string> options_json{};
 };
 
@@ -1634,7 +1654,9 @@ class Client {
  public:
   /// Creates a client by discovery (soidc_client_from_issuer_url): fetches
   /// `<issuer_url>/.well-known/openid-configuration`, whose `issuer` must equal
-  /// `issuer_url` exactly. Fails with INVALID_ARGUMENT, NETWORK, HTTP, PROTOCOL.
+  /// `issuer_url` exactly. The whole creation is bounded by the option
+  /// `create_timeout_ms` (default `timeout_ms`). Fails with INVALID_ARGUMENT, NETWORK
+  /// (reason::timeout when that bound ran out), HTTP, PROTOCOL.
   [[nodiscard]] static Client from_issuer_url(std::string_view issuer_url,
                                               const ClientSettings& settings) {
     return try_from_issuer_url(issuer_url, settings).value();
@@ -1642,6 +1664,25 @@ class Client {
   /// from_issuer_url() without exceptions.
   [[nodiscard]] static Result<Client> try_from_issuer_url(std::string_view issuer_url,
                                                           const ClientSettings& settings);
+
+  /// from_issuer_url() with this client's own log callback installed before the
+  /// discovery starts (soidc_client_from_issuer_url_with_log), so that it also
+  /// receives the messages of the creation itself (the discovery exchange, "client
+  /// ready"), then everything set_log_callback() would. `log_callback` is any callable
+  /// `void(soidc::LogLevel, std::string_view)` (an empty one: plain from_issuer_url());
+  /// an exception inside it is caught and the message dropped. The binding keeps it
+  /// alive until the Client is destroyed, or, when the creation fails, until this call
+  /// returns.
+  template <class F>
+  [[nodiscard]] static Client from_issuer_url(std::string_view issuer_url, const ClientSettings& settings,
+                                              F&& log_callback, LogLevel max_level) {
+    return try_from_issuer_url(issuer_url, settings, std::forward<F>(log_callback), max_level).value();
+  }
+  /// from_issuer_url() with a log callback, without exceptions.
+  template <class F>
+  [[nodiscard]] static Result<Client> try_from_issuer_url(std::string_view issuer_url,
+                                                          const ClientSettings& settings, F&& log_callback,
+                                                          LogLevel max_level);
 
   /// Creates a client from a provider metadata document the caller already has
   /// (soidc_client_from_issuer_config); no network access.
@@ -1657,8 +1698,16 @@ class Client {
   Client() noexcept = default;
   /// Takes over `other`'s handle; `other` becomes empty.
   Client(Client&& other) noexcept = default;
-  /// Frees this client's handle (if any) and takes over `other`'s; `other` becomes empty.
-  Client& operator=(Client&& other) noexcept = default;
+  /// Frees this client's handle (if any) and takes over `other`'s; `other` becomes
+  /// empty. The log callables of the old handle are released only after
+  /// soidc_client_free() has returned.
+  Client& operator=(Client&& other) noexcept {
+    if (this != &other) {
+      handle_ = std::move(other.handle_);                 // frees the old handle first,
+      log_callbacks_ = std::move(other.log_callbacks_);  // then its callables
+    }
+    return *this;
+  }
   /// Not copyable: share a `const Client&` (or a std::shared_ptr<const Client>) instead;
   /// one client holds the key cache and connection pool for all its users.
   Client(const Client&) = delete;
@@ -1720,7 +1769,8 @@ class Client {
 
   /// Handles the redirect back from the provider (soidc_auth_code_handle_result):
   /// checks error, state and iss, exchanges the code and validates the ID token.
-  /// Options: `state`, `nonce`, `code_verifier`, `redirect_uri`, `max_age`, ...
+  /// Options: `state`, `nonce`, `code_verifier`, `redirect_uri`, `max_age`,
+  /// `acr_values_allowed` (array: the ID token's `acr` must be one of them), ...
   [[nodiscard]] TokenResponse auth_code_handle_result(std::string_view current_url,
                                                       NullableString options_json = nullptr) const {
     return try_auth_code_handle_result(current_url, options_json).value();
@@ -1836,10 +1886,14 @@ class Client {
   [[nodiscard]] Result<std::string> try_initiate_logout(NullableString request_json = nullptr) const;
 
   /// Decodes and validates an ID token (soidc_decode_id_token) and returns its
-  /// claims. Options: `nonce`, `extra_trusted_audiences`, `min_iat`,
-  /// `min_auth_time`, `max_age`, `expect_self_azp`, `access_token`, `code`, ...
+  /// claims. Options: `nonce` (without it a token carrying a nonce is refused,
+  /// reason::nonce), `ignore_nonce` (true: skip the nonce check, only where the nonce
+  /// is no longer at hand), `extra_trusted_audiences`, `min_iat` (seconds, fractions
+  /// allowed), `min_auth_time`, `max_age`, `expect_self_azp`, `acr_values_allowed`
+  /// (array: the token's `acr` must be one of them, reason::acr), `access_token`,
+  /// `code`, `cache_only`, `timeout_ms`.
   /// `validate_acr` (may be empty: no acr check) is called synchronously, at most
-  /// once, on this thread; see AcrValidator.
+  /// once, on this thread, after `acr_values_allowed` passed; see AcrValidator.
   [[nodiscard]] Claims decode_id_token(std::string_view raw_token, NullableString options_json = nullptr,
                                        const AcrValidator& validate_acr = nullptr) const {
     return try_decode_id_token(raw_token, options_json, validate_acr).value();
@@ -1850,7 +1904,9 @@ class Client {
                                                    const AcrValidator& validate_acr = nullptr) const;
 
   /// Decodes and validates an RFC 9068 JWT access token (soidc_decode_access_token)
-  /// and returns its claims. Options: `audience`, `required_scopes`, `cache_only`, ...
+  /// and returns its claims. Options: `audience` (a string, or an array: `aud` must
+  /// contain one of them; default the client id), `required_scopes`, `cache_only`,
+  /// `timeout_ms`.
   [[nodiscard]] Claims decode_access_token(std::string_view raw_token,
                                            NullableString options_json = nullptr) const {
     return try_decode_access_token(raw_token, options_json).value();
@@ -1860,7 +1916,11 @@ class Client {
                                                        NullableString options_json = nullptr) const;
 
   /// Decodes and validates a back-channel logout token (soidc_decode_logout_token)
-  /// and returns its claims. Options: `extra_trusted_audiences`, `min_iat`, ...
+  /// and returns its claims. Options: `extra_trusted_audiences`, `min_iat`,
+  /// `cache_only`, `timeout_ms`, `allow_missing_exp` (true: accept a token without
+  /// `exp`, refused by default with reason::exp; such a token must then be at most
+  /// `max_age_s` old and its `jti` new to this client, else reason::replay) and
+  /// `max_age_s` (1 to 600, default 120; only with `allow_missing_exp`).
   [[nodiscard]] Claims decode_logout_token(std::string_view raw_token,
                                            NullableString options_json = nullptr) const {
     return try_decode_logout_token(raw_token, options_json).value();
@@ -1901,9 +1961,13 @@ class Client {
     return detail::to_result<T>(std::move(document).value());
   }
 
+  // Creates the client with `create_fn`. `log_callback` (may be null) is what the
+  // creation's log callback points to: kept by the new client, or released after
+  // create_fn has returned when the creation fails.
   template <class Create>
   static Result<Client> create(std::string_view first, const char* first_name,
-                               const ClientSettings& settings, Create&& create_fn);
+                               const ClientSettings& settings, Create&& create_fn,
+                               std::shared_ptr<void> log_callback = nullptr);
 
   // Every log callable ever installed on this client (see set_log_callback); declared
   // before handle_ so that the handle is freed first.
@@ -1913,7 +1977,8 @@ class Client {
 
 template <class Create>
 inline Result<Client> Client::create(std::string_view first, const char* first_name,
-                                     const ClientSettings& settings, Create&& create_fn) {
+                                     const ClientSettings& settings, Create&& create_fn,
+                                     std::shared_ptr<void> log_callback) {
   const auto a = detail::required(first, first_name);
   const auto redirect = detail::nullable(settings.redirect_uri, "redirect_uri");
   const auto id = detail::required(settings.client_id, "client_id");
@@ -1934,6 +1999,9 @@ inline Result<Client> Client::create(std::string_view first, const char* first_n
   }
   if (!client) {
     return detail::binding_error(SOIDC_ERR_INTERNAL, "soidc returned SOIDC_OK but no client");
+  }
+  if (log_callback) {
+    client.log_callbacks_.push_back(std::move(log_callback));
   }
   return client;
 }
@@ -2223,6 +2291,28 @@ inline void client_log_trampoline(int level, const char* message, void* user_dat
 }
 
 }  // namespace detail
+
+template <class F>
+inline Result<Client> Client::try_from_issuer_url(std::string_view issuer_url, const ClientSettings& settings,
+                                                  F&& log_callback, LogLevel max_level) {
+  LogCallback fn(std::forward<F>(log_callback));
+  if (!fn) {
+    return try_from_issuer_url(issuer_url, settings);
+  }
+  auto owned = std::make_shared<LogCallback>(std::move(fn));
+  LogCallback* user_data = owned.get();
+  const int level = static_cast<int>(max_level);
+  return create(
+      issuer_url, "issuer_url", settings,
+      [user_data, level](const char* issuer, const char* redirect_uri, const char* client_id,
+                         const char* client_secret, const char* scope, const char* options,
+                         soidc_client** out_client, char** out_json) {
+        return soidc_client_from_issuer_url_with_log(issuer, redirect_uri, client_id, client_secret, scope,
+                                                     options, &detail::client_log_trampoline, level,
+                                                     user_data, out_client, out_json);
+      },
+      std::move(owned));
+}
 
 template <class F>
 inline Result<void> Client::try_set_log_callback(F&& callback, LogLevel max_level) {

@@ -71,6 +71,14 @@ int main() {
   soidc::Client empty;
   check(!empty.try_revoke_token("t").ok(), "an empty client");
 
+  // The creation with a log callback (nothing listens on port 1 of loopback).
+  int logged = 0;
+  const soidc::Result<soidc::Client> unreachable = soidc::Client::try_from_issuer_url(
+      "http://127.0.0.1:1", settings, [&logged](soidc::LogLevel, std::string_view) { ++logged; },
+      soidc::LogLevel::Trace);
+  check(!unreachable.ok() && unreachable.error().status() == SOIDC_ERR_NETWORK,
+        "from_issuer_url with a log callback: an unreachable issuer");
+
   check(soidc::JsonValue::parse(R"({"a":[1,{"b":true}]})")->get<bool>("/a/1/b") == true, "JsonValue");
   check(!soidc::JsonValue::parse(R"({"a":1,"a":2})").has_value(), "duplicate names refused");
 

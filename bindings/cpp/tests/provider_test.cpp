@@ -9,10 +9,21 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -648,6 +659,295 @@ TEST_F(Provider, ValidationReasonsOfRealTokens) {
   const soidc::Result<soidc::Claims> audience = client().try_decode_access_token(token, R"({"audience": "https://x.test"})");
   ASSERT_FALSE(audience.ok());
   EXPECT_EQ(audience.error().reason(), soidc::reason::audience) << audience.error().document();
+}
+
+// ---------------------------------------------------------------------------
+// The library's newer options and the per-client log callback at creation
+// ---------------------------------------------------------------------------
+
+// A thread-safe record of log messages.
+struct LogRecord {
+  std::mutex mutex;
+  std::vector<std::pair<soidc::LogLevel, std::string>> messages;
+
+  void add(soidc::LogLevel level, std::string_view message) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    messages.emplace_back(level, std::string(message));
+  }
+  // Whether one message contains every part.
+  bool has(std::initializer_list<std::string_view> parts) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    return std::any_of(messages.begin(), messages.end(), [&](const auto& m) {
+      return std::all_of(parts.begin(), parts.end(),
+                         [&](std::string_view p) { return m.second.find(p) != std::string::npos; });
+    });
+  }
+  std::size_t size() {
+    const std::lock_guard<std::mutex> lock(mutex);
+    return messages.size();
+  }
+  std::string dump() {
+    const std::lock_guard<std::mutex> lock(mutex);
+    std::string out;
+    for (const auto& m : messages) out += m.second + "\n";
+    return out;
+  }
+};
+
+TEST_F(Provider, CreationLogCallbackReceivesTheDiscovery) {
+  LogRecord global;
+  LogRecord own;
+  soidc::set_log_callback([&](soidc::LogLevel l, std::string_view m) { global.add(l, m); }, soidc::LogLevel::Trace);
+  {
+    const soidc::Client c = soidc::Client::from_issuer_url(
+        test::issuer(), conf_basic(), [&own](soidc::LogLevel l, std::string_view m) { own.add(l, m); },
+        soidc::LogLevel::Debug);
+    EXPECT_TRUE(own.has({"discovery", "HTTP 200"})) << own.dump();
+    EXPECT_TRUE(own.has({"client conf-basic", "ready"})) << own.dump();
+    EXPECT_FALSE(global.has({"client conf-basic"})) << "the process-wide callback got the client's messages:\n"
+                                                   << global.dump();
+    EXPECT_FALSE(own.has({kClientSecret})) << own.dump();
+    // It stays the client's callback.
+    const std::size_t before = own.size();
+    (void)c.provider_keys(R"({"force_refresh": true})");
+    EXPECT_GT(own.size(), before);
+
+    // Moving the client keeps the callable alive with the handle.
+    soidc::Client moved = soidc::Client::from_issuer_url(test::issuer(), {"public-pkce"});
+    soidc::Client source = soidc::Client::from_issuer_url(
+        test::issuer(), conf_basic(), [&own](soidc::LogLevel l, std::string_view m) { own.add(l, m); },
+        soidc::LogLevel::Debug);
+    moved = std::move(source);
+    const std::size_t before_move = own.size();
+    (void)moved.provider_keys(R"({"force_refresh": true})");
+    EXPECT_GT(own.size(), before_move);
+  }
+  soidc::set_log_callback(nullptr);
+
+  // A failed creation logs to the callback too; the callable is released afterwards (LSan).
+  LogRecord failed;
+  const soidc::Result<soidc::Client> missing = soidc::Client::try_from_issuer_url(
+      test::issuer() + "/no-such-tenant", conf_basic(),
+      [&failed](soidc::LogLevel l, std::string_view m) { failed.add(l, m); }, soidc::LogLevel::Debug);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(failed.has({"discovery"})) << failed.dump();
+
+  // An empty callable is plain from_issuer_url().
+  EXPECT_TRUE(soidc::Client::try_from_issuer_url(test::issuer(), conf_basic(), soidc::LogCallback(),
+                                                 soidc::LogLevel::Debug)
+                  .ok());
+}
+
+// A listening socket that never accepts: connections complete in the backlog,
+// requests are sent, and nothing ever answers.
+class SilentServer {
+ public:
+  SilentServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    url_ = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  }
+  ~SilentServer() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+  const std::string& url() const { return url_; }
+
+ private:
+  int fd_ = -1;
+  std::string url_;
+};
+
+TEST_F(Provider, CreateTimeoutBoundsTheCreation) {
+  const SilentServer silent;
+  soidc::ClientSettings settings;
+  settings.client_id = "x";
+  settings.options_json = R"({"timeout_ms": 20000, "create_timeout_ms": 300})";
+  const auto began = std::chrono::steady_clock::now();
+  const soidc::Result<soidc::Client> r = soidc::Client::try_from_issuer_url(silent.url(), settings);
+  const auto elapsed = std::chrono::steady_clock::now() - began;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status(), SOIDC_ERR_NETWORK) << r.error().document();
+  EXPECT_EQ(r.error().reason(), soidc::reason::timeout) << r.error().document();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+  EXPECT_LT(elapsed, std::chrono::seconds(2)) << "creation took "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+
+  settings.options_json = R"({"create_timeout_ms": 0})";
+  const soidc::Result<soidc::Client> zero = soidc::Client::try_from_issuer_url(test::issuer(), settings);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << zero.error().document();
+}
+
+// A fresh directory under $TMPDIR holding files written with an exact mode.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/soidc-cpp-XXXXXX";
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (::mkdtemp(buf.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+    path_ = buf.data();
+  }
+  ~TempDir() {
+    for (const std::string& f : files_) ::unlink(f.c_str());
+    ::rmdir(path_.c_str());
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string write(const std::string& name, const std::string& content, mode_t mode) {
+    const std::string file = path_ + "/" + name;
+    ::unlink(file.c_str());
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    EXPECT_GE(fd, 0) << file;
+    if (fd < 0) return file;
+    EXPECT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+    EXPECT_EQ(::fchmod(fd, mode), 0);
+    ::close(fd);
+    files_.push_back(file);
+    return file;
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::string> files_;
+};
+
+TEST_F(Provider, SecretAndKeyFiles) {
+  TempDir dir;
+  soidc::ClientSettings settings;
+  settings.client_id = kClientId;
+  settings.options_json = "{\"client_secret_file\":" +
+                          soidc::json_quote(dir.write("secret", std::string(kClientSecret) + "\n", 0600)) + "}";
+  const soidc::Client from_file = soidc::Client::from_issuer_url(test::issuer(), settings);
+  EXPECT_EQ(from_file.get_type(), soidc::ClientType::Confidential);
+  EXPECT_FALSE(from_file.client_credentials_grant().access_token().empty());
+
+  settings.options_json = "{\"client_secret_file\":" +
+                          soidc::json_quote(dir.write("open", std::string(kClientSecret) + "\n", 0644)) + "}";
+  const soidc::Result<soidc::Client> open = soidc::Client::try_from_issuer_url(test::issuer(), settings);
+  ASSERT_FALSE(open.ok());
+  EXPECT_EQ(open.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << open.error().document();
+  EXPECT_EQ(open.error().document().find(kClientSecret), std::string::npos) << "the secret leaked";
+
+  // private_key_jwt with the key from a file (conf-pkjwt knows tests/keys/client-rs256).
+  std::ifstream in(test::source_root() + "/tests/keys/client-rs256.pem");
+  std::stringstream pem;
+  pem << in.rdbuf();
+  ASSERT_FALSE(pem.str().empty());
+  soidc::ClientSettings pk;
+  pk.client_id = "conf-pkjwt";
+  pk.options_json = "{\"auth_method\":\"private_key_jwt\",\"private_key_kid\":\"client-rs256\",\"private_key_file\":" +
+                    soidc::json_quote(dir.write("key.pem", pem.str(), 0400)) + "}";
+  const soidc::Client keyed = soidc::Client::from_issuer_url(test::issuer(), pk);
+  EXPECT_FALSE(keyed.client_credentials_grant().access_token().empty());
+  pk.options_json = "{\"private_key_kid\":\"client-rs256\",\"private_key_file\":" +
+                    soidc::json_quote(dir.write("group.pem", pem.str(), 0640)) + "}";
+  const soidc::Result<soidc::Client> group = soidc::Client::try_from_issuer_url(test::issuer(), pk);
+  ASSERT_FALSE(group.ok());
+  EXPECT_EQ(group.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << group.error().document();
+  EXPECT_EQ(group.error().document().find("PRIVATE KEY"), std::string::npos);
+}
+
+TEST_F(Provider, IgnoreNonceAcceptsATokenWhoseNonceIsNotAtHand) {
+  const soidc::TokenResponse tokens = alice_tokens(
+      "openid", R"({"nonce": "nonce-cpp-ignore", "extra_params": {"nonce": "nonce-cpp-ignore"}})");
+  const std::string id_token = tokens.id_token().value_or("");
+  const soidc::Result<soidc::Claims> refused = client().try_decode_id_token(id_token);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().status(), SOIDC_ERR_VALIDATION);
+  EXPECT_EQ(refused.error().reason(), soidc::reason::nonce) << refused.error().document();
+
+  const soidc::Claims claims = client().decode_id_token(id_token, R"({"ignore_nonce": true})");
+  EXPECT_EQ(claims.sub(), "alice");
+  EXPECT_EQ(claims.nonce(), "nonce-cpp-ignore");
+
+  const soidc::Result<soidc::Claims> both =
+      client().try_decode_id_token(id_token, R"({"ignore_nonce": true, "nonce": "nonce-cpp-ignore"})");
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << both.error().document();
+}
+
+TEST_F(Provider, FractionalMinIatAndAcrValuesAllowed) {
+  const std::string id_token = alice_tokens("openid").id_token().value_or("");
+  const soidc::Claims claims = client().decode_id_token(id_token);
+  ASSERT_TRUE(claims.get<std::int64_t>("/iat").has_value());
+  const std::int64_t iat = *claims.get<std::int64_t>("/iat");
+  EXPECT_TRUE(client().try_decode_id_token(id_token, "{\"min_iat\": " + std::to_string(iat - 1) + ".5}").ok());
+  const soidc::Result<soidc::Claims> later =
+      client().try_decode_id_token(id_token, "{\"min_iat\": " + std::to_string(iat) + ".5}");
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.error().status(), SOIDC_ERR_VALIDATION) << later.error().document();
+  EXPECT_NE(later.error().message().find("min_iat"), std::string::npos) << later.error().message();
+
+  // acr_values_allowed: the token's acr (if any) passes, another list refuses it.
+  if (claims.acr()) {
+    EXPECT_TRUE(client()
+                    .try_decode_id_token(id_token, "{\"acr_values_allowed\": [\"urn:x\", " +
+                                                       soidc::json_quote(*claims.acr()) + "]}")
+                    .ok());
+  }
+  const soidc::Result<soidc::Claims> acr =
+      client().try_decode_id_token(id_token, R"({"acr_values_allowed": ["urn:example:acr:hardware-key"]})");
+  ASSERT_FALSE(acr.ok());
+  EXPECT_EQ(acr.error().reason(), soidc::reason::acr) << acr.error().document();
+  // The list is checked before the callback, which then never runs.
+  bool called = false;
+  const soidc::Result<soidc::Claims> acr_first = client().try_decode_id_token(
+      id_token, R"({"acr_values_allowed": ["urn:example:acr:hardware-key"]})",
+      [&called](std::optional<std::string_view>) { return called = true; });
+  ASSERT_FALSE(acr_first.ok());
+  EXPECT_FALSE(called);
+}
+
+TEST_F(Provider, AccessTokenAudienceList) {
+  const std::string token =
+      client().client_credentials_grant("api:read", R"({"resource": "https://api.soidc.test"})").access_token();
+  const soidc::Claims claims =
+      client().decode_access_token(token, R"({"audience": ["https://other.test", "https://api.soidc.test"]})");
+  EXPECT_EQ(claims.aud(), std::vector<std::string>{kApi});
+  const soidc::Result<soidc::Claims> none =
+      client().try_decode_access_token(token, R"({"audience": ["https://other.test", "https://third.test"]})");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().reason(), soidc::reason::audience) << none.error().document();
+  const soidc::Result<soidc::Claims> empty = client().try_decode_access_token(token, R"({"audience": []})");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << empty.error().document();
+}
+
+TEST_F(Provider, LogoutTokenExpOptions) {
+  soidc::ClientSettings settings;
+  settings.client_id = "conf-bcl";
+  settings.client_secret = "conf-bcl-secret-0123456789abcdef";
+  const soidc::Client bcl = soidc::Client::from_issuer_url(test::issuer(), settings);
+  const Json sent = Json::parse(
+      test::post_json("/test/backchannel-logout", R"({"user":"alice","client_id":"conf-bcl"})"));
+  ASSERT_FALSE(sent["logout_tokens"].array().empty());
+  const std::string logout_token = sent["logout_tokens"].array().back().str();
+  // The provider's tokens carry exp: allow_missing_exp changes nothing, and they are
+  // not tracked for replay.
+  for (int i = 0; i < 2; ++i) {
+    const soidc::Claims claims = bcl.decode_logout_token(logout_token, R"({"allow_missing_exp": true, "max_age_s": 60})");
+    EXPECT_EQ(claims.sub(), "alice");
+    EXPECT_TRUE(claims.exp().has_value());
+  }
+  // max_age_s only with allow_missing_exp, and at most 600.
+  for (const char* options : {R"({"max_age_s": 60})", R"({"allow_missing_exp": true, "max_age_s": 601})"}) {
+    const soidc::Result<soidc::Claims> r = bcl.try_decode_logout_token(logout_token, options);
+    ASSERT_FALSE(r.ok()) << options;
+    EXPECT_EQ(r.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << r.error().document();
+  }
 }
 
 }  // namespace
