@@ -69,6 +69,12 @@
 
 
 /**
+ * Nesting deeper than this is refused (serde_json's own limit is 128; a
+ * legitimate OIDC document nests a handful of levels).
+ */
+#define MAX_DEPTH 64
+
+/**
  * Log level: errors.
  */
 #define SOIDC_LOG_ERROR 1
@@ -207,6 +213,13 @@ typedef int (*soidc_acr_validator)(const char *acr, void *user_data);
  * a blocking wait (`"wait": true`) reaches its `timeout_ms`.
  */
 #define SOIDC_ERR_PENDING 9
+
+/**
+ * A JSON helper (`soidc_json_get_*`): the JSON pointer refers to no value in the
+ * document (an absent member, an array index past the end, or a step into a string,
+ * number, boolean or null). Returned by no other function.
+ */
+#define SOIDC_ERR_NOT_FOUND 10
 
 /**
  * A bug: a Rust panic was caught at the boundary. The library, and the client
@@ -592,6 +605,101 @@ soidc_status soidc_initiate_logout(const soidc_client *client,
                                    char **out_url);
 
 /**
+ * Reads the string a JSON pointer refers to in a JSON document, unescaped.
+ *
+ * - `json`: required, a NUL-terminated UTF-8 JSON text (any document soidc returns, or
+ *   the caller's own). It is parsed whole on every call, strictly: malformed JSON,
+ *   trailing characters, a member name that appears twice in one object (at any depth)
+ *   and nesting deeper than 64 levels are refused.
+ * - `pointer`: required, an RFC 6901 JSON pointer: `""` is the whole document,
+ *   otherwise `/` before each step, a member name or an array index (`0`, `1`, ...),
+ *   with `~1` for a `/` and `~0` for a `~` inside a name. Examples: `"/sub"`,
+ *   `"/id_token_claims/email"`, `"/address/street_address"`, `"/groups/0"`, `"/a~1b"` (the
+ *   member `a/b`).
+ * - `out_value`: required; set to NULL on entry, then receives a copy of the string,
+ *   to be freed with `soidc_string_free` (never `free()`).
+ *
+ * Returns `SOIDC_OK`; `SOIDC_ERR_NOT_FOUND` when the pointer refers to no value (an
+ * absent member, an index past the end of an array or `-`, a name applied to an array,
+ * or a step into a string, number, boolean or null); `SOIDC_ERR_INVALID_ARGUMENT` for
+ * a NULL argument, invalid UTF-8, a document refused as above, a pointer of bad syntax
+ * (not empty and not starting with `/`, or a `~` not followed by `0` or `1`), a value
+ * that is not a string (`null` included), or a string containing U+0000 (which a C
+ * string cannot hold); `SOIDC_ERR_INTERNAL` for a bug. No error document is produced.
+ * No network access; thread-safe.
+ */
+soidc_status soidc_json_get_string(const char *json, const char *pointer, char **out_value);
+
+/**
+ * Reads the integer a JSON pointer refers to in a JSON document.
+ *
+ * `json` and `pointer` as for `soidc_json_get_string`. `out_value` is required and is
+ * written only on success: on failure it keeps what the caller put there, so a default
+ * may be preset.
+ *
+ * The value must be a JSON number written without fraction or exponent, within the
+ * range of `int64_t` (`exp`, `iat`, `expires_in`, `http_status`, ...); `1.5`, `1e3`, a
+ * number beyond the range and every other type are `SOIDC_ERR_INVALID_ARGUMENT`.
+ * Statuses otherwise as for `soidc_json_get_string` (`SOIDC_ERR_NOT_FOUND` when absent).
+ * No network access; thread-safe.
+ */
+soidc_status soidc_json_get_int64(const char *json, const char *pointer, int64_t *out_value);
+
+/**
+ * Reads the boolean a JSON pointer refers to in a JSON document: `*out_value` becomes 1
+ * for `true` and 0 for `false`.
+ *
+ * `json` and `pointer` as for `soidc_json_get_string`. `out_value` is required and is
+ * written only on success (a default may be preset). Only the JSON literals `true` and
+ * `false` are booleans: `0`, `1`, `"true"` and `null` are `SOIDC_ERR_INVALID_ARGUMENT`.
+ * Statuses otherwise as for `soidc_json_get_string` (`SOIDC_ERR_NOT_FOUND` when absent).
+ * No network access; thread-safe.
+ */
+soidc_status soidc_json_get_bool(const char *json, const char *pointer, int *out_value);
+
+/**
+ * Reads the JSON text of the value a JSON pointer refers to, of any type: an array
+ * (`"/groups"`), an object (`"/address"`), a string with its quotes and escapes, a
+ * number exactly as written, `true`, `false` or `null`.
+ *
+ * The text is copied from `json` as it is there (member order, spacing inside the value
+ * and escapes kept; no whitespace around it), so it may be passed on, stored, or read
+ * again with these functions (`""` as the pointer then means the value itself).
+ *
+ * `json`, `pointer` and `out_value` as for `soidc_json_get_string`: `out_value` is set
+ * to NULL on entry and receives a string to free with `soidc_string_free`. Returns
+ * `SOIDC_OK`, `SOIDC_ERR_NOT_FOUND` when the pointer refers to no value, or
+ * `SOIDC_ERR_INVALID_ARGUMENT` (NULL argument, invalid UTF-8, document refused, bad
+ * pointer syntax); never a type error. No network access; thread-safe.
+ */
+soidc_status soidc_json_get_raw(const char *json, const char *pointer, char **out_value);
+
+/**
+ * Quotes a string as a JSON string literal, quotes included, to put any value into an
+ * options document safely: `"` and `\` are escaped, and so is every control character
+ * (U+0001 to U+001F: `\n`, `\t`, ... or `\u00XX`, as RFC 8259 §7 requires); everything
+ * else, non-ASCII included, is copied as UTF-8.
+ *
+ * Build options with it instead of pasting a value between quotes: a `login_hint` of
+ * `x","redirect_uri":"https://evil` then stays one string value instead of adding a
+ * member.
+ *
+ * ```c
+ * char *hint = soidc_json_quote(user_input);
+ * if (hint == NULL) { ... }       // NULL or invalid UTF-8
+ * snprintf(opts, sizeof opts, "{\"login_hint\":%s}", hint);
+ * soidc_string_free(hint);
+ * ```
+ *
+ * - `s`: a NUL-terminated UTF-8 string.
+ *
+ * Returns the literal (for `ab"c` the 6 characters `"ab\"c"`), to be freed with
+ * `soidc_string_free`; NULL when `s` is NULL or not valid UTF-8. No network access;
+ * thread-safe.
+ */
+char *soidc_json_quote(const char *s);
+
+/**
  * Decodes and validates an ID token (OpenID Connect Core 1.0 §3.1.3.7) and returns
  * its claims.
  *
@@ -706,7 +814,8 @@ soidc_status soidc_decode_logout_token(const soidc_client *client,
                                        char **out_json);
 
 /**
- * Frees a string handed out by soidc (any `out_json` or `out_url`). NULL is a no-op.
+ * Frees a string handed out by soidc (any `out_json`, `out_url` or `out_value`, and the
+ * result of `soidc_json_quote`). NULL is a no-op.
  *
  * Never pass such a string to `free()`: soidc's allocator is not necessarily the C
  * library's, and mixing them corrupts the heap. Never free a string twice, and never

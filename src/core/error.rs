@@ -17,6 +17,8 @@ pub enum ErrorKind {
     UnsupportedByProvider,
     AuthenticationFailed,
     Pending,
+    /// A JSON helper's pointer refers to no value in the document (appended: code 10).
+    NotFound,
     Internal,
 }
 
@@ -33,6 +35,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedByProvider => 7,
             ErrorKind::AuthenticationFailed => 8,
             ErrorKind::Pending => 9,
+            ErrorKind::NotFound => 10,
             ErrorKind::Internal => 100,
         }
     }
@@ -49,6 +52,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedByProvider => "unsupported_by_provider",
             ErrorKind::AuthenticationFailed => "authentication_failed",
             ErrorKind::Pending => "pending",
+            ErrorKind::NotFound => "not_found",
             ErrorKind::Internal => "internal",
         }
     }

@@ -13,6 +13,7 @@ pub mod http;
 pub mod id_token;
 pub mod jose;
 pub mod json;
+pub mod json_helpers;
 pub mod keys;
 pub mod log;
 pub mod metadata;

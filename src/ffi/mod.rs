@@ -7,7 +7,8 @@
 //! `soidc_set_log_callback`) catch panics themselves or cannot panic.
 //!
 //! One file per object family: `client.rs` (lifecycle), `flows.rs` (grants and endpoints),
-//! `tokens.rs` (token validation), `util.rs` (strings, status names, version, logging).
+//! `tokens.rs` (token validation), `json.rs` (reading and quoting JSON), `util.rs`
+//! (strings, status names, version, logging).
 
 #![allow(non_camel_case_types)]
 // Each export's safety contract (which pointers may be NULL, what they must point to, who
@@ -19,6 +20,7 @@ mod boundary;
 pub use boundary::force_panic_on_next_call;
 pub mod client;
 pub mod flows;
+pub mod json;
 pub mod status;
 pub mod tokens;
 pub mod util;

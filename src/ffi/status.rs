@@ -38,6 +38,10 @@ pub const SOIDC_ERR_AUTHENTICATION_FAILED: soidc_status = 8;
 /// Device flow: the user has not finished yet: from a single non-blocking poll, or when
 /// a blocking wait (`"wait": true`) reaches its `timeout_ms`.
 pub const SOIDC_ERR_PENDING: soidc_status = 9;
+/// A JSON helper (`soidc_json_get_*`): the JSON pointer refers to no value in the
+/// document (an absent member, an array index past the end, or a step into a string,
+/// number, boolean or null). Returned by no other function.
+pub const SOIDC_ERR_NOT_FOUND: soidc_status = 10;
 /// A bug: a Rust panic was caught at the boundary. The library, and the client
 /// handle, stay usable.
 pub const SOIDC_ERR_INTERNAL: soidc_status = 100;
@@ -64,3 +68,44 @@ pub const SOIDC_LOG_INFO: c_int = 3;
 pub const SOIDC_LOG_DEBUG: c_int = 4;
 /// Log level: tracing.
 pub const SOIDC_LOG_TRACE: c_int = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ErrorKind::{self, *};
+    use std::ffi::CStr;
+
+    /// The C constant of each kind. Exhaustive, so a new kind does not compile until it
+    /// has its constant here.
+    fn constant(kind: ErrorKind) -> soidc_status {
+        match kind {
+            InvalidArgument => SOIDC_ERR_INVALID_ARGUMENT,
+            Network => SOIDC_ERR_NETWORK,
+            Http => SOIDC_ERR_HTTP,
+            Protocol => SOIDC_ERR_PROTOCOL,
+            Provider => SOIDC_ERR_PROVIDER,
+            Validation => SOIDC_ERR_VALIDATION,
+            UnsupportedByProvider => SOIDC_ERR_UNSUPPORTED_BY_PROVIDER,
+            AuthenticationFailed => SOIDC_ERR_AUTHENTICATION_FAILED,
+            Pending => SOIDC_ERR_PENDING,
+            NotFound => SOIDC_ERR_NOT_FOUND,
+            Internal => SOIDC_ERR_INTERNAL,
+        }
+    }
+
+    /// The status numbers and names are written twice (core `ErrorKind`, and the C
+    /// constants with `soidc_status_name`): they must agree.
+    #[test]
+    fn error_kinds_agree_with_the_c_statuses() {
+        let all = [
+            InvalidArgument, Network, Http, Protocol, Provider, Validation,
+            UnsupportedByProvider, AuthenticationFailed, Pending, NotFound, Internal,
+        ];
+        for kind in all {
+            assert_eq!(kind.code(), constant(kind), "{kind:?}");
+            // SAFETY: soidc_status_name returns a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(crate::ffi::util::soidc_status_name(kind.code())) };
+            assert_eq!(name.to_str().unwrap(), kind.name(), "{kind:?}");
+        }
+    }
+}

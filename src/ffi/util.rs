@@ -6,7 +6,8 @@ use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
 use std::sync::Arc;
 
-/// Frees a string handed out by soidc (any `out_json` or `out_url`). NULL is a no-op.
+/// Frees a string handed out by soidc (any `out_json`, `out_url` or `out_value`, and the
+/// result of `soidc_json_quote`). NULL is a no-op.
 ///
 /// Never pass such a string to `free()`: soidc's allocator is not necessarily the C
 /// library's, and mixing them corrupts the heap. Never free a string twice, and never
@@ -35,6 +36,7 @@ pub extern "C" fn soidc_status_name(status: soidc_status) -> *const c_char {
         SOIDC_ERR_UNSUPPORTED_BY_PROVIDER => c"unsupported_by_provider",
         SOIDC_ERR_AUTHENTICATION_FAILED => c"authentication_failed",
         SOIDC_ERR_PENDING => c"pending",
+        SOIDC_ERR_NOT_FOUND => c"not_found",
         SOIDC_ERR_INTERNAL => c"internal",
         _ => c"unknown",
     };
