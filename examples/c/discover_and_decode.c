@@ -18,13 +18,14 @@
  *
  * Memory rules of soidc, which this example follows everywhere:
  *   - a soidc_client is freed with soidc_client_free();
- *   - every char * that soidc hands out (the out_json documents) is freed with
- *     soidc_string_free(), never with free();
+ *   - every char * that soidc hands out (the out_json documents, the values of the
+ *     soidc_json_* helpers) is freed with soidc_string_free(), never with free();
  *   - strings soidc returns as const char * (soidc_version, soidc_status_name) are
  *     static and never freed;
  *   - out-pointers are set to NULL by soidc on entry, so freeing them unconditionally
  *     in the cleanup code is always safe.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,73 +34,21 @@
 #include "soidc.h"
 
 /* ------------------------------------------------------------------------------------
- * EXAMPLE-ONLY JSON HELPER. This is NOT a JSON parser: it finds a member of the
- * top-level object of a well-formed document (as soidc produces) and copies its value
- * (a string, unescaped for the common escapes; or a number/true/false as text).
- * A real program should use a JSON library (cJSON, jansson, json-c, ...).
- * Returns 1 if the member was found and fit into `out`.
+ * Reading JSON: soidc's helpers take an RFC 6901 JSON pointer ("/sub", "/address/country",
+ * "/groups/0") and return SOIDC_ERR_NOT_FOUND when the member is absent. Strings they
+ * hand out are freed with soidc_string_free(). No JSON library is needed.
  * ---------------------------------------------------------------------------------- */
-static const char *skip_string(const char *p) { /* p at the opening quote */
-    for (p++; *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1]) p++;
-    }
-    return *p ? p + 1 : p;
-}
-
-static int json_member(const char *json, const char *key, char *out, size_t out_size) {
-    size_t key_len = strlen(key);
-    int depth = 0;
-    for (const char *p = json; *p; ) {
-        if (*p == '{' || *p == '[') { depth++; p++; continue; }
-        if (*p == '}' || *p == ']') { depth--; p++; continue; }
-        if (*p != '"') { p++; continue; }
-        const char *end = skip_string(p);
-        /* A key of the top-level object: depth 1, the string followed by ':'. */
-        const char *colon = end;
-        while (*colon == ' ' || *colon == '\n' || *colon == '\t' || *colon == '\r') colon++;
-        if (depth != 1 || *colon != ':' || (size_t)(end - p - 2) != key_len ||
-            strncmp(p + 1, key, key_len) != 0) {
-            p = end;
-            continue;
-        }
-        const char *v = colon + 1;
-        while (*v == ' ' || *v == '\n' || *v == '\t' || *v == '\r') v++;
-        size_t n = 0;
-        if (*v == '"') {                              /* a string: unescape */
-            for (v++; *v && *v != '"'; v++) {
-                char c = *v;
-                if (c == '\\') {
-                    c = *++v;
-                    if (c == 'n') c = '\n'; else if (c == 't') c = '\t';
-                    else if (c == 'u') { c = '?'; v += 4; } /* \uXXXX: not decoded here */
-                }
-                if (n + 1 >= out_size) return 0;
-                out[n++] = c;
-            }
-        } else if (*v != '{' && *v != '[') {          /* a number, true, false, null */
-            while (*v && *v != ',' && *v != '}' && *v != ' ' && *v != '\n') {
-                if (n + 1 >= out_size) return 0;
-                out[n++] = *v++;
-            }
-        } else {
-            return 0;                                 /* objects/arrays: not handled */
-        }
-        out[n] = '\0';
-        return 1;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------------------------
  * Error reporting: every failing soidc call gives a status code and, through its
  * out_json argument, an error document {"status": "...", "message": "...", ...}.
  * ---------------------------------------------------------------------------------- */
 static void print_error(const char *what, soidc_status status, const char *error_doc) {
-    char message[1024] = "(no error document)";
+    char *message = NULL;
     fflush(stdout); /* keep stdout and stderr in order when both go to one file */
-    if (error_doc != NULL) json_member(error_doc, "message", message, sizeof message);
+    soidc_json_get_string(error_doc, "/message", &message); /* stays NULL on any failure */
     fprintf(stderr, "error: %s failed: %s (status %d): %s\n", what, soidc_status_name(status),
-            (int)status, message);
+            (int)status, message != NULL ? message : "(no error document)");
+    soidc_string_free(message);
 }
 
 static const char *arg_or_env(int argc, char **argv, int index, const char *env) {
@@ -107,29 +56,34 @@ static const char *arg_or_env(int argc, char **argv, int index, const char *env)
     return getenv(env);
 }
 
-/* Writes {"nonce": "<nonce>"} into `out`, escaping the nonce for JSON. */
+/* Writes {"nonce": <nonce>} into `out`. soidc_json_quote makes the nonce a JSON string
+ * literal (quotes, backslashes and control characters escaped), so whatever it holds it
+ * stays one string value: never paste a value between quotes with snprintf. */
 static int nonce_options(const char *nonce, char *out, size_t size) {
-    size_t n = (size_t)snprintf(out, size, "{\"nonce\": \"");
-    for (const char *c = nonce; *c; c++) {
-        if (n + 8 >= size) return 0;
-        if (*c == '"' || *c == '\\') out[n++] = '\\';
-        if ((unsigned char)*c < 0x20) return 0; /* a nonce never holds control characters */
-        out[n++] = *c;
-    }
-    if (n + 3 > size) return 0;
-    memcpy(out + n, "\"}", 3);
-    return 1;
+    char *quoted = soidc_json_quote(nonce); /* NULL if the nonce is not UTF-8 */
+    if (quoted == NULL) return 0;
+    int n = snprintf(out, size, "{\"nonce\": %s}", quoted);
+    soidc_string_free(quoted);
+    return n > 0 && (size_t)n < size;
 }
 
+/* Prints a claim: a string as itself, anything else (a boolean, an array of audiences)
+ * as its JSON text. Absent claims are skipped. */
 static void print_claim(const char *claims, const char *name, const char *label) {
-    char value[512];
-    if (json_member(claims, name, value, sizeof value)) printf("    %-15s %s\n", label, value);
+    char pointer[64], *value = NULL;
+    snprintf(pointer, sizeof pointer, "/%s", name); /* these names hold no '/' or '~' */
+    soidc_status st = soidc_json_get_string(claims, pointer, &value);
+    if (st == SOIDC_ERR_INVALID_ARGUMENT) st = soidc_json_get_raw(claims, pointer, &value); /* not a string */
+    if (st == SOIDC_OK) printf("    %-15s %s\n", label, value);
+    soidc_string_free(value);
 }
 
 static void print_time_claim(const char *claims, const char *name, const char *label) {
-    char value[32];
-    if (!json_member(claims, name, value, sizeof value)) return;
-    time_t t = (time_t)strtoll(value, NULL, 10);
+    char pointer[64];
+    int64_t seconds;
+    snprintf(pointer, sizeof pointer, "/%s", name);
+    if (soidc_json_get_int64(claims, pointer, &seconds) != SOIDC_OK) return;
+    time_t t = (time_t)seconds;
     char when[64];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
     long long delta = (long long)difftime(t, time(NULL));
@@ -198,10 +152,13 @@ int main(int argc, char **argv) {
         "introspection_endpoint", "revocation_endpoint", "device_authorization_endpoint",
         "end_session_endpoint"};
     for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++) {
-        char url[512];
-        if (json_member(config, endpoints[i], url, sizeof url)) {
+        char pointer[64], *url = NULL;
+        snprintf(pointer, sizeof pointer, "/%s", endpoints[i]);
+        /* SOIDC_ERR_NOT_FOUND: the provider does not offer this endpoint. */
+        if (soidc_json_get_string(config, pointer, &url) == SOIDC_OK) {
             printf("     %-30s %s\n", endpoints[i], url);
         }
+        soidc_string_free(url);
     }
 
     /* Step 3: validate the ID token. soidc fetches the provider's keys (JWKS) on first
@@ -209,7 +166,7 @@ int main(int argc, char **argv) {
      * so that a replayed token is rejected. The claims come back as a JSON object. */
     char options[512] = "{}";
     if (nonce != NULL && *nonce != '\0' && !nonce_options(nonce, options, sizeof options)) {
-        fprintf(stderr, "error: the nonce is too long or holds control characters\n");
+        fprintf(stderr, "error: the nonce is too long or not UTF-8\n");
         goto cleanup;
     }
     printf("\n3. Validating the ID token%s ...\n", strcmp(options, "{}") ? " (with its nonce)" : "");
@@ -220,9 +177,10 @@ int main(int argc, char **argv) {
         print_error("ID token validation", status, claims);
         goto cleanup;
     }
-    char subject[256] = "?";
-    json_member(claims, "sub", subject, sizeof subject);
-    printf("   valid: the user is \"%s\"\n", subject);
+    char *subject = NULL; /* always present in a valid ID token */
+    soidc_json_get_string(claims, "/sub", &subject);
+    printf("   valid: the user is \"%s\"\n", subject != NULL ? subject : "?");
+    soidc_string_free(subject);
     print_claim(claims, "iss", "issuer");
     print_claim(claims, "aud", "audience");
     print_claim(claims, "email", "email");

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "soidc.h"
-#include "test_json.h"
 #include "test_util.h"
 
 /* A listening socket on 127.0.0.1 with an ephemeral port; returns the fd. */
@@ -48,15 +47,15 @@ static void expect_discovery_error(const char *issuer, const char *options, soid
                                                    secret, NULL, options, &client, &err);
     CHECK_STATUS(st, expected, err);
     CHECK(client == NULL);
-    CHECK(json_valid(err));
-    char *status = json_get_string(err, "status");
+    CHECK(json_is_valid(err));
+    char *status = json_string_at(err, "/status");
     CHECK_STR_EQ(status, soidc_status_name(expected));
-    char *message = json_get_string(err, "message");
+    char *message = json_string_at(err, "/message");
     CHECK(message != NULL && *message != '\0');
     if (word != NULL) CHECK_STR_CONTAINS(message, word);
     CHECK(err == NULL || strstr(err, secret) == NULL);
-    free(status);
-    free(message);
+    soidc_string_free(status);
+    soidc_string_free(message);
     soidc_string_free(err);
     soidc_client_free(client);
 }
@@ -156,12 +155,20 @@ static void test_keys_unreachable(void) {
     const char *issuer = test_env("SOIDC_TEST_ISSUER");
     int port;
     close(listen_loopback(&port));
-    char metadata[1024];
+    /* Every string value quoted by soidc_json_quote, never pasted between quotes. */
+    char auth[512], token[512];
+    snprintf(auth, sizeof auth, "%s/auth", issuer);
+    snprintf(token, sizeof token, "%s/token", issuer);
+    char *q_issuer = test_quote(issuer), *q_auth = test_quote(auth), *q_token = test_quote(token);
+    char metadata[2048];
     snprintf(metadata, sizeof metadata,
-             "{\"issuer\": \"%s\", \"authorization_endpoint\": \"%s/auth\", \"token_endpoint\": \"%s/token\","
+             "{\"issuer\": %s, \"authorization_endpoint\": %s, \"token_endpoint\": %s,"
              " \"jwks_uri\": \"http://127.0.0.1:%d/jwks\", \"subject_types_supported\": [\"public\"],"
              " \"id_token_signing_alg_values_supported\": [\"RS256\"]}",
-             issuer, issuer, issuer, port);
+             q_issuer, q_auth, q_token, port);
+    soidc_string_free(q_issuer);
+    soidc_string_free(q_auth);
+    soidc_string_free(q_token);
     soidc_client *client = NULL;
     char *doc = NULL;
     soidc_status st = soidc_client_from_issuer_config(metadata, NULL, test_env("SOIDC_TEST_CLIENT_ID"),

@@ -78,8 +78,11 @@ int main(void) {
     soidc_string_free(doc);
 
     char options[1024];
-    snprintf(options, sizeof options, "{\"nonce\": \"%s\", \"access_token\": \"%s\"}",
-             test_env("SOIDC_TEST_NONCE"), access_token);
+    char *nonce = test_quote(test_env("SOIDC_TEST_NONCE"));
+    char *quoted_at = test_quote(access_token);
+    snprintf(options, sizeof options, "{\"nonce\": %s, \"access_token\": %s}", nonce, quoted_at);
+    soidc_string_free(nonce);
+    soidc_string_free(quoted_at);
     doc = NULL;
     st = soidc_decode_id_token(client, token, options, NULL, NULL, &doc);
     CHECK_STATUS(st, SOIDC_OK, doc);

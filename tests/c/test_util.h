@@ -5,6 +5,9 @@
  * CHECK_STATUS(got, exp) compares two soidc_status values and prints both by name.
  * CHECK_STR_CONTAINS(haystack, needle), CHECK_STR_EQ(a, b)
  *
+ * JSON is read and quoted with soidc's own helpers (soidc_json_*), never by hand:
+ * json_is_valid(doc), json_string_at(doc, pointer), json_has(doc, pointer), test_quote(s).
+ *
  * Every failure prints "file:line: FAILED: <expression>" to stderr and increments
  * test_failures; TEST_MAIN_END() returns non-zero from main if anything failed.
  */
@@ -82,6 +85,41 @@ static inline char *test_strdup(const char *s) {
     char *copy = malloc(n);
     if (copy == NULL) abort();
     return memcpy(copy, s, n);
+}
+
+/* 1 if `doc` is exactly one JSON value (strictly: no duplicate member names). */
+static inline int json_is_valid(const char *doc) {
+    char *raw = NULL;
+    soidc_status st = soidc_json_get_raw(doc, "", &raw);
+    soidc_string_free(raw);
+    return st == SOIDC_OK;
+}
+
+/* The string at the JSON pointer `pointer` of `doc` ("/status", "/address/country"),
+ * or NULL when absent, not a string, or `doc` is not valid JSON. soidc_string_free() it. */
+static inline char *json_string_at(const char *doc, const char *pointer) {
+    char *value = NULL;
+    (void)soidc_json_get_string(doc, pointer, &value);
+    return value;
+}
+
+/* 1 if `doc` is valid JSON with a value (of any type) at the JSON pointer `pointer`. */
+static inline int json_has(const char *doc, const char *pointer) {
+    char *raw = NULL;
+    soidc_status st = soidc_json_get_raw(doc, pointer, &raw);
+    soidc_string_free(raw);
+    return st == SOIDC_OK;
+}
+
+/* `s` as a JSON string literal (soidc_json_quote), to put into options; aborts if `s`
+ * is NULL or not UTF-8 (a bug in the test). soidc_string_free() it. */
+static inline char *test_quote(const char *s) {
+    char *quoted = soidc_json_quote(s);
+    if (quoted == NULL) {
+        fprintf(stderr, "soidc_json_quote refused a test string\n");
+        abort();
+    }
+    return quoted;
 }
 
 #define TEST_MAIN_END()                                                          \
