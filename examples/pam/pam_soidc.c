@@ -120,287 +120,88 @@ static void log_cb(int level, const char *message, void *user_data)
 }
 
 /* ------------------------------------------------------------------------ */
-/* A small JSON reader for the documents soidc returns                       */
+/* Reading soidc's JSON documents                                           */
 /* ------------------------------------------------------------------------ */
-/* soidc's documents are well-formed JSON (serde_json); this reader still checks
- * what it walks over and fails closed (returns "absent" or an error) on anything
- * unexpected. It finds members of one object and decodes strings completely
- * (escapes, \u surrogate pairs), so claim values are compared as decoded text. */
+/* soidc's own helpers read them (soidc_json_get_*, RFC 6901 JSON pointers): strings
+ * come back decoded, so claim values are compared as decoded text, and anything
+ * unexpected (absent, another type) is a status the callers below fail closed on. */
 
-#define JSON_MAX_DEPTH 64
-
-static const char *json_ws(const char *p)
+/* The JSON pointer "<parent>/<name>" for a member name from the configuration
+ * (username_claim=), with '~' and '/' escaped as RFC 6901 requires ("~0", "~1").
+ * malloc'd; NULL when out of memory. */
+static char *member_pointer(const char *parent, const char *name)
 {
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    return p;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Parses the string starting at p (at the opening quote). When out is not NULL,
- * stores the decoded, NUL-terminated UTF-8 (malloc'd; a \u0000 is refused).
- * Returns the position after the closing quote, or NULL on error. */
-static const char *json_string(const char *p, char **out)
-{
-    const char *s;
-    size_t cap, n = 0;
-    char *buf = NULL;
-    if (out != NULL)
-        *out = NULL;
-    if (*p != '"')
-        return NULL;
-    s = p + 1;
-    /* The decoded text is never longer than the encoded one. */
-    for (p = s; *p != '"'; p++) {
-        if (*p == '\0' || (unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == '\0')
-                return NULL;
-        }
-    }
+    size_t n = strlen(parent) + 2;
+    char *out, *o;
+    for (const char *c = name; *c != '\0'; c++)
+        n += (*c == '~' || *c == '/') ? 2 : 1;
+    out = malloc(n);
     if (out == NULL)
-        return p + 1;
-    cap = (size_t)(p - s) + 1;
-    buf = malloc(cap);
-    if (buf == NULL)
         return NULL;
-    for (p = s; *p != '"'; p++) {
-        unsigned cp;
-        if (*p != '\\') {
-            buf[n++] = *p;
-            continue;
-        }
-        p++;
-        switch (*p) {
-        case '"': buf[n++] = '"'; continue;
-        case '\\': buf[n++] = '\\'; continue;
-        case '/': buf[n++] = '/'; continue;
-        case 'b': buf[n++] = '\b'; continue;
-        case 'f': buf[n++] = '\f'; continue;
-        case 'n': buf[n++] = '\n'; continue;
-        case 'r': buf[n++] = '\r'; continue;
-        case 't': buf[n++] = '\t'; continue;
-        case 'u': break;
-        default: goto fail;
-        }
-        if (hex4(p + 1, &cp) != 0)
-            goto fail;
-        p += 4;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            unsigned lo;
-            if (p[1] != '\\' || p[2] != 'u' || hex4(p + 3, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                goto fail;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            p += 6;
-        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            goto fail;
-        }
-        if (cp == 0)
-            goto fail; /* an embedded NUL would truncate the comparison */
-        /* \uXXXX is 6 (or 12) input bytes for at most 4 output bytes. */
-        if (cp < 0x80) {
-            buf[n++] = (char)cp;
-        } else if (cp < 0x800) {
-            buf[n++] = (char)(0xC0 | (cp >> 6));
-            buf[n++] = (char)(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            buf[n++] = (char)(0xE0 | (cp >> 12));
-            buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buf[n++] = (char)(0x80 | (cp & 0x3F));
+    o = out + strlen(strcpy(out, parent));
+    *o++ = '/';
+    for (const char *c = name; *c != '\0'; c++) {
+        if (*c == '~' || *c == '/') {
+            *o++ = '~';
+            *o++ = *c == '~' ? '0' : '1';
         } else {
-            buf[n++] = (char)(0xF0 | (cp >> 18));
-            buf[n++] = (char)(0x80 | ((cp >> 12) & 0x3F));
-            buf[n++] = (char)(0x80 | ((cp >> 6) & 0x3F));
-            buf[n++] = (char)(0x80 | (cp & 0x3F));
+            *o++ = *c;
         }
     }
-    buf[n] = '\0';
-    *out = buf;
-    return p + 1;
-fail:
-    free(buf);
-    return NULL;
-}
-
-/* Skips one value; returns the position after it or NULL on error. */
-static const char *json_skip(const char *p, int depth)
-{
-    p = json_ws(p);
-    if (depth > JSON_MAX_DEPTH)
-        return NULL;
-    switch (*p) {
-    case '"':
-        return json_string(p, NULL);
-    case '{':
-    case '[': {
-        char close = *p == '{' ? '}' : ']';
-        p = json_ws(p + 1);
-        if (*p == close)
-            return p + 1;
-        for (;;) {
-            if (close == '}') {
-                p = json_string(json_ws(p), NULL);
-                if (p == NULL)
-                    return NULL;
-                p = json_ws(p);
-                if (*p != ':')
-                    return NULL;
-                p++;
-            }
-            p = json_skip(p, depth + 1);
-            if (p == NULL)
-                return NULL;
-            p = json_ws(p);
-            if (*p == ',') {
-                p++;
-                continue;
-            }
-            if (*p == close)
-                return p + 1;
-            return NULL;
-        }
-    }
-    case 't':
-        return strncmp(p, "true", 4) == 0 ? p + 4 : NULL;
-    case 'f':
-        return strncmp(p, "false", 5) == 0 ? p + 5 : NULL;
-    case 'n':
-        return strncmp(p, "null", 4) == 0 ? p + 4 : NULL;
-    default:
-        if (*p == '-' || (*p >= '0' && *p <= '9')) {
-            const char *s = p;
-            while (*p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9'))
-                p++;
-            return p > s ? p : NULL;
-        }
-        return NULL;
-    }
-}
-
-/* Returns the position of the value of member `key` of the object at `obj`,
- * or NULL when obj is not an object or has no such member. */
-static const char *json_member(const char *obj, const char *key)
-{
-    const char *p;
-    if (obj == NULL)
-        return NULL;
-    p = json_ws(obj);
-    if (*p != '{')
-        return NULL;
-    p = json_ws(p + 1);
-    if (*p == '}')
-        return NULL;
-    for (;;) {
-        char *name = NULL;
-        int match;
-        p = json_string(json_ws(p), &name);
-        if (p == NULL)
-            return NULL;
-        match = strcmp(name, key) == 0;
-        free(name);
-        p = json_ws(p);
-        if (*p != ':')
-            return NULL;
-        p = json_ws(p + 1);
-        if (match)
-            return p;
-        p = json_skip(p, 1);
-        if (p == NULL)
-            return NULL;
-        p = json_ws(p);
-        if (*p != ',')
-            return NULL;
-        p++;
-    }
-}
-
-/* The string member `key` of `obj`, decoded (malloc'd), or NULL if absent, not a
- * string, or out of memory. */
-static char *json_get_string(const char *obj, const char *key)
-{
-    char *out = NULL;
-    const char *v = json_member(obj, key);
-    if (v == NULL || *v != '"' || json_string(v, &out) == NULL)
-        return NULL;
+    *o = '\0';
     return out;
 }
 
-/* 1 if member `key` is true, 0 otherwise (false, absent, another type). */
-static int json_get_true(const char *obj, const char *key)
+/* The string at `pointer` in `doc`, decoded (free with soidc_string_free), or NULL if
+ * absent, not a string, or a string holding a NUL. */
+static char *json_string_at(const char *doc, const char *pointer)
 {
-    const char *v = json_member(obj, key);
-    return v != NULL && strncmp(v, "true", 4) == 0 && json_skip(v, 1) != NULL;
+    char *value = NULL;
+    (void)soidc_json_get_string(doc, pointer, &value); /* value stays NULL on failure */
+    return value;
 }
 
-/* A non-negative integer member; returns 0 and stores it, or -1. */
-static int json_get_uint(const char *obj, const char *key, long long *out)
+/* The string member `name` (from the configuration) of the object at `parent`. */
+static char *json_claim(const char *doc, const char *parent, const char *name)
 {
-    const char *v = json_member(obj, key);
-    long long n = 0;
-    if (v == NULL || *v < '0' || *v > '9')
+    char *pointer = member_pointer(parent, name);
+    char *value = pointer != NULL ? json_string_at(doc, pointer) : NULL;
+    free(pointer);
+    return value;
+}
+
+/* A non-negative integer at `pointer`; returns 0 and stores it, or -1. */
+static int json_uint_at(const char *doc, const char *pointer, long long *out)
+{
+    int64_t v;
+    if (soidc_json_get_int64(doc, pointer, &v) != SOIDC_OK || v < 0)
         return -1;
-    for (; *v >= '0' && *v <= '9'; v++) {
-        if (n > (LLONG_MAX - 9) / 10)
-            return -1;
-        n = n * 10 + (*v - '0');
-    }
-    if (*v == '.' || *v == 'e' || *v == 'E')
-        return -1;
-    *out = n;
+    *out = (long long)v;
     return 0;
 }
 
-/* Whether the value at v (a string or an array of strings) contains `want`.
- * Returns 1 yes, 0 no (or not a string/array). */
-static int json_value_contains(const char *v, const char *want)
+/* Whether the value at `pointer` (a string or an array of strings) contains `want`.
+ * Returns 1 yes, 0 no (or not a string/array of strings), -1 when absent. */
+static int json_contains_at(const char *doc, const char *pointer, const char *want)
 {
-    if (v == NULL)
-        return 0;
-    if (*v == '"') {
-        char *s = NULL;
-        int yes;
-        if (json_string(v, &s) == NULL)
-            return 0;
+    char *s = NULL, element[64];
+    soidc_status st = soidc_json_get_string(doc, pointer, &s);
+    int yes = 0;
+    if (st == SOIDC_ERR_NOT_FOUND)
+        return -1;
+    if (st == SOIDC_OK) {
         yes = strcmp(s, want) == 0;
-        free(s);
+        soidc_string_free(s);
         return yes;
     }
-    if (*v != '[')
-        return 0;
-    v = json_ws(v + 1);
-    if (*v == ']')
-        return 0;
-    for (;;) {
-        char *s = NULL;
-        int yes;
-        v = json_string(json_ws(v), &s);
-        if (v == NULL)
-            return 0;
+    for (int i = 0; !yes; i++) {
+        snprintf(element, sizeof element, "%s/%d", pointer, i);
+        if (soidc_json_get_string(doc, element, &s) != SOIDC_OK)
+            return 0; /* past the end, not an array, or an element that is not a string */
         yes = strcmp(s, want) == 0;
-        free(s);
-        if (yes)
-            return 1;
-        v = json_ws(v);
-        if (*v != ',')
-            return 0;
-        v++;
+        soidc_string_free(s);
     }
+    return 1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -410,12 +211,12 @@ static int json_value_contains(const char *v, const char *want)
 struct buf {
     char *s;
     size_t len, cap;
-    int oom;
+    int failed; /* out of memory, or a value that is not UTF-8 */
 };
 
 static void buf_add(struct buf *b, const char *text, size_t n)
 {
-    if (b->oom)
+    if (b->failed)
         return;
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 128;
@@ -424,7 +225,7 @@ static void buf_add(struct buf *b, const char *text, size_t n)
             cap *= 2;
         s = realloc(b->s, cap);
         if (s == NULL) {
-            b->oom = 1;
+            b->failed = 1;
             return;
         }
         b->s = s;
@@ -437,31 +238,25 @@ static void buf_add(struct buf *b, const char *text, size_t n)
 
 static void buf_str(struct buf *b, const char *text) { buf_add(b, text, strlen(text)); }
 
-/* Appends `text` as a JSON string literal. */
+/* Appends `text` as a JSON string literal, quoted by soidc_json_quote: a value never
+ * ends its string early or adds a member, whatever it holds. */
 static void buf_json_string(struct buf *b, const char *text)
 {
-    buf_add(b, "\"", 1);
-    for (; *text != '\0'; text++) {
-        unsigned char ch = (unsigned char)*text;
-        if (ch == '"' || ch == '\\') {
-            char esc[2] = {'\\', (char)ch};
-            buf_add(b, esc, 2);
-        } else if (ch < 0x20) {
-            char esc[8];
-            snprintf(esc, sizeof esc, "\\u%04x", ch);
-            buf_str(b, esc);
-        } else {
-            buf_add(b, text, 1);
-        }
+    char *quoted = soidc_json_quote(text); /* NULL: not UTF-8 (or out of memory) */
+    if (quoted == NULL) {
+        b->failed = 1;
+        return;
     }
-    buf_add(b, "\"", 1);
+    buf_str(b, quoted);
+    soidc_string_free(quoted);
 }
 
+/* `key` is one of this file's literal option names (no character needs escaping). */
 static void buf_key(struct buf *b, const char *key)
 {
-    buf_str(b, b->len > 1 ? "," : "");
-    buf_json_string(b, key);
-    buf_add(b, ":", 1);
+    buf_str(b, b->len > 1 ? ",\"" : "\"");
+    buf_str(b, key);
+    buf_str(b, "\":");
 }
 
 static void buf_key_long(struct buf *b, const char *key, long long v)
@@ -734,7 +529,7 @@ static int options_begin(const struct auth *a, long long deadline_ms, struct buf
 static int options_end(struct buf *b)
 {
     buf_str(b, "}");
-    if (b->oom) {
+    if (b->failed) { /* every value was checked to be UTF-8: out of memory */
         free(b->s);
         b->s = NULL;
         return PAM_BUF_ERR;
@@ -747,8 +542,8 @@ static int options_end(struct buf *b)
  * (a token that is not one), so it is PAM_AUTH_ERR rather than PAM_SERVICE_ERR. */
 static int fail(const struct auth *a, const char *what, soidc_status st, const char *err_json, int input_is_credential)
 {
-    char *message = json_get_string(err_json, "message");
-    char *error = json_get_string(err_json, "error");
+    char *message = json_string_at(err_json, "/message");
+    char *error = json_string_at(err_json, "/error");
     char clean_msg[MAX_LOG_CHARS + 8], clean_user[80], clean_err[80];
     int rc;
 
@@ -791,8 +586,8 @@ static int fail(const struct auth *a, const char *what, soidc_status st, const c
     pam_syslog(a->pamh, rc == PAM_AUTH_ERR ? LOG_NOTICE : LOG_ERR,
                "%s failed for user \"%s\": %s (soidc %s, error %s) -> %s", what, clean_user, clean_msg,
                soidc_status_name(st), clean_err, pam_strerror(a->pamh, rc));
-    free(message);
-    free(error);
+    soidc_string_free(message);
+    soidc_string_free(error);
     return rc;
 }
 
@@ -808,15 +603,16 @@ static int deny(const struct auth *a, const char *why)
  * PAM user. `response` is the token response soidc returned. */
 static int check_id_token_user(const struct auth *a, const char *response)
 {
-    const char *claims = json_member(response, "id_token_claims");
-    char *name;
+    char *claims = NULL, *name;
     int rc;
-    if (claims == NULL || *claims != '{') {
+    if (soidc_json_get_raw(response, "/id_token_claims", &claims) != SOIDC_OK || claims[0] != '{') {
         /* With openid in the scope an OpenID provider must return an ID token. */
+        soidc_string_free(claims);
         pam_syslog(a->pamh, LOG_ERR, "the token response has no (validated) ID token; is openid in scope=?");
         return PAM_AUTHINFO_UNAVAIL;
     }
-    name = json_get_string(claims, a->cfg->username_claim);
+    soidc_string_free(claims);
+    name = json_claim(response, "/id_token_claims", a->cfg->username_claim);
     if (name == NULL) {
         char why[200];
         snprintf(why, sizeof why, "the ID token has no string claim \"%.64s\" (username_claim=; does scope= "
@@ -824,7 +620,7 @@ static int check_id_token_user(const struct auth *a, const char *response)
         return deny(a, why);
     }
     rc = strcmp(name, a->user) == 0 ? PAM_SUCCESS : deny(a, "the ID token's username claim names another user");
-    free(name);
+    soidc_string_free(name);
     return rc;
 }
 
@@ -832,9 +628,9 @@ static int check_id_token_user(const struct auth *a, const char *response)
  * PAM user, and the token must have been issued to a user, not to a client. */
 static int check_token_user(const struct auth *a, const char *claims)
 {
-    char *sub = json_get_string(claims, "sub");
-    char *client_id = json_get_string(claims, "client_id");
-    char *name = json_get_string(claims, a->cfg->username_claim);
+    char *sub = json_string_at(claims, "/sub");
+    char *client_id = json_string_at(claims, "/client_id");
+    char *name = json_claim(claims, "", a->cfg->username_claim);
     int rc;
     if (sub != NULL && client_id != NULL && strcmp(sub, client_id) == 0) {
         /* RFC 9068 §2.2: without a resource owner (client credentials) sub is the client. */
@@ -846,9 +642,9 @@ static int check_token_user(const struct auth *a, const char *claims)
     } else {
         rc = PAM_SUCCESS;
     }
-    free(sub);
-    free(client_id);
-    free(name);
+    soidc_string_free(sub);
+    soidc_string_free(client_id);
+    soidc_string_free(name);
     return rc;
 }
 
@@ -913,7 +709,7 @@ static int do_token(struct auth *a, const char *token, long long deadline)
     struct buf opts;
     char *result = NULL;
     soidc_status st;
-    int rc;
+    int rc, active = 0;
 
     if ((rc = options_begin(a, deadline, &opts)) != PAM_SUCCESS)
         return rc;
@@ -940,21 +736,20 @@ static int do_token(struct auth *a, const char *token, long long deadline)
     free(opts.s);
     if (st != SOIDC_OK) {
         rc = fail(a, "token introspection", st, result, 1);
-    } else if (!json_get_true(result, "active")) {
+    } else if (soidc_json_get_bool(result, "/active", &active) != SOIDC_OK || !active) {
         rc = deny(a, "introspection: the token is not active (unknown, expired or revoked)");
     } else {
-        const char *aud = json_member(result, "aud");
-        char *token_type = json_get_string(result, "token_type");
+        char *token_type = json_string_at(result, "/token_type");
         long long exp;
-        if (aud != NULL && !json_value_contains(aud, a->cfg->audience))
+        if (json_contains_at(result, "/aud", a->cfg->audience) == 0)
             rc = deny(a, "introspection: the token's aud does not contain audience=");
         else if (token_type != NULL && strcasecmp(token_type, "Bearer") != 0 && strcmp(token_type, "access_token") != 0)
             rc = deny(a, "introspection: not an access token");
-        else if (json_get_uint(result, "exp", &exp) == 0 && exp <= (long long)time(NULL))
+        else if (json_uint_at(result, "/exp", &exp) == 0 && exp <= (long long)time(NULL))
             rc = deny(a, "introspection: the token has expired");
         else
             rc = check_token_user(a, result);
-        free(token_type);
+        soidc_string_free(token_type);
     }
     soidc_string_free(result);
     return rc;
@@ -963,9 +758,9 @@ static int do_token(struct auth *a, const char *token, long long deadline)
 /* Shows the verification URL and code through the conversation. */
 static int show_device_code(struct auth *a, const char *start)
 {
-    char *code = json_get_string(start, "user_code");
-    char *uri = json_get_string(start, "verification_uri");
-    char *complete = json_get_string(start, "verification_uri_complete");
+    char *code = json_string_at(start, "/user_code");
+    char *uri = json_string_at(start, "/verification_uri");
+    char *complete = json_string_at(start, "/verification_uri_complete");
     char text[1200], c_code[64], c_uri[400], c_complete[400];
     struct pam_message msg[2];
     const struct pam_message *msgp[2] = {&msg[0], &msg[1]};
@@ -1017,9 +812,9 @@ static int show_device_code(struct auth *a, const char *start)
         rc = PAM_CONV_ERR;
     }
 out:
-    free(code);
-    free(uri);
-    free(complete);
+    soidc_string_free(code);
+    soidc_string_free(uri);
+    soidc_string_free(complete);
     return rc;
 }
 
@@ -1041,8 +836,8 @@ static int do_device(struct auth *a, long long deadline)
         rc = fail(a, "device authorization", st, start, 0);
         goto out;
     }
-    device_code = json_get_string(start, "device_code");
-    if (device_code == NULL || json_get_uint(start, "expires_in", &expires_in) != 0) {
+    device_code = json_string_at(start, "/device_code");
+    if (device_code == NULL || json_uint_at(start, "/expires_in", &expires_in) != 0) {
         pam_syslog(a->pamh, LOG_ERR, "device authorization response without device_code or expires_in");
         rc = PAM_AUTHINFO_UNAVAIL;
         goto out;
@@ -1055,7 +850,7 @@ static int do_device(struct auth *a, long long deadline)
     memset(&opts, 0, sizeof opts);
     buf_str(&opts, "{\"wait\":true");
     buf_key_long(&opts, "expires_in", expires_in);
-    if (json_get_uint(start, "interval", &interval) == 0)
+    if (json_uint_at(start, "/interval", &interval) == 0)
         buf_key_long(&opts, "interval", interval);
     if ((rc = options_end(&opts)) != PAM_SUCCESS)
         goto out;
@@ -1068,7 +863,7 @@ static int do_device(struct auth *a, long long deadline)
 out:
     if (device_code != NULL) {
         explicit_bzero(device_code, strlen(device_code));
-        free(device_code);
+        soidc_string_free(device_code);
     }
     soidc_string_free(start);
     soidc_string_free(result);
@@ -1183,13 +978,23 @@ static int authenticate(pam_handle_t *pamh, const struct config *cfg)
     st = soidc_client_from_issuer_url(cfg->issuer, NULL, cfg->client_id, secret, cfg->scope, opts.s, &a.client, &err);
     free(opts.s);
     if (secret != NULL) {
-        /* soidc keeps its own copy (wiped by soidc_client_free). */
+        /* The client holds its own copy from here on; soidc zeroizes the copies of
+         * secrets it keeps when the client is freed (soidc_client_free below). */
         explicit_bzero(secret, strlen(secret));
         free(secret);
         secret = NULL;
     }
     if (st != SOIDC_OK) {
         rc = fail(&a, "discovery", st, err, 0);
+        goto out;
+    }
+    /* soidc's messages about this client go to syslog through this PAM handle. The
+     * callback belongs to this client alone, which is freed before returning, so it
+     * never reaches another thread's handle or one that pam_end has finished.
+     * (Discovery happens before the client exists: its failure is logged by fail().) */
+    st = soidc_client_set_log_callback(a.client, log_cb, cfg->debug ? SOIDC_LOG_DEBUG : SOIDC_LOG_INFO, pamh);
+    if (st != SOIDC_OK) {
+        rc = fail(&a, "setting the log callback", st, NULL, 0);
         goto out;
     }
 
@@ -1225,12 +1030,7 @@ EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
     rc = parse_args(pamh, argc, argv, &cfg);
     if (rc != PAM_SUCCESS)
         return rc;
-    /* soidc's log callback is process-wide: install it for this call with this
-     * handle and remove it before returning, so it never points at a finished handle. */
-    soidc_set_log_callback(log_cb, cfg.debug ? SOIDC_LOG_DEBUG : SOIDC_LOG_INFO, pamh);
-    rc = authenticate(pamh, &cfg);
-    soidc_set_log_callback(NULL, 0, NULL);
-    return rc;
+    return authenticate(pamh, &cfg);
 }
 
 /* Nothing to establish: the module grants no credentials (no Kerberos ticket, no
