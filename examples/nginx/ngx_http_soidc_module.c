@@ -17,8 +17,10 @@
  *   a protected location is protected too and sees the claims.
  * - Responses follow RFC 6750: 401 + WWW-Authenticate: Bearer (error="invalid_token"
  *   for a bad token, no error for a missing one), 400 invalid_request for a malformed
- *   Authorization header, 403 insufficient_scope, 503 while no keys are cached.
- * - Claims are exposed as $soidc_sub, $soidc_scope and $soidc_claim_<name>.
+ *   Authorization header, 403 insufficient_scope, 503 while no keys are cached
+ *   (no client yet, or soidc's error document says reason "no_keys_cached").
+ * - Claims are exposed as $soidc_sub, $soidc_scope and $soidc_claim_<name>, read
+ *   with soidc's JSON helpers; option values are quoted with soidc_json_quote.
  */
 
 #include <ngx_config.h>
@@ -28,7 +30,6 @@
 #include <soidc.h>
 
 
-#define NGX_HTTP_SOIDC_JSON_MAX_DEPTH   64
 #define NGX_HTTP_SOIDC_MAX_TOKEN        16384
 #define NGX_HTTP_SOIDC_MAX_DESCRIPTION  200
 #define NGX_HTTP_SOIDC_RETRY_MSEC       5000
@@ -81,9 +82,10 @@ typedef struct {
 } ngx_http_soidc_loc_conf_t;
 
 
-/* Request context: the claims document of a valid token. */
+/* Request context: the claims document of a valid token (soidc's string, freed
+ * with the request pool). */
 typedef struct {
-    ngx_str_t                  claims;
+    const char                *claims;
     ngx_http_soidc_loc_conf_t *conf;            /* validated for this location */
 } ngx_http_soidc_ctx_t;
 
@@ -231,348 +233,38 @@ static ngx_str_t  ngx_http_soidc_claim_prefix = ngx_string("soidc_claim_");
 
 
 /* ------------------------------------------------------------------------ */
-/* JSON: a small, strict reader for the documents soidc returns.             */
-/* It finds top-level members of an object and decodes strings; it never     */
-/* reads outside [p, end) and bounds its recursion.                          */
+/* JSON: soidc's helpers read its documents (soidc_json_get_*, RFC 6901      */
+/* pointers) and quote the values of option documents (soidc_json_quote).   */
 /* ------------------------------------------------------------------------ */
 
-static u_char *
-ngx_http_soidc_json_ws(u_char *p, u_char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
-        p++;
-    }
-
-    return p;
-}
-
-
-static ngx_int_t
-ngx_http_soidc_hex(u_char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
-static ngx_int_t
-ngx_http_soidc_hex4(u_char *p)
-{
-    ngx_int_t  i, d, v;
-
-    v = 0;
-
-    for (i = 0; i < 4; i++) {
-        d = ngx_http_soidc_hex(p[i]);
-        if (d < 0) {
-            return -1;
-        }
-        v = v * 16 + d;
-    }
-
-    return v;
-}
-
-
-/* p points at '"'; returns the position after the closing quote, or NULL. */
-static u_char *
-ngx_http_soidc_json_skip_string(u_char *p, u_char *end)
-{
-    for (p++; p < end; p++) {
-
-        if (*p == '"') {
-            return p + 1;
-        }
-
-        if (*p < 0x20) {
-            return NULL;
-        }
-
-        if (*p != '\\') {
-            continue;
-        }
-
-        if (++p == end) {
-            return NULL;
-        }
-
-        switch (*p) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r':
-        case 't':
-            break;
-
-        case 'u':
-            if (end - p < 5 || ngx_http_soidc_hex4(p + 1) < 0) {
-                return NULL;
-            }
-            p += 4;
-            break;
-
-        default:
-            return NULL;
-        }
-    }
-
-    return NULL;
-}
-
-
-static u_char *
-ngx_http_soidc_json_skip_literal(u_char *p, u_char *end, const char *lit)
-{
-    size_t  n;
-
-    n = ngx_strlen(lit);
-
-    if ((size_t) (end - p) < n || ngx_strncmp(p, lit, n) != 0) {
-        return NULL;
-    }
-
-    return p + n;
-}
-
-
-/* Skips one JSON value starting at p (no leading whitespace); returns the
- * position after it, or NULL if it is malformed or nested too deeply. */
-static u_char *
-ngx_http_soidc_json_skip_value(u_char *p, u_char *end, ngx_uint_t depth)
-{
-    u_char      close;
-    ngx_uint_t  object, digits;
-
-    if (p >= end) {
-        return NULL;
-    }
-
-    switch (*p) {
-
-    case '"':
-        return ngx_http_soidc_json_skip_string(p, end);
-
-    case 't':
-        return ngx_http_soidc_json_skip_literal(p, end, "true");
-
-    case 'f':
-        return ngx_http_soidc_json_skip_literal(p, end, "false");
-
-    case 'n':
-        return ngx_http_soidc_json_skip_literal(p, end, "null");
-
-    case '{':
-    case '[':
-        if (depth >= NGX_HTTP_SOIDC_JSON_MAX_DEPTH) {
-            return NULL;
-        }
-
-        object = (*p == '{');
-        close = object ? '}' : ']';
-
-        p = ngx_http_soidc_json_ws(p + 1, end);
-
-        if (p < end && *p == close) {
-            return p + 1;
-        }
-
-        for ( ;; ) {
-            if (object) {
-                if (p >= end || *p != '"') {
-                    return NULL;
-                }
-
-                p = ngx_http_soidc_json_skip_string(p, end);
-                if (p == NULL) {
-                    return NULL;
-                }
-
-                p = ngx_http_soidc_json_ws(p, end);
-                if (p >= end || *p != ':') {
-                    return NULL;
-                }
-
-                p = ngx_http_soidc_json_ws(p + 1, end);
-            }
-
-            p = ngx_http_soidc_json_skip_value(p, end, depth + 1);
-            if (p == NULL) {
-                return NULL;
-            }
-
-            p = ngx_http_soidc_json_ws(p, end);
-            if (p >= end) {
-                return NULL;
-            }
-
-            if (*p == close) {
-                return p + 1;
-            }
-
-            if (*p != ',') {
-                return NULL;
-            }
-
-            p = ngx_http_soidc_json_ws(p + 1, end);
-        }
-
-    default:
-        /* a number: -?digits[.digits][(e|E)[+-]digits] */
-        if (*p == '-') {
-            p++;
-        }
-
-        for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++, digits++) {
-            /* void */
-        }
-
-        if (digits == 0) {
-            return NULL;
-        }
-
-        if (p < end && *p == '.') {
-            for (p++, digits = 0; p < end && *p >= '0' && *p <= '9'; p++) {
-                digits++;
-            }
-
-            if (digits == 0) {
-                return NULL;
-            }
-        }
-
-        if (p < end && (*p == 'e' || *p == 'E')) {
-            p++;
-
-            if (p < end && (*p == '+' || *p == '-')) {
-                p++;
-            }
-
-            for (digits = 0; p < end && *p >= '0' && *p <= '9'; p++) {
-                digits++;
-            }
-
-            if (digits == 0) {
-                return NULL;
-            }
-        }
-
-        return p;
-    }
-}
-
-
-static u_char *
-ngx_http_soidc_utf8_put(u_char *d, uint32_t c)
-{
-    if (c < 0x80) {
-        *d++ = (u_char) c;
-
-    } else if (c < 0x800) {
-        *d++ = (u_char) (0xc0 | (c >> 6));
-        *d++ = (u_char) (0x80 | (c & 0x3f));
-
-    } else if (c < 0x10000) {
-        *d++ = (u_char) (0xe0 | (c >> 12));
-        *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
-        *d++ = (u_char) (0x80 | (c & 0x3f));
-
-    } else {
-        *d++ = (u_char) (0xf0 | (c >> 18));
-        *d++ = (u_char) (0x80 | ((c >> 12) & 0x3f));
-        *d++ = (u_char) (0x80 | ((c >> 6) & 0x3f));
-        *d++ = (u_char) (0x80 | (c & 0x3f));
-    }
-
-    return d;
-}
-
-
 /*
- * Decodes the JSON string [s, e) (s at the opening quote, e after the closing
- * one, as validated by ngx_http_soidc_json_skip_string) into UTF-8. Control
- * characters (U+0000..U+001F, U+007F) are written back as \u00XX so that a value
- * can never split a header line or carry a NUL; an unpaired surrogate becomes
- * U+FFFD. The result is at most 6 * (e - s) bytes (a raw DEL becomes \u007f).
+ * Copies a NUL-terminated string from soidc into the pool, with control
+ * characters (U+0000..U+001F, U+007F) written as \u00XX so that a value can
+ * never split a header or log line. In JSON text this changes nothing (JSON
+ * escapes control characters in strings and allows \u007f for DEL).
  */
 static ngx_int_t
-ngx_http_soidc_json_decode_string(ngx_pool_t *pool, u_char *s, u_char *e,
-    ngx_str_t *out)
+ngx_http_soidc_copy_safe(ngx_pool_t *pool, const char *s, ngx_str_t *out)
 {
-    u_char     *p, *d;
-    uint32_t    c;
-    ngx_int_t   lo;
+    u_char        *d;
+    size_t         n;
+    const u_char  *p;
 
-    d = ngx_pnalloc(pool, 6 * (e - s) + 1);
+    n = ngx_strlen(s);
+
+    d = ngx_pnalloc(pool, 6 * n + 1);
     if (d == NULL) {
         return NGX_ERROR;
     }
 
     out->data = d;
 
-    for (p = s + 1; p < e - 1; /* void */) {
-
-        if (*p != '\\') {
-            c = *p++;
-
-            if (c == 0x7f) {
-                d = ngx_sprintf(d, "\\u%04xD", c);
-            } else {
-                *d++ = (u_char) c;
-            }
-
-            continue;
-        }
-
-        p++;
-
-        switch (*p++) {
-        case '"':  c = '"';  break;
-        case '\\': c = '\\'; break;
-        case '/':  c = '/';  break;
-        case 'b':  c = '\b'; break;
-        case 'f':  c = '\f'; break;
-        case 'n':  c = '\n'; break;
-        case 'r':  c = '\r'; break;
-        case 't':  c = '\t'; break;
-
-        default: /* 'u' */
-            c = (uint32_t) ngx_http_soidc_hex4(p);
-            p += 4;
-
-            if (c >= 0xd800 && c <= 0xdbff) {
-                if (e - 1 - p >= 6 && p[0] == '\\' && p[1] == 'u') {
-                    lo = ngx_http_soidc_hex4(p + 2);
-
-                    if (lo >= 0xdc00 && lo <= 0xdfff) {
-                        c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-                        p += 6;
-
-                    } else {
-                        c = 0xfffd;
-                    }
-
-                } else {
-                    c = 0xfffd;
-                }
-
-            } else if (c >= 0xdc00 && c <= 0xdfff) {
-                c = 0xfffd;
-            }
-
-            break;
-        }
-
-        if (c < 0x20 || c == 0x7f) {
-            d = ngx_sprintf(d, "\\u%04xD", c);
+    for (p = (const u_char *) s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            d = ngx_sprintf(d, "\\u%04xD", (uint32_t) *p);
 
         } else {
-            d = ngx_http_soidc_utf8_put(d, c);
+            *d++ = *p;
         }
     }
 
@@ -583,186 +275,65 @@ ngx_http_soidc_json_decode_string(ngx_pool_t *pool, u_char *s, u_char *e,
 }
 
 
-/* Whether the JSON string [s, e) decodes to exactly `name`. */
+/*
+ * The string at JSON pointer `pointer` of the soidc document `doc`, decoded and
+ * copied into the pool as by ngx_http_soidc_copy_safe. NGX_DECLINED: absent,
+ * not a string, or `doc` is not JSON.
+ */
 static ngx_int_t
-ngx_http_soidc_json_key_is(ngx_pool_t *pool, u_char *s, u_char *e,
-    ngx_str_t *name)
+ngx_http_soidc_json_string(ngx_pool_t *pool, const char *doc,
+    const char *pointer, ngx_str_t *out)
 {
-    ngx_str_t  key;
+    char       *value;
+    ngx_int_t   rc;
 
-    if (ngx_strlchr(s + 1, e - 1, '\\') == NULL) {
-        return (size_t) (e - s - 2) == name->len
-               && ngx_strncmp(s + 1, name->data, name->len) == 0;
+    value = NULL;
+
+    if (soidc_json_get_string(doc, pointer, &value) != SOIDC_OK) {
+        return NGX_DECLINED;
     }
 
-    /* an escaped key (rare): decode it */
-    if (ngx_http_soidc_json_decode_string(pool, s, e, &key) != NGX_OK) {
-        return 0;
-    }
+    rc = ngx_http_soidc_copy_safe(pool, value, out);
+    soidc_string_free(value);
 
-    return key.len == name->len
-           && ngx_strncmp(key.data, name->data, name->len) == 0;
+    return rc;
 }
 
 
 /*
- * Looks up the top-level member `name` of the JSON object in `doc`. NGX_OK: *raw
- * is the member's value as JSON text (a string with its quotes). NGX_DECLINED: no
- * such member. NGX_ERROR: the document is not one well-formed JSON object, or the
- * name occurs twice (ambiguous: refuse rather than guess).
+ * A string of the configuration as a JSON string literal (soidc_json_quote:
+ * quotes, backslashes and control characters escaped), NUL-terminated, in the
+ * pool; NULL if it is not UTF-8 or memory ran out.
  */
-static ngx_int_t
-ngx_http_soidc_json_member(ngx_pool_t *pool, ngx_str_t *doc, ngx_str_t *name,
-    ngx_str_t *raw)
-{
-    u_char      *p, *end, *ks, *ke, *vs;
-    ngx_uint_t   found, match;
-
-    p = doc->data;
-    end = doc->data + doc->len;
-    found = 0;
-
-    p = ngx_http_soidc_json_ws(p, end);
-    if (p >= end || *p != '{') {
-        return NGX_ERROR;
-    }
-
-    p = ngx_http_soidc_json_ws(p + 1, end);
-
-    if (p < end && *p == '}') {
-        p++;
-        goto done;
-    }
-
-    for ( ;; ) {
-        if (p >= end || *p != '"') {
-            return NGX_ERROR;
-        }
-
-        ks = p;
-        ke = ngx_http_soidc_json_skip_string(p, end);
-        if (ke == NULL) {
-            return NGX_ERROR;
-        }
-
-        match = ngx_http_soidc_json_key_is(pool, ks, ke, name);
-
-        p = ngx_http_soidc_json_ws(ke, end);
-        if (p >= end || *p != ':') {
-            return NGX_ERROR;
-        }
-
-        vs = ngx_http_soidc_json_ws(p + 1, end);
-        p = ngx_http_soidc_json_skip_value(vs, end, 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        if (match) {
-            if (found) {
-                return NGX_ERROR;
-            }
-
-            found = 1;
-            raw->data = vs;
-            raw->len = p - vs;
-        }
-
-        p = ngx_http_soidc_json_ws(p, end);
-        if (p >= end) {
-            return NGX_ERROR;
-        }
-
-        if (*p == '}') {
-            p++;
-            break;
-        }
-
-        if (*p != ',') {
-            return NGX_ERROR;
-        }
-
-        p = ngx_http_soidc_json_ws(p + 1, end);
-    }
-
-done:
-
-    if (ngx_http_soidc_json_ws(p, end) != end) {
-        return NGX_ERROR;
-    }
-
-    return found ? NGX_OK : NGX_DECLINED;
-}
-
-
-/* A top-level string member, decoded. NGX_DECLINED if absent or not a string. */
-static ngx_int_t
-ngx_http_soidc_json_string_member(ngx_pool_t *pool, ngx_str_t *doc,
-    const char *name, ngx_str_t *out)
-{
-    ngx_int_t  rc;
-    ngx_str_t  n, raw;
-
-    n.data = (u_char *) name;
-    n.len = ngx_strlen(name);
-
-    rc = ngx_http_soidc_json_member(pool, doc, &n, &raw);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (raw.data[0] != '"') {
-        return NGX_DECLINED;
-    }
-
-    return ngx_http_soidc_json_decode_string(pool, raw.data,
-                                             raw.data + raw.len, out);
-}
-
-
-/* Length of s as a JSON string literal (with quotes). */
-static size_t
-ngx_http_soidc_json_quoted_len(ngx_str_t *s)
-{
-    size_t  i, n;
-
-    n = 2;
-
-    for (i = 0; i < s->len; i++) {
-        if (s->data[i] == '"' || s->data[i] == '\\') {
-            n += 2;
-        } else if (s->data[i] < 0x20) {
-            n += 6;
-        } else {
-            n++;
-        }
-    }
-
-    return n;
-}
-
-
 static u_char *
-ngx_http_soidc_json_quote(u_char *d, ngx_str_t *s)
+ngx_http_soidc_json_quote(ngx_pool_t *pool, ngx_str_t *s)
 {
-    size_t  i;
+    char    *quoted;
+    u_char  *z, *copy;
+    size_t   n;
 
-    *d++ = '"';
-
-    for (i = 0; i < s->len; i++) {
-        if (s->data[i] == '"' || s->data[i] == '\\') {
-            *d++ = '\\';
-            *d++ = s->data[i];
-        } else if (s->data[i] < 0x20) {
-            d = ngx_sprintf(d, "\\u%04xd", (u_int) s->data[i]);
-        } else {
-            *d++ = s->data[i];
-        }
+    z = ngx_pnalloc(pool, s->len + 1);
+    if (z == NULL) {
+        return NULL;
     }
 
-    *d++ = '"';
+    *ngx_cpymem(z, s->data, s->len) = '\0';
 
-    return d;
+    quoted = soidc_json_quote((const char *) z);
+    if (quoted == NULL) {
+        return NULL;
+    }
+
+    n = ngx_strlen(quoted);
+
+    copy = ngx_pnalloc(pool, n + 1);
+    if (copy != NULL) {
+        ngx_memcpy(copy, quoted, n + 1);
+    }
+
+    soidc_string_free(quoted);
+
+    return copy;
 }
 
 
@@ -966,15 +537,41 @@ ngx_http_soidc_string_cleanup(void *data)
 }
 
 
+/* 503 + Retry-After: this worker cannot validate tokens yet (no client, or
+ * soidc reports "no_keys_cached"); the refresh timer keeps trying. */
+static ngx_int_t
+ngx_http_soidc_unavailable(ngx_http_request_t *r, ngx_http_soidc_provider_t *pv,
+    const char *why)
+{
+    ngx_table_elt_t  *h;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "soidc: no signing keys of \"%V\" are cached yet (%s); "
+                  "answering 503", &pv->issuer, why);
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h != NULL) {
+        h->hash = 1;
+#if (nginx_version >= 1023000)
+        h->next = NULL;
+#endif
+        ngx_str_set(&h->key, "Retry-After");
+        ngx_str_set(&h->value, "5");
+    }
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
+}
+
+
 static ngx_int_t
 ngx_http_soidc_handler(ngx_http_request_t *r)
 {
     char                       *doc, *token;
     size_t                      i;
     ngx_int_t                   status;
-    ngx_str_t                   value, tok, raw, msg, err, desc;
+    ngx_str_t                   value, tok, msg, err, reason, desc;
     soidc_status                rc;
-    ngx_table_elt_t            *auth, *h;
+    ngx_table_elt_t            *auth;
     ngx_pool_cleanup_t         *cln;
     ngx_http_soidc_ctx_t       *ctx;
     ngx_http_soidc_provider_t  *pv;
@@ -1040,22 +637,9 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
 
     pv = slcf->provider;
 
-    if (pv->client == NULL || !pv->keys_loaded) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "soidc: no signing keys of \"%V\" are cached yet; "
-                      "answering 503", &pv->issuer);
-
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h != NULL) {
-            h->hash = 1;
-#if (nginx_version >= 1023000)
-            h->next = NULL;
-#endif
-            ngx_str_set(&h->key, "Retry-After");
-            ngx_str_set(&h->value, "5");
-        }
-
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    if (pv->client == NULL) {
+        /* discovery has not succeeded yet: nothing to validate with */
+        return ngx_http_soidc_unavailable(r, pv, "no client yet: discovery has not succeeded");
     }
 
     token = ngx_pnalloc(r->pool, tok.len + 1);
@@ -1087,9 +671,6 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    raw.data = (u_char *) doc;
-    raw.len = ngx_strlen(doc);
-
     if (rc == SOIDC_OK) {
         if (ctx == NULL) {
             ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_soidc_ctx_t));
@@ -1100,7 +681,7 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
             ngx_http_set_ctx(r, ctx, ngx_http_soidc_module);
         }
 
-        ctx->claims = raw;
+        ctx->claims = doc;
         ctx->conf = slcf;
 
         /* on to the next handler: in the rewrite phase NGX_OK would end the
@@ -1108,9 +689,7 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    if (ngx_http_soidc_json_string_member(r->pool, &raw, "message", &msg)
-        != NGX_OK)
-    {
+    if (ngx_http_soidc_json_string(r->pool, doc, "/message", &msg) != NGX_OK) {
         ngx_str_set(&msg, "(no message)");
     }
 
@@ -1122,10 +701,18 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* soidc says why in "reason": no keys cached yet is the server's state,
+     * not the client's fault */
+    if (ngx_http_soidc_json_string(r->pool, doc, "/reason", &reason) == NGX_OK
+        && reason.len == sizeof("no_keys_cached") - 1
+        && ngx_strncmp(reason.data, "no_keys_cached", reason.len) == 0)
+    {
+        return ngx_http_soidc_unavailable(r, pv, "reason no_keys_cached");
+    }
+
     ngx_http_soidc_description(r->pool, &msg, &desc);
 
-    if (ngx_http_soidc_json_string_member(r->pool, &raw, "error", &err)
-        == NGX_OK
+    if (ngx_http_soidc_json_string(r->pool, doc, "/error", &err) == NGX_OK
         && err.len == sizeof("insufficient_scope") - 1
         && ngx_strncmp(err.data, "insufficient_scope", err.len) == 0)
     {
@@ -1152,7 +739,12 @@ static ngx_int_t
 ngx_http_soidc_claim(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     ngx_str_t *name)
 {
-    ngx_str_t              raw, s;
+    char                  *raw, *text;
+    u_char                *pointer, *p;
+    size_t                 i;
+    ngx_int_t              rc;
+    ngx_str_t              s;
+    soidc_status           st;
     ngx_http_soidc_ctx_t  *ctx;
 
     /* a subrequest sees its own claims, or else those of the main request */
@@ -1161,30 +753,61 @@ ngx_http_soidc_claim(ngx_http_request_t *r, ngx_http_variable_value_t *v,
         ctx = ngx_http_get_module_ctx(r->main, ngx_http_soidc_module);
     }
 
-    if (ctx == NULL
-        || ngx_http_soidc_json_member(r->pool, &ctx->claims, name, &raw)
-           != NGX_OK)
-    {
+    if (ctx == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    if (raw.data[0] == '"') {
-        if (ngx_http_soidc_json_decode_string(r->pool, raw.data,
-                                              raw.data + raw.len, &s)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    /* the JSON pointer "/NAME", with '~' and '/' escaped (RFC 6901) */
+    pointer = ngx_pnalloc(r->pool, 2 * name->len + 2);
+    if (pointer == NULL) {
+        return NGX_ERROR;
+    }
 
-    } else if (raw.len == 4 && ngx_strncmp(raw.data, "null", 4) == 0) {
+    p = pointer;
+    *p++ = '/';
+
+    for (i = 0; i < name->len; i++) {
+        if (name->data[i] == '~' || name->data[i] == '/') {
+            *p++ = '~';
+            *p++ = name->data[i] == '~' ? '0' : '1';
+
+        } else {
+            *p++ = name->data[i];
+        }
+    }
+
+    *p = '\0';
+
+    raw = NULL;
+    st = soidc_json_get_raw(ctx->claims, (const char *) pointer, &raw);
+
+    if (st != SOIDC_OK || ngx_strcmp(raw, "null") == 0) {
+        soidc_string_free(raw);
         v->not_found = 1;
         return NGX_OK;
+    }
+
+    /* strings decoded; numbers and booleans as written; arrays and objects as
+     * their compact JSON (soidc emits JSON without newlines). A string that
+     * holds U+0000 cannot be decoded into a C string: its JSON text is used. */
+    text = NULL;
+
+    if (raw[0] == '"'
+        && soidc_json_get_string(ctx->claims, (const char *) pointer, &text)
+           == SOIDC_OK)
+    {
+        rc = ngx_http_soidc_copy_safe(r->pool, text, &s);
+        soidc_string_free(text);
 
     } else {
-        /* numbers and booleans as written; arrays and objects as compact JSON
-         * (soidc emits JSON without newlines) */
-        s = raw;
+        rc = ngx_http_soidc_copy_safe(r->pool, raw, &s);
+    }
+
+    soidc_string_free(raw);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
     }
 
     v->data = s.data;
@@ -1372,7 +995,7 @@ ngx_http_soidc_is_clean_utf8(ngx_str_t *s)
 static ngx_http_soidc_provider_t *
 ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf)
 {
-    u_char                       *p;
+    u_char                       *p, *ca;
     size_t                        len;
     ngx_uint_t                    i;
     ngx_http_soidc_provider_t    *pv, **pvp;
@@ -1411,9 +1034,19 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf
     pv->ca_file.len = conf->ca_file.len;
     *ngx_cpymem(pv->ca_file.data, conf->ca_file.data, conf->ca_file.len) = '\0';
 
-    /* client options: the fetch timeout for discovery and JWKS, the CA file */
+    /* client options: the fetch timeout for discovery and JWKS, the CA file
+     * (quoted by soidc_json_quote) */
+    ca = NULL;
+
+    if (pv->ca_file.len) {
+        ca = ngx_http_soidc_json_quote(cf->pool, &pv->ca_file);
+        if (ca == NULL) {
+            return NULL;
+        }
+    }
+
     len = sizeof("{\"timeout_ms\":,\"connect_timeout_ms\":,\"ca_file\":}")
-          + 2 * NGX_INT_T_LEN + ngx_http_soidc_json_quoted_len(&pv->ca_file);
+          + 2 * NGX_INT_T_LEN + (ca ? ngx_strlen(ca) : 0);
 
     p = ngx_pnalloc(cf->pool, len);
     if (p == NULL) {
@@ -1425,9 +1058,8 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf
     p = ngx_sprintf(p, "{\"timeout_ms\":%M,\"connect_timeout_ms\":%M",
                     smcf->timeout, smcf->timeout);
 
-    if (pv->ca_file.len) {
-        p = ngx_cpymem(p, ",\"ca_file\":", sizeof(",\"ca_file\":") - 1);
-        p = ngx_http_soidc_json_quote(p, &pv->ca_file);
+    if (ca) {
+        p = ngx_sprintf(p, ",\"ca_file\":%s", ca);
     }
 
     *p++ = '}';
@@ -1450,10 +1082,10 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_soidc_loc_conf_t *prev = parent;
     ngx_http_soidc_loc_conf_t *conf = child;
 
-    u_char      *p;
+    u_char      *p, *audience, **quoted;
     size_t       len;
     ngx_str_t   *scope;
-    ngx_uint_t   i;
+    ngx_uint_t   i, n;
 
     ngx_conf_merge_value(conf->bearer, prev->bearer, 0);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
@@ -1507,14 +1139,32 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    /* the options of soidc_decode_access_token, built once */
-    len = sizeof("{\"cache_only\":true,\"audience\":,\"required_scopes\":[]}")
-          + ngx_http_soidc_json_quoted_len(&conf->audience);
+    /* the options of soidc_decode_access_token, built once; every string
+     * value quoted by soidc_json_quote */
+    audience = ngx_http_soidc_json_quote(cf->pool, &conf->audience);
+    if (audience == NULL) {
+        return NGX_CONF_ERROR;
+    }
 
-    if (conf->scopes) {
+    len = sizeof("{\"cache_only\":true,\"audience\":,\"required_scopes\":[]}")
+          + ngx_strlen(audience);
+
+    n = conf->scopes ? conf->scopes->nelts : 0;
+
+    if (n) {
+        quoted = ngx_palloc(cf->pool, n * sizeof(u_char *));
+        if (quoted == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
         scope = conf->scopes->elts;
-        for (i = 0; i < conf->scopes->nelts; i++) {
-            len += scope[i].len + 3;       /* scopes are NQCHAR: no escapes */
+        for (i = 0; i < n; i++) {
+            quoted[i] = ngx_http_soidc_json_quote(cf->pool, &scope[i]);
+            if (quoted[i] == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            len += ngx_strlen(quoted[i]) + 1;
         }
     }
 
@@ -1525,17 +1175,14 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     conf->decode_options = (char *) p;
 
-    p = ngx_cpymem(p, "{\"cache_only\":true,\"audience\":",
-                   sizeof("{\"cache_only\":true,\"audience\":") - 1);
-    p = ngx_http_soidc_json_quote(p, &conf->audience);
+    p = ngx_sprintf(p, "{\"cache_only\":true,\"audience\":%s", audience);
 
-    if (conf->scopes && conf->scopes->nelts) {
+    if (n) {
         p = ngx_cpymem(p, ",\"required_scopes\":[",
                        sizeof(",\"required_scopes\":[") - 1);
 
-        scope = conf->scopes->elts;
-        for (i = 0; i < conf->scopes->nelts; i++) {
-            p = ngx_sprintf(p, "%s\"%V\"", i ? "," : "", &scope[i]);
+        for (i = 0; i < n; i++) {
+            p = ngx_sprintf(p, "%s%s", i ? "," : "", quoted[i]);
         }
 
         *p++ = ']';

@@ -124,6 +124,42 @@ lib_provider_stop() {
   unset "PROVIDER_PID[$name]"
 }
 
+# lib_keyless_issuer_start NAME DEAD_PORT: a minimal issuer that answers discovery only,
+# with a jwks_uri on DEAD_PORT (nothing listens there): soidc creates the client but
+# never gets keys. Sets PROVIDER_ISSUER[NAME] and PROVIDER_PID[NAME] (stopped by
+# lib_cleanup).
+lib_keyless_issuer_start() {
+  local name="$1" dead="$2" dir="$WORK/provider-$1" issuer=""
+  mkdir -p "$dir"
+  node -e '
+    const http = require("http");
+    const dead = process.argv[1];
+    const srv = http.createServer((req, res) => {
+      const iss = `http://127.0.0.1:${srv.address().port}`;
+      if (req.url !== "/.well-known/openid-configuration") { res.writeHead(404); return res.end(); }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ issuer: iss, authorization_endpoint: `${iss}/auth`,
+        token_endpoint: `${iss}/token`, jwks_uri: `http://127.0.0.1:${dead}/jwks`,
+        response_types_supported: ["code"], subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: ["RS256"] }));
+    });
+    srv.listen(0, "127.0.0.1", () => console.log(`ISSUER=http://127.0.0.1:${srv.address().port}`));
+  ' "$dead" >"$dir/out" 2>"$dir/err" &
+  PROVIDER_PID[$name]=$!
+  for _ in $(seq 1 100); do
+    issuer="$(sed -n 's/^ISSUER=//p' "$dir/out" 2>/dev/null)"
+    [ -n "$issuer" ] && break
+    kill -0 "${PROVIDER_PID[$name]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$issuer" ]; then
+    echo "keyless issuer $name did not start:" >&2
+    cat "$dir/err" >&2
+    return 1
+  fi
+  PROVIDER_ISSUER[$name]="$issuer"
+}
+
 # lib_token ISSUER SCOPE [CLIENT SECRET [RESOURCE|-]]: an access token by client_credentials.
 lib_token() {
   local issuer="$1" scope="$2" client="${3:-$CLIENT_ID}" secret="${4:-$CLIENT_SECRET}" resource="${5:-$RESOURCE}"

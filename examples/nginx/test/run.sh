@@ -124,6 +124,8 @@ echo "   A=$ISS_A B=$ISS_B"
 
 FT_SO="$(lib_faketime_so)"
 DEAD_PORT="$(lib_free_port)"   # nothing listens there
+lib_keyless_issuer_start K "$DEAD_PORT" || exit 1
+ISS_K="${PROVIDER_ISSUER[K]}"
 
 # T: thread-pool refresh; I: inline refresh; N: issuer B, refresh every 300 s (so the
 # test can count JWKS fetches); E/F: clock 2 h ahead / 1 h behind (libfaketime);
@@ -136,6 +138,8 @@ lib_nginx_conf F "$(lib_free_port)" "$ISS_A" thread 300s 1s 1
 lib_nginx_conf D "$(lib_free_port)" "http://127.0.0.1:$DEAD_PORT" inline 300s 300ms 1
 # C: provider A, but soidc_ca_file names a file that does not exist
 lib_nginx_conf C "$(lib_free_port)" "$ISS_A" inline 300s 1s 1
+# K: discovery succeeds, the JWKS is unreachable: a client without keys
+lib_nginx_conf K "$(lib_free_port)" "$ISS_K" inline 300s 300ms 1
 sed -i "s|^    soidc_audience .*|&\n    soidc_ca_file $WORK/no-such-ca.pem;|" "${NGINX_PREFIX[C]}/nginx.conf"
 
 echo "== starting nginx instances (Debian $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') + ngx_http_soidc_module)"
@@ -146,6 +150,7 @@ lib_nginx_start E LD_PRELOAD="$FT_SO" FAKETIME=+2h FAKETIME_DONT_FAKE_MONOTONIC=
 lib_nginx_start F LD_PRELOAD="$FT_SO" FAKETIME=-1h FAKETIME_DONT_FAKE_MONOTONIC=1 || exit 1
 lib_nginx_start D || exit 1
 lib_nginx_start C || exit 1
+lib_nginx_start K || exit 1
 PT="${NGINX_PORT[T]}"; PI="${NGINX_PORT[I]}"; PN="${NGINX_PORT[N]}"
 PE="${NGINX_PORT[E]}"; PF="${NGINX_PORT[F]}"; PD="${NGINX_PORT[D]}"
 
@@ -262,6 +267,18 @@ ok=0; grep -q 'soidc: discovery for "http://127.0.0.1:'"$DEAD_PORT"'" failed.*ne
 result $ok "discovery failure in the error log" "warn: discovery ... failed (network)" \
   "$(grep -o 'soidc: discovery for [^:]*:[^:]*:[0-9]*" failed[^(]*([a-z]*)' "${NGINX_PREFIX[D]}/logs/error.log" | head -1)"
 
+echo "== discovery succeeded, JWKS unreachable (instance K): soidc's reason no_keys_cached"
+req "${NGINX_PORT[K]}" /api -H "$(bearer "$TOK_READ")"
+ok=0; [ "$STATUS" = 503 ] && grep -qi '^Retry-After: 5' "$WORK/headers" \
+  && grep -q '(reason no_keys_cached); answering 503' "${NGINX_PREFIX[K]}/logs/error.log" && ok=1
+result $ok "token, client without keys (soidc: no_keys_cached)" "503 + Retry-After: 5, logged with the reason" \
+  "$STATUS $(grep -i '^Retry-After' "$WORK/headers" | tr -d '\r'), $(grep -c 'reason no_keys_cached' "${NGINX_PREFIX[K]}/logs/error.log") log lines"
+ok=0
+grep -q 'soidc: JWKS refresh for "'"$ISS_K"'" failed.*requests get 503' "${NGINX_PREFIX[K]}/logs/error.log" \
+  && ! grep -q 'soidc: discovery for' "${NGINX_PREFIX[K]}/logs/error.log" && ok=1
+result $ok "K: discovery ok, JWKS refresh failure logged" "warn: JWKS refresh ... failed, no discovery failure" \
+  "$(grep -o 'soidc: [A-Za-z ]* for "[^"]*" failed after [0-9]* ms ([a-z]*)' "${NGINX_PREFIX[K]}/logs/error.log" | head -1)"
+
 echo "== soidc_ca_file reaches soidc (instance C: the file does not exist)"
 req "${NGINX_PORT[C]}" /api -H "$(bearer "$TOK_READ")"
 line="$(grep -o 'soidc: discovery for .*no-such-ca.pem[^;]*' "${NGINX_PREFIX[C]}/logs/error.log" | head -1)"
@@ -337,8 +354,8 @@ result $ok "soidc's own log lines via the log callback" "[info] ... soidc: fetch
   "$(grep -c 'soidc: fetched JWKS' "${NGINX_PREFIX[T]}/logs/error.log") lines"
 
 echo "== nginx stops cleanly"
-for n in T I N E F D C; do lib_nginx_stop "$n"; done
-crit="$(cat "$WORK"/nginx-[TINEFDC]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
+for n in T I N E F D C K; do lib_nginx_stop "$n"; done
+crit="$(cat "$WORK"/nginx-[TINEFDCK]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
 ok=0; [ -z "$crit" ] && ok=1
 result $ok "no alert/crit/emerg in any error log" "none" "${crit:-none}"
 
