@@ -574,6 +574,7 @@ fn status_names() {
         ),
         (SOIDC_ERR_AUTHENTICATION_FAILED, 8, "authentication_failed"),
         (SOIDC_ERR_PENDING, 9, "pending"),
+        (SOIDC_ERR_NOT_FOUND, 10, "not_found"),
         (SOIDC_ERR_INTERNAL, 100, "internal"),
     ];
     for (constant, value, name) in expected {
@@ -582,7 +583,7 @@ fn status_names() {
         // The name is static: the same pointer every time, never to be freed.
         assert_eq!(soidc_status_name(value), soidc_status_name(value));
     }
-    for other in [42, -1, 10, 99, 101, i32::MIN, i32::MAX] {
+    for other in [42, -1, 11, 99, 101, i32::MIN, i32::MAX] {
         assert_eq!(status_name(other), "unknown", "{other}");
     }
 }
@@ -608,6 +609,7 @@ fn status_values_match_the_header() {
             SOIDC_ERR_AUTHENTICATION_FAILED,
         ),
         ("SOIDC_ERR_PENDING", SOIDC_ERR_PENDING),
+        ("SOIDC_ERR_NOT_FOUND", SOIDC_ERR_NOT_FOUND),
         ("SOIDC_ERR_INTERNAL", SOIDC_ERR_INTERNAL),
         ("SOIDC_CLIENT_INVALID", SOIDC_CLIENT_INVALID),
         ("SOIDC_CLIENT_PUBLIC", SOIDC_CLIENT_PUBLIC),
@@ -865,4 +867,85 @@ fn forced_panic_is_internal_and_the_client_keeps_working() {
     let doc = client.provider_config().err(SOIDC_ERR_INTERNAL, "panic forced by the test hook");
     assert_eq!(doc["status"], "internal");
     client.provider_config().ok();
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON helpers
+// ---------------------------------------------------------------------------------------
+
+/// Each argument of the JSON helpers NULL or invalid UTF-8 in turn: SOIDC_ERR_INVALID_ARGUMENT,
+/// string out-pointers overwritten with NULL, integer out-values untouched; an absent member
+/// is SOIDC_ERR_NOT_FOUND, never confused with a bad argument.
+#[test]
+fn json_helpers_null_and_bad_arguments() {
+    use soidc::ffi::json::*;
+    let doc = cstr(r#"{"sub":"alice","exp":5,"ok":true}"#);
+    let sub = cstr("/sub");
+    let bad_utf8: &[u8] = b"\xff\xfe\0";
+    let bad = bad_utf8.as_ptr() as *const c_char;
+    // (document, pointer, expected status) for each combination.
+    let cases = [
+        (ptr::null(), sub.as_ptr(), SOIDC_ERR_INVALID_ARGUMENT),
+        (doc.as_ptr(), ptr::null(), SOIDC_ERR_INVALID_ARGUMENT),
+        (bad, sub.as_ptr(), SOIDC_ERR_INVALID_ARGUMENT),
+        (doc.as_ptr(), bad, SOIDC_ERR_INVALID_ARGUMENT),
+        (doc.as_ptr(), c"/nope".as_ptr(), SOIDC_ERR_NOT_FOUND),
+        (doc.as_ptr(), c"nope".as_ptr(), SOIDC_ERR_INVALID_ARGUMENT),
+    ];
+    for (i, (d, p, expected)) in cases.into_iter().enumerate() {
+        // SAFETY: NULL or valid C strings; out-pointers preset to garbage must be
+        // overwritten (strings) or left alone (numbers).
+        unsafe {
+            let mut out: *mut c_char = garbage();
+            assert_eq!(soidc_json_get_string(d, p, &mut out), expected, "case {i}");
+            assert_eq!(take_out(out, "soidc_json_get_string"), None, "case {i}");
+            let mut out: *mut c_char = garbage();
+            assert_eq!(soidc_json_get_raw(d, p, &mut out), expected, "case {i}");
+            assert_eq!(take_out(out, "soidc_json_get_raw"), None, "case {i}");
+            let mut n = 77i64;
+            assert_eq!(soidc_json_get_int64(d, p, &mut n), expected, "case {i}");
+            assert_eq!(n, 77, "case {i}");
+            let mut b: c_int = 77;
+            assert_eq!(soidc_json_get_bool(d, p, &mut b), expected, "case {i}");
+            assert_eq!(b, 77, "case {i}");
+        }
+    }
+    // SAFETY: valid C strings, NULL out-pointers.
+    unsafe {
+        assert_eq!(soidc_json_get_string(doc.as_ptr(), sub.as_ptr(), ptr::null_mut()), SOIDC_ERR_INVALID_ARGUMENT);
+        assert_eq!(soidc_json_get_raw(doc.as_ptr(), sub.as_ptr(), ptr::null_mut()), SOIDC_ERR_INVALID_ARGUMENT);
+        assert_eq!(soidc_json_get_int64(doc.as_ptr(), c"/exp".as_ptr(), ptr::null_mut()), SOIDC_ERR_INVALID_ARGUMENT);
+        assert_eq!(soidc_json_get_bool(doc.as_ptr(), c"/ok".as_ptr(), ptr::null_mut()), SOIDC_ERR_INVALID_ARGUMENT);
+        assert!(soidc_json_quote(ptr::null()).is_null());
+        assert!(soidc_json_quote(bad).is_null());
+        assert_eq!(take(soidc_json_quote(c"a\"b".as_ptr())).as_deref(), Some(r#""a\"b""#));
+        // And the success path of each, for contrast.
+        let mut out: *mut c_char = garbage();
+        assert_eq!(soidc_json_get_string(doc.as_ptr(), sub.as_ptr(), &mut out), SOIDC_OK);
+        assert_eq!(take_out(out, "soidc_json_get_string").as_deref(), Some("alice"));
+        let mut n = 0i64;
+        assert_eq!(soidc_json_get_int64(doc.as_ptr(), c"/exp".as_ptr(), &mut n), SOIDC_OK);
+        assert_eq!(n, 5);
+        let mut b: c_int = 0;
+        assert_eq!(soidc_json_get_bool(doc.as_ptr(), c"/ok".as_ptr(), &mut b), SOIDC_OK);
+        assert_eq!(b, 1);
+    }
+}
+
+/// A panic inside a JSON helper is SOIDC_ERR_INTERNAL (quote: NULL), and the next call works.
+#[test]
+fn json_helpers_survive_a_panic() {
+    use soidc::ffi::json::*;
+    let doc = cstr(r#"{"sub":"alice"}"#);
+    soidc::ffi::force_panic_on_next_call();
+    let mut out: *mut c_char = garbage();
+    // SAFETY: valid C strings and out-pointer.
+    unsafe {
+        assert_eq!(soidc_json_get_string(doc.as_ptr(), c"/sub".as_ptr(), &mut out), SOIDC_ERR_INTERNAL);
+        assert!(out.is_null());
+        soidc::ffi::force_panic_on_next_call();
+        assert!(soidc_json_quote(c"x".as_ptr()).is_null());
+        assert_eq!(soidc_json_get_string(doc.as_ptr(), c"/sub".as_ptr(), &mut out), SOIDC_OK);
+        assert_eq!(take(out).as_deref(), Some("alice"));
+    }
 }

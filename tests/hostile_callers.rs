@@ -55,7 +55,7 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 27] = [
+const COVERED: [&str; 32] = [
     "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
     "soidc_client_set_log_callback", "soidc_auth_code_start", "soidc_auth_code_handle_result",
@@ -64,7 +64,8 @@ const COVERED: [&str; 27] = [
     "soidc_device_authorization_poll", "soidc_fetch_userinfo", "soidc_introspect_token",
     "soidc_revoke_token", "soidc_initiate_logout", "soidc_decode_id_token",
     "soidc_decode_access_token", "soidc_decode_logout_token", "soidc_string_free",
-    "soidc_status_name", "soidc_version", "soidc_set_log_callback",
+    "soidc_status_name", "soidc_version", "soidc_set_log_callback", "soidc_json_get_string",
+    "soidc_json_get_int64", "soidc_json_get_bool", "soidc_json_get_raw", "soidc_json_quote",
 ];
 
 #[test]
@@ -302,7 +303,7 @@ unsafe extern "C" fn count_messages(_level: c_int, message: *const c_char, user_
 /// watches a 10 MB client id go by (messages stay bounded or at least deliverable).
 #[test]
 fn functions_without_string_arguments_take_hostile_values() {
-    for status in [i32::MIN, -1, 10, 99, 101, i32::MAX] {
+    for status in [i32::MIN, -1, 11, 99, 101, i32::MAX] {
         // SAFETY: static string.
         let name = unsafe { CStr::from_ptr(ut::soidc_status_name(status)) };
         assert_eq!(name.to_str().unwrap(), "unknown");
@@ -339,6 +340,50 @@ fn functions_without_string_arguments_take_hostile_values() {
     unsafe { cl::soidc_client_set_log_callback(client.0, None, 0, ptr::null_mut()) };
     drop(client);
     assert!(longest.load(std::sync::atomic::Ordering::Relaxed) > 0, "the per-client callback saw messages");
+}
+
+/// The JSON helpers with 10 MB arguments: a 10 MB document (read in full, the value found),
+/// 10 MB of nesting (refused, no stack overflow), a 10 MB pointer and a 10 MB string to
+/// quote. Statuses only; nothing is printed.
+#[test]
+fn ten_mb_arguments_to_the_json_helpers() {
+    use soidc::ffi::json::*;
+    let c = |s: &str| std::ffi::CString::new(s).unwrap();
+    let mut doc = String::with_capacity(TEN_MB + 64);
+    doc.push_str(r#"{"pad":""#);
+    doc.extend(std::iter::repeat_n('x', TEN_MB));
+    doc.push_str(r#"","n":[1,2,{"v":42}]}"#);
+    let doc = c(&doc);
+    let mut n = 0i64;
+    // SAFETY: valid C strings and out-pointers for every call below.
+    unsafe {
+        assert_eq!(soidc_json_get_int64(doc.as_ptr(), c"/n/2/v".as_ptr(), &mut n), SOIDC_OK);
+        assert_eq!(n, 42);
+        let mut out: *mut c_char = ptr::null_mut();
+        assert_eq!(soidc_json_get_string(doc.as_ptr(), c"/pad".as_ptr(), &mut out), SOIDC_OK);
+        assert_eq!(take(out).unwrap().len(), TEN_MB);
+
+        let deep = c(&("[".repeat(TEN_MB / 2) + &"]".repeat(TEN_MB / 2)));
+        let mut raw: *mut c_char = std::ptr::dangling_mut::<c_char>();
+        assert_eq!(soidc_json_get_raw(deep.as_ptr(), c"".as_ptr(), &mut raw), SOIDC_ERR_INVALID_ARGUMENT);
+        assert!(raw.is_null());
+        let unclosed = c(&"{\"a\":".repeat(TEN_MB / 5));
+        let mut b = 7;
+        assert_eq!(soidc_json_get_bool(unclosed.as_ptr(), c"/a".as_ptr(), &mut b), SOIDC_ERR_INVALID_ARGUMENT);
+        assert_eq!(b, 7);
+
+        let long_pointer = c(&"/a".repeat(TEN_MB / 2));
+        assert_eq!(soidc_json_get_int64(doc.as_ptr(), long_pointer.as_ptr(), &mut n), SOIDC_ERR_NOT_FOUND);
+        let long_tildes = c(&("/".to_owned() + &"~".repeat(TEN_MB)));
+        assert_eq!(soidc_json_get_int64(doc.as_ptr(), long_tildes.as_ptr(), &mut n), SOIDC_ERR_INVALID_ARGUMENT);
+
+        let quotes = c(&big("", '"'));
+        let q = take(soidc_json_quote(quotes.as_ptr())).unwrap();
+        assert_eq!(q.len(), 2 * TEN_MB + 2);
+        let controls = c(&big("", '\u{1}'));
+        let q = take(soidc_json_quote(controls.as_ptr())).unwrap();
+        assert_eq!(q.len(), 6 * TEN_MB + 2);
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -13,14 +13,15 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// Splits an RFC 6901 JSON pointer into its unescaped reference tokens.
+/// Checks the syntax of an RFC 6901 JSON pointer and returns what follows its first `/`
+/// (`None` for `""`, the whole document).
 ///
 /// `""` is the whole document; any other pointer starts with `/`. In a token `~1`
-/// stands for `/` and `~0` for `~` (unescaped in that order, so `~01` is `~1`); any
-/// other `~` is a syntax error, as is a pointer not starting with `/`.
-pub fn parse_pointer(pointer: &str) -> Result<Vec<String>, Error> {
+/// stands for `/` and `~0` for `~`; any other `~` is a syntax error, as is a pointer
+/// not starting with `/`. Nothing is allocated, so a huge pointer costs one scan.
+fn check_pointer(pointer: &str) -> Result<Option<&str>, Error> {
     if pointer.is_empty() {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let Some(rest) = pointer.strip_prefix('/') else {
         return Err(Error::invalid_argument(format!(
@@ -28,29 +29,28 @@ pub fn parse_pointer(pointer: &str) -> Result<Vec<String>, Error> {
             q(pointer)
         )));
     };
-    rest.split('/').map(|raw| unescape_token(raw, pointer)).collect()
-}
-
-fn unescape_token(raw: &str, pointer: &str) -> Result<String, Error> {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
-    while let Some(c) = chars.next() {
-        if c != '~' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('0') => out.push('~'),
-            Some('1') => out.push('/'),
-            _ => {
-                return Err(Error::invalid_argument(format!(
-                    "JSON pointer {}: '~' must be followed by '0' or '1'",
-                    q(pointer)
-                )))
-            }
+    let bytes = rest.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'~' && !matches!(bytes.get(i + 1), Some(b'0' | b'1')) {
+            return Err(Error::invalid_argument(format!(
+                "JSON pointer {}: '~' must be followed by '0' or '1'",
+                q(pointer)
+            )));
         }
     }
-    Ok(out)
+    Ok(Some(rest))
+}
+
+/// The reference tokens of a checked pointer, unescaped (`~1` to `/`, then `~0` to `~`,
+/// so `~01` is `~1`), one at a time.
+fn tokens(rest: Option<&str>) -> impl Iterator<Item = String> + '_ {
+    rest.into_iter().flat_map(|r| r.split('/')).map(|t| t.replace("~1", "/").replace("~0", "~"))
+}
+
+/// Splits an RFC 6901 JSON pointer into its unescaped reference tokens (see
+/// [`check_pointer`] for the syntax).
+pub fn parse_pointer(pointer: &str) -> Result<Vec<String>, Error> {
+    Ok(tokens(check_pointer(pointer)?).collect())
 }
 
 /// The array index a reference token denotes: RFC 6901 §4 allows `0` or digits without
@@ -75,14 +75,15 @@ fn not_found(pointer: &str) -> Error {
 /// array index past the end, `-`, a token that is not an index applied to an array, or
 /// any token applied to a string, number, boolean or null.
 pub fn lookup_raw<'a>(json: &'a str, pointer: &str) -> Result<&'a str, Error> {
-    let tokens = parse_pointer(pointer)?;
+    let rest = check_pointer(pointer)?;
     // Validation first: the steps below use serde_json's own reader, which would keep
     // the last of two duplicate members.
     crate::core::json::parse_str(json).map_err(|e| Error::invalid_argument(format!("the JSON document is invalid: {e}")))?;
     let whole: &RawValue = serde_json::from_str(json).map_err(|e| Error::invalid_argument(format!("the JSON document is invalid: {e}")))?;
     let mut current: &'a str = whole.get();
-    for token in &tokens {
-        current = step(current, token).ok_or_else(|| not_found(pointer))?;
+    // Token by token, stopping at the first that refers to nothing.
+    for token in tokens(rest) {
+        current = step(current, &token).ok_or_else(|| not_found(pointer))?;
     }
     Ok(current)
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gets real tokens from the test provider for the C tests and the demo, using the
-# provider's TEST-ONLY `password` grant (see tests/provider/README.md). The C library
-# has no password-grant function yet; once it has, this script can be replaced.
+# provider's TEST-ONLY `password` grant (see tests/provider/README.md). It talks to the
+# provider with curl, not through soidc (which has soidc_direct_access_grant), so that the
+# tokens the C tests validate do not depend on the library under test.
 #
 # Usage (SOIDC_TEST_ISSUER must be set, e.g. inside tests/with-provider.sh):
 #     eval "$(tests/c/fetch-tokens.sh)"

@@ -4,7 +4,7 @@
 # against the real test provider with real tokens.
 #
 # Usage: tests/c/run.sh [NAME...]   run only these (the header checks always run):
-#        NAME = a test_NAME.c file (e.g. decode, threads) or "example"
+#        NAME = a test_NAME.c file (e.g. decode, threads, json_helpers) or "example"
 # Env:   SOIDC_LIBDIR       directory with libsoidc.so (default: target/release)
 #        SOIDC_TEST_ISSUER  when set, use that running provider instead of starting one
 #        SOIDC_C_TSAN=0     skip the extra ThreadSanitizer build of test_threads
