@@ -18,8 +18,11 @@ int main(void) {
         "conf-basic-secret-0123456789abcdef", NULL, NULL, &client, &doc);
     if (st != SOIDC_OK) { fprintf(stderr, "discovery: %s %s\n", soidc_status_name(st), doc); soidc_string_free(doc); return 1; }
     st = soidc_client_credentials_grant(client, "api:read", NULL, &doc);
-    int ok = st == SOIDC_OK && doc && strstr(doc, "\"access_token\"");
+    char *access_token = NULL; /* read with soidc's JSON helper (RFC 6901 pointer) */
+    int ok = st == SOIDC_OK && soidc_json_get_string(doc, "/access_token", &access_token) == SOIDC_OK
+             && access_token[0] != '\0';
     printf("%s: client credentials %s\n", ok ? "ok" : "FAIL", soidc_status_name(st));
+    soidc_string_free(access_token);
     soidc_string_free(doc);
     soidc_client_free(client);
     return ok ? 0 : 1;
