@@ -31,7 +31,7 @@ echo "pkg-config --static --libs soidc: $(pkgconf --static --libs soidc)"
 check "SONAME links" bash -c "test \"\$(readlink '$prefix/lib/libsoidc.so')\" = libsoidc.so.0 && test -f '$prefix/lib/libsoidc.so.0' && readelf -d '$prefix/lib/libsoidc.so.0' | grep -q 'SONAME.*libsoidc.so.0'"
 check "exported symbols are exactly the header's functions" bash -c "
   diff <(nm -D --defined-only '$prefix/lib/libsoidc.so' | awk '{print \$3}' | sort) \
-       <(grep -E '^[a-z_]+[ *]+([a-z_]+[ *]+)?soidc_[a-z_]+\\(' include/soidc.h | grep -oE 'soidc_[a-z_]+\\(' | tr -d '(' | sort -u)"
+       <(grep -E '^[a-z_]+[ *]+([a-z_]+[ *]+)?soidc_[a-z0-9_]+\\(' include/soidc.h | grep -oE 'soidc_[a-z0-9_]+\\(' | tr -d '(' | sort -u)"
 
 cc -std=c11 -Wall -Wextra -Werror tests/install/consumer.c $(pkgconf --cflags --libs soidc) \
    -Wl,-rpath,"$prefix/lib" -o "$work/consumer_shared"
