@@ -50,6 +50,10 @@ const PREAMBLE: &str = r#"/**
  *   when dropped.
  * - Callbacks (log, ACR) run with no soidc lock held: they may call soidc. Keep each
  *   log callback's user_data valid as long as the function installing it says.
+ * - No JSON library is needed: soidc_json_get_string/_int64/_bool/_raw read one value
+ *   of a document by RFC 6901 JSON pointer ("/id_token_claims/sub"), and
+ *   soidc_json_quote quotes a string for an options document (never paste a value
+ *   between quotes with snprintf: it could add members).
  *
  * Thread safety
  * - A `const soidc_client *` may be used by any number of threads at once; every
