@@ -975,7 +975,13 @@ static int authenticate(pam_handle_t *pamh, const struct config *cfg)
     }
     if ((rc = options_end(&opts)) != PAM_SUCCESS)
         goto out;
-    st = soidc_client_from_issuer_url(cfg->issuer, NULL, cfg->client_id, secret, cfg->scope, opts.s, &a.client, &err);
+    /* soidc's messages about this client, its discovery included, go to syslog through
+     * this PAM handle. The callback belongs to this client alone, which is freed before
+     * returning, so it never reaches another thread's handle or one that pam_end has
+     * finished (the process-wide soidc_set_log_callback would). */
+    st = soidc_client_from_issuer_url_with_log(cfg->issuer, NULL, cfg->client_id, secret, cfg->scope, opts.s,
+                                               log_cb, cfg->debug ? SOIDC_LOG_DEBUG : SOIDC_LOG_INFO, pamh,
+                                               &a.client, &err);
     free(opts.s);
     if (secret != NULL) {
         /* The client holds its own copy from here on; soidc zeroizes the copies of
@@ -986,15 +992,6 @@ static int authenticate(pam_handle_t *pamh, const struct config *cfg)
     }
     if (st != SOIDC_OK) {
         rc = fail(&a, "discovery", st, err, 0);
-        goto out;
-    }
-    /* soidc's messages about this client go to syslog through this PAM handle. The
-     * callback belongs to this client alone, which is freed before returning, so it
-     * never reaches another thread's handle or one that pam_end has finished.
-     * (Discovery happens before the client exists: its failure is logged by fail().) */
-    st = soidc_client_set_log_callback(a.client, log_cb, cfg->debug ? SOIDC_LOG_DEBUG : SOIDC_LOG_INFO, pamh);
-    if (st != SOIDC_OK) {
-        rc = fail(&a, "setting the log callback", st, NULL, 0);
         goto out;
     }
 
