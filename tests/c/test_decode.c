@@ -99,9 +99,9 @@ static void test_algorithms(void) {
     char *err = NULL;
     CHECK_STATUS(soidc_decode_id_token(basic, test_env("SOIDC_TEST_ID_TOKEN"), NULL, NULL, NULL, &err),
                  SOIDC_ERR_VALIDATION, err);
-    char *reason = json_get_string(err, "reason");
+    char *reason = json_string_at(err, "/reason");
     CHECK_STR_EQ(reason, "nonce");
-    free(reason);
+    soidc_string_free(reason);
     soidc_string_free(err);
     CHECK_STATUS(soidc_decode_id_token(basic, test_env("SOIDC_TEST_ID_TOKEN"), "{\"ignore_nonce\": true}", NULL,
                                        NULL, NULL),
