@@ -36,7 +36,6 @@
 #include <unistd.h>
 
 #include "soidc.h"
-#include "test_json.h"
 #include "test_util.h"
 
 #define FAULT_CLIENT_ID "conf-basic"
@@ -243,7 +242,12 @@ static inline char *provider_id_token(const char *user) {
     snprintf(body, sizeof body, "grant_type=password&username=%s&password=%s-password&scope=openid", user, user);
     int st;
     char *resp = http_do(test_env("SOIDC_FAULT_DIRECT"), "POST", "/token", headers, body, &st);
-    char *tok = resp ? json_get_string(resp, "id_token") : NULL;
+    char *tok = NULL;
+    if (resp != NULL) { /* a malloc'd copy: the callers free() it */
+        char *s = json_string_at(resp, "/id_token");
+        tok = s ? test_strdup(s) : NULL;
+        soidc_string_free(s);
+    }
     if (tok == NULL || st != 200) {
         fprintf(stderr, "POST /token -> %d %s\n", st, resp ? resp : "(no answer)");
         fault_die("password grant at the provider");
@@ -272,9 +276,11 @@ static inline char *token_kid(const char *token) {
             json[o++] = (char)((acc >> bits) & 0xff);
         }
     }
-    char *kid = json_get_string(json, "kid");
+    char *s = json_string_at(json, "/kid");
     free(json);
-    return kid ? kid : test_strdup("?");
+    char *kid = test_strdup(s ? s : "?");
+    soidc_string_free(s);
+    return kid;
 }
 
 #endif /* SOIDC_FAULT_UTIL_H */

@@ -155,7 +155,7 @@ static void broken_body_case(const char *what, const char *add1_type, const char
     ms = now_ms() - t0;
     printf("    %-52s %-22s %5lld ms\n      error document: %.160s\n", "decode_id_token (JWKS fetch cut)",
            soidc_status_name(st), ms, doc ? doc : "(none)");
-    CHECK(doc != NULL && json_valid(doc));
+    CHECK(doc != NULL && json_is_valid(doc));
     soidc_string_free(doc);
     CHECK(st == SOIDC_ERR_NETWORK || st == SOIDC_ERR_HTTP);
     CHECK(ms <= 5000 + margin);
@@ -400,7 +400,7 @@ static void device_wait_case(void) {
     char *start = NULL;
     soidc_status st = soidc_device_authorization_start(c, "openid", NULL, &start);
     CHECK_STATUS(st, SOIDC_OK, start);
-    char *code = start ? json_get_string(start, "device_code") : NULL;
+    char *code = start ? json_string_at(start, "/device_code") : NULL;
     CHECK(code != NULL);
     if (code != NULL) {
         /* interval 1 s: faster than the provider's 5 s, so it may answer slow_down (+5 s). */
@@ -424,7 +424,7 @@ static void device_wait_case(void) {
         soidc_string_free(out);
         tp_toxic_remove("slow");
     }
-    free(code);
+    soidc_string_free(code);
     soidc_string_free(start);
     soidc_client_free(c);
 }
