@@ -73,6 +73,22 @@
 
 
 /**
+ * The version this library writes and the only one it reads.
+ */
+#define STATE_VERSION 1
+
+/**
+ * State documents (and imported key sets) larger than this are refused.
+ */
+#define MAX_STATE_BYTES (1024 * 1024)
+
+/**
+ * Provider metadata older than this (since `metadata_fetched_at`) makes a state stale:
+ * it is refused, and the cache file is refreshed by a new discovery.
+ */
+#define MAX_STATE_AGE_S 86400
+
+/**
  * Log level: errors.
  */
 #define SOIDC_LOG_ERROR 1
@@ -266,7 +282,9 @@ extern "C" {
  *   `private_key_file` (a PEM file instead of `private_key_pem`), `client_secret_file` (the
  *   secret from a file instead of the `client_secret` argument, which must then be NULL; one
  *   trailing newline is removed), `private_key_kid`, `allowed_algs`, `max_response_bytes`
- *   (1 MiB), `allow_insecure_http` (false). Secret files must be regular files owned by the
+ *   (1 MiB), `allow_insecure_http` (false), `issuer` (the issuer this client is for: when
+ *   given, it must equal `issuer_url`; required by `soidc_client_from_state`), `cache_dir`
+ *   (a directory keeping the provider state of each issuer in one file, see below). Secret files must be regular files owned by the
  *   process's effective user or root and not accessible by group or others (mode 0600 or
  *   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
  *   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -275,6 +293,22 @@ extern "C" {
  *   Free it with `soidc_client_free`.
  * - `out_json`: nullable; set to NULL on entry, receives the error document on failure
  *   (nothing on success). Free it with `soidc_string_free`, never with `free()`.
+ *
+ * `cache_dir` (for example `/var/cache/soidc` or `$XDG_CACHE_HOME/soidc`): the state of
+ * `soidc_client_export_state` is kept per issuer in `soidc-state-<sha256 of the issuer,
+ * 32 hex digits>.json` there. A fresh file (keys not expired, metadata at most a day old)
+ * makes this call perform no request. Otherwise one process at a time (an advisory lock
+ * on the `.lock` file next to it; the others wait at most `create_timeout_ms`, then go
+ * ahead themselves) discovers, fetches the keys and writes the file, and the processes
+ * that waited read it; later key fetches write it back too. The file is written
+ * atomically (a temporary file in the same directory, mode 0600, renamed). A file that
+ * is a symlink, not a regular file, owned by another user than the process's or root,
+ * or writable by group or others is ignored with a warning in the log, never trusted;
+ * so is a file that fails the checks of `soidc_client_from_state`. A missing directory
+ * is created (mode 0700); an unusable one (not writable, not a directory) skips caching
+ * with a warning. When discovery fails (network or HTTP error) and the file holds a state
+ * whose keys have expired but whose metadata has not, that state is used (the keys are
+ * refreshed on first use). No secret is ever written there.
  *
  * Returns `SOIDC_OK`; `SOIDC_ERR_INVALID_ARGUMENT` (bad argument or option);
  * `SOIDC_ERR_NETWORK` (provider unreachable, TLS, timeout); `SOIDC_ERR_HTTP` (discovery
@@ -393,6 +427,81 @@ soidc_status soidc_client_set_log_callback(const soidc_client *client,
                                            soidc_log_callback cb,
                                            int max_level,
                                            void *user_data);
+
+/**
+ * Exports the client's provider state as one versioned JSON document, for another
+ * process or host to create its client from with `soidc_client_from_state` (or for
+ * the host to keep where it keeps things: a file, Redis, a ConfigMap). No network access.
+ *
+ * The document (version 1; times are seconds since the Unix epoch, wall clock):
+ * `{"soidc_state": 1, "issuer": ..., "metadata": {the discovery document},
+ * "metadata_fetched_at": ..., "jwks": {the JWKS}, "jwks_fetched_at": ...,
+ * "jwks_expires_at": ...}`. `jwks_expires_at` is when the keys stop counting as fresh
+ * (the JWKS response's `Cache-Control: max-age`, at least `min_jwks_cache_s`, at most a
+ * day; for imported keys, their `max_age_s`). The three `jwks` members are absent when
+ * the client has no keys cached yet. The document holds no secret (no client secret,
+ * no private key): public provider data only.
+ *
+ * `options_json` (nullable): no options are defined yet; any key is an error.
+ * `out_json` is required: it receives the document (or the error document); free it
+ * with `soidc_string_free`. Returns `SOIDC_OK` or `SOIDC_ERR_INVALID_ARGUMENT`.
+ * Thread-safe.
+ */
+soidc_status soidc_client_export_state(const soidc_client *client,
+                                       const char *options_json,
+                                       char **out_json);
+
+/**
+ * Creates a client from a state document written by `soidc_client_export_state`,
+ * without network access.
+ *
+ * - `state_json`: required; the document, at most 1 MiB.
+ * - `redirect_uri`, `client_id`, `client_secret`, `scope`, `out_client`, `out_json`: as for
+ *   `soidc_client_from_issuer_url` (the state holds no client registration and no secret).
+ * - `options_json`: the client options of `soidc_client_from_issuer_url`; the option
+ *   `issuer` is required here: the issuer the state must belong to (the state is refused
+ *   unless its `issuer` equals it exactly). With `cache_dir`, the state is written back
+ *   there after each later key fetch.
+ *
+ * The state is checked like a fetched one, and refused as a whole (nothing of it is used)
+ * with `SOIDC_ERR_INVALID_ARGUMENT` and a message naming the problem when it is: larger
+ * than 1 MiB, malformed or truncated JSON, a repeated or unknown member, a `soidc_state`
+ * version other than 1, for another issuer, tampered (the metadata's `issuer` differs
+ * from the state's; times in the future; `jwks_expires_at` before `jwks_fetched_at` or
+ * more than a day after it), stale (`metadata_fetched_at` more than 86400 s ago: discover
+ * again), an endpoint violating the https policy (`allow_insecure_http`), or a JWKS with no
+ * key usable with the allowed algorithms. Keys past `jwks_expires_at` are accepted: they
+ * are used, and refreshed by the first call that may fetch (a `cache_only` decode uses
+ * them as they are). A state without keys makes a client that fetches them on first use.
+ */
+soidc_status soidc_client_from_state(const char *state_json,
+                                     const char *redirect_uri,
+                                     const char *client_id,
+                                     const char *client_secret,
+                                     const char *scope,
+                                     const char *options_json,
+                                     soidc_client **out_client,
+                                     char **out_json);
+
+/**
+ * Installs a JSON Web Key Set the host fetched itself (for example an nginx master
+ * process handing keys to its workers), replacing the cached keys. No network access.
+ *
+ * `jwks_json` is required: a JWKS document (at most 1 MiB), parsed like a fetched one for
+ * the client's allowed algorithms; it must hold at least one usable key. `options_json`
+ * (nullable): `max_age_s`, how long the keys count as fresh (default the client option
+ * `min_jwks_cache_s`, at most 86400; afterwards the first call that may fetch refreshes
+ * them from `jwks_uri`). With `cache_dir`, the state file is rewritten with these keys.
+ * `out_json` (nullable) receives the error document on failure.
+ *
+ * An unusable document (malformed JSON, a repeated member, no `keys` array, no usable key)
+ * or a bad option changes nothing: `SOIDC_ERR_INVALID_ARGUMENT`. Returns `SOIDC_OK` on
+ * success. Thread-safe.
+ */
+soidc_status soidc_client_import_keys(const soidc_client *client,
+                                      const char *jwks_json,
+                                      const char *options_json,
+                                      char **out_json);
 
 /**
  * Starts the authorization code flow: builds the URL to send the browser to.

@@ -12,6 +12,9 @@ use crate::core::log::Level;
 use crate::core::metadata::ProviderMetadata;
 use crate::core::auth::{self, Authenticator, SigningKey};
 use crate::core::options::{self, AuthMethod, ClientConfig, ClientOptions, IdTokenOptions};
+use crate::core::state::{self, FileCache};
+use std::sync::Arc;
+use std::time::SystemTime;
 use crate::log_at;
 use serde::Deserialize;
 use serde_json::Value;
@@ -40,6 +43,10 @@ pub struct Client {
     pub(crate) issuer: String,
     pub(crate) metadata: ProviderMetadata,
     metadata_doc: Value,
+    /// When the metadata was discovered (or given, or the time an imported state says).
+    metadata_fetched_at: SystemTime,
+    /// The `cache_dir` file of this issuer, written back after key fetches and imports.
+    cache: Option<Arc<FileCache>>,
     pub(crate) client_id: String,
     pub(crate) client_secret: Option<Secret>,
     pub(crate) redirect_uri: Option<String>,
@@ -92,6 +99,19 @@ pub struct KeysOptions {
     pub cache_only: Option<bool>,
 }
 
+/// `options_json` of `soidc_client_export_state` (no options yet; unknown keys are refused).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportOptions {}
+
+/// `options_json` of `soidc_client_import_keys`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportKeysOptions {
+    /// How long the keys count as fresh; default `min_jwks_cache_s`, at most a day.
+    pub max_age_s: Option<u64>,
+}
+
 /// The algorithms tokens may be signed with: `allowed_algs`, or the asymmetric ones
 /// the provider advertises (RS256 when it advertises none: OIDC Discovery §3 makes
 /// RS256 mandatory to support).
@@ -142,6 +162,11 @@ fn discovery_url(issuer: &str) -> String {
 impl Client {
     /// Discovery: fetches `<issuer>/.well-known/openid-configuration` and
     /// requires its `issuer` to equal `issuer` exactly (OIDC Discovery §4.3).
+    ///
+    /// With the option `cache_dir`: a fresh state file of this issuer is used without
+    /// any request; otherwise one process at a time (an advisory lock, waited for until
+    /// the creation's deadline) discovers, fetches the keys and writes the file, and
+    /// the processes that waited use that file.
     pub fn from_issuer_url(issuer: &str, params: ClientParams<'_>) -> Result<Client> {
         let started = std::time::Instant::now();
         let config = Self::check_params(&params)?;
@@ -154,7 +179,157 @@ impl Client {
                 "issuer \"{issuer}\" must not have a query or fragment"
             )));
         }
+        if let Some(expected) = config.issuer.as_deref().filter(|e| *e != issuer) {
+            return Err(Error::invalid_argument(format!(
+                "the option issuer {} differs from issuer_url {}",
+                crate::core::error::q(expected),
+                crate::core::error::q(issuer)
+            )));
+        }
         let http = Http::new(&config)?;
+        let Some(cache) = config.cache_dir.as_deref().and_then(|d| FileCache::open(d, issuer)).map(Arc::new) else {
+            let (metadata, doc) = Self::discovery_doc(issuer, &http, req)?;
+            return Self::build(metadata, doc, params, config, http);
+        };
+        if let Some(st) = Self::load_cached(&cache, issuer, &config).filter(|s| s.keys_fresh()) {
+            log_at!(Level::Info, "provider state of {issuer} read from {}", cache.path.display());
+            return Self::from_checked_state(st, params, config, http, Some(cache));
+        }
+        // Stale or missing: one process fetches, the others wait for its file.
+        let lock = cache.lock(req.deadline);
+        let cached = Self::load_cached(&cache, issuer, &config);
+        if lock.is_some() && cached.as_ref().is_some_and(|s| s.keys_fresh()) {
+            log_at!(Level::Info, "provider state of {issuer} read from {} (written by another process)", cache.path.display());
+            return Self::from_checked_state(cached.expect("checked"), params, config, http, Some(cache));
+        }
+        let (metadata, doc) = match Self::discovery_doc(issuer, &http, req) {
+            Ok(found) => found,
+            Err(e) if cached.is_some() && matches!(e.kind, ErrorKind::Network | ErrorKind::Http) => {
+                // The provider is unreachable: a state whose keys have expired (but not its
+                // metadata) still serves; the keys are refreshed on first use.
+                log_at!(Level::Warn, "discovery failed ({}); using the cached state in {}, whose keys are stale", e.message, cache.path.display());
+                return Self::from_checked_state(cached.expect("checked"), params, config, http, Some(cache));
+            }
+            Err(e) => return Err(e),
+        };
+        let mut client = Self::build(metadata, doc, params, config, http)?;
+        client.attach_cache(cache);
+        // The keys are fetched now, so that the file is complete; the fetch hook writes it.
+        if let Err(e) = client.keys.get(&client.http, KeyPolicy { allow_fetch: true, request: req }) {
+            log_at!(Level::Warn, "JWKS fetch for the cache failed ({}); the keys are fetched on first use", e.message);
+            client.persist(None);
+        }
+        drop(lock);
+        Ok(client)
+    }
+
+    /// The cached state when it can be trusted and read; a problem is a warning.
+    fn load_cached(cache: &FileCache, issuer: &str, config: &ClientConfig) -> Option<state::State> {
+        let bytes = cache.read()?;
+        match state::parse(&bytes, issuer, &|m| choose_algs(m, config))
+            .and_then(|s| Self::check_state_endpoints(&s, config).map(|()| s))
+        {
+            Ok(s) => Some(s),
+            Err(e) => {
+                log_at!(Level::Warn, "state file {} ignored: {}", cache.path.display(), e.message);
+                None
+            }
+        }
+    }
+
+    fn check_state_endpoints(st: &state::State, config: &ClientConfig) -> Result<()> {
+        for (name, url) in st.metadata.endpoints() {
+            check_url(url, name, config.allow_insecure_http)
+                .map_err(|e| Error::invalid_argument(format!("state: {}", e.message)))?;
+        }
+        Ok(())
+    }
+
+    fn from_checked_state(
+        st: state::State,
+        params: ClientParams<'_>,
+        config: ClientConfig,
+        http: Http,
+        cache: Option<Arc<FileCache>>,
+    ) -> Result<Client> {
+        let mut client = Self::build(st.metadata, st.metadata_doc, params, config, http)?;
+        client.metadata_fetched_at = st.metadata_fetched_at;
+        if let Some(k) = st.keys {
+            if k.expires_at <= SystemTime::now() {
+                log_at!(Level::Info, "the imported keys of {} are stale: they stay in use and are refreshed on first use", client.issuer);
+            }
+            client.keys.install(k.set, k.fetched_at, k.expires_at);
+        }
+        if let Some(cache) = cache {
+            client.attach_cache(cache);
+        }
+        Ok(client)
+    }
+
+    /// Writes the state back to the cache file after each successful key fetch.
+    fn attach_cache(&mut self, cache: Arc<FileCache>) {
+        let (issuer, doc, at, hook_cache) = (self.issuer.clone(), self.metadata_doc.clone(), self.metadata_fetched_at, cache.clone());
+        self.keys.set_on_fetch(Box::new(move |k| hook_cache.write(&state::export(&issuer, &doc, at, Some(k)))));
+        self.cache = Some(cache);
+    }
+
+    fn persist(&self, keys: Option<&crate::core::keys::KeysExport>) {
+        if let Some(cache) = &self.cache {
+            cache.write(&state::export(&self.issuer, &self.metadata_doc, self.metadata_fetched_at, keys));
+        }
+    }
+
+    /// Creates a client from a state document (see `state.rs`) without network access.
+    /// The client option `issuer` is required: the state must belong to it.
+    pub fn from_state(state_json: &str, params: ClientParams<'_>) -> Result<Client> {
+        let config = Self::check_params(&params)?;
+        let expected = config.issuer.clone().ok_or_else(|| {
+            Error::invalid_argument("soidc_client_from_state needs the client option \"issuer\": the issuer the state must belong to")
+        })?;
+        check_url(&expected, "issuer", config.allow_insecure_http).map_err(|e| Error::invalid_argument(e.message))?;
+        let st = state::parse(state_json.as_bytes(), &expected, &|m| choose_algs(m, &config))?;
+        Self::check_state_endpoints(&st, &config)?;
+        let http = Http::new(&config)?;
+        let cache = config.cache_dir.as_deref().and_then(|d| FileCache::open(d, &expected)).map(Arc::new);
+        Self::from_checked_state(st, params, config, http, cache)
+    }
+
+    /// The provider state as one versioned document (no secrets).
+    pub fn export_state(&self, options_json: Option<&str>) -> Result<Value> {
+        let _: ExportOptions = options::parse(options_json, "options_json")?;
+        Ok(state::export(&self.issuer, &self.metadata_doc, self.metadata_fetched_at, self.keys.export().as_ref()))
+    }
+
+    /// Installs a JWKS the host fetched itself; an unusable document changes nothing.
+    pub fn import_keys(&self, jwks_json: &str, options_json: Option<&str>) -> Result<()> {
+        let o: ImportKeysOptions = options::parse(options_json, "options_json")?;
+        let max_age = o.max_age_s.unwrap_or(self.config.min_jwks_cache_s);
+        if max_age > options::MAX_JWKS_CACHE_S {
+            return Err(Error::invalid_argument(format!(
+                "max_age_s must be at most {}, got {max_age}",
+                options::MAX_JWKS_CACHE_S
+            )));
+        }
+        if jwks_json.len() > state::MAX_STATE_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "jwks_json is {} bytes, more than the {} allowed",
+                jwks_json.len(),
+                state::MAX_STATE_BYTES
+            )));
+        }
+        let doc = crate::core::json::parse_str(jwks_json)
+            .map_err(|e| Error::invalid_argument(format!("jwks_json: malformed JSON: {e}")))?;
+        let set = Arc::new(state::parse_keys(doc, &self.algs)?);
+        let now = SystemTime::now();
+        let expires = now + std::time::Duration::from_secs(max_age);
+        log_at!(Level::Info, "{} keys imported by the host, fresh for {max_age} s", set.keys.len());
+        self.keys.install(set.clone(), now, expires);
+        self.persist(Some(&crate::core::keys::KeysExport { set, fetched_at: now, expires_at: expires }));
+        Ok(())
+    }
+
+    /// Fetches and checks the discovery document of `issuer`.
+    fn discovery_doc(issuer: &str, http: &Http, req: RequestOptions) -> Result<(ProviderMetadata, Value)> {
         let resp = http.get(&discovery_url(issuer), "discovery", &[], req)?;
         if resp.status != 200 {
             return Err(Error::http(format!(
@@ -179,7 +354,7 @@ impl Client {
                 crate::core::error::q(issuer)
             )));
         }
-        Self::build(metadata, doc, params, config, http)
+        Ok((metadata, doc))
     }
 
     /// Uses a provider metadata document the caller already has.
@@ -190,6 +365,13 @@ impl Client {
         let metadata = ProviderMetadata::parse(&doc).map_err(|e| Error::invalid_argument(e.message))?;
         check_url(&metadata.issuer, "issuer", config.allow_insecure_http)
             .map_err(|e| Error::invalid_argument(e.message))?;
+        if let Some(expected) = config.issuer.as_deref().filter(|e| *e != metadata.issuer) {
+            return Err(Error::invalid_argument(format!(
+                "the option issuer {} differs from the metadata's issuer {}",
+                crate::core::error::q(expected),
+                crate::core::error::q(&metadata.issuer)
+            )));
+        }
         let http = Http::new(&config)?;
         Self::build(metadata, doc, params, config, http)
     }
@@ -261,6 +443,8 @@ impl Client {
             issuer: metadata.issuer.clone(),
             metadata,
             metadata_doc: doc,
+            metadata_fetched_at: SystemTime::now(),
+            cache: None,
             client_id: params.client_id.to_owned(),
             client_secret,
             redirect_uri: params.redirect_uri.map(str::to_owned),

@@ -17,8 +17,8 @@ use crate::core::log::Level;
 use crate::log_at;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use serde_json::{Map, Value};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 /// At most this many keys of a set are considered for one token without `kid`.
 const MAX_CANDIDATES: usize = 16;
@@ -259,7 +259,21 @@ impl KeySet {
 struct Snapshot {
     set: Option<Arc<KeySet>>,
     expires_at: Option<Instant>,
+    /// Wall-clock times of the set, for export (Instants do not survive processes):
+    /// when it was fetched, and until when it counts as fresh (unaffected by back-off).
+    fetched_wall: Option<SystemTime>,
+    expires_wall: Option<SystemTime>,
 }
+
+/// A cached key set with its wall-clock times, as exported in a state document.
+pub struct KeysExport {
+    pub set: Arc<KeySet>,
+    pub fetched_at: SystemTime,
+    pub expires_at: SystemTime,
+}
+
+/// Called after every successful fetch (outside every lock): the file cache writes the new keys back.
+pub type OnFetch = Box<dyn Fn(&KeysExport) + Send + Sync>;
 
 /// The fetch coordination of one key cache: at most one fetch in flight; every
 /// caller that arrives meanwhile waits (within its own deadline) and receives
@@ -297,6 +311,7 @@ pub struct KeyCache {
     current: RwLock<Arc<Snapshot>>,
     fetch: Mutex<FetchState>,
     fetch_done: Condvar,
+    on_fetch: OnceLock<OnFetch>,
 }
 
 /// Where keys may come from for one verification.
@@ -348,7 +363,12 @@ impl Drop for InFlight<'_> {
                 // caller asking again meanwhile.
                 let mut cur = self.cache.current.write().unwrap_or_else(|e| e.into_inner());
                 if let Some(set) = cur.set.clone() {
-                    *cur = Arc::new(Snapshot { set: Some(set), expires_at: Some(retry_at) });
+                    *cur = Arc::new(Snapshot {
+                        set: Some(set),
+                        expires_at: Some(retry_at),
+                        fetched_wall: cur.fetched_wall,
+                        expires_wall: cur.expires_wall,
+                    });
                 }
             }
         }
@@ -365,7 +385,7 @@ impl KeyCache {
             algs,
             min_cache: Duration::from_secs(min_cache_s),
             refetch_min_interval: Duration::from_secs(refetch_min_interval_s),
-            current: RwLock::new(Arc::new(Snapshot { set: None, expires_at: None })),
+            current: RwLock::new(Arc::new(Snapshot { set: None, expires_at: None, fetched_wall: None, expires_wall: None })),
             fetch: Mutex::new(FetchState {
                 in_flight: false,
                 generation: 0,
@@ -375,7 +395,39 @@ impl KeyCache {
                 retry_at: None,
             }),
             fetch_done: Condvar::new(),
+            on_fetch: OnceLock::new(),
         }
+    }
+
+    /// The algorithms keys are parsed for.
+    pub fn algs(&self) -> &[Alg] {
+        &self.algs
+    }
+
+    /// Installs the hook run after every successful fetch (once; later calls are ignored).
+    pub fn set_on_fetch(&self, f: OnFetch) {
+        let _ = self.on_fetch.set(f);
+    }
+
+    /// The cached set with its wall-clock times (`None`: nothing cached yet).
+    pub fn export(&self) -> Option<KeysExport> {
+        let snap = self.snapshot();
+        Some(KeysExport { set: snap.set.clone()?, fetched_at: snap.fetched_wall?, expires_at: snap.expires_wall? })
+    }
+
+    /// Installs a key set obtained elsewhere (an imported state, keys the host fetched):
+    /// fresh until `expires_at` (wall clock), then refreshed on first use like a fetched
+    /// set. The fetch coordination (one in flight, back-off) is left as it is: a fetch
+    /// in flight may still replace this set when it completes.
+    pub fn install(&self, set: Arc<KeySet>, fetched_at: SystemTime, expires_at: SystemTime) {
+        let left = expires_at.duration_since(SystemTime::now()).unwrap_or_default();
+        let snap = Arc::new(Snapshot {
+            set: Some(set),
+            expires_at: Some(Instant::now() + left),
+            fetched_wall: Some(fetched_at),
+            expires_wall: Some(expires_at),
+        });
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = snap;
     }
 
     fn snapshot(&self) -> Arc<Snapshot> {
@@ -402,9 +454,18 @@ impl KeyCache {
             .unwrap_or_default()
             .max(self.min_cache)
             .min(ceiling);
-        let snap = Arc::new(Snapshot { set: Some(set.clone()), expires_at: Some(Instant::now() + lifetime) });
+        let wall = SystemTime::now();
+        let snap = Arc::new(Snapshot {
+            set: Some(set.clone()),
+            expires_at: Some(Instant::now() + lifetime),
+            fetched_wall: Some(wall),
+            expires_wall: Some(wall + lifetime),
+        });
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = snap;
         log_at!(Level::Info, "fetched JWKS from {}: {} usable keys, cached for {} s", resp.host, set.keys.len(), lifetime.as_secs());
+        if let Some(hook) = self.on_fetch.get() {
+            hook(&KeysExport { set: set.clone(), fetched_at: wall, expires_at: wall + lifetime });
+        }
         Ok(set)
     }
 

@@ -19,6 +19,7 @@ pub mod log;
 pub mod metadata;
 pub mod options;
 pub mod secret;
+pub mod state;
 pub mod other_tokens;
 pub mod token;
 

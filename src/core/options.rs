@@ -71,6 +71,11 @@ pub struct ClientOptions {
     pub allowed_algs: Option<Vec<String>>,
     pub max_response_bytes: Option<u64>,
     pub allow_insecure_http: Option<bool>,
+    /// The issuer this client is for: required by `soidc_client_from_state`; elsewhere,
+    /// when given, it must equal the issuer discovered or given.
+    pub issuer: Option<String>,
+    /// A directory keeping the provider state per issuer (see `state.rs`).
+    pub cache_dir: Option<String>,
 }
 
 /// Client authentication at the token, introspection and revocation endpoints.
@@ -125,6 +130,8 @@ pub struct ClientConfig {
     pub allowed_algs: Option<Vec<Alg>>,
     pub max_response_bytes: u64,
     pub allow_insecure_http: bool,
+    pub issuer: Option<String>,
+    pub cache_dir: Option<String>,
 }
 
 pub fn check_timeout_ms(name: &str, v: u64) -> Result<Duration> {
@@ -219,6 +226,12 @@ impl ClientOptions {
                 "max_response_bytes must be between 1024 and {MAX_MAX_RESPONSE_BYTES}, got {max_response_bytes}"
             )));
         }
+        if self.issuer.as_deref() == Some("") {
+            return Err(Error::invalid_argument("issuer must not be empty"));
+        }
+        if self.cache_dir.as_deref() == Some("") {
+            return Err(Error::invalid_argument("cache_dir must not be empty"));
+        }
         if let Some(proxy) = &self.proxy {
             if proxy.is_empty() {
                 return Err(Error::invalid_argument("proxy must not be empty"));
@@ -240,6 +253,8 @@ impl ClientOptions {
             allowed_algs,
             max_response_bytes,
             allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
+            issuer: self.issuer,
+            cache_dir: self.cache_dir,
         })
     }
 }

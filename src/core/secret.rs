@@ -41,7 +41,7 @@ impl<'de> Deserialize<'de> for Secret {
 const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
 
 /// The effective user id, from `/proc/self/status` (no unsafe code here).
-fn effective_uid() -> Option<u32> {
+pub(crate) fn effective_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("Uid:"))?;
     line.split_whitespace().nth(2)?.parse().ok()

@@ -71,7 +71,9 @@ unsafe fn create(
 ///   `private_key_file` (a PEM file instead of `private_key_pem`), `client_secret_file` (the
 ///   secret from a file instead of the `client_secret` argument, which must then be NULL; one
 ///   trailing newline is removed), `private_key_kid`, `allowed_algs`, `max_response_bytes`
-///   (1 MiB), `allow_insecure_http` (false). Secret files must be regular files owned by the
+///   (1 MiB), `allow_insecure_http` (false), `issuer` (the issuer this client is for: when
+///   given, it must equal `issuer_url`; required by `soidc_client_from_state`), `cache_dir`
+///   (a directory keeping the provider state of each issuer in one file, see below). Secret files must be regular files owned by the
 ///   process's effective user or root and not accessible by group or others (mode 0600 or
 ///   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
 ///   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -80,6 +82,22 @@ unsafe fn create(
 ///   Free it with `soidc_client_free`.
 /// - `out_json`: nullable; set to NULL on entry, receives the error document on failure
 ///   (nothing on success). Free it with `soidc_string_free`, never with `free()`.
+///
+/// `cache_dir` (for example `/var/cache/soidc` or `$XDG_CACHE_HOME/soidc`): the state of
+/// `soidc_client_export_state` is kept per issuer in `soidc-state-<sha256 of the issuer,
+/// 32 hex digits>.json` there. A fresh file (keys not expired, metadata at most a day old)
+/// makes this call perform no request. Otherwise one process at a time (an advisory lock
+/// on the `.lock` file next to it; the others wait at most `create_timeout_ms`, then go
+/// ahead themselves) discovers, fetches the keys and writes the file, and the processes
+/// that waited read it; later key fetches write it back too. The file is written
+/// atomically (a temporary file in the same directory, mode 0600, renamed). A file that
+/// is a symlink, not a regular file, owned by another user than the process's or root,
+/// or writable by group or others is ignored with a warning in the log, never trusted;
+/// so is a file that fails the checks of `soidc_client_from_state`. A missing directory
+/// is created (mode 0700); an unusable one (not writable, not a directory) skips caching
+/// with a warning. When discovery fails (network or HTTP error) and the file holds a state
+/// whose keys have expired but whose metadata has not, that state is used (the keys are
+/// refreshed on first use). No secret is ever written there.
 ///
 /// Returns `SOIDC_OK`; `SOIDC_ERR_INVALID_ARGUMENT` (bad argument or option);
 /// `SOIDC_ERR_NETWORK` (provider unreachable, TLS, timeout); `SOIDC_ERR_HTTP` (discovery
@@ -285,6 +303,113 @@ pub unsafe extern "C" fn soidc_client_set_log_callback(
             max_level: max_level.clamp(0, 5) as u8,
         });
         c.inner.set_log_target(target);
+        Ok(None)
+    })
+}
+
+/// Exports the client's provider state as one versioned JSON document, for another
+/// process or host to create its client from with `soidc_client_from_state` (or for
+/// the host to keep where it keeps things: a file, Redis, a ConfigMap). No network access.
+///
+/// The document (version 1; times are seconds since the Unix epoch, wall clock):
+/// `{"soidc_state": 1, "issuer": ..., "metadata": {the discovery document},
+/// "metadata_fetched_at": ..., "jwks": {the JWKS}, "jwks_fetched_at": ...,
+/// "jwks_expires_at": ...}`. `jwks_expires_at` is when the keys stop counting as fresh
+/// (the JWKS response's `Cache-Control: max-age`, at least `min_jwks_cache_s`, at most a
+/// day; for imported keys, their `max_age_s`). The three `jwks` members are absent when
+/// the client has no keys cached yet. The document holds no secret (no client secret,
+/// no private key): public provider data only.
+///
+/// `options_json` (nullable): no options are defined yet; any key is an error.
+/// `out_json` is required: it receives the document (or the error document); free it
+/// with `soidc_string_free`. Returns `SOIDC_OK` or `SOIDC_ERR_INVALID_ARGUMENT`.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_export_state(
+    client: *const soidc_client,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        let options = opt_str(options_json, "options_json")?;
+        if out_json.is_null() {
+            return Err(core::Error::invalid_argument("out_json is NULL"));
+        }
+        to_json(&c.inner.export_state(options)?)
+    })
+}
+
+/// Creates a client from a state document written by `soidc_client_export_state`,
+/// without network access.
+///
+/// - `state_json`: required; the document, at most 1 MiB.
+/// - `redirect_uri`, `client_id`, `client_secret`, `scope`, `out_client`, `out_json`: as for
+///   `soidc_client_from_issuer_url` (the state holds no client registration and no secret).
+/// - `options_json`: the client options of `soidc_client_from_issuer_url`; the option
+///   `issuer` is required here: the issuer the state must belong to (the state is refused
+///   unless its `issuer` equals it exactly). With `cache_dir`, the state is written back
+///   there after each later key fetch.
+///
+/// The state is checked like a fetched one, and refused as a whole (nothing of it is used)
+/// with `SOIDC_ERR_INVALID_ARGUMENT` and a message naming the problem when it is: larger
+/// than 1 MiB, malformed or truncated JSON, a repeated or unknown member, a `soidc_state`
+/// version other than 1, for another issuer, tampered (the metadata's `issuer` differs
+/// from the state's; times in the future; `jwks_expires_at` before `jwks_fetched_at` or
+/// more than a day after it), stale (`metadata_fetched_at` more than 86400 s ago: discover
+/// again), an endpoint violating the https policy (`allow_insecure_http`), or a JWKS with no
+/// key usable with the allowed algorithms. Keys past `jwks_expires_at` are accepted: they
+/// are used, and refreshed by the first call that may fetch (a `cache_only` decode uses
+/// them as they are). A state without keys makes a client that fetches them on first use.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_from_state(
+    state_json: *const c_char,
+    redirect_uri: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scope: *const c_char,
+    options_json: *const c_char,
+    out_client: *mut *mut soidc_client,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    create(out_client, out_json, None, || {
+        let state = arg_str(state_json, "state_json")?;
+        let params = ClientParams {
+            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
+            client_id: arg_str(client_id, "client_id")?,
+            client_secret: opt_str(client_secret, "client_secret")?,
+            scope: opt_str(scope, "scope")?,
+            options: opt_str(options_json, "options_json")?,
+        };
+        Client::from_state(state, params)
+    })
+}
+
+/// Installs a JSON Web Key Set the host fetched itself (for example an nginx master
+/// process handing keys to its workers), replacing the cached keys. No network access.
+///
+/// `jwks_json` is required: a JWKS document (at most 1 MiB), parsed like a fetched one for
+/// the client's allowed algorithms; it must hold at least one usable key. `options_json`
+/// (nullable): `max_age_s`, how long the keys count as fresh (default the client option
+/// `min_jwks_cache_s`, at most 86400; afterwards the first call that may fetch refreshes
+/// them from `jwks_uri`). With `cache_dir`, the state file is rewritten with these keys.
+/// `out_json` (nullable) receives the error document on failure.
+///
+/// An unusable document (malformed JSON, a repeated member, no `keys` array, no usable key)
+/// or a bad option changes nothing: `SOIDC_ERR_INVALID_ARGUMENT`. Returns `SOIDC_OK` on
+/// success. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_client_import_keys(
+    client: *const soidc_client,
+    jwks_json: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    boundary::call(out_json, || {
+        let c = arg_ref(client, "client")?;
+        let jwks = arg_str(jwks_json, "jwks_json")?;
+        let options = opt_str(options_json, "options_json")?;
+        c.inner.in_log_scope(|| c.inner.import_keys(jwks, options))?;
         Ok(None)
     })
 }

@@ -222,6 +222,14 @@ pub fn jwks_fetch_count() -> u64 {
     body["count"].as_u64().expect("count number")
 }
 
+/// How many discovery requests the provider has answered since it started.
+pub fn discovery_fetch_count() -> u64 {
+    let url = format!("{}/test/discovery-fetch-count", issuer());
+    let (status, body) = read_json(agent().get(&url).call(), "discovery-fetch-count");
+    assert_eq!(status, 200, "discovery-fetch-count: {body}");
+    body["count"].as_u64().expect("count number")
+}
+
 /// tests/provider/clients.json, parsed.
 pub fn clients() -> &'static Vec<Value> {
     static CLIENTS: OnceLock<Vec<Value>> = OnceLock::new();

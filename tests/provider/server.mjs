@@ -193,6 +193,7 @@ let signingKeys = newKeySet();
 // Test observation state
 // ---------------------------------------------------------------------------------------
 let jwksFetchCount = 0;
+let discoveryFetchCount = 0;
 let tokenRequests = [];
 const logoutTokens = [];
 
@@ -551,6 +552,7 @@ async function handleTest(req, res, url) {
     return send(res, 200, { kids: signingKeys.map((k) => k.kid) });
   }
   if (req.method === 'GET' && pathname === '/test/jwks-fetch-count') return send(res, 200, { count: jwksFetchCount });
+  if (req.method === 'GET' && pathname === '/test/discovery-fetch-count') return send(res, 200, { count: discoveryFetchCount });
   if (req.method === 'GET' && pathname === '/test/requests') return send(res, 200, tokenRequests);
   if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; return send(res, 200, { ok: true }); }
   if (req.method === 'POST' && pathname === '/test/backchannel-sink') {
@@ -608,6 +610,7 @@ async function handle(req, res) {
     const current = provider;
     if (url.pathname.startsWith('/interaction/')) return await handleInteraction(current, req, res, url.pathname);
     if (url.pathname === '/jwks') jwksFetchCount += 1;
+    if (url.pathname === '/.well-known/openid-configuration') discoveryFetchCount += 1;
     return await providerCallback(req, res);
   } catch (err) {
     if (DEBUG || !(err instanceof errors.OIDCProviderError)) process.stderr.write(`error handling ${req.method} ${url.pathname}: ${err.stack}\n`);
