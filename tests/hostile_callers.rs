@@ -55,7 +55,7 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 32] = [
+const COVERED: [&str; 35] = [
     "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
     "soidc_client_set_log_callback", "soidc_auth_code_start", "soidc_auth_code_handle_result",
@@ -66,7 +66,36 @@ const COVERED: [&str; 32] = [
     "soidc_decode_access_token", "soidc_decode_logout_token", "soidc_string_free",
     "soidc_status_name", "soidc_version", "soidc_set_log_callback", "soidc_json_get_string",
     "soidc_json_get_int64", "soidc_json_get_bool", "soidc_json_get_raw", "soidc_json_quote",
+    "soidc_client_export_state", "soidc_client_from_state", "soidc_client_import_keys",
 ];
+
+fn export_state(c: *const cl::soidc_client, options: Option<&str>) -> Outcome {
+    let options = options.map(ffi::cstr);
+    // SAFETY: a live client (or NULL), valid strings and out-pointer.
+    rp::call(|out| unsafe { cl::soidc_client_export_state(c, ffi::opt_ptr(&options), out) })
+}
+
+fn import_keys(c: *const cl::soidc_client, jwks: &str, options: Option<&str>) -> Outcome {
+    let jwks = ffi::cstr(jwks);
+    let options = options.map(ffi::cstr);
+    // SAFETY: a live client (or NULL), valid strings and out-pointer.
+    rp::call(|out| unsafe { cl::soidc_client_import_keys(c, jwks.as_ptr(), ffi::opt_ptr(&options), out) })
+}
+
+fn from_state(state: &str, options: Option<&str>) -> Outcome {
+    let state = ffi::cstr(state);
+    let id = ffi::cstr(CLIENT_ID);
+    let options = options.map(ffi::cstr);
+    let mut client: *mut cl::soidc_client = ptr::null_mut();
+    // SAFETY: valid strings, valid out-pointers.
+    let out = rp::call(|out| unsafe {
+        cl::soidc_client_from_state(state.as_ptr(), ptr::null(), id.as_ptr(), ptr::null(), ptr::null(), ffi::opt_ptr(&options), &mut client, out)
+    });
+    if !client.is_null() {
+        drop(FfiClient(client));
+    }
+    out
+}
 
 #[test]
 fn every_exported_function_is_covered() {
@@ -405,6 +434,7 @@ fn options_of_the_wrong_types_are_refused_for_every_function() {
     let issuer = server.issuer();
     let cp = rp.client.0 as usize;
     let c = move || cp as *const soidc::ffi::client::soidc_client;
+    let state_doc = rp::doc(&export_state(c(), None)).to_string();
     let cases: Vec<Case> = vec![
         ("soidc_client_from_issuer_url", Box::new(move |o: &str| ffi::from_issuer_url(&issuer, Params { client_id: CLIENT_ID, options: Some(o), ..Default::default() }).0), vec![
             ("timeout_ms", json!({"timeout_ms": "1000"})),
@@ -427,6 +457,19 @@ fn options_of_the_wrong_types_are_refused_for_every_function() {
             ("force_refresh", json!({"force_refresh": "true"})),
             ("cache_only", json!({"cache_only": 1})),
             ("timeout_ms", json!({"timeout_ms": -5})),
+        ]),
+        ("soidc_client_export_state", Box::new(move |o: &str| export_state(c(), Some(o))), vec![
+            ("x_pad", json!({"x_pad": 1})),
+        ]),
+        ("soidc_client_import_keys", Box::new(move |o: &str| import_keys(c(), r#"{"keys":[]}"#, Some(o))), vec![
+            ("max_age_s", json!({"max_age_s": "600"})),
+            ("max_age_s", json!({"max_age_s": -1})),
+            ("max_age_s", json!({"max_age_s": 1e9})),
+        ]),
+        ("soidc_client_from_state", Box::new(move |o: &str| from_state(&state_doc, Some(o))), vec![
+            ("issuer", json!({"issuer": 5})),
+            ("cache_dir", json!({"cache_dir": ["/tmp"]})),
+            ("timeout_ms", json!({"issuer": "https://op.example", "timeout_ms": "1000"})),
         ]),
         ("soidc_auth_code_start", Box::new(move |o: &str| rp::auth_code_start(c(), Some(o))), vec![
             ("pkce", json!({"pkce": "yes"})),
@@ -591,4 +634,38 @@ fn from_issuer_url_with_log_hostile_arguments_and_creation_messages() {
     let (st, _) = call(iss.as_ptr(), id.as_ptr(), None, ptr::null_mut(), &mut out2);
     assert_eq!(st, SOIDC_OK);
     drop(FfiClient(out2));
+}
+
+/// The state functions with 10 MB and deeply nested documents, NULL handles and a
+/// hostile server's state: a clear status, a well-formed document, no request, and
+/// the client unchanged.
+#[test]
+fn hostile_documents_to_the_state_functions() {
+    let rp = client();
+    let c = rp.client.0 as *const cl::soidc_client;
+    let before = rp.server.request_count();
+    let keys_before = rp::provider_keys(c, Some(r#"{"cache_only": true}"#));
+    let huge = big(r#"{"keys": [], "x": ""#, 'k') + "\"}";
+    let e = check("import_keys 10 MB", &import_keys(c, &huge, None), &[SOIDC_ERR_INVALID_ARGUMENT]).unwrap();
+    assert!(e["message"].as_str().unwrap().contains("more than the 1048576 allowed"), "{e}");
+    let deep = format!(r#"{{"keys": {}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    check("import_keys nested", &import_keys(c, &deep, None), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("import_keys NUL-free garbage", &import_keys(c, "\u{1}\u{2}", None), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("import_keys NULL client", &import_keys(ptr::null(), "{}", None), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("export_state NULL client", &export_state(ptr::null(), None), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("export_state 10 MB options", &export_state(c, Some(&format!(r#"{{"x_pad": "{}"}}"#, big("", 'o')))), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    let opts = json!({"issuer": rp.server.issuer()}).to_string();
+    let e = check("from_state 10 MB", &from_state(&big("{", ' '), Some(&opts)), &[SOIDC_ERR_INVALID_ARGUMENT]).unwrap();
+    assert!(e["message"].as_str().unwrap().contains("more than the 1048576 allowed"), "{e}");
+    let deep_state = format!(r#"{{"soidc_state": 1, "metadata": {}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    check("from_state nested", &from_state(&deep_state, Some(&opts)), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    // The hostile server's own state round-trips, and a copy with an injected endpoint is refused.
+    let state = rp::doc(&export_state(c, None));
+    check("from_state own", &from_state(&state.to_string(), Some(&opts)), &[SOIDC_OK]);
+    let mut evil = state.clone();
+    evil["metadata"]["token_endpoint"] = json!("http://attacker.example/token");
+    check("from_state injected endpoint", &from_state(&evil.to_string(), Some(&opts)), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    assert_eq!(rp.server.request_count(), before, "no request");
+    let keys_after = rp::provider_keys(c, Some(r#"{"cache_only": true}"#));
+    assert_eq!((keys_before.status, keys_before.doc), (keys_after.status, keys_after.doc), "the client's keys are unchanged");
 }
