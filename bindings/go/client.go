@@ -472,3 +472,59 @@ func (c *Client) ProviderKeys(ctx context.Context, opts *ProviderKeysOptions) (*
 	}
 	return decodeResult[JSONWebKeySet]("provider keys", doc)
 }
+
+// ExportState returns the client's provider state (soidc_client_export_state):
+// one versioned JSON document with the discovery document, the cached JWKS and
+// when each was fetched and may be used until (seconds since the epoch). It
+// holds no secret. Another process or host creates its client from it with
+// NewClientFromState, without any request to the provider. No network access.
+func (c *Client) ExportState(ctx context.Context) ([]byte, error) {
+	doc, err := c.do(ctx, false, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		return C.soidc_client_export_state(p, nil, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []byte(doc), nil
+}
+
+// NewClientFromState creates a client from a document of ExportState
+// (soidc_client_from_state), without network access. issuer is the issuer the
+// state must belong to (passed to soidc as the client option issuer); cfg is as
+// for NewClientFromIssuerURL. A state that is larger than 1 MiB, malformed,
+// for another issuer, of another version, tampered or stale (metadata older
+// than a day) is refused whole with ErrInvalidArgument naming the problem.
+// Keys past their expiry are used and refreshed on first use.
+func NewClientFromState(ctx context.Context, state []byte, issuer string, cfg Config) (*Client, error) {
+	if err := checkStrings("state", string(state), "issuer", issuer, "ClientID", cfg.ClientID,
+		"ClientSecret", cfg.ClientSecret, "RedirectURI", cfg.RedirectURI, "Scope", cfg.Scope); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	opts, err := json.Marshal(cfg.Options)
+	if err != nil {
+		return nil, &Error{Status: StatusInvalidArgument, Message: "options: " + err.Error()}
+	}
+	iss, err := json.Marshal(issuer)
+	if err != nil {
+		return nil, &Error{Status: StatusInvalidArgument, Message: "issuer: " + err.Error()}
+	}
+	// Options has no field for issuer, so there is no duplicate.
+	withIssuer := `{"issuer":` + string(iss) + "}"
+	if o := string(opts); o != "" && o != "{}" {
+		withIssuer = `{"issuer":` + string(iss) + "," + o[1:]
+	}
+	var a cStrings
+	defer a.free()
+	var raw *C.soidc_client
+	var out *C.char
+	status := C.soidc_client_from_state(a.str(string(state)), a.opt(cfg.RedirectURI), a.str(cfg.ClientID),
+		a.opt(cfg.ClientSecret), a.opt(cfg.Scope), a.str(withIssuer), &raw, &out)
+	doc := takeString(out)
+	if status != C.SOIDC_OK {
+		return nil, errorFromDocument(Status(status), doc)
+	}
+	return wrapClient(raw), nil
+}
