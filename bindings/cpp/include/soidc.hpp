@@ -1758,6 +1758,26 @@ class Client {
   /// provider_keys() without exceptions.
   [[nodiscard]] Result<Jwks> try_provider_keys(NullableString options_json = nullptr) const;
 
+  /// Creates a client from a document of export_state() (soidc_client_from_state), without
+  /// network access. `issuer` is the issuer the state must belong to (passed to soidc as the
+  /// client option `issuer`, added to `settings.options_json`). A state that is larger than
+  /// 1 MiB, malformed, for another issuer, of another version, tampered or stale is refused
+  /// whole with `SOIDC_ERR_INVALID_ARGUMENT`.
+  [[nodiscard]] static Client from_state(std::string_view state_json, std::string_view issuer,
+                                         const ClientSettings& settings) {
+    return try_from_state(state_json, issuer, settings).value();
+  }
+  /// from_state() without exceptions.
+  [[nodiscard]] static Result<Client> try_from_state(std::string_view state_json, std::string_view issuer,
+                                                     const ClientSettings& settings);
+
+  /// The provider state as one versioned JSON document (soidc_client_export_state): the
+  /// discovery document, the cached JWKS and their fetch and expiry times; no secret.
+  /// No network access.
+  [[nodiscard]] Document export_state() const { return try_export_state().value(); }
+  /// export_state() without exceptions.
+  [[nodiscard]] Result<Document> try_export_state() const;
+
   /// Builds the authorization URL (soidc_auth_code_start); keep state, nonce and
   /// code_verifier for auth_code_handle_result() (AuthStart::result_options()).
   /// No network access.
@@ -2334,6 +2354,35 @@ inline Result<void> Client::try_set_log_callback(F&& callback, LogLevel max_leve
     return detail::binding_error(status, "soidc_client_set_log_callback failed");
   }
   return Result<void>();
+}
+
+inline Result<Client> Client::try_from_state(std::string_view state_json, std::string_view issuer,
+                                             const ClientSettings& settings) {
+  // The option `issuer`, as a JSON string, first in the options object (a repeated key
+  // would be refused by soidc, so an `issuer` already in options_json is an error).
+  if (settings.options_json) {
+    Result<Document> parsed = Document::parse(*settings.options_json);
+    if (!parsed) {
+      return detail::binding_error(SOIDC_ERR_INVALID_ARGUMENT, "options_json: " + parsed.error().message());
+    }
+    if (!parsed.value().json().is_object()) {
+      return detail::binding_error(SOIDC_ERR_INVALID_ARGUMENT, "options_json: must be a JSON object");
+    }
+  }
+  const std::string quoted = json_quote(issuer);
+  ClientSettings with_issuer = settings;
+  const std::string rest = settings.options_json ? *settings.options_json : std::string("{}");
+  const std::size_t open = rest.find('{');
+  std::string tail = rest.substr(open + 1);
+  const bool empty = tail.find_first_not_of(" \t\r\n}") == std::string::npos;
+  with_issuer.options_json = "{\"issuer\":" + quoted + (empty ? std::string("}") : "," + tail);
+  return create(state_json, "state_json", with_issuer, &soidc_client_from_state);
+}
+
+inline Result<Document> Client::try_export_state() const {
+  return call<Document>("export_state", {}, [&](const soidc_client* c, char** out) {
+    return soidc_client_export_state(c, nullptr, out);
+  });
 }
 
 }  // namespace soidc

@@ -948,6 +948,36 @@ TEST_F(Provider, LogoutTokenExpOptions) {
     ASSERT_FALSE(r.ok()) << options;
     EXPECT_EQ(r.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << r.error().document();
   }
+
+TEST_F(Provider, ExportStateAndFromState) {
+  (void)client().provider_keys();
+  const soidc::Document state = client().export_state();
+  const Json doc = Json::parse(state.raw());
+  EXPECT_EQ(doc["issuer"].str(), test::issuer());
+  EXPECT_EQ(state.raw().find(kClientSecret), std::string::npos) << "no secret in the state";
+  soidc::ClientSettings settings = conf_basic();
+  settings.options_json = R"({"timeout_ms": 5000})";
+  const soidc::Client replica = soidc::Client::from_state(state.raw(), test::issuer(), settings);
+  // The keys came with the state: a cache_only read and a decode work without a fetch.
+  EXPECT_EQ(replica.provider_keys(R"({"cache_only": true})").key_ids(), client().provider_keys().key_ids());
+  const soidc::TokenResponse tokens = alice_tokens("openid");
+  ASSERT_TRUE(tokens.id_token().has_value());
+  EXPECT_EQ(replica.decode_id_token(*tokens.id_token(), R"({"cache_only": true})").sub(), "alice");
+  EXPECT_EQ(replica.export_state().raw(), state.raw());
+
+  // Refused whole: another issuer, a truncated document, options that are not an object.
+  const soidc::Result<soidc::Client> foreign = soidc::Client::try_from_state(state.raw(), "https://other.example", conf_basic());
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  const soidc::Result<soidc::Client> truncated =
+      soidc::Client::try_from_state(state.raw().substr(0, state.raw().size() / 2), test::issuer(), conf_basic());
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_EQ(truncated.error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  settings.options_json = "[1]";
+  EXPECT_EQ(soidc::Client::try_from_state(state.raw(), test::issuer(), settings).error().status(),
+            SOIDC_ERR_INVALID_ARGUMENT);
+  const soidc::Client empty;
+  EXPECT_EQ(empty.try_export_state().error().status(), SOIDC_ERR_INVALID_ARGUMENT);
 }
 
 }  // namespace
