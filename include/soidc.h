@@ -298,8 +298,8 @@ extern "C" {
  * `soidc_client_export_state` is kept per issuer in `soidc-state-<sha256 of the issuer,
  * 32 hex digits>.json` there. A fresh file (keys not expired, metadata at most a day old)
  * makes this call perform no request. Otherwise one process at a time (an advisory lock
- * on the `.lock` file next to it; the others wait at most `create_timeout_ms`, then go
- * ahead themselves) discovers, fetches the keys and writes the file, and the processes
+ * on the `.lock` file next to it, which must belong to the process's user or root; the
+ * others wait at most half of `create_timeout_ms`, then go ahead themselves) discovers, fetches the keys and writes the file, and the processes
  * that waited read it; later key fetches write it back too. The file is written
  * atomically (a temporary file in the same directory, mode 0600, renamed). A file that
  * is a symlink, not a regular file, owned by another user than the process's or root,

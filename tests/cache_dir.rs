@@ -285,3 +285,36 @@ fn status_of_a_bad_cache_dir_option() {
     }
     assert_eq!(requests(&stub), (0, 0));
 }
+
+#[test]
+fn a_held_lock_is_waited_for_at_most_half_the_creation_budget() {
+    install_log();
+    let stub = StubServer::new();
+    let dir = temp_dir("held");
+    drop(stub_client(&stub, &dir));
+    let file = state_file(&dir);
+    std::fs::remove_file(&file).unwrap();
+    let lock_path = file.with_extension("lock");
+    // Another holder of the lock (a separate open file description conflicts even in
+    // this process).
+    let holder = std::fs::OpenOptions::new().read(true).write(true).open(&lock_path).unwrap();
+    holder.lock().unwrap();
+    let started = std::time::Instant::now();
+    let opts = json!({"cache_dir": dir, "create_timeout_ms": 2000}).to_string();
+    let c = ffi::client(&stub.issuer(), Params { client_id: "rp", client_secret: Some("rp-secret"), options: Some(&opts), ..Default::default() });
+    let waited = started.elapsed();
+    assert!(waited >= std::time::Duration::from_millis(950) && waited < std::time::Duration::from_millis(1900), "{waited:?}");
+    assert_eq!(requests(&stub), (2, 2), "it fetched by itself after waiting");
+    assert_eq!(c.decode_id_token(&stub_token(&stub), None).ok()["sub"], "user-1");
+    assert!(logs_about(&lock_path.to_string_lossy()).iter().any(|m| m.contains("still held")));
+    holder.unlock().unwrap();
+    drop(holder);
+
+    // A lock file of another owner is not used (it could be held forever).
+    std::fs::remove_file(&file).unwrap();
+    std::os::unix::fs::chown(&lock_path, Some(65534), Some(65534)).unwrap();
+    drop(stub_client(&stub, &dir));
+    assert!(logs_about(&lock_path.to_string_lossy()).iter().any(|m| m.contains("not owned")));
+    assert_eq!(requests(&stub), (3, 3));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

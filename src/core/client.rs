@@ -195,8 +195,9 @@ impl Client {
             log_at!(Level::Info, "provider state of {issuer} read from {}", cache.path.display());
             return Self::from_checked_state(st, params, config, http, Some(cache));
         }
-        // Stale or missing: one process fetches, the others wait for its file.
-        let lock = cache.lock(req.deadline);
+        // Stale or missing: one process fetches, the others wait for its file (at most half
+        // of the creation's budget, so that one still left waiting can fetch by itself).
+        let lock = cache.lock(started + config.create_timeout / 2);
         let cached = Self::load_cached(&cache, issuer, &config);
         if lock.is_some() && cached.as_ref().is_some_and(|s| s.keys_fresh()) {
             log_at!(Level::Info, "provider state of {issuer} read from {} (written by another process)", cache.path.display());

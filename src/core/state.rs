@@ -338,6 +338,16 @@ impl FileCache {
                 return None;
             }
         };
+        // A lock file another user made (in a shared directory) could be held forever by
+        // them: not used.
+        let euid = crate::core::secret::effective_uid();
+        match file.metadata() {
+            Ok(m) if m.uid() == 0 || Some(m.uid()) == euid => {}
+            _ => {
+                log_at!(Level::Warn, "lock file {}: not owned by this process's user or root; not used", q(&self.lock_path.to_string_lossy()));
+                return None;
+            }
+        }
         loop {
             match file.try_lock() {
                 Ok(()) => return Some(CacheLock(file)),
