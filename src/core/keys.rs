@@ -273,7 +273,7 @@ pub struct KeysExport {
 }
 
 /// Called after every successful fetch (outside every lock): the file cache writes the new keys back.
-pub type OnFetch = Box<dyn Fn(&KeysExport) + Send + Sync>;
+pub type OnFetch = Box<dyn Fn(&KeysExport) + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
 
 /// The fetch coordination of one key cache: at most one fetch in flight; every
 /// caller that arrives meanwhile waits (within its own deadline) and receives
