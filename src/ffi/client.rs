@@ -97,7 +97,9 @@ unsafe fn create(
 /// is created (mode 0700); an unusable one (not writable, not a directory) skips caching
 /// with a warning. When discovery fails (network or HTTP error) and the file holds a state
 /// whose keys have expired but whose metadata has not, that state is used (the keys are
-/// refreshed on first use). No secret is ever written there.
+/// refreshed on first use). No secret is ever written there. `soidc_client_from_state` uses
+/// `cache_dir` to write its state back after key fetches; `soidc_client_from_issuer_config`
+/// does not use it.
 ///
 /// Returns `SOIDC_OK`; `SOIDC_ERR_INVALID_ARGUMENT` (bad argument or option);
 /// `SOIDC_ERR_NETWORK` (provider unreachable, TLS, timeout); `SOIDC_ERR_HTTP` (discovery
