@@ -948,6 +948,7 @@ TEST_F(Provider, LogoutTokenExpOptions) {
     ASSERT_FALSE(r.ok()) << options;
     EXPECT_EQ(r.error().status(), SOIDC_ERR_INVALID_ARGUMENT) << r.error().document();
   }
+}
 
 TEST_F(Provider, ExportStateAndFromState) {
   (void)client().provider_keys();
