@@ -494,7 +494,8 @@ func (c *Client) ExportState(ctx context.Context) ([]byte, error) {
 // for NewClientFromIssuerURL. A state that is larger than 1 MiB, malformed,
 // for another issuer, of another version, tampered or stale (metadata older
 // than a day) is refused whole with ErrInvalidArgument naming the problem.
-// Keys past their expiry are used and refreshed on first use.
+// Keys past their expiry are used and refreshed on first use. Options.Logger
+// is installed right after the creation, as by NewClientFromIssuerConfig.
 func NewClientFromState(ctx context.Context, state []byte, issuer string, cfg Config) (*Client, error) {
 	if err := checkStrings("state", string(state), "issuer", issuer, "ClientID", cfg.ClientID,
 		"ClientSecret", cfg.ClientSecret, "RedirectURI", cfg.RedirectURI, "Scope", cfg.Scope); err != nil {
@@ -526,5 +527,16 @@ func NewClientFromState(ctx context.Context, state []byte, issuer string, cfg Co
 	if status != C.SOIDC_OK {
 		return nil, errorFromDocument(Status(status), doc)
 	}
-	return wrapClient(raw), nil
+	// As for NewClientFromIssuerConfig: Options.Logger is installed right after the
+	// creation (which made no request).
+	logs := &logHandles{}
+	if cfg.Options.Logger != nil {
+		handle := cgo.NewHandle(cfg.Options.Logger)
+		logs.add(handle)
+		if s := C.soidc_go_client_set_log(raw, C.uintptr_t(handle), C.int(cfg.Options.logLevel())); s != C.SOIDC_OK {
+			freeClient(owned{raw: raw, logs: logs})
+			return nil, &Error{Status: Status(s), Message: "soidc_client_set_log_callback failed"}
+		}
+	}
+	return wrapClient(raw, logs), nil
 }

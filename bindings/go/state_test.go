@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	soidc "github.com/soidc/soidc/bindings/go"
@@ -30,8 +31,13 @@ func TestExportStateAndNewClientFromState(t *testing.T) {
 	if strings.Contains(string(state), "stub-secret") {
 		t.Fatal("the state holds the client secret")
 	}
+	var logged []string
+	var mu sync.Mutex
 	cfg := soidc.Config{ClientID: "stub-client", ClientSecret: "stub-secret"}
-	r, err := soidc.NewClientFromState(ctx, state, s.issuer(), cfg)
+	withLogger := cfg
+	withLogger.Options.Logger = func(level soidc.LogLevel, msg string) { mu.Lock(); logged = append(logged, msg); mu.Unlock() }
+	withLogger.Options.LogLevel = soidc.LogDebug
+	r, err := soidc.NewClientFromState(ctx, state, s.issuer(), withLogger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +50,15 @@ func TestExportStateAndNewClientFromState(t *testing.T) {
 	if err != nil || claims.Subject != "carol" {
 		t.Fatalf("decode: %v %+v", err, claims)
 	}
+	// A refused token is logged: through Options.Logger.
+	if _, err := r.DecodeIDToken(ctx, s.idToken(t, map[string]any{"aud": "someone-else"}), nil); err == nil {
+		t.Fatal("a token for another audience was accepted")
+	}
+	mu.Lock()
+	if len(logged) == 0 {
+		t.Error("Options.Logger received nothing")
+	}
+	mu.Unlock()
 	again, err := r.ExportState(ctx)
 	if err != nil || string(again) != string(state) {
 		t.Fatalf("re-export differs: %v\n%s\n%s", err, again, state)
