@@ -14,6 +14,10 @@
  *   username_claim=NAME     default preferred_username
  *   audience=URI            token mode: required, the access token audience (RFC 9068)
  *   timeout_ms=N            network budget per authentication, default 10000
+ *   cache_dir=PATH          where soidc keeps the provider's discovery document and keys
+ *                           between authentications (soidc's client option cache_dir),
+ *                           default /var/cache/soidc; an absolute path
+ *   no_cache                no cache: discovery and keys are fetched at every authentication
  *   device_prompt           device mode: after showing the code, also ask the user to
  *                           press Enter (for hosts such as sshd that only show messages
  *                           together with a prompt)
@@ -59,6 +63,7 @@
 #define DATA_KEY "pam_soidc.authenticated_user"
 
 #define DEFAULT_TIMEOUT_MS 10000L
+#define DEFAULT_CACHE_DIR "/var/cache/soidc"
 #define MAX_TIMEOUT_MS 600000L
 #define MAX_SECRET_BYTES 4096
 #define MAX_LOG_CHARS 400
@@ -75,6 +80,7 @@ struct config {
     const char *audience;
     enum mode mode;
     long timeout_ms;
+    const char *cache_dir; /* NULL: no_cache */
     int debug;
     int device_prompt;
     int use_first_pass;
@@ -316,10 +322,11 @@ static int has_word(const char *list, const char *word)
 static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct config *cfg)
 {
     static const char *const keys[] = {"issuer", "client_id", "client_secret_file", "ca_file", "scope",
-                                       "username_claim", "audience", "mode", "timeout_ms"};
+                                       "username_claim", "audience", "mode", "timeout_ms", "cache_dir"};
     const char **slots[] = {&cfg->issuer, &cfg->client_id, &cfg->client_secret_file, &cfg->ca_file,
-                            &cfg->scope, &cfg->username_claim, &cfg->audience, NULL, NULL};
+                            &cfg->scope, &cfg->username_claim, &cfg->audience, NULL, NULL, &cfg->cache_dir};
     const char *mode = NULL, *timeout = NULL;
+    int no_cache = 0;
     char clean[MAX_LOG_CHARS + 8];
 
     memset(cfg, 0, sizeof *cfg);
@@ -335,6 +342,7 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct co
             if (strcmp(arg, "device_prompt") == 0) { cfg->device_prompt = 1; continue; }
             if (strcmp(arg, "use_first_pass") == 0) { cfg->use_first_pass = 1; continue; }
             if (strcmp(arg, "try_first_pass") == 0) { cfg->try_first_pass = 1; continue; }
+            if (strcmp(arg, "no_cache") == 0) { no_cache = 1; continue; }
         }
         if (eq != NULL && klen == strlen("client_secret") && strncmp(arg, "client_secret", klen) == 0) {
             /* Not even the value is logged. */
@@ -389,6 +397,16 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct co
             return PAM_SERVICE_ERR;
         }
     }
+    if (no_cache && cfg->cache_dir != NULL) {
+        pam_syslog(pamh, LOG_ERR, "cache_dir= and no_cache exclude each other");
+        return PAM_SERVICE_ERR;
+    }
+    if (cfg->cache_dir != NULL && cfg->cache_dir[0] != '/') {
+        pam_syslog(pamh, LOG_ERR, "cache_dir= must be an absolute path");
+        return PAM_SERVICE_ERR;
+    }
+    if (!no_cache && cfg->cache_dir == NULL)
+        cfg->cache_dir = DEFAULT_CACHE_DIR;
     if (cfg->username_claim == NULL)
         cfg->username_claim = "preferred_username";
     if (cfg->scope == NULL)
@@ -964,14 +982,20 @@ static int authenticate(pam_handle_t *pamh, const struct config *cfg)
 
     /* The client is created here, in the process that uses it, and freed before
      * returning: PAM hosts fork (sshd, login, cron) and a handle kept in a static
-     * would outlive the configuration and the process it was made for. The price is
-     * one discovery request per authentication. */
+     * would outlive the configuration and the process it was made for. What survives
+     * between authentications is the provider's public state in cache_dir (discovery
+     * document and keys, no secret), which soidc reads, checks and refreshes: a warm
+     * login makes only the token request. */
     if ((rc = options_begin(&a, deadline, &opts)) != PAM_SUCCESS)
         goto out;
     buf_key_long(&opts, "connect_timeout_ms", cfg->timeout_ms);
     if (cfg->ca_file != NULL) {
         buf_key(&opts, "ca_file");
         buf_json_string(&opts, cfg->ca_file);
+    }
+    if (cfg->cache_dir != NULL) {
+        buf_key(&opts, "cache_dir");
+        buf_json_string(&opts, cfg->cache_dir);
     }
     if ((rc = options_end(&opts)) != PAM_SUCCESS)
         goto out;

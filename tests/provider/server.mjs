@@ -194,6 +194,8 @@ let signingKeys = newKeySet();
 // ---------------------------------------------------------------------------------------
 let jwksFetchCount = 0;
 let discoveryFetchCount = 0;
+// POST /test/outage {"down": true}: discovery and JWKS answer 503 until {"down": false}.
+let metadataOutage = false;
 let tokenRequests = [];
 const logoutTokens = [];
 
@@ -553,6 +555,11 @@ async function handleTest(req, res, url) {
   }
   if (req.method === 'GET' && pathname === '/test/jwks-fetch-count') return send(res, 200, { count: jwksFetchCount });
   if (req.method === 'GET' && pathname === '/test/discovery-fetch-count') return send(res, 200, { count: discoveryFetchCount });
+  if (req.method === 'POST' && pathname === '/test/outage') {
+    const body = await readBody(req);
+    metadataOutage = body.down === true;
+    return send(res, 200, { down: metadataOutage });
+  }
   if (req.method === 'GET' && pathname === '/test/requests') return send(res, 200, tokenRequests);
   if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; return send(res, 200, { ok: true }); }
   if (req.method === 'POST' && pathname === '/test/backchannel-sink') {
@@ -611,6 +618,9 @@ async function handle(req, res) {
     if (url.pathname.startsWith('/interaction/')) return await handleInteraction(current, req, res, url.pathname);
     if (url.pathname === '/jwks') jwksFetchCount += 1;
     if (url.pathname === '/.well-known/openid-configuration') discoveryFetchCount += 1;
+    if (metadataOutage && (url.pathname === '/jwks' || url.pathname === '/.well-known/openid-configuration')) {
+      return send(res, 503, { error: 'temporarily_unavailable', error_description: 'outage simulated by /test/outage' });
+    }
     return await providerCallback(req, res);
   } catch (err) {
     if (DEBUG || !(err instanceof errors.OIDCProviderError)) process.stderr.write(`error handling ${req.method} ${url.pathname}: ${err.stack}\n`);

@@ -72,8 +72,17 @@ hang_port="$(cat "$work/hang-port")"
 
 # The catch-all service: deny.
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$conf/other"
-# service NAME ARGS...: auth and account through pam_soidc with these arguments.
-service() { pam_lib_service "$conf" "$@"; }
+# service NAME ARGS...: auth and account through pam_soidc with these arguments. The
+# provider state cache goes to the work directory unless the arguments say otherwise
+# (the module's default, /var/cache/soidc, is left alone).
+service() {
+  local name="$1"
+  shift
+  case " $* " in
+    *" cache_dir="* | *" no_cache "*) pam_lib_service "$conf" "$name" "$@" ;;
+    *) pam_lib_service "$conf" "$name" "$@" "cache_dir=$work/cache" ;;
+  esac
+}
 # timeout_ms is generous here: the first call in a process is slow under valgrind.
 common="issuer=$issuer client_id=conf-basic client_secret_file=$work/secret timeout_ms=20000"
 service pw "$common [scope=openid profile]"
@@ -100,6 +109,10 @@ service cfg-0644 "issuer=$issuer client_id=conf-basic client_secret_file=$work/s
 service cfg-typo "$common mode=token audiance=https://api.soidc.test"
 service cfg-typo-secret "issuer=$issuer client_id=conf-basic client_secrett=$client_secret"
 service cfg-noaud "$common mode=token"
+service pw-count "$common [scope=openid profile] cache_dir=$work/cache-count"
+service pw-nocache "$common [scope=openid profile] no_cache"
+service cfg-cache-relative "$common cache_dir=relative/dir"
+service cfg-cache-both "$common cache_dir=$work/cache-x no_cache"
 [ -n "$secret_other_owner" ] && service cfg-owner "issuer=$issuer client_id=conf-basic client_secret_file=$secret_other_owner"
 
 # --- tokens from the provider ------------------------------------------------
@@ -314,6 +327,55 @@ device_case "device: conversation fails" PAM_CONV_ERR dev alice none none PAM_DR
 hang_limit=$((2000 + (use_valgrind == 1 ? 3000 : 1000)))
 case_ "provider down (closed port, timeout_ms=3000)" PAM_AUTHINFO_UNAVAIL down alice PAM_DRIVER_PASSWORD=alice-password -- max_ms=3000
 case_ "provider never answers (timeout_ms=2000)" PAM_AUTHINFO_UNAVAIL hang alice PAM_DRIVER_PASSWORD=alice-password -- min_ms=1500 max_ms=$hang_limit
+
+# --- the provider state cache (cache_dir) ----------------------------------
+counts() { # discovery JWKS token: requests the provider answered so far
+  local d j t
+  d="$(curl -sS --max-time 10 "$issuer/test/discovery-fetch-count" | json_get_number count)"
+  j="$(curl -sS --max-time 10 "$issuer/test/jwks-fetch-count" | json_get_number count)"
+  t="$(curl -sS --max-time 10 "$issuer/test/requests" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>console.log(JSON.parse(d).length))')"
+  echo "$d $j $t"
+}
+json_get_number() {
+  node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>console.log(JSON.parse(d)[process.argv[1]]))' "$1"
+}
+# counted NAME EXPECTED "D J T": the last case made D discovery, J JWKS and T token requests.
+count_before=""
+counted() {
+  local after d j t bd bj bt
+  after="$(counts)"
+  read -r bd bj bt <<<"$count_before"
+  read -r d j t <<<"$after"
+  local got="$((d - bd)) $((j - bj)) $((t - bt))"
+  if [ "$got" = "$2" ]; then pass "$1: expected discovery/JWKS/token requests $2, observed $got"; else
+    failc "$1: expected discovery/JWKS/token requests $2, observed $got"; fi
+}
+outage() { curl -sS --max-time 10 -X POST "$issuer/test/outage" -H 'content-type: application/json' -d "{\"down\":$1}" >/dev/null; }
+trap 'outage false 2>/dev/null || true; cleanup' EXIT
+count_before="$(counts)"
+case_ "cache: cold login" PAM_SUCCESS pw-count alice PAM_DRIVER_PASSWORD=alice-password
+counted "cache: cold login" "1 1 1"
+state_file="$(ls "$work/cache-count"/soidc-state-*.json 2>/dev/null | head -1)"
+if [ -n "$state_file" ] && [ "$(stat -c %a "$work/cache-count")" = 700 ] && [ "$(stat -c %a "$state_file")" = 600 ] &&
+  ! grep -qF "$client_secret" "$state_file"; then
+  pass "cache: directory 0700 created, state file 0600 without the client secret"
+else
+  failc "cache: directory 0700 created, state file 0600 without the client secret ($(ls -la "$work/cache-count" 2>&1 | tr '\n' ' '))"
+fi
+count_before="$(counts)"
+case_ "cache: warm login" PAM_SUCCESS pw-count alice PAM_DRIVER_PASSWORD=alice-password
+counted "cache: warm login (only the token request)" "0 0 1"
+outage true
+count_before="$(counts)"
+case_ "cache: discovery and JWKS down, warm cache" PAM_SUCCESS pw-count alice PAM_DRIVER_PASSWORD=alice-password
+counted "cache: discovery and JWKS down, warm cache" "0 0 1"
+case_ "cache: discovery and JWKS down, no_cache" PAM_AUTHINFO_UNAVAIL pw-nocache alice PAM_DRIVER_PASSWORD=alice-password
+outage false
+count_before="$(counts)"
+case_ "no_cache: every login discovers" PAM_SUCCESS pw-nocache alice PAM_DRIVER_PASSWORD=alice-password
+counted "no_cache: every login discovers" "1 1 1"
+case_ "config: cache_dir= relative" PAM_SERVICE_ERR cfg-cache-relative alice PAM_DRIVER_PASSWORD=alice-password
+case_ "config: cache_dir= with no_cache" PAM_SERVICE_ERR cfg-cache-both alice PAM_DRIVER_PASSWORD=alice-password
 
 # --- configuration --------------------------------------------------------
 case_ "config: no issuer=" PAM_SERVICE_ERR cfg-noissuer alice PAM_DRIVER_PASSWORD=alice-password
