@@ -92,7 +92,7 @@ service pw-email "$common [scope=openid email] username_claim=email"
 # pam_unix asks for the password and stores it (PAM_AUTHTOK); pam_soidc reuses it.
 {
   echo "auth optional pam_unix.so"
-  echo "auth required $module $common [scope=openid profile] use_first_pass"
+  echo "auth required $module $common [scope=openid profile] use_first_pass cache_dir=$work/cache"
 } >"$conf/pw-stacked"
 service pw-firstpass-alone "$common [scope=openid profile] use_first_pass"
 service pw-wrongsecret "issuer=$issuer client_id=conf-basic client_secret_file=$work/secret-wrong [scope=openid profile]"
@@ -405,6 +405,11 @@ if [ ${#leaks[@]} -eq 0 ]; then
   pass "syslog: expected no password, token or client secret, observed none ($(grep -vc '^###' "$work/syslog") lines)"
 else
   failc "syslog: expected no password, token or client secret, observed ${leaks[*]}"
+fi
+
+# Every service keeps its cache in the work directory: the module's default stays untouched.
+if [ -e /var/cache/soidc ] && [ /var/cache/soidc -nt "$work" ] && [ -n "$(find /var/cache/soidc -newer "$work" -print -quit)" ]; then
+  failc "cache: the tests wrote to /var/cache/soidc"
 fi
 
 echo "PAM tests: $passed passed, $failed failed"
