@@ -199,7 +199,9 @@ impl Client {
         // of the creation's budget, so that one still left waiting can fetch by itself).
         let lock = cache.lock(started + config.create_timeout / 2);
         let cached = Self::load_cached(&cache, issuer, &config);
-        if lock.is_some() && cached.as_ref().is_some_and(|s| s.keys_fresh()) {
+        // Written meanwhile by the process that held the lock (also when this one gave up
+        // waiting for it).
+        if cached.as_ref().is_some_and(|s| s.keys_fresh()) {
             log_at!(Level::Info, "provider state of {issuer} read from {} (written by another process)", cache.path.display());
             return Self::from_checked_state(cached.expect("checked"), params, config, http, Some(cache));
         }
