@@ -17,7 +17,7 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
   lib/cmake/soidc/soidcConfig.cmake lib/cmake/soidc/soidcConfigVersion.cmake
 
 ## The suites `make test` runs, in order (each is a target below; add new ones here).
-TEST_SUITES := test-rust test-c test-cpp test-go test-pam test-nginx test-install test-readme test-fault
+TEST_SUITES := test-rust test-c test-cpp test-go test-pam test-nginx test-install test-readme test-fault test-keycloak
 
 .PHONY: bench fuzz docs install uninstall native-static-libs all build built header deps-demo check-header test $(TEST_SUITES) bench-nginx demo deps clean
 
@@ -117,6 +117,11 @@ test-readme: build
 ## provider; latency, hangs, resets, trickle, outage, 16 threads, rotation; leak checks.
 test-fault: build
 	$(SUITE) tests/fault/run.sh $(SUITE_END)
+
+## Keycloak (fetched through Maven, cached in ~/.cache/soidc/keycloak) started once, the
+## C API and Go binding suites run against it, stopped by PID (tests/keycloak/run.sh).
+test-keycloak: build
+	$(SUITE) tests/keycloak/run.sh $(SUITE_END)
 
 demo: deps-demo build
 	examples/run-demo.sh

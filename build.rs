@@ -99,7 +99,8 @@ fn main() {
          /** The version as one number: MAJOR * 10000 + MINOR * 100 + PATCH. */\n\
          #define SOIDC_VERSION_NUMBER ({major} * 10000 + {minor} * 100 + {patch})\n\
          /** The version as a string literal, \"MAJOR.MINOR.PATCH\". */\n\
-         #define SOIDC_VERSION_STRING \"{major}.{minor}.{patch}\"\n"
+         #define SOIDC_VERSION_STRING \"{major}.{minor}.{patch}\"\n{}",
+        string_constants(&dir.join("src").join("ffi"))
     ));
     let bindings = cbindgen::Builder::new()
         .with_crate(&dir)
@@ -119,6 +120,47 @@ fn main() {
         std::fs::create_dir_all(path.parent().unwrap()).expect("include/");
         std::fs::write(&path, &out).expect("write include/soidc.h");
     }
+}
+
+/// `pub const NAME: &str = "value";` items of src/ffi, which cbindgen cannot export (it
+/// has no string literals), as `#define NAME "value"` with their doc comments. Only
+/// plain one-line ASCII literals without escapes are accepted; anything else fails the
+/// build rather than producing a wrong macro.
+fn string_constants(ffi_dir: &std::path::Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(ffi_dir)
+        .expect("src/ffi")
+        .map(|e| e.expect("src/ffi entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    files.sort();
+    let mut out = String::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read src/ffi file");
+        let mut docs: Vec<&str> = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if let Some(doc) = line.strip_prefix("///") {
+                docs.push(doc.strip_prefix(' ').unwrap_or(doc));
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("pub const ") {
+                if let Some((name, value)) = rest.split_once(": &str = ") {
+                    let value = value
+                        .strip_prefix('"')
+                        .and_then(|v| v.strip_suffix("\";"))
+                        .filter(|v| v.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'))
+                        .unwrap_or_else(|| panic!("{}: {name}: not a plain one-line string literal", file.display()));
+                    out.push_str("\n/**\n");
+                    for d in &docs {
+                        out.push_str(&format!(" * {d}\n").replace(" * \n", " *\n"));
+                    }
+                    out.push_str(&format!(" */\n#define {name} \"{value}\"\n"));
+                }
+            }
+            docs.clear();
+        }
+    }
+    out
 }
 
 fn env(name: &str) -> String {

@@ -71,6 +71,36 @@
 /** The version as a string literal, "MAJOR.MINOR.PATCH". */
 #define SOIDC_VERSION_STRING "0.1.0"
 
+/**
+ * Token type identifier (RFC 8693 §3): an OAuth 2.0 access token.
+ */
+#define SOIDC_TOKEN_TYPE_ACCESS_TOKEN "urn:ietf:params:oauth:token-type:access_token"
+
+/**
+ * Token type identifier (RFC 8693 §3): an OAuth 2.0 refresh token.
+ */
+#define SOIDC_TOKEN_TYPE_REFRESH_TOKEN "urn:ietf:params:oauth:token-type:refresh_token"
+
+/**
+ * Token type identifier (RFC 8693 §3): an OpenID Connect ID token.
+ */
+#define SOIDC_TOKEN_TYPE_ID_TOKEN "urn:ietf:params:oauth:token-type:id_token"
+
+/**
+ * Token type identifier (RFC 8693 §3): a base64url-encoded SAML 1.1 assertion.
+ */
+#define SOIDC_TOKEN_TYPE_SAML1 "urn:ietf:params:oauth:token-type:saml1"
+
+/**
+ * Token type identifier (RFC 8693 §3): a base64url-encoded SAML 2.0 assertion.
+ */
+#define SOIDC_TOKEN_TYPE_SAML2 "urn:ietf:params:oauth:token-type:saml2"
+
+/**
+ * Token type identifier (RFC 8693 §3): a JWT (RFC 7519).
+ */
+#define SOIDC_TOKEN_TYPE_JWT "urn:ietf:params:oauth:token-type:jwt"
+
 
 /**
  * The version this library writes and the only one it reads.
@@ -807,6 +837,40 @@ soidc_status soidc_json_get_raw(const char *json, const char *pointer, char **ou
  * thread-safe.
  */
 char *soidc_json_quote(const char *s);
+
+/**
+ * OAuth 2.0 Token Exchange (RFC 8693 §2.1): trades `subject_token` at the token endpoint,
+ * with the client's authentication, for a token for another audience or resource, with
+ * fewer scopes, or of another type (delegation with an actor token).
+ *
+ * - `subject_token`: required, not empty, at most 256 KiB; never in errors or logs.
+ * - `subject_token_type`: required, a token type identifier: one of the
+ *   `SOIDC_TOKEN_TYPE_*` constants, or another absolute URI (RFC 8693 §3 allows them); an
+ *   unregistered name under `urn:ietf:params:oauth:token-type:` is refused as a typo.
+ * - `options_json` (nullable): `actor_token` and `actor_token_type` (together or not at
+ *   all), `requested_token_type` (a token type identifier), `audience` (string or array
+ *   of strings: logical names of the target services), `resource` (string or array of
+ *   absolute URIs without fragment), `scope` (space-separated, to downscope),
+ *   `timeout_ms`. An unknown key is an error.
+ * - `out_json` (nullable): the provider's response on success: `access_token` (the issued
+ *   token, whatever its type), `issued_token_type`, `token_type` (`Bearer`, or `N_A` for a
+ *   token that is not an access token), and `expires_in`, `scope`, `refresh_token` when
+ *   sent; or the error document.
+ *
+ * The issued token is not validated by soidc (it is meant for the audience asked for);
+ * decode it with `soidc_decode_access_token` or `soidc_decode_id_token` if you consume it.
+ * Returns `SOIDC_OK`; `SOIDC_ERR_INVALID_ARGUMENT` (NULL, empty or oversized token, bad
+ * token type identifier, bad option); `SOIDC_ERR_PROVIDER` (the provider refused:
+ * `invalid_request`, `invalid_target`, `unauthorized_client`, `invalid_client`, ...);
+ * `SOIDC_ERR_PROTOCOL` (a success response without `access_token`, `issued_token_type`
+ * or `token_type`); `SOIDC_ERR_HTTP`; `SOIDC_ERR_NETWORK`;
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no token endpoint).
+ */
+soidc_status soidc_token_exchange(const soidc_client *client,
+                                  const char *subject_token,
+                                  const char *subject_token_type,
+                                  const char *options_json,
+                                  char **out_json);
 
 /**
  * Decodes and validates an ID token (OpenID Connect Core 1.0 §3.1.3.7) and returns

@@ -55,7 +55,7 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 35] = [
+const COVERED: [&str; 36] = [
     "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
     "soidc_client_set_log_callback", "soidc_auth_code_start", "soidc_auth_code_handle_result",
@@ -67,6 +67,7 @@ const COVERED: [&str; 35] = [
     "soidc_status_name", "soidc_version", "soidc_set_log_callback", "soidc_json_get_string",
     "soidc_json_get_int64", "soidc_json_get_bool", "soidc_json_get_raw", "soidc_json_quote",
     "soidc_client_export_state", "soidc_client_from_state", "soidc_client_import_keys",
+    "soidc_token_exchange",
 ];
 
 fn export_state(c: *const cl::soidc_client, options: Option<&str>) -> Outcome {
@@ -669,3 +670,48 @@ fn hostile_documents_to_the_state_functions() {
     let keys_after = rp::provider_keys(c, Some(r#"{"cache_only": true}"#));
     assert_eq!((keys_before.status, keys_before.doc), (keys_after.status, keys_after.doc), "the client's keys are unchanged");
 }
+
+// ---------------------------------------------------------------------------------------
+// Token exchange (RFC 8693)
+// ---------------------------------------------------------------------------------------
+
+fn token_exchange(c: rp::C, subject: &str, ty: &str, options: Option<&str>) -> Outcome {
+    let s = ffi::cstr(subject);
+    let t = ffi::cstr(ty);
+    let o = options.map(ffi::cstr);
+    // SAFETY: a live client, valid strings and out-pointer.
+    rp::call(|out| unsafe {
+        soidc::ffi::token_exchange::soidc_token_exchange(c, s.as_ptr(), t.as_ptr(), ffi::opt_ptr(&o), out)
+    })
+}
+
+/// 10 MB in each string argument of `soidc_token_exchange`, and options of the wrong
+/// types: `SOIDC_ERR_INVALID_ARGUMENT`, short messages, and no request sent.
+#[test]
+fn token_exchange_hostile_arguments() {
+    let rp = client();
+    let at = soidc::ffi::token_exchange::SOIDC_TOKEN_TYPE_ACCESS_TOKEN;
+    let huge = big("", 'x');
+    let before = rp.server.request_count();
+    let outs = [
+        ("10 MB subject_token", token_exchange(rp.c(), &huge, at, None)),
+        ("10 MB subject_token_type", token_exchange(rp.c(), ACCESS_TOKEN_LIKE, &huge, None)),
+        ("10 MB options", token_exchange(rp.c(), ACCESS_TOKEN_LIKE, at, Some(&format!("{{\"scope\": \"{huge}\"}}")))),
+        ("10 MB audience", token_exchange(rp.c(), ACCESS_TOKEN_LIKE, at, Some(&json!({"audience": [huge.as_str()]}).to_string()))),
+    ];
+    for (what, out) in &outs {
+        let e = check(what, out, &[SOIDC_ERR_INVALID_ARGUMENT]).unwrap();
+        assert!(e["message"].as_str().unwrap().len() < 500, "{what}: the message does not echo the input");
+    }
+    for options in [
+        json!({"audience": {"a": 1}}), json!({"resource": true}), json!({"scope": 1}),
+        json!({"actor_token": ["a"], "actor_token_type": at}), json!({"requested_token_type": 5}),
+        json!({"timeout_ms": "5"}), json!({"timeout_ms": 1.5}), json!([at]),
+    ] {
+        let out = token_exchange(rp.c(), ACCESS_TOKEN_LIKE, at, Some(&options.to_string()));
+        check(&options.to_string(), &out, &[SOIDC_ERR_INVALID_ARGUMENT]);
+    }
+    assert_eq!(rp.server.request_count(), before, "nothing is sent for refused input");
+}
+
+const ACCESS_TOKEN_LIKE: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";

@@ -499,3 +499,83 @@ func (c *Client) InitiateLogout(ctx context.Context, req *LogoutRequest) (string
 		return C.soidc_initiate_logout(p, a.opt(r), out)
 	})
 }
+
+// Token type identifiers of RFC 8693 §3 (soidc.h's SOIDC_TOKEN_TYPE_*), for
+// Client.TokenExchange.
+const (
+	TokenTypeAccessToken  = C.SOIDC_TOKEN_TYPE_ACCESS_TOKEN
+	TokenTypeRefreshToken = C.SOIDC_TOKEN_TYPE_REFRESH_TOKEN
+	TokenTypeIDToken      = C.SOIDC_TOKEN_TYPE_ID_TOKEN
+	TokenTypeSAML1        = C.SOIDC_TOKEN_TYPE_SAML1
+	TokenTypeSAML2        = C.SOIDC_TOKEN_TYPE_SAML2
+	TokenTypeJWT          = C.SOIDC_TOKEN_TYPE_JWT
+)
+
+// TokenExchangeOptions are the optional parameters of Client.TokenExchange
+// (RFC 8693 §2.1). ActorToken and ActorTokenType go together.
+type TokenExchangeOptions struct {
+	ActorToken         string
+	ActorTokenType     string
+	RequestedTokenType string
+	Audience           []string // logical names of the target services
+	Resource           []string // absolute URIs of the target services
+	Scope              string   // space-separated, to downscope
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o TokenExchangeOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ActorToken         string   `json:"actor_token,omitempty"`
+		ActorTokenType     string   `json:"actor_token_type,omitempty"`
+		RequestedTokenType string   `json:"requested_token_type,omitempty"`
+		Audience           []string `json:"audience,omitempty"`
+		Resource           []string `json:"resource,omitempty"`
+		Scope              string   `json:"scope,omitempty"`
+	}{o.ActorToken, o.ActorTokenType, o.RequestedTokenType, o.Audience, o.Resource, o.Scope})
+}
+
+// TokenExchangeResponse is a token exchange response (RFC 8693 §2.2.1).
+// AccessToken is the issued token whatever its type (IssuedTokenType);
+// TokenType is "Bearer", or "N_A" for a token that is not an access token.
+// soidc does not validate the issued token: decode it if you consume it.
+type TokenExchangeResponse struct {
+	AccessToken     string `json:"access_token"`
+	IssuedTokenType string `json:"issued_token_type"`
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in,omitempty"` // seconds; 0 when not given
+	Scope           string `json:"scope,omitempty"`
+	RefreshToken    string `json:"refresh_token,omitempty"`
+
+	Extra map[string]any  `json:"-"`
+	Raw   json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes the response, keeping unknown members in Extra.
+func (t *TokenExchangeResponse) UnmarshalJSON(b []byte) error {
+	*t = TokenExchangeResponse{Raw: clone(b)}
+	return decodeObject(b, t, &t.Extra)
+}
+
+// TokenExchange trades subjectToken, of type subjectTokenType (one of the
+// TokenType constants or another absolute URI), at the token endpoint with the
+// client's authentication (RFC 8693). opts may be nil. Errors: ErrProvider
+// (the provider refused, e.g. invalid_request, invalid_target), ErrProtocol,
+// ErrHTTP, ErrNetwork, ErrUnsupportedByProvider, ErrInvalidArgument.
+func (c *Client) TokenExchange(ctx context.Context, subjectToken, subjectTokenType string, opts *TokenExchangeOptions) (*TokenExchangeResponse, error) {
+	if err := checkStrings("subjectToken", subjectToken, "subjectTokenType", subjectTokenType); err != nil {
+		return nil, err
+	}
+	o, err := optionsJSON(opts, callTimeout(ctx))
+	if err != nil {
+		return nil, err
+	}
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
+		var a cStrings
+		defer a.free()
+		return C.soidc_token_exchange(p, a.str(subjectToken), a.str(subjectTokenType), a.opt(o), out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeResult[TokenExchangeResponse]("token exchange response", doc)
+}

@@ -2385,6 +2385,81 @@ inline Result<Document> Client::try_export_state() const {
   });
 }
 
+/// Token type identifier of RFC 8693 §3 for token_exchange(): an access token
+/// (SOIDC_TOKEN_TYPE_ACCESS_TOKEN).
+inline constexpr std::string_view token_type_access_token = SOIDC_TOKEN_TYPE_ACCESS_TOKEN;
+/// Token type identifier: a refresh token (SOIDC_TOKEN_TYPE_REFRESH_TOKEN).
+inline constexpr std::string_view token_type_refresh_token = SOIDC_TOKEN_TYPE_REFRESH_TOKEN;
+/// Token type identifier: an ID token (SOIDC_TOKEN_TYPE_ID_TOKEN).
+inline constexpr std::string_view token_type_id_token = SOIDC_TOKEN_TYPE_ID_TOKEN;
+/// Token type identifier: a SAML 1.1 assertion (SOIDC_TOKEN_TYPE_SAML1).
+inline constexpr std::string_view token_type_saml1 = SOIDC_TOKEN_TYPE_SAML1;
+/// Token type identifier: a SAML 2.0 assertion (SOIDC_TOKEN_TYPE_SAML2).
+inline constexpr std::string_view token_type_saml2 = SOIDC_TOKEN_TYPE_SAML2;
+/// Token type identifier: a JWT (SOIDC_TOKEN_TYPE_JWT).
+inline constexpr std::string_view token_type_jwt = SOIDC_TOKEN_TYPE_JWT;
+
+/// A token exchange response (RFC 8693 §2.2.1). The issued token is not validated by the
+/// library: it is meant for the audience asked for; decode it if you consume it.
+class TokenExchangeResponse : public Document {
+ public:
+  /// An empty response.
+  TokenExchangeResponse() = default;
+  /// The response in `document` (the library's token exchange response JSON).
+  explicit TokenExchangeResponse(Document document) : Document(std::move(document)) {}
+
+  /// `access_token`: the issued token, whatever its type.
+  [[nodiscard]] const std::string& access_token() const noexcept { return string_or_empty("access_token"); }
+  /// `issued_token_type`, e.g. token_type_access_token.
+  [[nodiscard]] const std::string& issued_token_type() const noexcept {
+    return string_or_empty("issued_token_type");
+  }
+  /// `token_type`: "Bearer", or "N_A" for a token that is not an access token.
+  [[nodiscard]] const std::string& token_type() const noexcept { return string_or_empty("token_type"); }
+  /// `expires_in`, when sent.
+  [[nodiscard]] std::optional<std::chrono::seconds> expires_in() const { return seconds_at("expires_in"); }
+  /// `scope`, when sent.
+  [[nodiscard]] std::optional<std::string> scope() const { return string_at("scope"); }
+  /// `refresh_token`, when sent.
+  [[nodiscard]] std::optional<std::string> refresh_token() const { return string_at("refresh_token"); }
+};
+
+/// OAuth 2.0 Token Exchange, RFC 8693 (soidc_token_exchange), without exceptions: trades
+/// `subject_token` of type `subject_token_type` at the token endpoint with `client`'s
+/// authentication. Options: `actor_token` with `actor_token_type`, `requested_token_type`,
+/// `audience`, `resource` (strings or arrays), `scope`, `timeout_ms`. Errors: e.g.
+/// SOIDC_ERR_PROVIDER with the provider's error, SOIDC_ERR_INVALID_ARGUMENT for a bad token
+/// type, a bad option, a NUL byte or an empty client.
+[[nodiscard]] inline Result<TokenExchangeResponse> try_token_exchange(const Client& client,
+                                                                     std::string_view subject_token,
+                                                                     std::string_view subject_token_type,
+                                                                     NullableString options_json = nullptr) {
+  const soidc_client* c = client.native_handle();
+  if (c == nullptr) {
+    return detail::binding_error(SOIDC_ERR_INVALID_ARGUMENT,
+                                 "soidc::token_exchange called on an empty (moved-from or default-constructed) client");
+  }
+  const auto t = detail::required(subject_token, "subject_token");
+  const auto ty = detail::required(subject_token_type, "subject_token_type");
+  const auto o = detail::nullable(options_json, "options_json");
+  if (std::optional<Error> nul = detail::nul_error({&t, &ty, &o})) {
+    return std::move(*nul);
+  }
+  Result<std::string> document = detail::call_for_document(
+      [&](char** out) { return soidc_token_exchange(c, t.get(), ty.get(), o.get(), out); });
+  if (!document) {
+    return document.error();
+  }
+  return detail::to_result<TokenExchangeResponse>(std::move(document).value());
+}
+
+/// try_token_exchange(), raising its error (an exception, or the no-exceptions handler).
+[[nodiscard]] inline TokenExchangeResponse token_exchange(const Client& client, std::string_view subject_token,
+                                                          std::string_view subject_token_type,
+                                                          NullableString options_json = nullptr) {
+  return try_token_exchange(client, subject_token, subject_token_type, options_json).value();
+}
+
 }  // namespace soidc
 
 #endif  // SOIDC_HPP

@@ -569,3 +569,39 @@ TEST(OfflineClient, NulByteInAnArgumentIsRejectedWithoutEchoingIt) {
 }
 
 }  // namespace
+
+// Token exchange (RFC 8693): the constants, the wrapper's argument checks and the
+// library's, without the network (the exchanges run against Keycloak in tests/keycloak.rs).
+TEST(TokenExchange, ConstantsAndBadInput) {
+  static_assert(soidc::token_type_access_token == "urn:ietf:params:oauth:token-type:access_token");
+  static_assert(soidc::token_type_jwt == "urn:ietf:params:oauth:token-type:jwt");
+  const soidc::Client empty;
+  EXPECT_EQ(expect_error([&] { (void)soidc::token_exchange(empty, "t", soidc::token_type_jwt); }).status(),
+            SOIDC_ERR_INVALID_ARGUMENT);
+  const soidc::Client c = soidc::Client::from_issuer_config(kMetadata, {"web", "web-secret-0123456789abcdef"});
+  const soidc::Error wrong_urn = expect_error(
+      [&] { (void)soidc::token_exchange(c, "t", "urn:ietf:params:oauth:token-type:acess_token"); });
+  EXPECT_EQ(wrong_urn.status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(wrong_urn.message().find("RFC 8693"), std::string::npos) << wrong_urn.message();
+  const soidc::Error nul = expect_error(
+      [&] { (void)soidc::token_exchange(c, std::string_view("t\0x", 3), soidc::token_type_jwt); });
+  EXPECT_EQ(nul.status(), SOIDC_ERR_INVALID_ARGUMENT);
+  const soidc::Error unknown = expect_error(
+      [&] { (void)soidc::token_exchange(c, "t", soidc::token_type_access_token, R"({"audiences":"x"})"); });
+  EXPECT_EQ(unknown.status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(unknown.message().find("audiences"), std::string::npos) << unknown.message();
+  // The try_ form returns the error instead.
+  const soidc::Result<soidc::TokenExchangeResponse> empty_token =
+      soidc::try_token_exchange(c, "", soidc::token_type_access_token);
+  ASSERT_FALSE(empty_token);
+  EXPECT_EQ(empty_token.error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(empty_token.error().message().find("subject_token is empty"), std::string::npos);
+  // The typed response over a stored document.
+  const soidc::TokenExchangeResponse r(soidc::Document::parse(
+      R"({"access_token":"x","issued_token_type":"urn:ietf:params:oauth:token-type:id_token","token_type":"N_A","expires_in":60})").value());
+  EXPECT_EQ(r.access_token(), "x");
+  EXPECT_EQ(r.issued_token_type(), soidc::token_type_id_token);
+  EXPECT_EQ(r.token_type(), "N_A");
+  EXPECT_EQ(r.expires_in(), std::optional<std::chrono::seconds>(60));
+  EXPECT_FALSE(r.scope());
+}
