@@ -6,6 +6,12 @@
  * Design (see README.md):
  * - Every worker creates its own soidc client after fork (init_process) and fetches
  *   the provider's keys there, before it serves requests.
+ * - With soidc_keys_zone, the workers share the keys through a shared-memory
+ *   zone: per interval, the one worker whose timer first wins an atomic
+ *   compare-and-set on the zone's "next fetch" time fetches the JWKS and
+ *   publishes it there; the others import the published keys
+ *   (soidc_client_import_keys, no network). One JWKS fetch per interval for the
+ *   whole server instead of one per worker.
  * - A per-worker timer refreshes the keys every soidc_jwks_refresh. With
  *   soidc_thread_pool the refresh runs on an nginx thread pool and the event loop
  *   never waits; without it the refresh runs on the event loop with a short
@@ -33,6 +39,25 @@
 #define NGX_HTTP_SOIDC_MAX_TOKEN        16384
 #define NGX_HTTP_SOIDC_MAX_DESCRIPTION  200
 #define NGX_HTTP_SOIDC_RETRY_MSEC       5000
+#define NGX_HTTP_SOIDC_POLL_MSEC        20
+
+
+/* Keys of one issuer shared by the workers (in the soidc_keys_zone zone). */
+typedef struct ngx_http_soidc_shared_s  ngx_http_soidc_shared_t;
+
+struct ngx_http_soidc_shared_s {
+    ngx_http_soidc_shared_t   *next;
+    u_char                    *issuer;          /* NUL-terminated, in the zone */
+    ngx_atomic_t               next_fetch;      /* wall clock, ms: the claim */
+    ngx_atomic_t               generation;      /* bumped on each publication */
+    u_char                    *jwks;            /* NUL-terminated, may be NULL */
+    size_t                     len;
+};
+
+
+typedef struct {
+    ngx_http_soidc_shared_t   *head;
+} ngx_http_soidc_shctx_t;
 
 
 /* One OpenID provider (issuer + CA file) used by some location. Registered at
@@ -47,6 +72,8 @@ typedef struct {
     ngx_msec_t                 last_success;
     unsigned                   keys_loaded:1;
     unsigned                   busy:1;
+    ngx_http_soidc_shared_t   *shared;          /* NULL without a zone */
+    ngx_atomic_uint_t          generation;      /* last imported/published */
 #if (NGX_THREADS)
     ngx_thread_task_t         *task;
 #endif
@@ -64,6 +91,7 @@ typedef struct {
     ngx_str_t                  thread_pool_name;
     ngx_event_t                timer;           /* per worker */
     char                      *keys_options;    /* JSON for the refresh */
+    ngx_shm_zone_t            *shm_zone;        /* soidc_keys_zone, or NULL */
 } ngx_http_soidc_main_conf_t;
 
 
@@ -98,6 +126,8 @@ typedef struct {
     const char                *keys_options;
     soidc_client              *client;          /* in: NULL = discover first */
     soidc_client              *new_client;      /* out */
+    ngx_uint_t                 fetch_keys;      /* in: 0 = discovery only */
+    char                      *jwks;            /* out: the keys fetched */
     const char                *step;            /* out: what failed */
     soidc_status               status;          /* out */
     char                      *error;           /* out: error document */
@@ -116,6 +146,8 @@ static char *ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_soidc_ca_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_soidc_required_scope(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_soidc_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_soidc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -183,6 +215,13 @@ static ngx_command_t  ngx_http_soidc_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_soidc_main_conf_t, timeout),
+      NULL },
+
+    { ngx_string("soidc_keys_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_keys_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("soidc_thread_pool"),
@@ -1295,6 +1334,71 @@ ngx_http_soidc_required_scope(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static ngx_int_t
+ngx_http_soidc_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_slab_pool_t         *shpool;
+    ngx_http_soidc_shctx_t  *ctx;
+
+    if (data) {             /* reload with the same zone: keep what it holds */
+        shm_zone->data = data;
+        return NGX_OK;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return NGX_OK;
+    }
+
+    ctx = ngx_slab_alloc(shpool, sizeof(ngx_http_soidc_shctx_t));
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ctx->head = NULL;
+    shpool->data = ctx;
+    shm_zone->data = ctx;
+
+    return NGX_OK;
+}
+
+
+static char *
+ngx_http_soidc_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_soidc_main_conf_t *smcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value, name = ngx_string("soidc_keys");
+
+    if (smcf->shm_zone != NULL) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    size = ngx_parse_size(&value[1]);
+    if (size == NGX_ERROR || size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid soidc_keys_zone size \"%V\" "
+                           "(at least %uz)", &value[1], 8 * ngx_pagesize);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                           &ngx_http_soidc_module);
+    if (smcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->shm_zone->init = ngx_http_soidc_init_zone;
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_soidc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -1392,15 +1496,200 @@ ngx_http_soidc_refresh_work(ngx_http_soidc_refresh_t *rf)
         rf->client = rf->new_client;
     }
 
+    if (!rf->fetch_keys) {
+        return;
+    }
+
     rf->step = "JWKS refresh";
     doc = NULL;
     rf->status = soidc_client_provider_keys(rf->client, rf->keys_options, &doc);
 
     if (rf->status == SOIDC_OK) {
-        soidc_string_free(doc);
+        rf->jwks = doc;       /* published by refresh_done with a zone */
     } else {
         rf->error = doc;
     }
+}
+
+
+/* Shared keys (soidc_keys_zone). All of these run on the event loop. */
+
+static ngx_msec_t
+ngx_http_soidc_wall_msec(void)
+{
+    ngx_time_t  *tp;
+
+    ngx_time_update();
+    tp = ngx_timeofday();
+
+    return (ngx_msec_t) tp->sec * 1000 + tp->msec;
+}
+
+
+/* The zone's entry of this provider, created by the first worker asking. */
+static ngx_int_t
+ngx_http_soidc_shared_attach(ngx_http_soidc_main_conf_t *smcf,
+    ngx_http_soidc_provider_t *pv, ngx_log_t *log)
+{
+    ngx_slab_pool_t          *shpool;
+    ngx_http_soidc_shctx_t   *ctx;
+    ngx_http_soidc_shared_t  *sh;
+
+    shpool = (ngx_slab_pool_t *) smcf->shm_zone->shm.addr;
+    ctx = smcf->shm_zone->data;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (sh = ctx->head; sh; sh = sh->next) {
+        if (ngx_strcmp(sh->issuer, pv->issuer.data) == 0) {
+            break;
+        }
+    }
+
+    if (sh == NULL) {
+        sh = ngx_slab_calloc_locked(shpool, sizeof(ngx_http_soidc_shared_t));
+        if (sh != NULL) {
+            sh->issuer = ngx_slab_alloc_locked(shpool, pv->issuer.len + 1);
+            if (sh->issuer == NULL) {
+                ngx_slab_free_locked(shpool, sh);
+                sh = NULL;
+
+            } else {
+                ngx_memcpy(sh->issuer, pv->issuer.data, pv->issuer.len + 1);
+                sh->next = ctx->head;
+                ctx->head = sh;
+            }
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (sh == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "soidc: soidc_keys_zone is full; the keys of \"%V\" "
+                      "are fetched by each worker", &pv->issuer);
+        return NGX_ERROR;
+    }
+
+    pv->shared = sh;
+    return NGX_OK;
+}
+
+
+/* Claims this interval's fetch: 1 if this worker fetches now. */
+static ngx_uint_t
+ngx_http_soidc_shared_claim(ngx_http_soidc_main_conf_t *smcf,
+    ngx_http_soidc_provider_t *pv)
+{
+    ngx_msec_t          now;
+    ngx_atomic_uint_t   next;
+
+    now = ngx_http_soidc_wall_msec();
+    next = pv->shared->next_fetch;
+
+    if ((ngx_atomic_uint_t) now < next && next - now <= 2 * smcf->refresh) {
+        return 0;       /* another worker fetched in this interval */
+    }
+
+    /* (a "next" far ahead means the wall clock went back: claim anew) */
+    return ngx_atomic_cmp_set(&pv->shared->next_fetch, next,
+                              (ngx_atomic_uint_t) (now + smcf->refresh));
+}
+
+
+static void
+ngx_http_soidc_shared_publish(ngx_http_soidc_main_conf_t *smcf,
+    ngx_http_soidc_provider_t *pv, const char *jwks, ngx_log_t *log)
+{
+    size_t                    len;
+    u_char                   *p;
+    ngx_slab_pool_t          *shpool;
+    ngx_http_soidc_shared_t  *sh = pv->shared;
+
+    shpool = (ngx_slab_pool_t *) smcf->shm_zone->shm.addr;
+    len = ngx_strlen(jwks);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    p = ngx_slab_alloc_locked(shpool, len + 1);
+    if (p != NULL) {
+        ngx_memcpy(p, jwks, len + 1);
+        if (sh->jwks) {
+            ngx_slab_free_locked(shpool, sh->jwks);
+        }
+        sh->jwks = p;
+        sh->len = len;
+        pv->generation = ++sh->generation;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (p == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "soidc: soidc_keys_zone is too small for the keys of "
+                      "\"%V\" (%uz bytes); the other workers keep theirs",
+                      &pv->issuer, len);
+    }
+}
+
+
+/* Imports the published keys if they are newer than this worker's: 1 if it
+ * has keys from the zone now (or had them already). No network. */
+static ngx_uint_t
+ngx_http_soidc_shared_import(ngx_http_soidc_main_conf_t *smcf,
+    ngx_http_soidc_provider_t *pv, ngx_log_t *log)
+{
+    char                     *buf, *err;
+    ngx_slab_pool_t          *shpool;
+    soidc_status              st;
+    ngx_atomic_uint_t         gen;
+    ngx_http_soidc_shared_t  *sh = pv->shared;
+
+    if (pv->client == NULL) {
+        return 0;
+    }
+
+    shpool = (ngx_slab_pool_t *) smcf->shm_zone->shm.addr;
+    buf = NULL;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    gen = sh->generation;
+    if (sh->jwks != NULL && gen != pv->generation) {
+        buf = ngx_alloc(sh->len + 1, log);
+        if (buf != NULL) {
+            ngx_memcpy(buf, sh->jwks, sh->len + 1);
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (buf == NULL) {
+        return pv->keys_loaded && pv->generation != 0;
+    }
+
+    err = NULL;
+    st = soidc_client_import_keys(pv->client, buf, NULL, &err);
+    ngx_free(buf);
+
+    if (st != SOIDC_OK) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "soidc: importing the shared keys of \"%V\" failed "
+                      "(%s): %s", &pv->issuer, soidc_status_name(st),
+                      err ? err : "(no error document)");
+        soidc_string_free(err);
+        return 0;
+    }
+
+    pv->generation = gen;
+    pv->keys_loaded = 1;
+    pv->last_success = ngx_current_msec;
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "soidc: keys of \"%V\" imported from soidc_keys_zone "
+                  "(generation %uA)", &pv->issuer, gen);
+
+    return 1;
 }
 
 
@@ -1414,9 +1703,23 @@ ngx_http_soidc_refresh_done(ngx_http_soidc_refresh_t *rf, ngx_log_t *log)
         pv->client = rf->new_client;
     }
 
-    if (rf->status == SOIDC_OK) {
+    if (rf->status == SOIDC_OK && !rf->fetch_keys) {
+        /* discovery only: the keys come from the zone */
+        (void) ngx_http_soidc_shared_import(
+                   ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                       ngx_http_soidc_module),
+                   pv, log);
+
+    } else if (rf->status == SOIDC_OK) {
         pv->keys_loaded = 1;
         pv->last_success = ngx_current_msec;
+
+        if (pv->shared && rf->jwks) {
+            ngx_http_soidc_shared_publish(
+                ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                    ngx_http_soidc_module),
+                pv, rf->jwks, log);
+        }
 
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
                        "soidc: keys of \"%V\" refreshed in %M ms",
@@ -1433,6 +1736,13 @@ ngx_http_soidc_refresh_done(ngx_http_soidc_refresh_t *rf, ngx_log_t *log)
                       : "requests get 503 until keys are fetched");
     }
 
+    if (rf->status != SOIDC_OK && rf->fetch_keys && pv->shared) {
+        /* let the next worker timer of any worker try again */
+        pv->shared->next_fetch = 0;
+    }
+
+    soidc_string_free(rf->jwks);
+    rf->jwks = NULL;
     soidc_string_free(rf->error);
     rf->error = NULL;
     pv->busy = 0;
@@ -1463,6 +1773,7 @@ static void
 ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
     ngx_http_soidc_provider_t *pv, ngx_uint_t may_use_threads, ngx_log_t *log)
 {
+    ngx_uint_t                 fetch_keys;
     ngx_http_soidc_refresh_t   local, *rf;
 
     if (pv->busy) {
@@ -1470,6 +1781,18 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
                       "soidc: the previous key refresh for \"%V\" still runs",
                       &pv->issuer);
         return;
+    }
+
+    fetch_keys = 1;
+
+    if (pv->shared) {
+        /* one worker per interval fetches; the others import its keys */
+        fetch_keys = ngx_http_soidc_shared_claim(smcf, pv);
+
+        if (!fetch_keys && pv->client != NULL) {
+            (void) ngx_http_soidc_shared_import(smcf, pv, log);
+            return;
+        }
     }
 
 #if (NGX_THREADS)
@@ -1484,6 +1807,8 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
     rf->keys_options = smcf->keys_options;
     rf->client = pv->client;
     rf->new_client = NULL;
+    rf->fetch_keys = fetch_keys;
+    rf->jwks = NULL;
     rf->error = NULL;
     rf->started = ngx_current_msec;
 
@@ -1513,6 +1838,38 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
     ngx_http_soidc_refresh_work(rf);
     ngx_time_update();
     ngx_http_soidc_refresh_done(rf, log);
+}
+
+
+/* Worker start with a zone, discovery done, no keys yet: another worker is
+ * fetching them (its discovery and its JWKS fetch take at most
+ * soidc_fetch_timeout each). Wait for its publication for at most
+ * 2 * soidc_fetch_timeout, then fetch them here. */
+static void
+ngx_http_soidc_shared_wait(ngx_http_soidc_main_conf_t *smcf,
+    ngx_http_soidc_provider_t *pv, ngx_log_t *log)
+{
+    ngx_msec_t  waited;
+
+    for (waited = 0; waited < 2 * smcf->timeout;
+         waited += NGX_HTTP_SOIDC_POLL_MSEC)
+    {
+        if (ngx_http_soidc_shared_import(smcf, pv, log)) {
+            return;
+        }
+        ngx_msleep(NGX_HTTP_SOIDC_POLL_MSEC);
+    }
+
+    if (ngx_http_soidc_shared_import(smcf, pv, log)) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "soidc: no shared keys of \"%V\" after %M ms, fetching them",
+                  &pv->issuer, 2 * smcf->timeout);
+
+    pv->shared->next_fetch = 0;
+    ngx_http_soidc_refresh(smcf, pv, 0, log);
 }
 
 
@@ -1593,9 +1950,17 @@ ngx_http_soidc_init_process(ngx_cycle_t *cycle)
         }
 #endif
 
+        if (smcf->shm_zone) {
+            (void) ngx_http_soidc_shared_attach(smcf, pvp[i], cycle->log);
+        }
+
         /* before the first request: discovery and the first keys, blocking for
          * at most 2 * soidc_fetch_timeout; a failure is retried by the timer */
         ngx_http_soidc_refresh(smcf, pvp[i], 0, cycle->log);
+
+        if (pvp[i]->shared && pvp[i]->client && !pvp[i]->keys_loaded) {
+            ngx_http_soidc_shared_wait(smcf, pvp[i], cycle->log);
+        }
     }
 
     smcf->timer.handler = ngx_http_soidc_timer_handler;

@@ -353,6 +353,52 @@ ok=0; grep -q '\[info\] [0-9#]*: soidc: fetched JWKS from' "${NGINX_PREFIX[T]}/l
 result $ok "soidc's own log lines via the log callback" "[info] ... soidc: fetched JWKS" \
   "$(grep -c 'soidc: fetched JWKS' "${NGINX_PREFIX[T]}/logs/error.log") lines"
 
+echo "== soidc_keys_zone: 4 workers, one JWKS fetch per interval (provider S)"
+lib_provider_start S || exit 1
+ISS_S="${PROVIDER_ISSUER[S]}"
+# Z: the keys shared through the zone; W: the same without it (the comparison)
+lib_nginx_conf Z "$(lib_free_port)" "$ISS_S" thread "${REFRESH_S}s" "${TIMEOUT_MS}ms" 4
+lib_nginx_conf W "$(lib_free_port)" "$ISS_S" inline "${REFRESH_S}s" "${TIMEOUT_MS}ms" 4
+sed -i "s|^    soidc_audience .*|&\n    soidc_keys_zone 1m;|" "${NGINX_PREFIX[Z]}/nginx.conf"
+INTERVALS=5
+c0="$(fetch_count "$ISS_S")"
+lib_nginx_start Z || exit 1
+sleep 1
+c1="$(fetch_count "$ISS_S")"
+ok=0; [ $((c1 - c0)) -eq 1 ] && ok=1
+result $ok "JWKS fetches while 4 workers start (Z)" "1" "$((c1 - c0))"
+sleep $((REFRESH_S * INTERVALS))
+c2="$(fetch_count "$ISS_S")"
+ok=0; [ $((c2 - c1)) -ge $((INTERVALS - 1)) ] && [ $((c2 - c1)) -le $((INTERVALS + 1)) ] && ok=1
+result $ok "JWKS fetches in $INTERVALS intervals of ${REFRESH_S} s, 4 workers (Z)" \
+  "$INTERVALS +- 1 (one per interval)" "$((c2 - c1))"
+zlog="${NGINX_PREFIX[Z]}/logs/error.log"
+n_imp="$(grep 'imported from soidc_keys_zone' "$zlog" | sed -n 's/.*\] \([0-9]*\)#.*/\1/p' | sort -u | wc -l)"
+ok=0; [ "$n_imp" -ge 3 ] && ok=1
+result $ok "workers that imported the shared keys (Z)" ">= 3 of 4" "$n_imp"
+TOK_S="$(lib_token "$ISS_S" api:read)"
+curl -s -X POST "$ISS_S/test/rotate?drop_old=1" >/dev/null
+TOK_S2="$(lib_token "$ISS_S" api:read)"
+sleep "$(awk "BEGIN { print $REFRESH_S * 2.2 + 1 }")"
+codes=""
+for _ in $(seq 1 40); do req "${NGINX_PORT[Z]}" /api -H "$(bearer "$TOK_S2")"; codes="$codes$STATUS "; done
+ok=0; [ "$(echo $codes | tr ' ' '\n' | sort -u)" = 200 ] && ok=1
+result $ok "rotated key accepted by every worker, 40 requests (Z)" "200 each" \
+  "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%sx%s ", $1, $2}')"
+req "${NGINX_PORT[Z]}" /api -H "$(bearer "$TOK_S")"
+ok=0; [ "$STATUS" = 401 ] && ok=1
+result $ok "token of the dropped key refused (Z)" "401" "$STATUS"
+lib_nginx_stop Z
+c3="$(fetch_count "$ISS_S")"
+lib_nginx_start W || exit 1
+sleep $((REFRESH_S * INTERVALS + 1))
+c4="$(fetch_count "$ISS_S")"
+lib_nginx_stop W
+info "without soidc_keys_zone (W): JWKS fetches" "$((c4 - c3)) in $((REFRESH_S * INTERVALS + 1)) s incl. start, 4 workers"
+crit="$(grep -E '\[(alert|emerg|crit)\]' "$zlog" "${NGINX_PREFIX[W]}/logs/error.log" | head -3)"
+ok=0; [ -z "$crit" ] && ok=1
+result $ok "no alert/crit/emerg (Z, W)" "none" "${crit:-none}"
+
 echo "== nginx stops cleanly"
 for n in T I N E F D C K; do lib_nginx_stop "$n"; done
 crit="$(cat "$WORK"/nginx-[TINEFDCK]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
