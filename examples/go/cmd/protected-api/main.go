@@ -3,7 +3,14 @@
 // (signature, issuer, expiry, audience and scope). It answers 401/403 with a
 // WWW-Authenticate challenge as RFC 6750 says.
 //
-//	protected-api -issuer https://id.example.com -audience https://api.example.com [-listen 127.0.0.1:8080]
+//	protected-api -issuer https://id.example.com -audience https://api.example.com [-listen 127.0.0.1:8080] [-state-file /var/lib/api/soidc-state.json]
+//
+// With -state-file, a replica starts from the provider state another replica
+// (or its own previous run) exported: when the file is present and soidc
+// accepts it (same issuer, metadata at most a day old, keys parse), the client
+// is created from it without discovery, and the keys are fetched only if they
+// have expired. Otherwise the replica discovers and writes the file (atomically,
+// temporary file + rename). The file holds no secret.
 //
 //	GET  /api/hello   needs scope api:read
 //	POST /api/notes   needs scope api:write
@@ -19,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -30,34 +38,32 @@ func main() {
 	audience := flag.String("audience", "https://api.soidc.test", "this API's resource identifier (the tokens' aud)")
 	clientID := flag.String("client-id", "protected-api", "the client id soidc uses for this API (no secret needed)")
 	listen := flag.String("listen", "127.0.0.1:8080", "address to listen on")
+	stateFile := flag.String("state-file", "", "start from this provider state file if present and fresh; otherwise discover and write it")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if *issuer == "" {
 		fmt.Fprintln(os.Stderr, "protected-api: -issuer (or $SOIDC_TEST_ISSUER) is required")
 		os.Exit(2)
 	}
-	if err := run(log, *issuer, *audience, *clientID, *listen); err != nil {
+	if err := run(log, *issuer, *audience, *clientID, *listen, *stateFile); err != nil {
 		log.Error("protected-api failed", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(log *slog.Logger, issuer, audience, clientID, listen string) error {
+func run(log *slog.Logger, issuer, audience, clientID, listen, stateFile string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	soidc.SetLogger(soidc.SlogLogger(log), soidc.LogWarn)
 
 	setup, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	client, err := soidc.NewClientFromIssuerURL(setup, issuer, soidc.Config{ClientID: clientID})
+	client, source, err := newClient(setup, log, issuer, clientID, stateFile)
 	if err != nil {
-		return fmt.Errorf("discovery: %w", err)
+		return err
 	}
 	defer client.Close()
-	// Fetch the keys now rather than on the first request.
-	if _, err := client.ProviderKeys(setup, nil); err != nil {
-		return fmt.Errorf("provider keys: %w", err)
-	}
+	log.Info("soidc client ready", "from", source)
 
 	server := &http.Server{Addr: listen, Handler: routes(client, audience, log), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -96,4 +102,79 @@ func hello(w http.ResponseWriter, r *http.Request) {
 
 func addNote(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]string{"created_by": Claims(r.Context()).Subject})
+}
+
+// newClient creates the API's soidc client with its keys fetched (so that the
+// first request does not wait for them). With a stateFile it first tries the
+// state in that file (source "state"); when the file is missing or refused it
+// discovers (source "discovery"). Either way it writes the file back when its
+// content changed (new discovery, or keys refreshed because they had expired).
+func newClient(ctx context.Context, log *slog.Logger, issuer, clientID, stateFile string) (*soidc.Client, string, error) {
+	cfg := soidc.Config{ClientID: clientID}
+	var client *soidc.Client
+	var saved []byte
+	source := "discovery"
+	if stateFile != "" {
+		data, err := os.ReadFile(stateFile)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			log.Info("no provider state file yet", "path", stateFile)
+		case err != nil:
+			log.Warn("provider state file unreadable, discovering", "path", stateFile, "error", err)
+		default:
+			// Refused when for another issuer, stale, tampered or malformed.
+			client, err = soidc.NewClientFromState(ctx, data, issuer, cfg)
+			if err != nil {
+				log.Warn("provider state file refused, discovering", "path", stateFile, "error", err)
+			} else {
+				saved, source = data, "state"
+			}
+		}
+	}
+	if client == nil {
+		var err error
+		client, err = soidc.NewClientFromIssuerURL(ctx, issuer, cfg)
+		if err != nil {
+			return nil, "", fmt.Errorf("discovery: %w", err)
+		}
+	}
+	// Fetches the keys only if none are cached or they have expired.
+	if _, err := client.ProviderKeys(ctx, nil); err != nil {
+		client.Close()
+		return nil, "", fmt.Errorf("provider keys: %w", err)
+	}
+	if stateFile == "" {
+		return client, source, nil
+	}
+	state, err := client.ExportState(ctx)
+	if err == nil && string(state) != string(saved) {
+		err = writeFileAtomic(stateFile, state)
+	}
+	if err != nil {
+		// The replica runs without the file; the next one discovers.
+		log.Warn("could not write the provider state file", "path", stateFile, "error", err)
+	}
+	return client, source, nil
+}
+
+// writeFileAtomic replaces path with data: readers see the old or the new
+// file, never a partial one.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename: nothing to remove
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -178,3 +178,122 @@ func TestAgainstProvider(t *testing.T) {
 		t.Fatalf("unexpected body %v", ex.body)
 	}
 }
+
+// providerCount reads one of the test provider's request counters
+// (/test/jwks-fetch-count, /test/discovery-fetch-count).
+func providerCount(t *testing.T, issuer, counter string) int {
+	t.Helper()
+	resp, err := http.Get(issuer + "/test/" + counter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ Count int }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Count
+}
+
+// A replica with -state-file: the first one discovers and writes the file; the
+// next one starts from it without any request to the provider and validates
+// tokens; a damaged file is refused and replaced by a new discovery.
+func TestReplicaStartsFromStateFile(t *testing.T) {
+	issuer := os.Getenv("SOIDC_TEST_ISSUER")
+	if issuer == "" {
+		if os.Getenv("SOIDC_REQUIRE_PROVIDER") != "" {
+			t.Fatal("SOIDC_TEST_ISSUER is not set")
+		}
+		t.Skip("SOIDC_TEST_ISSUER is not set; run under tests/with-provider.sh")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	path := t.TempDir() + "/soidc-state.json"
+	counts := func() (int, int) {
+		return providerCount(t, issuer, "discovery-fetch-count"), providerCount(t, issuer, "jwks-fetch-count")
+	}
+
+	// First replica: no file yet.
+	d0, j0 := counts()
+	first, source, err := newClient(ctx, quietLog(), issuer, "protected-api", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	d1, j1 := counts()
+	if source != "discovery" || d1-d0 != 1 || j1-j0 != 1 {
+		t.Fatalf("first replica: source %q, %d discovery and %d JWKS requests, want discovery, 1 and 1", source, d1-d0, j1-j0)
+	}
+	written, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(written, &doc); err != nil || doc["soidc_state"] != float64(1) || doc["issuer"] != issuer || doc["jwks"] == nil {
+		t.Fatalf("state file %s: %v", written, err)
+	}
+
+	// Second replica: from the file, no request at all, and it validates tokens.
+	second, source, err := newClient(ctx, quietLog(), issuer, "protected-api", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	caller, err := soidc.NewClientFromIssuerURL(ctx, issuer, soidc.Config{ClientID: "conf-basic", ClientSecret: "conf-basic-secret-0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer caller.Close()
+	tokens, err := caller.ClientCredentialsGrant(ctx, "api:read", &soidc.GrantOptions{Resource: []string{audience}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, j2 := counts()
+	ex := call(t, routes(second, audience, quietLog()), "GET", "/api/hello", "Bearer "+tokens.AccessToken)
+	d3, j3 := counts()
+	// (caller's own discovery happened between d1 and d2)
+	if source != "state" || ex.status != http.StatusOK || d3 != d2 || j3 != j2 {
+		t.Fatalf("second replica: source %q, status %d %v, requests after start: %d discovery, %d JWKS", source, ex.status, ex.body, d3-d2, j3-j2)
+	}
+	if d2-d1 != 1 || j2 != j1 {
+		t.Fatalf("second replica start: %d discovery (caller's only: want 1) and %d JWKS requests (want 0)", d2-d1, j2-j1)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil || string(after) != string(written) {
+		t.Fatalf("the state file changed although the state was fresh: %v", err)
+	}
+
+	// A truncated file is refused and replaced.
+	if err := os.WriteFile(path, written[:len(written)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third, source, err := newClient(ctx, quietLog(), issuer, "protected-api", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third.Close()
+	replaced, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if source != "discovery" || json.Unmarshal(replaced, &doc) != nil {
+		t.Fatalf("truncated file: source %q, file now %q", source, replaced)
+	}
+
+	// A state of another issuer is refused too (never used for this one).
+	foreign := strings.Replace(string(written), `"issuer":"`+issuer+`"`, `"issuer":"https://other.soidc.test"`, 1)
+	if foreign == string(written) {
+		t.Fatal("could not rewrite the issuer of the state")
+	}
+	if err := os.WriteFile(path, []byte(foreign), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fourth, source, err := newClient(ctx, quietLog(), issuer, "protected-api", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fourth.Close()
+	if source != "discovery" {
+		t.Fatalf("foreign-issuer state: source %q, want discovery", source)
+	}
+}
