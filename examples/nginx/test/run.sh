@@ -388,6 +388,13 @@ result $ok "rotated key accepted by every worker, 40 requests (Z)" "200 each" \
 req "${NGINX_PORT[Z]}" /api -H "$(bearer "$TOK_S")"
 ok=0; [ "$STATUS" = 401 ] && ok=1
 result $ok "token of the dropped key refused (Z)" "401" "$STATUS"
+cr0="$(fetch_count "$ISS_S")"
+kill -HUP "${NGINX_PID[Z]}"
+sleep 1
+case_ok "valid token after a reload (Z)" "${NGINX_PORT[Z]}" /api conf-basic -H "$(bearer "$TOK_S2")"
+cr1="$(fetch_count "$ISS_S")"
+ok=0; [ $((cr1 - cr0)) -le 1 ] && ok=1
+result $ok "JWKS fetches across the reload, 4 new workers (Z)" "<= 1 (the zone is kept)" "$((cr1 - cr0))"
 lib_nginx_stop Z
 c3="$(fetch_count "$ISS_S")"
 lib_nginx_start W || exit 1
