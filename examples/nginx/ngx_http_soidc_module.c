@@ -120,6 +120,7 @@ typedef struct {
 
 /* One key refresh, filled on the event loop, run on the event loop or a thread. */
 typedef struct {
+    ngx_http_soidc_main_conf_t *smcf;
     ngx_http_soidc_provider_t *provider;
     const char                *issuer;
     const char                *client_options;
@@ -1705,20 +1706,14 @@ ngx_http_soidc_refresh_done(ngx_http_soidc_refresh_t *rf, ngx_log_t *log)
 
     if (rf->status == SOIDC_OK && !rf->fetch_keys) {
         /* discovery only: the keys come from the zone */
-        (void) ngx_http_soidc_shared_import(
-                   ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                                       ngx_http_soidc_module),
-                   pv, log);
+        (void) ngx_http_soidc_shared_import(rf->smcf, pv, log);
 
     } else if (rf->status == SOIDC_OK) {
         pv->keys_loaded = 1;
         pv->last_success = ngx_current_msec;
 
         if (pv->shared && rf->jwks) {
-            ngx_http_soidc_shared_publish(
-                ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                                    ngx_http_soidc_module),
-                pv, rf->jwks, log);
+            ngx_http_soidc_shared_publish(rf->smcf, pv, rf->jwks, log);
         }
 
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
@@ -1801,6 +1796,7 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
     rf = &local;
 #endif
 
+    rf->smcf = smcf;
     rf->provider = pv;
     rf->issuer = (const char *) pv->issuer.data;
     rf->client_options = pv->client_options;
@@ -1824,6 +1820,9 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
                           "soidc: could not post the key refresh for \"%V\" "
                           "to thread pool \"%V\"",
                           &pv->issuer, &smcf->thread_pool_name);
+            if (fetch_keys && pv->shared) {
+                pv->shared->next_fetch = 0;     /* give the claim back */
+            }
             return;
         }
 
