@@ -55,7 +55,7 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 36] = [
+const COVERED: [&str; 40] = [
     "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
     "soidc_client_set_log_callback", "soidc_auth_code_start", "soidc_auth_code_handle_result",
@@ -67,7 +67,8 @@ const COVERED: [&str; 36] = [
     "soidc_status_name", "soidc_version", "soidc_set_log_callback", "soidc_json_get_string",
     "soidc_json_get_int64", "soidc_json_get_bool", "soidc_json_get_raw", "soidc_json_quote",
     "soidc_client_export_state", "soidc_client_from_state", "soidc_client_import_keys",
-    "soidc_token_exchange",
+    "soidc_token_exchange", "soidc_register_client", "soidc_client_read_registration",
+    "soidc_client_update_registration", "soidc_client_delete_registration",
 ];
 
 fn export_state(c: *const cl::soidc_client, options: Option<&str>) -> Outcome {
@@ -715,3 +716,127 @@ fn token_exchange_hostile_arguments() {
 }
 
 const ACCESS_TOKEN_LIKE: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+
+// ---------------------------------------------------------------------------------------
+// Dynamic client registration (RFC 7591) and management (RFC 7592)
+// ---------------------------------------------------------------------------------------
+
+use soidc::ffi::registration as dcr;
+
+/// The four registration exports with raw pointers (NULL allowed).
+fn dcr_register(target: *const c_char, metadata: *const c_char, options: *const c_char) -> Outcome {
+    // SAFETY: NULL or valid strings, a valid out-pointer.
+    rp::call(|out| unsafe { dcr::soidc_register_client(target, metadata, options, out) })
+}
+fn dcr_read(uri: *const c_char, token: *const c_char, options: *const c_char) -> Outcome {
+    // SAFETY: as above.
+    rp::call(|out| unsafe { dcr::soidc_client_read_registration(uri, token, options, out) })
+}
+fn dcr_update(uri: *const c_char, token: *const c_char, metadata: *const c_char, options: *const c_char) -> Outcome {
+    // SAFETY: as above.
+    rp::call(|out| unsafe { dcr::soidc_client_update_registration(uri, token, metadata, options, out) })
+}
+fn dcr_delete(uri: *const c_char, token: *const c_char, options: *const c_char) -> Outcome {
+    // SAFETY: as above.
+    rp::call(|out| unsafe { dcr::soidc_client_delete_registration(uri, token, options, out) })
+}
+
+/// NULL where a value is needed, invalid UTF-8, malformed metadata, unknown and
+/// wrongly typed options, 10 MB in every argument: `SOIDC_ERR_INVALID_ARGUMENT` with a
+/// short message that does not echo the input or a secret, and no request sent. A NULL
+/// `out_json` is allowed (the status alone).
+#[test]
+fn registration_hostile_arguments() {
+    let rp = client();
+    let server = rp.server.issuer();
+    let endpoint = ffi::cstr(&format!("{server}/reg"));
+    let uri = ffi::cstr(&format!("{server}/reg/client-1"));
+    let token = ffi::cstr("registration-access-token-0123456789");
+    let md = ffi::cstr(r#"{"client_name":"x","redirect_uris":["https://rp.example/cb"]}"#);
+    let md_upd = ffi::cstr(r#"{"client_id":"client-1","client_name":"x"}"#);
+    let as_endpoint = ffi::cstr(r#"{"endpoint":true}"#);
+    let n = ptr::null::<c_char>();
+    let before = rp.server.request_count();
+    let huge = big("", 'x');
+    let huge_c = ffi::cstr(&huge);
+    let huge_md = ffi::cstr(&format!(r#"{{"client_name":"{huge}"}}"#));
+    let huge_md_upd = ffi::cstr(&format!(r#"{{"client_id":"c","client_name":"{huge}"}}"#));
+    let huge_opts = ffi::cstr(&format!(r#"{{"x_pad":"{huge}"}}"#));
+    let huge_iat = ffi::cstr(&json!({"initial_access_token": huge, "endpoint": true}).to_string());
+    let bad_utf8 = std::ffi::CString::new(vec![b'{', 0xff, b'}']).unwrap();
+    let outs: Vec<(String, Outcome)> = vec![
+        ("register NULL target".into(), dcr_register(n, md.as_ptr(), n)),
+        ("register NULL metadata".into(), dcr_register(endpoint.as_ptr(), n, as_endpoint.as_ptr())),
+        ("register bad UTF-8 metadata".into(), dcr_register(endpoint.as_ptr(), bad_utf8.as_ptr(), as_endpoint.as_ptr())),
+        ("register 10 MB metadata".into(), dcr_register(endpoint.as_ptr(), huge_md.as_ptr(), as_endpoint.as_ptr())),
+        ("register 10 MB options".into(), dcr_register(endpoint.as_ptr(), md.as_ptr(), huge_opts.as_ptr())),
+        ("register 10 MB initial_access_token".into(), dcr_register(endpoint.as_ptr(), md.as_ptr(), huge_iat.as_ptr())),
+        ("read NULL uri".into(), dcr_read(n, token.as_ptr(), n)),
+        ("read NULL token".into(), dcr_read(uri.as_ptr(), n, n)),
+        ("read 10 MB token".into(), dcr_read(uri.as_ptr(), huge_c.as_ptr(), n)),
+        ("read 10 MB options".into(), dcr_read(uri.as_ptr(), token.as_ptr(), huge_opts.as_ptr())),
+        ("update NULL uri".into(), dcr_update(n, token.as_ptr(), md_upd.as_ptr(), n)),
+        ("update NULL token".into(), dcr_update(uri.as_ptr(), n, md_upd.as_ptr(), n)),
+        ("update NULL metadata".into(), dcr_update(uri.as_ptr(), token.as_ptr(), n, n)),
+        ("update 10 MB metadata".into(), dcr_update(uri.as_ptr(), token.as_ptr(), huge_md_upd.as_ptr(), n)),
+        ("update 10 MB token".into(), dcr_update(uri.as_ptr(), huge_c.as_ptr(), md_upd.as_ptr(), n)),
+        ("update metadata without client_id".into(), dcr_update(uri.as_ptr(), token.as_ptr(), md.as_ptr(), n)),
+        ("delete NULL uri".into(), dcr_delete(n, token.as_ptr(), n)),
+        ("delete NULL token".into(), dcr_delete(uri.as_ptr(), n, n)),
+        ("delete 10 MB token".into(), dcr_delete(uri.as_ptr(), huge_c.as_ptr(), n)),
+        ("delete 10 MB options".into(), dcr_delete(uri.as_ptr(), token.as_ptr(), huge_opts.as_ptr())),
+    ];
+    for (what, out) in &outs {
+        let e = check(what, out, &[SOIDC_ERR_INVALID_ARGUMENT]).unwrap();
+        let msg = e["message"].as_str().unwrap();
+        assert!(msg.len() < 500, "{what}: the message does not echo the input: {}", &msg[..500]);
+        assert!(!msg.contains("registration-access-token-0123456789"), "{what}: {msg}");
+    }
+    // Malformed metadata of every kind, for register and update.
+    for bad in ["", "{", "[]", "null", "\"x\"", r#"{"a":1,"a":2}"#, "{\"a\":1} trailing", &format!("{}{}", "[".repeat(10_000), "]".repeat(10_000))] {
+        let m = ffi::cstr(bad);
+        check(&format!("register {bad:.20}"), &dcr_register(endpoint.as_ptr(), m.as_ptr(), as_endpoint.as_ptr()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+        check(&format!("update {bad:.20}"), &dcr_update(uri.as_ptr(), token.as_ptr(), m.as_ptr(), n), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    }
+    // Unknown option keys, wrong types, null values, out-of-range timeouts.
+    for options in [
+        json!({"endpiont": true}), json!({"endpoint": "yes"}), json!({"initial_access_token": 5}),
+        json!({"initial_access_token": ""}), json!({"timeout_ms": 0}), json!({"timeout_ms": "5"}),
+        json!({"ca_file": ["a"]}), json!({"allow_insecure_http": 1}), json!({"endpoint": null}), json!([true]),
+        json!({"ca_file": "/nonexistent/ca.pem", "endpoint": true}), json!({"proxy": "http://127.0.0.1:9"}),
+    ] {
+        let o = ffi::cstr(&options.to_string());
+        check(&format!("register {options}"), &dcr_register(endpoint.as_ptr(), md.as_ptr(), o.as_ptr()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    }
+    for options in [json!({"endpoint": true}), json!({"initial_access_token": "t"}), json!({"timeout_ms": -1}), json!({"x": 1})] {
+        let o = ffi::cstr(&options.to_string());
+        check(&format!("read {options}"), &dcr_read(uri.as_ptr(), token.as_ptr(), o.as_ptr()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+        check(&format!("update {options}"), &dcr_update(uri.as_ptr(), token.as_ptr(), md_upd.as_ptr(), o.as_ptr()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+        check(&format!("delete {options}"), &dcr_delete(uri.as_ptr(), token.as_ptr(), o.as_ptr()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    }
+    // URLs the policy refuses: http on a non-loopback host, other schemes, relative, a fragment.
+    for bad in ["http://op.example/reg", "ftp://op.example/reg", "/reg", "https://op.example/reg#f", ""] {
+        let u = ffi::cstr(bad);
+        check(&format!("register {bad}"), &dcr_register(u.as_ptr(), md.as_ptr(), as_endpoint.as_ptr()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+        check(&format!("read {bad}"), &dcr_read(u.as_ptr(), token.as_ptr(), n), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    }
+    // A NULL out_json: the status alone.
+    // SAFETY: NULL strings and a NULL out-pointer are allowed.
+    let st = unsafe { dcr::soidc_register_client(n, n, n, ptr::null_mut()) };
+    assert_eq!(st, SOIDC_ERR_INVALID_ARGUMENT);
+    // SAFETY: as above.
+    let st = unsafe { dcr::soidc_client_delete_registration(n, n, n, ptr::null_mut()) };
+    assert_eq!(st, SOIDC_ERR_INVALID_ARGUMENT);
+    assert_eq!(rp.server.request_count(), before, "nothing is sent for refused input");
+    // A 10 MB URL cannot go into a request line: a clear status, no crash.
+    let huge_url = ffi::cstr(&big(&format!("{server}/reg/"), 'u'));
+    for (what, out) in [
+        ("register 10 MB endpoint", dcr_register(huge_url.as_ptr(), md.as_ptr(), as_endpoint.as_ptr())),
+        ("register 10 MB issuer", dcr_register(huge_url.as_ptr(), md.as_ptr(), n)),
+        ("read 10 MB uri", dcr_read(huge_url.as_ptr(), token.as_ptr(), n)),
+        ("delete 10 MB uri", dcr_delete(huge_url.as_ptr(), token.as_ptr(), n)),
+    ] {
+        let e = check(what, &out, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_NETWORK, SOIDC_ERR_HTTP]).unwrap();
+        assert!(e["message"].as_str().unwrap().len() < 500, "{what}: the message does not echo the input");
+    }
+}

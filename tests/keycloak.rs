@@ -1,7 +1,8 @@
 //! soidc against a real Keycloak, through the C API (soidc's `extern "C"` functions, as a
 //! C program calls them): discovery, client credentials, password, refresh, userinfo,
 //! introspection, revocation, the code flow with PKCE, the device flow, RP-initiated and
-//! back-channel logout, RFC 9068 access tokens and the provider's error answers.
+//! back-channel logout, RFC 9068 access tokens, token exchange, dynamic client registration
+//! with an initial access token (RFC 7591/7592) and the provider's error answers.
 //!
 //! Keycloak is started by tests/keycloak/run.sh (`make test-keycloak`), which imports
 //! tests/keycloak/realm.json and exports SOIDC_KC_ISSUER and SOIDC_KC_BCL_PORT. Every test
@@ -603,4 +604,145 @@ fn token_exchange_refused_by_keycloak() {
     let e = o.err(STATUS_PROVIDER, "");
     assert!(matches!(e["error"].as_str(), Some("unauthorized_client" | "invalid_client")), "{e}");
     assert_no_leak(&o, &[at, "wrong-secret-value-0123"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Dynamic client registration (RFC 7591) and management (RFC 7592)
+//
+// Keycloak refuses anonymous registration from hosts its "Trusted Hosts" policy does not
+// list (none by default), so these tests register with an initial access token: one is
+// created through Keycloak's admin REST API (`POST /admin/realms/soidc/clients-initial-access`)
+// with an admin token of the master realm (the bootstrap admin run.sh started Keycloak
+// with: SOIDC_KC_ADMIN_USERNAME / SOIDC_KC_ADMIN_PASSWORD). The realm stays as imported.
+// ---------------------------------------------------------------------------------------
+
+/// A new initial access token of the soidc realm, valid for `count` registrations.
+fn initial_access_token(count: u32) -> String {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .new_agent();
+    let user = std::env::var("SOIDC_KC_ADMIN_USERNAME").expect("SOIDC_KC_ADMIN_USERNAME (set by run.sh)");
+    let password = std::env::var("SOIDC_KC_ADMIN_PASSWORD").expect("SOIDC_KC_ADMIN_PASSWORD (set by run.sh)");
+    let mut resp = agent
+        .post(&format!("{}/realms/master/protocol/openid-connect/token", origin()))
+        .send_form([("grant_type", "password"), ("client_id", "admin-cli"), ("username", &user), ("password", &password)])
+        .expect("admin token request");
+    assert_eq!(resp.status().as_u16(), 200, "admin token");
+    let admin: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    let admin_token = admin["access_token"].as_str().expect("admin access token").to_owned();
+    let mut resp = agent
+        .post(&format!("{}/admin/realms/soidc/clients-initial-access", origin()))
+        .header("Authorization", &format!("Bearer {admin_token}"))
+        .content_type("application/json")
+        .send(json!({"count": count, "expiration": 600}).to_string().as_bytes())
+        .expect("initial access token request");
+    let status = resp.status().as_u16();
+    let body = resp.body_mut().read_to_string().unwrap();
+    assert!(status == 200 || status == 201, "clients-initial-access: HTTP {status}: {body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    doc["token"].as_str().expect("token in the clients-initial-access response").to_owned()
+}
+
+fn kc_service_metadata(name: &str) -> Value {
+    json!({
+        "client_name": name,
+        "grant_types": ["client_credentials"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    })
+}
+
+#[test]
+#[ignore = "needs Keycloak: make test-keycloak"]
+fn registration_with_an_initial_access_token_then_use_read_update_delete() {
+    let iat = initial_access_token(1);
+    let options = json!({"initial_access_token": iat}).to_string();
+    let reg = ffi::register_client(&issuer(), &kc_service_metadata("soidc-dcr").to_string(), Some(&options)).ok();
+    let client_id = s(&reg, "client_id").to_owned();
+    let secret = s(&reg, "client_secret").to_owned();
+    let uri = s(&reg, "registration_client_uri").to_owned();
+    let mut rat = s(&reg, "registration_access_token").to_owned();
+    assert!(uri.starts_with(&issuer()), "{uri}");
+
+    // The new client gets a token at once. With scope openid Keycloak adds an ID token to
+    // the client credentials response (the quirk above): soidc checks its signature and
+    // that it was issued to the new client.
+    let c = ffi::client(
+        &issuer(),
+        Params { client_id: &client_id, client_secret: Some(&secret), scope: Some("openid"), ..Default::default() },
+    );
+    let tokens = client_credentials(&c, None, None).ok();
+    assert!(!s(&tokens, "access_token").is_empty());
+    assert_eq!(tokens["id_token_claims"]["aud"], client_id.as_str(), "{tokens}");
+    assert_eq!(tokens["id_token_claims"]["azp"], client_id.as_str(), "{tokens}");
+
+    // Read: Keycloak rotates the registration access token on every call (quirk); the
+    // response carries the new one.
+    let read = ffi::read_registration(&uri, &rat, None).ok();
+    assert_eq!(read["client_id"], client_id.as_str());
+    assert_eq!(read["client_name"], "soidc-dcr");
+    if let Some(Value::String(t)) = read.get("registration_access_token") {
+        rat = t.clone();
+    }
+    let mut md = kc_service_metadata("soidc-dcr-renamed");
+    md["client_id"] = json!(client_id);
+    let updated = ffi::update_registration(&uri, &rat, &md.to_string(), None).ok();
+    assert_eq!(updated["client_name"], "soidc-dcr-renamed", "{updated}");
+    if let Some(Value::String(t)) = updated.get("registration_access_token") {
+        rat = t.clone();
+    }
+    assert_eq!(ffi::delete_registration(&uri, &rat, None).ok(), json!({}));
+    let gone = ffi::read_registration(&uri, &rat, None);
+    let e = gone.err(STATUS_PROVIDER, "invalid_token");
+    assert_eq!(e["http_status"], 401, "{e}");
+    assert_no_leak(&gone, &[&rat, &secret, &iat]);
+    assert_ne!(client_credentials(&c, None, None).status, 0, "a deleted client gets no token");
+
+    // The initial access token was for one registration: a second one is refused.
+    let again = ffi::register_client(&issuer(), &kc_service_metadata("soidc-dcr-2").to_string(), Some(&options));
+    let e = again.err(STATUS_PROVIDER, "invalid_token");
+    assert!(e["error_description"].as_str().unwrap().contains("No remaining count"), "{e}");
+    assert_no_leak(&again, &[&iat]);
+}
+
+#[test]
+#[ignore = "needs Keycloak: make test-keycloak"]
+fn registration_refused_by_keycloak() {
+    // Anonymous: the Trusted Hosts policy refuses 127.0.0.1 (403 insufficient_scope).
+    let o = ffi::register_client(&issuer(), &kc_service_metadata("soidc-dcr-anon").to_string(), None);
+    let e = o.err(STATUS_PROVIDER, "insufficient_scope");
+    assert!(e["error_description"].as_str().unwrap().contains("Trusted Hosts"), "{e}");
+    assert_eq!(e["http_status"], 403, "{e}");
+    // A wrong initial access token.
+    let wrong = "not-an-initial-access-token";
+    let o = ffi::register_client(
+        &issuer(),
+        &kc_service_metadata("soidc-dcr-wrong").to_string(),
+        Some(&json!({"initial_access_token": wrong}).to_string()),
+    );
+    let e = o.err(STATUS_PROVIDER, "invalid_token");
+    assert_eq!(e["http_status"], 401, "{e}");
+    assert_no_leak(&o, &[wrong]);
+    // A redirect URI with a fragment.
+    let iat = initial_access_token(1);
+    let md = json!({"redirect_uris": ["https://rp.example/cb#fragment"], "client_name": "soidc-dcr-fragment"});
+    let o = ffi::register_client(&issuer(), &md.to_string(), Some(&json!({"initial_access_token": iat}).to_string()));
+    let e = o.err(STATUS_PROVIDER, "invalid_redirect_uri");
+    assert_eq!(e["http_status"], 400, "{e}");
+    assert_no_leak(&o, &[&iat]);
+    // A wrong registration access token at an existing client's URI.
+    let iat = initial_access_token(1);
+    let reg = ffi::register_client(
+        &issuer(),
+        &kc_service_metadata("soidc-dcr-wrong-rat").to_string(),
+        Some(&json!({"initial_access_token": iat}).to_string()),
+    )
+    .ok();
+    let uri = s(&reg, "registration_client_uri");
+    let o = ffi::read_registration(uri, "wrong-registration-access-token", None);
+    let e = o.err(STATUS_PROVIDER, "invalid_token");
+    assert_eq!(e["http_status"], 401, "{e}");
+    assert_eq!(ffi::delete_registration(uri, s(&reg, "registration_access_token"), None).ok(), json!({}));
 }

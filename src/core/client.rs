@@ -332,7 +332,7 @@ impl Client {
     }
 
     /// Fetches and checks the discovery document of `issuer`.
-    fn discovery_doc(issuer: &str, http: &Http, req: RequestOptions) -> Result<(ProviderMetadata, Value)> {
+    pub(crate) fn discovery_doc(issuer: &str, http: &Http, req: RequestOptions) -> Result<(ProviderMetadata, Value)> {
         let resp = http.get(&discovery_url(issuer), "discovery", &[], req)?;
         if resp.status != 200 {
             return Err(Error::http(format!(

@@ -74,6 +74,26 @@ impl RequestOptions {
     }
 }
 
+/// The HTTP methods soidc sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
 pub struct Http {
     config: HttpConfig,
     /// The agent and the pid that built it. After `fork()` the child must not
@@ -266,18 +286,7 @@ impl Http {
         headers: &[(&str, &str)],
         opts: RequestOptions,
     ) -> Result<Response> {
-        let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
-        let timeout = opts.remaining();
-        if timeout.is_zero() {
-            return Err(opts.expired(what));
-        }
-        let agent = self.agent();
-        let mut req = agent.get(url.as_str());
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let result = req.config().timeout_global(Some(timeout)).build().call();
-        self.finish(result, &url, what, opts)
+        self.execute(Method::Get, raw_url, what, None, headers, opts)
     }
 
     /// POST `application/x-www-form-urlencoded`.
@@ -289,28 +298,73 @@ impl Http {
         headers: &[(&str, &str)],
         opts: RequestOptions,
     ) -> Result<Response> {
-        let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
-        let timeout = opts.remaining();
-        if timeout.is_zero() {
-            return Err(opts.expired(what));
-        }
-        let agent = self.agent();
-        let mut req = agent.post(url.as_str());
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
         // The body may hold a password, a refresh token or a code: wiped when dropped.
         let body = zeroize::Zeroizing::new(
             url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(form.iter())
                 .finish(),
         );
-        let result = req
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .content_type("application/x-www-form-urlencoded")
-            .send(body.as_bytes());
+        let body = Some(("application/x-www-form-urlencoded", body.as_bytes()));
+        self.execute(Method::Post, raw_url, what, body, headers, opts)
+    }
+
+    /// `method` with an optional JSON body (`Content-Type: application/json`), through
+    /// the same agent, URL policy, deadline, body cap and error mapping as [`Http::get`]
+    /// and [`Http::post_form`]. A body is only sent with POST and PUT: one given with
+    /// GET or DELETE is a bug of the caller (`Internal`).
+    pub fn send(
+        &self,
+        method: Method,
+        raw_url: &str,
+        what: &str,
+        json_body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+        opts: RequestOptions,
+    ) -> Result<Response> {
+        self.execute(method, raw_url, what, json_body.map(|b| ("application/json", b)), headers, opts)
+    }
+
+    /// The one place a request is built and sent: `body` is (content type, bytes).
+    fn execute(
+        &self,
+        method: Method,
+        raw_url: &str,
+        what: &str,
+        body: Option<(&str, &[u8])>,
+        headers: &[(&str, &str)],
+        opts: RequestOptions,
+    ) -> Result<Response> {
+        let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
+        let timeout = opts.remaining();
+        if timeout.is_zero() {
+            return Err(opts.expired(what));
+        }
+        let agent = self.agent();
+        fn prepare<B>(
+            mut req: ureq::RequestBuilder<B>,
+            headers: &[(&str, &str)],
+            timeout: Duration,
+        ) -> ureq::RequestBuilder<B> {
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            req.config().timeout_global(Some(timeout)).build()
+        }
+        let result = match (method, body) {
+            (Method::Get, None) => prepare(agent.get(url.as_str()), headers, timeout).call(),
+            (Method::Delete, None) => prepare(agent.delete(url.as_str()), headers, timeout).call(),
+            (Method::Post, Some((ct, bytes))) => {
+                prepare(agent.post(url.as_str()), headers, timeout).content_type(ct).send(bytes)
+            }
+            (Method::Put, Some((ct, bytes))) => {
+                prepare(agent.put(url.as_str()), headers, timeout).content_type(ct).send(bytes)
+            }
+            (Method::Post, None) => prepare(agent.post(url.as_str()), headers, timeout).send_empty(),
+            (Method::Put, None) => prepare(agent.put(url.as_str()), headers, timeout).send_empty(),
+            (m @ (Method::Get | Method::Delete), Some(_)) => {
+                return Err(Error::internal(format!("{what}: a request body with {}", m.name())))
+            }
+        };
         self.finish(result, &url, what, opts)
     }
 

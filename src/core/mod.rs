@@ -22,6 +22,7 @@ pub mod secret;
 pub mod state;
 pub mod other_tokens;
 pub mod token;
+pub mod registration;
 pub mod token_exchange;
 
 pub use client::{Client, ClientParams, ClientType};

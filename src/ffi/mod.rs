@@ -22,6 +22,7 @@ pub mod client;
 pub mod flows;
 pub mod json;
 pub mod status;
+pub mod registration;
 pub mod token_exchange;
 pub mod tokens;
 pub mod util;

@@ -242,3 +242,50 @@ pub fn decode_id_token_raw(
         doc: unsafe { take(out) },
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Dynamic client registration (RFC 7591) and management (RFC 7592)
+// ---------------------------------------------------------------------------------------
+
+fn reg_call(f: impl FnOnce(*mut *mut c_char) -> i32) -> Outcome {
+    let mut out: *mut c_char = ptr::null_mut();
+    let status = f(&mut out);
+    // SAFETY: out is NULL or soidc's string.
+    Outcome { status, doc: unsafe { take(out) } }
+}
+
+/// `soidc_register_client`.
+pub fn register_client(target: &str, metadata: &str, options: Option<&str>) -> Outcome {
+    let (t, m, o) = (cstr(target), cstr(metadata), options.map(cstr));
+    // SAFETY: valid C strings or NULL, a valid out-pointer.
+    reg_call(|out| unsafe {
+        soidc::ffi::registration::soidc_register_client(t.as_ptr(), m.as_ptr(), opt_ptr(&o), out)
+    })
+}
+
+/// `soidc_client_read_registration`.
+pub fn read_registration(uri: &str, token: &str, options: Option<&str>) -> Outcome {
+    let (u, t, o) = (cstr(uri), cstr(token), options.map(cstr));
+    // SAFETY: as above.
+    reg_call(|out| unsafe {
+        soidc::ffi::registration::soidc_client_read_registration(u.as_ptr(), t.as_ptr(), opt_ptr(&o), out)
+    })
+}
+
+/// `soidc_client_update_registration`.
+pub fn update_registration(uri: &str, token: &str, metadata: &str, options: Option<&str>) -> Outcome {
+    let (u, t, m, o) = (cstr(uri), cstr(token), cstr(metadata), options.map(cstr));
+    // SAFETY: as above.
+    reg_call(|out| unsafe {
+        soidc::ffi::registration::soidc_client_update_registration(u.as_ptr(), t.as_ptr(), m.as_ptr(), opt_ptr(&o), out)
+    })
+}
+
+/// `soidc_client_delete_registration`.
+pub fn delete_registration(uri: &str, token: &str, options: Option<&str>) -> Outcome {
+    let (u, t, o) = (cstr(uri), cstr(token), options.map(cstr));
+    // SAFETY: as above.
+    reg_call(|out| unsafe {
+        soidc::ffi::registration::soidc_client_delete_registration(u.as_ptr(), t.as_ptr(), opt_ptr(&o), out)
+    })
+}

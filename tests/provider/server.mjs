@@ -398,6 +398,10 @@ function buildProvider(issuer) {
       introspection: { enabled: true },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
+      // Dynamic client registration (RFC 7591, anonymous: no initial access token) and
+      // its management (RFC 7592), for tests/registration.rs.
+      registration: { enabled: true },
+      registrationManagement: { enabled: true },
       jwtUserinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
