@@ -372,6 +372,78 @@ fn device_flow_for_the_public_client() {
     assert_eq!(doc["id_token_claims"]["aud"], "public-pkce");
 }
 
+/// The device endpoint and token requests for `device_code` seen by the provider: (code_challenge sent with S256, code_verifier sent at the token endpoint).
+fn device_pkce_seen(device_code: &str) -> (bool, bool) {
+    let dev = endpoint_requests();
+    let dev: Vec<_> = dev.iter().filter(|r| r["path"] == "/device/auth" && r["device_code"] == device_code).collect();
+    assert_eq!(dev.len(), 1, "{dev:?}");
+    let challenge = dev[0]["params"].as_array().unwrap().iter().any(|p| p == "code_challenge");
+    if challenge {
+        assert_eq!(dev[0]["code_challenge_method"], "S256", "{dev:?}");
+    }
+    let tok = token_requests();
+    let polls: Vec<_> = tok.iter().filter(|r| r["device_code"] == device_code).collect();
+    assert!(!polls.is_empty(), "{tok:?}");
+    let verifier = polls.iter().all(|r| r["code_verifier"] == true);
+    assert!(verifier || polls.iter().all(|r| r["code_verifier"] == false), "{polls:?}");
+    (challenge, verifier)
+}
+
+/// PKCE in the device flow (Keycloak requires it of PKCE-enforcing clients; oidc-provider
+/// ignores the parameters, so the flow succeeds either way and the provider's record of the
+/// requests shows what was sent).
+#[test]
+fn device_flow_pkce_on_and_off() {
+    let _lock = requests_lock();
+    requests_reset();
+    // (client, pkce option, expected on)
+    let public = keyless_client("public-pkce", None);
+    let conf = conf_client("conf-basic", None);
+    let cases: [(&common::ffi::FfiClient, Option<&str>, bool); 6] = [
+        (&public, None, true),                        // auto: public and S256 advertised
+        (&public, Some(r#"{"pkce":"auto"}"#), true),
+        (&public, Some(r#"{"pkce":false}"#), false),
+        (&conf, None, false),                         // auto: confidential
+        (&conf, Some(r#"{"pkce":true}"#), true),
+        (&conf, Some(r#"{"pkce":false}"#), false),
+    ];
+    for (c, options, on) in cases {
+        let start = device_start(c, Some("openid"), options).ok();
+        let verifier = start.get("code_verifier").and_then(Value::as_str).map(str::to_owned);
+        assert_eq!(verifier.is_some(), on, "{options:?}: {start}");
+        if let Some(v) = &verifier {
+            assert_eq!(v.len(), 43, "{start}");
+        }
+        device_decide(s(&start, "user_code"), "alice", true);
+        let poll = match &verifier {
+            Some(v) => json!({"code_verifier": v}).to_string(),
+            None => "{}".to_owned(),
+        };
+        let doc = device_poll(c, s(&start, "device_code"), Some(&poll)).ok();
+        assert_eq!(doc["id_token_claims"]["sub"], "alice");
+        assert_eq!(device_pkce_seen(s(&start, "device_code")), (on, on), "{options:?}");
+        if let Some(v) = &verifier {
+            assert!(!doc.to_string().contains(v.as_str()), "the verifier is not in the token result");
+        }
+    }
+}
+
+#[test]
+fn device_flow_pkce_bad_input() {
+    let c = keyless_client("public-pkce", None);
+    for bad in [r#"{"pkce":"yes"}"#, r#"{"pkce":1}"#, r#"{"pkce":"AUTO"}"#, r#"{"pkce":["auto"]}"#] {
+        device_start(&c, None, Some(bad)).err(SOIDC_ERR_INVALID_ARGUMENT, "pkce");
+    }
+    device_start(&c, None, Some(r#"{"pkce":null}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "pkce");
+    device_start(&c, None, Some(r#"{"pkce":true,"pkce":false}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "");
+    device_start(&c, None, Some(r#"{"extra_params":{"code_challenge":"x"}}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "code_challenge");
+    for bad in ["short", &"a".repeat(129), &format!("{}!", "a".repeat(42)), &"é".repeat(30)] {
+        let o = json!({"code_verifier": bad}).to_string();
+        device_poll(&c, "some-device-code", Some(&o)).err(SOIDC_ERR_INVALID_ARGUMENT, "code_verifier");
+    }
+    device_poll(&c, "some-device-code", Some(r#"{"code_verifier":42}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "code_verifier");
+}
+
 #[test]
 fn device_flow_denied() {
     let c = conf_client("conf-basic", None);

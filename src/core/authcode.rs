@@ -22,6 +22,29 @@ pub enum ValueChoice {
     Generate(bool),
 }
 
+/// A switch with an automatic default: `"auto"` (the default), `true` or `false`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AutoOrBool {
+    Switch(bool),
+    Text(String),
+}
+
+impl AutoOrBool {
+    /// The switch's value; `auto` decides when absent or `"auto"`.
+    pub fn resolve(choice: Option<&AutoOrBool>, what: &str, auto: impl FnOnce() -> bool) -> Result<bool> {
+        match choice {
+            None => Ok(auto()),
+            Some(AutoOrBool::Switch(b)) => Ok(*b),
+            Some(AutoOrBool::Text(t)) if t == "auto" => Ok(auto()),
+            Some(AutoOrBool::Text(t)) => Err(Error::invalid_argument(format!(
+                "option {what}: {} is not \"auto\", true or false",
+                q(t)
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StartOptions {
@@ -75,11 +98,11 @@ pub fn random_token() -> String {
     b64_encode(&bytes)
 }
 
-fn pkce_challenge(verifier: &str) -> String {
+pub(crate) fn pkce_challenge(verifier: &str) -> String {
     b64_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref())
 }
 
-fn check_verifier(v: &str) -> Result<()> {
+pub(crate) fn check_verifier(v: &str) -> Result<()> {
     let ok_chars = v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
     if !(43..=128).contains(&v.len()) || !ok_chars {
         return Err(Error::invalid_argument(

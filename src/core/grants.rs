@@ -1,6 +1,7 @@
 //! The grants: client credentials, resource owner password (direct access),
 //! refresh, and the device authorization grant (RFC 8628).
 
+use crate::core::authcode::{check_verifier, pkce_challenge, random_token, AutoOrBool};
 use crate::core::client::Client;
 use crate::core::error::{Error, ErrorKind, Result};
 use crate::core::http::RequestOptions;
@@ -157,12 +158,32 @@ impl Client {
         self.token_request(form, req, IdTokenExpectation { checks, original: original.as_ref(), required: false })
     }
 
-    /// RFC 8628 §3.1: starts a device authorization.
+    /// RFC 8628 §3.1: starts a device authorization; with PKCE (not part of
+    /// RFC 8628, but Keycloak requires it of PKCE-enforcing clients) the result
+    /// carries the `code_verifier` to pass to the poll.
     pub fn device_authorization_start(&self, scope: Option<&str>, options_json: Option<&str>) -> Result<Value> {
-        let o: GrantOptions = options::parse(options_json, "options_json")?;
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct DeviceStartOptions {
+            timeout_ms: Option<u64>,
+            resource: Option<StringOrList>,
+            extra_params: Option<Map<String, Value>>,
+            nonce: Option<String>,
+            pkce: Option<AutoOrBool>,
+        }
+        let o: DeviceStartOptions = options::parse(options_json, "options_json")?;
         if o.nonce.is_some() {
             return Err(Error::invalid_argument("options_json: nonce does not apply to the device authorization request"));
         }
+        // auto: for a public client, when the provider advertises S256.
+        let pkce = AutoOrBool::resolve(o.pkce.as_ref(), "pkce", || {
+            self.client_type() == crate::core::client::ClientType::Public
+                && self
+                    .metadata
+                    .code_challenge_methods_supported
+                    .as_ref()
+                    .is_some_and(|m| m.iter().any(|x| x == "S256"))
+        })?;
         let req = self.request_options(o.timeout_ms)?;
         let endpoint = self.metadata.device_authorization_endpoint.as_deref().ok_or_else(|| {
             Error::unsupported("the provider has no device_authorization_endpoint")
@@ -174,7 +195,12 @@ impl Client {
                 form.push(("resource".into(), v.into()));
             }
         }
-        push_extra(&mut form, o.extra_params.as_ref(), RESERVED)?;
+        let verifier = pkce.then(random_token);
+        if let Some(v) = &verifier {
+            form.push(("code_challenge".into(), pkce_challenge(v)));
+            form.push(("code_challenge_method".into(), "S256".into()));
+        }
+        push_extra(&mut form, o.extra_params.as_ref(), &[RESERVED, &["code_challenge", "code_challenge_method"]].concat())?;
         let resp = self.authenticated_post(endpoint, "device authorization endpoint", &mut form, req)?;
         if resp.status != 200 {
             return Err(error_from_response(&resp, "device authorization endpoint"));
@@ -187,6 +213,10 @@ impl Client {
         }
         if !matches!(body.get("expires_in"), Some(Value::Number(_))) {
             return Err(Error::protocol("device authorization response: \"expires_in\" is missing or not a number"));
+        }
+        let mut body = body;
+        if let Some(v) = verifier {
+            body.insert("code_verifier".into(), Value::String(v));
         }
         Ok(Value::Object(body))
     }
@@ -204,8 +234,12 @@ impl Client {
             interval: Option<u64>,
             expires_in: Option<u64>,
             nonce: Option<String>,
+            code_verifier: Option<String>,
         }
         let o: PollOptions = options::parse(options_json, "options_json")?;
+        if let Some(v) = &o.code_verifier {
+            check_verifier(v)?;
+        }
         let wait = o.wait == Some(true);
         let expires = o.expires_in.map(Duration::from_secs);
         // The whole call, sleeps included, is bounded by timeout_ms; a blocking wait
@@ -219,10 +253,13 @@ impl Client {
         let started = Instant::now();
         let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
         loop {
-            let form = vec![
+            let mut form = vec![
                 ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:device_code".to_owned()),
                 ("device_code".to_owned(), device_code.to_owned()),
             ];
+            if let Some(v) = &o.code_verifier {
+                form.push(("code_verifier".into(), v.clone()));
+            }
             match self.token_request(form, req, IdTokenExpectation { checks: checks.clone(), original: None, required: false }) {
                 Ok(v) => return Ok(v),
                 Err(e) if e.kind == ErrorKind::Provider => {

@@ -187,10 +187,15 @@ pub unsafe extern "C" fn soidc_exchange_refresh_token(
 }
 
 /// Starts a device authorization (RFC 8628 §3.1). `scope` NULL = the client's scope.
-/// `options_json` (nullable): `resource`, `extra_params`, `timeout_ms`.
+/// `options_json` (nullable): `resource`, `extra_params`, `timeout_ms`, `pkce` (`"auto"`,
+/// the default: on when the client is public and the provider advertises `S256` in
+/// `code_challenge_methods_supported`; `true`; `false`): sends a PKCE S256
+/// `code_challenge` (RFC 8628 does not define it, but Keycloak requires it of clients that
+/// enforce PKCE; other providers ignore it).
 /// Success: the provider's response (`device_code`, `user_code`, `verification_uri`,
-/// `verification_uri_complete`, `expires_in`, `interval`). Show the user the URI and code,
-/// then call `soidc_device_authorization_poll`.
+/// `verification_uri_complete`, `expires_in`, `interval`), plus `code_verifier` when PKCE
+/// is on. Show the user the URI and code, then call `soidc_device_authorization_poll`
+/// (with that `code_verifier`).
 /// Returns `SOIDC_OK`, `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no device endpoint),
 /// `SOIDC_ERR_PROVIDER`, `SOIDC_ERR_PROTOCOL`, `SOIDC_ERR_HTTP`, `SOIDC_ERR_NETWORK`.
 #[no_mangle]
@@ -211,7 +216,8 @@ pub unsafe extern "C" fn soidc_device_authorization_start(
 ///
 /// `options_json` (nullable): `wait` (bool, default false), `interval` and `expires_in`
 /// (from the start response; defaults 5 s and unbounded), `nonce` (expected in the ID
-/// token; without it an ID token carrying a nonce is refused), `timeout_ms`.
+/// token; without it an ID token carrying a nonce is refused), `code_verifier` (from the
+/// start response when PKCE was on; 43-128 characters of `[A-Za-z0-9-._~]`), `timeout_ms`.
 /// Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not
 /// finished (the error document's `error` is `authorization_pending` or `slow_down`, and
 /// `interval` the interval to use next). With `wait`: blocks the calling thread, sleeping

@@ -298,6 +298,12 @@ pub fn token_requests() -> Vec<Value> {
     control_get("/test/requests").as_array().expect("an array").clone()
 }
 
+/// `GET /test/endpoint-requests`: the requests at the device authorization and pushed
+/// authorization request endpoints since the last reset (parameter names, auth method).
+pub fn endpoint_requests() -> Vec<Value> {
+    control_get("/test/endpoint-requests").as_array().expect("an array").clone()
+}
+
 /// `POST /test/device/approve` (or `/deny`) as `user`; panics unless the provider says ok.
 pub fn device_decide(user_code: &str, user: &str, approve: bool) {
     let path = if approve { "/test/device/approve" } else { "/test/device/deny" };

@@ -94,6 +94,7 @@ function buildClients(issuer) {
     conf('conf-jwtuserinfo', 'conf-jwtuserinfo-secret-0123456789abcdef', { userinfo_signed_response_alg: 'RS256' }),
     conf('public-pkce', null, { token_endpoint_auth_method: 'none', grant_types: PUBLIC_GRANTS }),
     conf('device-short', 'device-short-secret-0123456789abcdef'),
+    conf('par-required', 'par-required-secret-0123456789abcdef', { require_pushed_authorization_requests: true }),
     conf('conf-bcl', 'conf-bcl-secret-0123456789abcdef', {
       backchannel_logout_uri: `${issuer}/test/backchannel-sink`,
       backchannel_logout_session_required: true,
@@ -197,6 +198,9 @@ let discoveryFetchCount = 0;
 // POST /test/outage {"down": true}: discovery and JWKS answer 503 until {"down": false}.
 let metadataOutage = false;
 let tokenRequests = [];
+// Requests at the device authorization and pushed authorization request endpoints:
+// the client authentication, the names of the parameters and the device code issued.
+let endpointRequests = [];
 const logoutTokens = [];
 
 function authMethodOf(ctx) {
@@ -402,6 +406,7 @@ function buildProvider(issuer) {
       // its management (RFC 7592), for tests/registration.rs.
       registration: { enabled: true },
       registrationManagement: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       jwtUserinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
@@ -452,6 +457,20 @@ function buildProvider(issuer) {
         path: ctx.path,
         auth_method: authMethodOf(ctx),
         grant_type: ctx.oidc && ctx.oidc.body ? ctx.oidc.body.grant_type : undefined,
+        code_verifier: Boolean(ctx.oidc && ctx.oidc.body && ctx.oidc.body.code_verifier),
+        device_code: ctx.oidc && ctx.oidc.body ? ctx.oidc.body.device_code : undefined,
+        status: ctx.status,
+      });
+    }
+    if ((ctx.path === '/device/auth' || ctx.path === '/request') && ctx.method === 'POST') {
+      const body = (ctx.oidc && ctx.oidc.body) || {};
+      endpointRequests.push({
+        path: ctx.path,
+        auth_method: authMethodOf(ctx),
+        params: Object.keys(body).sort(),
+        code_challenge_method: body.code_challenge_method,
+        // the device code issued, so that a test can pick its own request
+        device_code: ctx.body && typeof ctx.body === 'object' ? ctx.body.device_code : undefined,
         status: ctx.status,
       });
     }
@@ -565,7 +584,8 @@ async function handleTest(req, res, url) {
     return send(res, 200, { down: metadataOutage });
   }
   if (req.method === 'GET' && pathname === '/test/requests') return send(res, 200, tokenRequests);
-  if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; return send(res, 200, { ok: true }); }
+  if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; endpointRequests = []; return send(res, 200, { ok: true }); }
+  if (req.method === 'GET' && pathname === '/test/endpoint-requests') return send(res, 200, endpointRequests);
   if (req.method === 'POST' && pathname === '/test/backchannel-sink') {
     const body = await readBody(req);
     if (body.logout_token) logoutTokens.push(body.logout_token);
@@ -645,6 +665,7 @@ function writeClientsJson() {
     post_logout_redirect_uris: c.post_logout_redirect_uris,
     grant_types: c.grant_types,
     backchannel_logout_uri: c.backchannel_logout_uri,
+    require_pushed_authorization_requests: c.require_pushed_authorization_requests,
   })), null, 2)}\n`);
 }
 
