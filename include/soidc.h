@@ -325,7 +325,9 @@ extern "C" {
  *   trailing newline is removed), `private_key_kid`, `allowed_algs`, `max_response_bytes`
  *   (1 MiB), `allow_insecure_http` (false), `issuer` (the issuer this client is for: when
  *   given, it must equal `issuer_url`; required by `soidc_client_from_state`), `cache_dir`
- *   (a directory keeping the provider state of each issuer in one file, see below). Secret files must be regular files owned by the
+ *   (a directory keeping the provider state of each issuer in one file, see below),
+ *   `require_par` (false; true when the client is registered to use pushed authorization
+ *   requests only: `soidc_auth_code_start` then pushes by default). Secret files must be regular files owned by the
  *   process's effective user or root and not accessible by group or others (mode 0600 or
  *   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
  *   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -555,13 +557,24 @@ soidc_status soidc_client_import_keys(const soidc_client *client,
  * `code_verifier` (43-128 characters; generated when absent), `prompt`, `acr_values`,
  * `ui_locales` (strings or arrays, sent space-separated), `max_age`, `login_hint`,
  * `response_mode`, `resource` (string or array), `extra_params` (object; arrays become
- * repeated parameters).
+ * repeated parameters), `par` (pushed authorization request, RFC 9126: `"auto"`, the
+ * default, pushes when the provider's metadata says
+ * `require_pushed_authorization_requests` or the client option `require_par` is true;
+ * `true`; `false`), `timeout_ms` (bounds the push).
+ *
+ * With PAR, every parameter is POSTed to the provider's
+ * `pushed_authorization_request_endpoint` with the client's authentication method, and
+ * the URL carries only `client_id` and the returned `request_uri`.
  *
  * Success document: `{"url", "state", "nonce", "code_verifier", "redirect_uri"}` (null
- * where switched off). Keep state, nonce and code_verifier in the user's session and pass
- * them to `soidc_auth_code_handle_result`. No network access.
- * Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option) or
- * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type).
+ * where switched off), plus `expires_in` (seconds the pushed request stays valid) with
+ * PAR. Keep state, nonce and code_verifier in the user's session and pass them to
+ * `soidc_auth_code_handle_result`. No network access without PAR.
+ * Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option),
+ * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type; `par` true but no
+ * pushed authorization request endpoint), and with PAR `SOIDC_ERR_PROVIDER` (the provider
+ * refused the push: its `error`, `error_description`, `error_uri`, `http_status`),
+ * `SOIDC_ERR_HTTP`, `SOIDC_ERR_PROTOCOL`, `SOIDC_ERR_NETWORK`.
  */
 soidc_status soidc_auth_code_start(const soidc_client *client,
                                    const char *options_json,

@@ -449,3 +449,171 @@ fn start_rejects_bad_options() {
     let o = auth_code_start(&c, Some(&json!({"code_verifier": "a".repeat(42)}).to_string()));
     o.err(SOIDC_ERR_INVALID_ARGUMENT, "code_verifier");
 }
+
+// ---------------------------------------------------------------------------------------
+// Pushed authorization requests (RFC 9126)
+// ---------------------------------------------------------------------------------------
+
+/// The requests the provider saw at its pushed authorization request endpoint.
+fn par_requests() -> Vec<Value> {
+    endpoint_requests().into_iter().filter(|r| r["path"] == "/request").collect()
+}
+
+/// Checks a PAR start document: the URL holds only client_id and request_uri.
+#[track_caller]
+fn assert_pushed(start: &Value, client_id: &str) {
+    let url = s(start, "url");
+    let names: Vec<String> = query(url).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{url}");
+    assert_eq!(param(url, "client_id").as_deref(), Some(client_id));
+    assert!(param(url, "request_uri").unwrap().starts_with("urn:ietf:params:oauth:request_uri:"), "{url}");
+    let exp = start["expires_in"].as_u64().expect("expires_in");
+    assert!(exp > 0 && exp <= 600, "{start}");
+    for k in ["state", "nonce", "code_verifier"] {
+        assert!(!url.contains(s(start, k)), "{k} must not travel through the browser: {url}");
+    }
+}
+
+#[test]
+fn par_with_each_client_authentication_method_end_to_end() {
+    let _lock = requests_lock();
+    let cases = [
+        (conf_client("conf-basic", Some(r#"{"auth_method":"client_secret_basic"}"#)), "conf-basic", "basic"),
+        (conf_client("conf-post", Some(r#"{"auth_method":"client_secret_post"}"#)), "conf-post", "post"),
+        (conf_client("conf-jwt", Some(r#"{"auth_method":"client_secret_jwt"}"#)), "conf-jwt", "client_secret_jwt"),
+        (keyless_client("conf-pkjwt", Some(&pkjwt_options("client-rs256", "client-rs256"))), "conf-pkjwt", "private_key_jwt"),
+        (keyless_client("conf-pkjwt", Some(&pkjwt_options("client-es256", "client-es256"))), "conf-pkjwt", "private_key_jwt"),
+        (keyless_client("public-pkce", None), "public-pkce", "none"),
+    ];
+    for (c, id, method) in &cases {
+        requests_reset();
+        let (start, redirect) = login_alice(c, Some(r#"{"par":true,"scope":"openid email","timeout_ms":10000}"#));
+        assert_pushed(&start, id);
+        let seen = par_requests();
+        assert_eq!(seen.len(), 1, "{id}: {seen:?}");
+        assert_eq!(seen[0]["auth_method"], *method, "{id}: {seen:?}");
+        assert_eq!(seen[0]["status"], 201, "{id}: {seen:?}");
+        let params: Vec<&str> = seen[0]["params"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        for p in ["code_challenge", "code_challenge_method", "nonce", "redirect_uri", "response_type", "scope", "state"] {
+            assert!(params.contains(&p), "{id}: {p} was not pushed: {params:?}");
+        }
+        assert_eq!(base(&redirect), CALLBACK);
+        let doc = handle_result(c, &redirect, Some(&result_options(&start))).ok();
+        assert_alice(&doc, id, Some(s(&start, "nonce")));
+        assert_eq!(doc["id_token_claims"]["email"], "alice@example.test", "the pushed scope was used");
+    }
+}
+
+#[test]
+fn par_required_by_the_client_registration() {
+    // The client option require_par makes "auto" push.
+    let c = conf_client("par-required", Some(r#"{"require_par":true}"#));
+    let (start, redirect) = login_alice(&c, None);
+    assert_pushed(&start, "par-required");
+    let doc = handle_result(&c, &redirect, Some(&result_options(&start))).ok();
+    assert_alice(&doc, "par-required", Some(s(&start, "nonce")));
+
+    // Without PAR the provider refuses the plain request.
+    let c = conf_client("par-required", None);
+    for options in [None, Some(r#"{"par":false}"#), Some(r#"{"par":"auto"}"#)] {
+        let start = auth_code_start(&c, options).ok();
+        assert!(param(s(&start, "url"), "request_uri").is_none());
+        assert!(start.get("expires_in").is_none(), "{start}");
+        let redirect = browser_alice(s(&start, "url"));
+        let o = handle_result(&c, &redirect, Some(&result_options(&start)));
+        let e = o.err(SOIDC_ERR_AUTHENTICATION_FAILED, "");
+        assert_eq!(e["error"], "invalid_request", "{e}");
+        assert!(e["error_description"].as_str().unwrap().contains("Pushed Authorization Request"), "{e}");
+    }
+    // An explicit par:false wins over the client option.
+    let c = conf_client("par-required", Some(r#"{"require_par":true}"#));
+    let start = auth_code_start(&c, Some(r#"{"par":false}"#)).ok();
+    assert!(param(s(&start, "url"), "request_uri").is_none());
+}
+
+#[test]
+fn par_request_uri_is_single_use() {
+    let c = conf_client("conf-basic", None);
+    let (start, redirect) = login_alice(&c, Some(r#"{"par":true}"#));
+    let doc = handle_result(&c, &redirect, Some(&result_options(&start))).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+    // The same URL again: the provider no longer knows the request_uri, and answers
+    // with an error that carries no state (the request it belonged to is gone).
+    let again = browser_alice(s(&start, "url"));
+    assert_eq!(param(&again, "error").as_deref(), Some("invalid_request_uri"), "{again}");
+    assert!(param(&again, "code").is_none(), "{again}");
+    handle_result(&c, &again, Some(&result_options(&start))).err(SOIDC_ERR_VALIDATION, "state");
+    let e = handle_result(&c, &again, None).err(SOIDC_ERR_AUTHENTICATION_FAILED, "invalid_request_uri");
+    assert_eq!(e["error"], "invalid_request_uri", "{e}");
+}
+
+#[test]
+fn par_error_responses() {
+    // An unregistered redirect_uri: the provider refuses the push.
+    let c = conf_client("conf-basic", None);
+    let o = auth_code_start(&c, Some(r#"{"par":true,"redirect_uri":"http://127.0.0.1:9/elsewhere"}"#));
+    let e = o.err(SOIDC_ERR_PROVIDER, "pushed authorization request endpoint");
+    assert_eq!(e["error"], "invalid_request", "{e}");
+    assert!(e["error_description"].as_str().unwrap().contains("redirect_uri"), "{e}");
+    assert_eq!(e["http_status"], 400, "{e}");
+    // A wrong secret: invalid_client, and the secret is not in the error.
+    let secret = "not-the-secret-0123456789";
+    let bad = ffi_client_with_secret("conf-basic", secret);
+    let o = auth_code_start(&bad, Some(r#"{"par":true}"#));
+    let e = o.err(SOIDC_ERR_PROVIDER, "invalid_client");
+    assert_eq!(e["http_status"], 401, "{e}");
+    assert_no_leak(&o, &[secret]);
+    // A provider without the endpoint: par true is unsupported, auto does not push.
+    let mut config: Value = serde_json::from_str(c.provider_config().doc.as_deref().unwrap()).unwrap();
+    config.as_object_mut().unwrap().remove("pushed_authorization_request_endpoint");
+    let secret = common::provider::client_secret("conf-basic");
+    let (out, without) = common::ffi::from_issuer_config(
+        &config.to_string(),
+        common::ffi::Params { redirect_uri: Some(CALLBACK), client_id: "conf-basic", client_secret: Some(&secret), ..Default::default() },
+    );
+    let without = without.unwrap_or_else(|| panic!("{:?}", out.doc));
+    auth_code_start(&without, Some(r#"{"par":true}"#)).err(SOIDC_ERR_UNSUPPORTED_BY_PROVIDER, "pushed_authorization_request_endpoint");
+    let start = auth_code_start(&without, None).ok();
+    assert!(param(s(&start, "url"), "request_uri").is_none());
+    // Metadata that requires PAR makes "auto" push (and the flow completes).
+    let mut config: Value = serde_json::from_str(c.provider_config().doc.as_deref().unwrap()).unwrap();
+    config["require_pushed_authorization_requests"] = json!(true);
+    let (out, strict) = common::ffi::from_issuer_config(
+        &config.to_string(),
+        common::ffi::Params { redirect_uri: Some(CALLBACK), client_id: "conf-basic", client_secret: Some(&secret), ..Default::default() },
+    );
+    let strict = strict.unwrap_or_else(|| panic!("{:?}", out.doc));
+    let (start, redirect) = login_alice(&strict, None);
+    assert_pushed(&start, "conf-basic");
+    let doc = handle_result(&strict, &redirect, Some(&result_options(&start))).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+    // ... unless the call says par: false.
+    let start = auth_code_start(&strict, Some(r#"{"par":false}"#)).ok();
+    assert!(param(s(&start, "url"), "request_uri").is_none());
+}
+
+#[test]
+fn par_bad_options() {
+    let c = conf_client("conf-basic", None);
+    for bad in [r#"{"par":"yes"}"#, r#"{"par":0}"#, r#"{"par":null}"#, r#"{"par":"Auto"}"#, r#"{"par":{}}"#] {
+        auth_code_start(&c, Some(bad)).err(SOIDC_ERR_INVALID_ARGUMENT, "par");
+    }
+    for reserved in ["request_uri", "request", "code_challenge"] {
+        let o = json!({"par": true, "extra_params": {reserved: "x"}}).to_string();
+        auth_code_start(&c, Some(&o)).err(SOIDC_ERR_INVALID_ARGUMENT, reserved);
+    }
+    auth_code_start(&c, Some(r#"{"par":true,"timeout_ms":0}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "timeout_ms");
+    let (out, none) = common::ffi::from_issuer_url(
+        common::provider::issuer(),
+        common::ffi::Params { client_id: "conf-basic", options: Some(r#"{"require_par":"yes"}"#), ..Default::default() },
+    );
+    assert!(none.is_none());
+    out.err(SOIDC_ERR_INVALID_ARGUMENT, "require_par");
+}
+
+fn ffi_client_with_secret(client_id: &str, secret: &str) -> common::ffi::FfiClient {
+    common::ffi::client(
+        common::provider::issuer(),
+        common::ffi::Params { redirect_uri: Some(CALLBACK), client_id, client_secret: Some(secret), ..Default::default() },
+    )
+}

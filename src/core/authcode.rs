@@ -8,7 +8,7 @@ use crate::core::http::{check_url, RequestOptions};
 use crate::core::id_token::IdTokenChecks;
 use crate::core::jose::b64_encode;
 use crate::core::options;
-use crate::core::token::IdTokenExpectation;
+use crate::core::token::{error_from_response, json_object, IdTokenExpectation};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use url::Url;
@@ -63,6 +63,10 @@ struct StartOptions {
     response_mode: Option<String>,
     resource: Option<StringOrList>,
     extra_params: Option<Map<String, Value>>,
+    /// RFC 9126: push the request to the provider first.
+    par: Option<AutoOrBool>,
+    /// Bounds the push (the only network access of the start).
+    timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,7 +157,8 @@ impl Client {
             .ok_or_else(|| Error::invalid_argument("no redirect_uri: give one to the client or in options_json"))
     }
 
-    /// Builds the authorization URL; returns `{url, state, nonce, code_verifier, redirect_uri}`.
+    /// Builds the authorization URL, pushing the request first when PAR is on;
+    /// returns `{url, state, nonce, code_verifier, redirect_uri[, expires_in]}`.
     pub fn auth_code_start(&self, options_json: Option<&str>) -> Result<Value> {
         let o: StartOptions = options::parse(options_json, "options_json")?;
         if let Some(types) = &self.metadata.response_types_supported {
@@ -212,15 +217,65 @@ impl Client {
                 StringOrList::Many(v) => form.extend(v.iter().map(|s| ("resource".to_owned(), s.clone()))),
             }
         }
-        push_extra(&mut form, o.extra_params.as_ref(), &["code_challenge", "code_challenge_method"])?;
-        url.query_pairs_mut().extend_pairs(form.iter());
-        Ok(json!({
-            "url": url.as_str(),
+        push_extra(
+            &mut form,
+            o.extra_params.as_ref(),
+            &["code_challenge", "code_challenge_method", "request", "request_uri"],
+        )?;
+        // The request is pushed when asked, or when the provider or the client's
+        // registration requires it (RFC 9126 §5, §6).
+        let par = AutoOrBool::resolve(o.par.as_ref(), "par", || {
+            self.config.require_par || self.metadata.require_pushed_authorization_requests == Some(true)
+        })?;
+        let mut result = json!({
             "state": state,
             "nonce": nonce,
             "code_verifier": verifier,
             "redirect_uri": redirect_uri,
-        }))
+        });
+        if par {
+            let req = self.request_options(o.timeout_ms)?;
+            let (request_uri, expires_in) = self.push_authorization_request(form, req)?;
+            url.query_pairs_mut()
+                .append_pair("client_id", &self.client_id)
+                .append_pair("request_uri", &request_uri);
+            result["expires_in"] = json!(expires_in);
+        } else {
+            url.query_pairs_mut().extend_pairs(form.iter());
+        }
+        result["url"] = json!(url.as_str());
+        Ok(result)
+    }
+
+    /// RFC 9126 §2: POSTs the authorization parameters to the pushed
+    /// authorization request endpoint with client authentication; returns the
+    /// `request_uri` and its `expires_in`.
+    fn push_authorization_request(&self, mut form: Vec<(String, String)>, req: RequestOptions) -> Result<(String, u64)> {
+        const WHAT: &str = "pushed authorization request endpoint";
+        let endpoint = self.metadata.pushed_authorization_request_endpoint.as_deref().ok_or_else(|| {
+            Error::unsupported("the provider has no pushed_authorization_request_endpoint (par was asked for)")
+        })?;
+        // client_id is an authorization parameter and stays in the body (RFC 9126
+        // §2.1; oidc-provider requires it even with client_secret_basic); the
+        // methods that send it themselves must not send it twice.
+        if self.auth_method() != crate::core::options::AuthMethod::ClientSecretBasic {
+            form.retain(|(k, _)| k != "client_id");
+        }
+        let resp = self.authenticated_post(endpoint, WHAT, &mut form, req)?;
+        // 201 Created (RFC 9126 §2.2); 200 is taken too.
+        if resp.status != 201 && resp.status != 200 {
+            return Err(error_from_response(&resp, WHAT));
+        }
+        let body = json_object(&resp, WHAT)?;
+        let request_uri = match body.get("request_uri") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => return Err(Error::protocol("pushed authorization response: \"request_uri\" is missing or not a non-empty string")),
+        };
+        let expires_in = match body.get("expires_in").and_then(Value::as_u64) {
+            Some(n) if n > 0 => n,
+            _ => return Err(Error::protocol("pushed authorization response: \"expires_in\" is missing or not a positive integer")),
+        };
+        Ok((request_uri, expires_in))
     }
 
     /// Handles the redirect back from the provider: error, iss (RFC 9207),

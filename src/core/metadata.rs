@@ -59,6 +59,9 @@ pub struct ProviderMetadata {
     pub code_challenge_methods_supported: Option<Vec<String>>,
     pub authorization_response_iss_parameter_supported: Option<bool>,
     pub check_session_iframe: Option<String>,
+    // RFC 9126 (pushed authorization requests)
+    pub pushed_authorization_request_endpoint: Option<String>,
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 impl ProviderMetadata {

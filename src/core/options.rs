@@ -76,6 +76,8 @@ pub struct ClientOptions {
     pub issuer: Option<String>,
     /// A directory keeping the provider state per issuer (see `state.rs`).
     pub cache_dir: Option<String>,
+    /// The client is registered to use pushed authorization requests only (RFC 9126).
+    pub require_par: Option<bool>,
 }
 
 /// Client authentication at the token, introspection and revocation endpoints.
@@ -132,6 +134,8 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     pub issuer: Option<String>,
     pub cache_dir: Option<String>,
+    /// Push every authorization request (RFC 9126) unless a call says `par: false`.
+    pub require_par: bool,
 }
 
 pub fn check_timeout_ms(name: &str, v: u64) -> Result<Duration> {
@@ -255,6 +259,7 @@ impl ClientOptions {
             allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
             issuer: self.issuer,
             cache_dir: self.cache_dir,
+            require_par: self.require_par.unwrap_or(false),
         })
     }
 }

@@ -73,7 +73,9 @@ unsafe fn create(
 ///   trailing newline is removed), `private_key_kid`, `allowed_algs`, `max_response_bytes`
 ///   (1 MiB), `allow_insecure_http` (false), `issuer` (the issuer this client is for: when
 ///   given, it must equal `issuer_url`; required by `soidc_client_from_state`), `cache_dir`
-///   (a directory keeping the provider state of each issuer in one file, see below). Secret files must be regular files owned by the
+///   (a directory keeping the provider state of each issuer in one file, see below),
+///   `require_par` (false; true when the client is registered to use pushed authorization
+///   requests only: `soidc_auth_code_start` then pushes by default). Secret files must be regular files owned by the
 ///   process's effective user or root and not accessible by group or others (mode 0600 or
 ///   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
 ///   their path's content beyond the parsed secret, which is wiped from memory when the

@@ -37,13 +37,24 @@ unsafe fn on_client(
 /// `code_verifier` (43-128 characters; generated when absent), `prompt`, `acr_values`,
 /// `ui_locales` (strings or arrays, sent space-separated), `max_age`, `login_hint`,
 /// `response_mode`, `resource` (string or array), `extra_params` (object; arrays become
-/// repeated parameters).
+/// repeated parameters), `par` (pushed authorization request, RFC 9126: `"auto"`, the
+/// default, pushes when the provider's metadata says
+/// `require_pushed_authorization_requests` or the client option `require_par` is true;
+/// `true`; `false`), `timeout_ms` (bounds the push).
+///
+/// With PAR, every parameter is POSTed to the provider's
+/// `pushed_authorization_request_endpoint` with the client's authentication method, and
+/// the URL carries only `client_id` and the returned `request_uri`.
 ///
 /// Success document: `{"url", "state", "nonce", "code_verifier", "redirect_uri"}` (null
-/// where switched off). Keep state, nonce and code_verifier in the user's session and pass
-/// them to `soidc_auth_code_handle_result`. No network access.
-/// Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option) or
-/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type).
+/// where switched off), plus `expires_in` (seconds the pushed request stays valid) with
+/// PAR. Keep state, nonce and code_verifier in the user's session and pass them to
+/// `soidc_auth_code_handle_result`. No network access without PAR.
+/// Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option),
+/// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type; `par` true but no
+/// pushed authorization request endpoint), and with PAR `SOIDC_ERR_PROVIDER` (the provider
+/// refused the push: its `error`, `error_description`, `error_uri`, `http_status`),
+/// `SOIDC_ERR_HTTP`, `SOIDC_ERR_PROTOCOL`, `SOIDC_ERR_NETWORK`.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_auth_code_start(
     client: *const soidc_client,
