@@ -617,3 +617,165 @@ fn ffi_client_with_secret(client_id: &str, secret: &str) -> common::ffi::FfiClie
         common::ffi::Params { redirect_uri: Some(CALLBACK), client_id, client_secret: Some(secret), ..Default::default() },
     )
 }
+
+// ---------------------------------------------------------------------------------------
+// Signed request objects (RFC 9101)
+// ---------------------------------------------------------------------------------------
+
+/// Checks a request object: header, the RFC 9101 claims, and the parameters in it.
+#[track_caller]
+fn assert_request_object(jwt: &str, start: &Value, client_id: &str, alg: &str, kid: Option<&str>) {
+    let h = jwt::header_of(jwt);
+    assert_eq!(h["alg"], alg, "{h}");
+    assert_eq!(h["typ"], "oauth-authz-req+jwt", "{h}");
+    assert_eq!(h.get("kid").and_then(Value::as_str), kid, "{h}");
+    let p = jwt::payload(jwt);
+    assert_eq!(p["iss"], client_id, "{p}");
+    assert_eq!(p["aud"], common::provider::issuer(), "{p}");
+    assert_eq!(p["client_id"], client_id, "{p}");
+    let iat = p["iat"].as_i64().unwrap();
+    assert_eq!(p["nbf"], iat, "{p}");
+    assert_eq!(p["exp"].as_i64().unwrap() - iat, 300, "{p}");
+    assert!(s(&p, "jti").len() >= 32, "{p}");
+    for k in ["state", "nonce"] {
+        assert_eq!(p[k], start[k], "{p}");
+    }
+    assert_eq!(p["code_challenge"], sha256_b64(s(start, "code_verifier")), "{p}");
+    assert_eq!(p["redirect_uri"], CALLBACK, "{p}");
+    assert_eq!(p["response_type"], "code", "{p}");
+}
+
+#[test]
+fn signed_request_objects_per_algorithm_with_and_without_par() {
+    let _lock = requests_lock();
+    // (key file, kid, request_object_alg, expected alg)
+    let cases = [
+        ("client-rs256", "client-rs256", None, "RS256"),
+        ("client-rs256", "client-rs256-any", Some("PS256"), "PS256"),
+        ("client-es256", "client-es256", None, "ES256"),
+        ("client-ed25519", "client-ed25519", None, "EdDSA"),
+    ];
+    for (key, kid, wanted, alg) in cases {
+        let c = keyless_client("jar-pkjwt", Some(&pkjwt_options(key, kid)));
+        for par in [false, true] {
+            requests_reset();
+            let mut o = json!({"request_object": "signed", "par": par, "scope": "openid email", "max_age": 600});
+            if let Some(w) = wanted {
+                o["request_object_alg"] = json!(w);
+            }
+            let (start, redirect) = login_alice(&c, Some(&o.to_string()));
+            let url = s(&start, "url");
+            if par {
+                assert_pushed(&start, "jar-pkjwt");
+                let seen = par_requests();
+                assert_eq!(seen.len(), 1, "{seen:?}");
+                let names: Vec<&str> = seen[0]["params"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+                assert!(names.contains(&"request"), "{names:?}");
+                assert!(!names.contains(&"state") && !names.contains(&"nonce"), "only in the request object: {names:?}");
+                assert_eq!(seen[0]["auth_method"], "private_key_jwt");
+            } else {
+                let names: Vec<String> = query(url).into_iter().map(|(k, _)| k).collect();
+                assert_eq!(names, ["response_type", "client_id", "scope", "request"], "{url}");
+                let jwt = param(url, "request").unwrap();
+                assert_request_object(&jwt, &start, "jar-pkjwt", alg, Some(kid));
+                assert_eq!(jwt::payload(&jwt)["max_age"], 600);
+            }
+            let doc = handle_result(&c, &redirect, Some(&result_options(&start))).ok();
+            assert_alice(&doc, "jar-pkjwt", Some(s(&start, "nonce")));
+            assert_eq!(doc["id_token_claims"]["email"], "alice@example.test", "{alg} par {par}: the scope in the JWT was used");
+        }
+    }
+}
+
+#[test]
+fn signed_request_object_hs256_with_the_client_secret() {
+    let c = conf_client("conf-basic", None);
+    for par in [false, true] {
+        let o = json!({"request_object": "signed", "par": par}).to_string();
+        let (start, redirect) = login_alice(&c, Some(&o));
+        if par {
+            assert_pushed(&start, "conf-basic");
+        } else {
+            let jwt = param(s(&start, "url"), "request").unwrap();
+            assert_request_object(&jwt, &start, "conf-basic", "HS256", None);
+        }
+        let doc = handle_result(&c, &redirect, Some(&result_options(&start))).ok();
+        assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+    }
+}
+
+#[test]
+fn signed_request_object_required() {
+    // The client is registered with require_signed_request_object: plain is refused.
+    let c = keyless_client("jar-pkjwt", Some(&pkjwt_options("client-es256", "client-es256")));
+    let start = auth_code_start(&c, Some(r#"{"request_object":"plain"}"#)).ok();
+    assert!(param(s(&start, "url"), "request").is_none());
+    let redirect = browser_alice(s(&start, "url"));
+    let e = handle_result(&c, &redirect, Some(&result_options(&start))).err(SOIDC_ERR_AUTHENTICATION_FAILED, "");
+    assert_eq!(e["error"], "invalid_request", "{e}");
+
+    // Metadata that says require_signed_request_object makes signing the default.
+    let plain = conf_client("conf-basic", None);
+    let mut config: Value = serde_json::from_str(plain.provider_config().doc.as_deref().unwrap()).unwrap();
+    config["require_signed_request_object"] = json!(true);
+    let secret = common::provider::client_secret("conf-basic");
+    let (out, strict) = common::ffi::from_issuer_config(
+        &config.to_string(),
+        common::ffi::Params { redirect_uri: Some(CALLBACK), client_id: "conf-basic", client_secret: Some(&secret), ..Default::default() },
+    );
+    let strict = strict.unwrap_or_else(|| panic!("{:?}", out.doc));
+    let (start, redirect) = login_alice(&strict, None);
+    assert!(param(s(&start, "url"), "request").is_some(), "{start}");
+    let doc = handle_result(&strict, &redirect, Some(&result_options(&start))).ok();
+    assert_alice(&doc, "conf-basic", Some(s(&start, "nonce")));
+    let start = auth_code_start(&strict, Some(r#"{"request_object":"plain"}"#)).ok();
+    assert!(param(s(&start, "url"), "request").is_none());
+
+    // A provider that does not advertise HS256: a client with only a secret cannot sign.
+    config["request_object_signing_alg_values_supported"] = json!(["RS256", "ES256"]);
+    let (out, no_hs) = common::ffi::from_issuer_config(
+        &config.to_string(),
+        common::ffi::Params { redirect_uri: Some(CALLBACK), client_id: "conf-basic", client_secret: Some(&secret), ..Default::default() },
+    );
+    let no_hs = no_hs.unwrap_or_else(|| panic!("{:?}", out.doc));
+    auth_code_start(&no_hs, None).err(SOIDC_ERR_UNSUPPORTED_BY_PROVIDER, "HS256");
+}
+
+#[test]
+fn signed_request_object_bad_options() {
+    let conf = conf_client("conf-basic", None);
+    for bad in [r#"{"request_object":"yes"}"#, r#"{"request_object":true}"#, r#"{"request_object":null}"#, r#"{"request_object":"Signed"}"#] {
+        auth_code_start(&conf, Some(bad)).err(SOIDC_ERR_INVALID_ARGUMENT, "request_object");
+    }
+    auth_code_start(&conf, Some(r#"{"request_object_alg":"HS256"}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "request_object_alg");
+    auth_code_start(&conf, Some(r#"{"request_object":"signed","request_object_alg":"RS256"}"#))
+        .err(SOIDC_ERR_INVALID_ARGUMENT, "request_object_alg");
+    let es = keyless_client("jar-pkjwt", Some(&pkjwt_options("client-es256", "client-es256")));
+    for alg in ["RS256", "none", "HS256", ""] {
+        let o = json!({"request_object": "signed", "request_object_alg": alg}).to_string();
+        auth_code_start(&es, Some(&o)).err(SOIDC_ERR_INVALID_ARGUMENT, "request_object_alg");
+    }
+    let public = keyless_client("public-pkce", None);
+    auth_code_start(&public, Some(r#"{"request_object":"signed"}"#)).err(SOIDC_ERR_INVALID_ARGUMENT, "private key");
+}
+
+#[test]
+fn request_object_signed_by_another_key_is_refused_by_the_provider() {
+    // The provider verifies the signature: a key the client did not register (under a
+    // registered kid), and PS256 with a key registered for RS256 only, are refused.
+    let cases = [
+        keyless_client("jar-pkjwt", Some(&pkjwt_options("stub-rs256", "client-rs256"))),
+        keyless_client("jar-pkjwt", Some(&pkjwt_options("client-rs256", "client-rs256"))),
+    ];
+    for (i, c) in cases.iter().enumerate() {
+        let o = if i == 0 { r#"{"request_object":"signed"}"# } else { r#"{"request_object":"signed","request_object_alg":"PS256"}"# };
+        let start = auth_code_start(c, Some(o)).ok();
+        match browser(&[], s(&start, "url"), "alice", "alice-password") {
+            Err(e) => assert!(e.contains("invalid_request_object"), "{e}"),
+            Ok(url) => {
+                assert_eq!(param(&url, "error").as_deref(), Some("invalid_request_object"), "{url}");
+                assert!(param(&url, "code").is_none(), "{url}");
+            }
+        }
+    }
+}

@@ -55,6 +55,41 @@ impl SigningKey {
     }
 }
 
+impl SigningKey {
+    /// The JWS algorithms this key can sign with, the key's default first:
+    /// an RSA key also signs PS256 and the longer RS/PS hashes.
+    pub fn algs(&self) -> Vec<Algorithm> {
+        use Algorithm::*;
+        match self.alg {
+            RS256 => vec![RS256, PS256, RS384, PS384, RS512, PS512],
+            other => vec![other],
+        }
+    }
+
+    /// Signs `claims` as a JWT with `alg` (one of [`SigningKey::algs`]) and
+    /// the header `typ`, with this key's `kid`.
+    pub fn sign(&self, alg: Algorithm, typ: &str, claims: &serde_json::Value) -> Result<String> {
+        let mut header = Header::new(alg);
+        header.kid = self.kid.clone();
+        header.typ = Some(typ.to_owned());
+        jsonwebtoken::encode(&header, claims, &self.key)
+            .map_err(|e| Error::internal(format!("could not sign the JWT with {alg:?}: {e}")))
+    }
+}
+
+/// Signs `claims` as an HS256 JWT keyed with the client secret, header `typ`.
+pub fn sign_hs256(secret: &Secret, typ: &str, claims: &serde_json::Value) -> Result<String> {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = Some(typ.to_owned());
+    let key = EncodingKey::from_secret(secret.expose().as_bytes());
+    jsonwebtoken::encode(&header, claims, &key).map_err(|e| Error::internal(format!("could not sign the JWT with HS256: {e}")))
+}
+
+/// A random identifier for a `jti` claim: 24 bytes, base64url.
+pub fn random_jti() -> String {
+    random_id()
+}
+
 /// The method to use when the caller did not choose one.
 ///
 /// A configured private key means private_key_jwt when the provider advertises

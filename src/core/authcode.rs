@@ -65,6 +65,11 @@ struct StartOptions {
     extra_params: Option<Map<String, Value>>,
     /// RFC 9126: push the request to the provider first.
     par: Option<AutoOrBool>,
+    /// RFC 9101: `"signed"` puts every parameter in a signed `request` JWT; `"plain"` not.
+    request_object: Option<String>,
+    /// The JWS algorithm of the request object (default: chosen from the key and
+    /// the provider's request_object_signing_alg_values_supported).
+    request_object_alg: Option<String>,
     /// Bounds the push (the only network access of the start).
     timeout_ms: Option<u64>,
 }
@@ -94,6 +99,11 @@ struct ExchangeOptions {
     max_age: Option<u64>,
     acr_values_allowed: Option<Vec<String>>,
 }
+
+/// Lifetime of a request object: it is used within the login.
+const REQUEST_OBJECT_LIFETIME_S: i64 = 300;
+/// RFC 9101 §10.8.
+const REQUEST_OBJECT_TYP: &str = "oauth-authz-req+jwt";
 
 /// 32 bytes from the system CSPRNG, base64url: 43 characters.
 pub fn random_token() -> String {
@@ -222,6 +232,28 @@ impl Client {
             o.extra_params.as_ref(),
             &["code_challenge", "code_challenge_method", "request", "request_uri"],
         )?;
+        let signed = match o.request_object.as_deref() {
+            None => self.metadata.require_signed_request_object == Some(true),
+            Some("signed") => true,
+            Some("plain") => false,
+            Some(other) => {
+                return Err(Error::invalid_argument(format!(
+                    "option request_object: {} is not \"signed\" or \"plain\"",
+                    q(other)
+                )))
+            }
+        };
+        if o.request_object_alg.is_some() && !signed {
+            return Err(Error::invalid_argument("option request_object_alg needs request_object \"signed\""));
+        }
+        if signed {
+            let jwt = self.request_object(&form, o.request_object_alg.as_deref())?;
+            // RFC 9101 §5: client_id and request; response_type and scope repeated
+            // as OpenID Connect Core §6.1 asks (the provider uses the JWT's values).
+            let keep = |k: &str| matches!(k, "client_id" | "response_type" | "scope");
+            form.retain(|(k, _)| keep(k));
+            form.push(("request".into(), jwt));
+        }
         // The request is pushed when asked, or when the provider or the client's
         // registration requires it (RFC 9126 §5, §6).
         let par = AutoOrBool::resolve(o.par.as_ref(), "par", || {
@@ -245,6 +277,77 @@ impl Client {
         }
         result["url"] = json!(url.as_str());
         Ok(result)
+    }
+
+    /// RFC 9101: the authorization parameters as a signed request object
+    /// (`typ` oauth-authz-req+jwt, iss = client_id, aud = issuer, short exp).
+    fn request_object(&self, form: &[(String, String)], wanted: Option<&str>) -> Result<String> {
+        use jsonwebtoken::Algorithm;
+        let mut claims = Map::new();
+        for (k, v) in form {
+            let value = if k == "max_age" {
+                v.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::String(v.clone()))
+            } else {
+                Value::String(v.clone())
+            };
+            match claims.get_mut(k) {
+                None => {
+                    claims.insert(k.clone(), value);
+                }
+                Some(Value::Array(items)) => items.push(value),
+                Some(first) => *first = Value::Array(vec![first.take(), value]),
+            }
+        }
+        let now = crate::core::claims::now();
+        claims.insert("iss".into(), json!(self.client_id));
+        claims.insert("aud".into(), json!(self.issuer));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("nbf".into(), json!(now));
+        claims.insert("exp".into(), json!(now + REQUEST_OBJECT_LIFETIME_S));
+        claims.insert("jti".into(), json!(crate::core::auth::random_jti()));
+        let claims = Value::Object(claims);
+        let advertised = self.metadata.request_object_signing_alg_values_supported.as_ref();
+        let name = |a: Algorithm| format!("{a:?}");
+        let offered = |a: Algorithm| advertised.is_none_or(|list| list.iter().any(|x| *x == name(a)));
+        let auth = self.authenticator();
+        if let Some(key) = auth.key {
+            let algs = key.algs();
+            let candidates: Vec<Algorithm> = match wanted {
+                Some(w) => match algs.iter().find(|a| name(**a) == w) {
+                    Some(a) => vec![*a],
+                    None => {
+                        return Err(Error::invalid_argument(format!(
+                            "option request_object_alg: the client's private key cannot sign with {} (it signs {})",
+                            q(w),
+                            algs.iter().map(|a| name(*a)).collect::<Vec<_>>().join(", ")
+                        )))
+                    }
+                },
+                None => algs,
+            };
+            let alg = candidates.into_iter().find(|a| offered(*a)).ok_or_else(|| {
+                Error::unsupported(
+                    "the provider's request_object_signing_alg_values_supported has no algorithm the client's private key signs with",
+                )
+            })?;
+            return key.sign(alg, REQUEST_OBJECT_TYP, &claims);
+        }
+        if let Some(secret) = auth.secret {
+            if wanted.is_some_and(|w| w != "HS256") {
+                return Err(Error::invalid_argument(
+                    "option request_object_alg: a client with only a secret signs request objects with HS256",
+                ));
+            }
+            if !advertised.is_some_and(|list| list.iter().any(|x| x == "HS256")) {
+                return Err(Error::unsupported(
+                    "a signed request object needs a private key: the client has only a secret, and the provider does not advertise HS256 in request_object_signing_alg_values_supported",
+                ));
+            }
+            return crate::core::auth::sign_hs256(secret, REQUEST_OBJECT_TYP, &claims);
+        }
+        Err(Error::invalid_argument(
+            "request_object \"signed\" needs a private key (private_key_pem) or a client secret",
+        ))
     }
 
     /// RFC 9126 §2: POSTs the authorization parameters to the pushed

@@ -62,6 +62,8 @@ pub struct ProviderMetadata {
     // RFC 9126 (pushed authorization requests)
     pub pushed_authorization_request_endpoint: Option<String>,
     pub require_pushed_authorization_requests: Option<bool>,
+    // RFC 9101 (JWT-secured authorization requests)
+    pub require_signed_request_object: Option<bool>,
 }
 
 impl ProviderMetadata {

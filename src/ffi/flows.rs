@@ -40,7 +40,16 @@ unsafe fn on_client(
 /// repeated parameters), `par` (pushed authorization request, RFC 9126: `"auto"`, the
 /// default, pushes when the provider's metadata says
 /// `require_pushed_authorization_requests` or the client option `require_par` is true;
-/// `true`; `false`), `timeout_ms` (bounds the push).
+/// `true`; `false`), `timeout_ms` (bounds the push), `request_object` (RFC 9101:
+/// `"signed"` puts every authorization parameter in a signed `request` JWT with `typ`
+/// `oauth-authz-req+jwt`, `iss` = client_id, `aud` = issuer, `iat`, `nbf`, `exp` (5 minutes)
+/// and a random `jti`; `"plain"`; default `"signed"` when the provider's metadata says
+/// `require_signed_request_object`, else `"plain"`), `request_object_alg` (default: the
+/// first algorithm of the client's private key that the provider lists in
+/// `request_object_signing_alg_values_supported`: RS256, then PS256, RS384, PS384, RS512,
+/// PS512 for an RSA key; ES256, ES384 or EdDSA for the other keys). A client with only a
+/// secret signs with HS256, and only when the provider advertises HS256. Without PAR the URL
+/// then carries `response_type`, `client_id`, `scope` and `request`.
 ///
 /// With PAR, every parameter is POSTed to the provider's
 /// `pushed_authorization_request_endpoint` with the client's authentication method, and
@@ -52,7 +61,8 @@ unsafe fn on_client(
 /// `soidc_auth_code_handle_result`. No network access without PAR.
 /// Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option),
 /// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type; `par` true but no
-/// pushed authorization request endpoint), and with PAR `SOIDC_ERR_PROVIDER` (the provider
+/// pushed authorization request endpoint; no request object algorithm both sides support),
+/// and with PAR `SOIDC_ERR_PROVIDER` (the provider
 /// refused the push: its `error`, `error_description`, `error_uri`, `http_status`),
 /// `SOIDC_ERR_HTTP`, `SOIDC_ERR_PROTOCOL`, `SOIDC_ERR_NETWORK`.
 #[no_mangle]

@@ -69,6 +69,15 @@ function clientPublicJwks() {
   };
 }
 
+// The client keys again, plus the RSA key without an `alg` under kid client-rs256-any so
+// that it also verifies PS256 (request objects of each algorithm family).
+function jarClientJwks() {
+  const { keys } = clientPublicJwks();
+  const rsa = { ...keys[0], kid: 'client-rs256-any' };
+  delete rsa.alg;
+  return { keys: [...keys, rsa] };
+}
+
 function buildClients(issuer) {
   const conf = (client_id, client_secret, extra = {}) => ({
     client_id,
@@ -95,6 +104,9 @@ function buildClients(issuer) {
     conf('public-pkce', null, { token_endpoint_auth_method: 'none', grant_types: PUBLIC_GRANTS }),
     conf('device-short', 'device-short-secret-0123456789abcdef'),
     conf('par-required', 'par-required-secret-0123456789abcdef', { require_pushed_authorization_requests: true }),
+    conf('jar-pkjwt', null, {
+      token_endpoint_auth_method: 'private_key_jwt', jwks: jarClientJwks(), require_signed_request_object: true,
+    }),
     conf('conf-bcl', 'conf-bcl-secret-0123456789abcdef', {
       backchannel_logout_uri: `${issuer}/test/backchannel-sink`,
       backchannel_logout_session_required: true,
@@ -376,6 +388,7 @@ function buildProvider(issuer) {
       introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
     },
     pkce: {
       methods: ['S256'],
@@ -407,6 +420,7 @@ function buildProvider(issuer) {
       registration: { enabled: true },
       registrationManagement: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      requestObjects: { request: true, requestUri: false, requireSignedRequestObject: false },
       jwtUserinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
@@ -666,6 +680,7 @@ function writeClientsJson() {
     grant_types: c.grant_types,
     backchannel_logout_uri: c.backchannel_logout_uri,
     require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+    require_signed_request_object: c.require_signed_request_object,
   })), null, 2)}\n`);
 }
 
