@@ -87,6 +87,73 @@ struct ResultOptions {
     require_id_token: Option<bool>,
     /// The ID token's acr must be one of these.
     acr_values_allowed: Option<Vec<String>>,
+    /// The response_mode asked for: a JWT mode requires a JARM response.
+    response_mode: Option<String>,
+}
+
+/// `state_json` of the form_post handler: what `soidc_auth_code_start` returned.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormPostState {
+    state: Option<String>,
+    nonce: Option<String>,
+    code_verifier: Option<String>,
+    redirect_uri: Option<String>,
+    response_mode: Option<String>,
+}
+
+/// `options_json` of the form_post handler.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormPostOptions {
+    timeout_ms: Option<u64>,
+    max_age: Option<u64>,
+    require_id_token: Option<bool>,
+    acr_values_allowed: Option<Vec<String>>,
+}
+
+/// The largest form_post body accepted (a JARM response is a few kilobytes).
+const MAX_FORM_POST_BYTES: usize = 256 * 1024;
+
+/// Whether a response_mode is a JARM mode; `None` for an unknown one.
+fn jwt_mode(mode: &str) -> Option<bool> {
+    match mode {
+        "query" | "fragment" | "form_post" => Some(false),
+        "jwt" | "query.jwt" | "fragment.jwt" | "form_post.jwt" => Some(true),
+        _ => None,
+    }
+}
+
+/// Parses a form_post body (application/x-www-form-urlencoded) into its
+/// parameters; a repeated parameter is refused.
+fn form_post_params(content_type: &str, body: &str) -> Result<Map<String, Value>> {
+    let mut parts = content_type.split(';');
+    let media = parts.next().unwrap_or("").trim();
+    if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(Error::invalid_argument(format!(
+            "content_type {} is not application/x-www-form-urlencoded",
+            q(content_type)
+        )));
+    }
+    for p in parts {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        if k.trim().eq_ignore_ascii_case("charset") && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8") {
+            return Err(Error::invalid_argument(format!("content_type {}: only UTF-8 is supported", q(content_type))));
+        }
+    }
+    if body.len() > MAX_FORM_POST_BYTES {
+        return Err(Error::invalid_argument(format!(
+            "body is {} bytes, more than the {MAX_FORM_POST_BYTES}-byte limit of a form_post response",
+            body.len()
+        )));
+    }
+    let mut map = Map::new();
+    for (k, v) in url::form_urlencoded::parse(body.as_bytes()).into_owned() {
+        if map.insert(k.clone(), Value::String(v)).is_some() {
+            return Err(Error::validation(format!("authorization response repeats the parameter {}", q(&k))));
+        }
+    }
+    Ok(map)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,7 +212,7 @@ pub fn parse_authorization_response(current_url: &str) -> Result<Map<String, Val
 /// refused (RFC 6749 §3.1).
 fn response_params(url: &Url) -> Result<Map<String, Value>> {
     let from_query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    let pairs = if from_query.iter().any(|(k, _)| k == "code" || k == "error") || url.fragment().is_none() {
+    let pairs = if from_query.iter().any(|(k, _)| k == "code" || k == "error" || k == "response") || url.fragment().is_none() {
         from_query
     } else {
         url::form_urlencoded::parse(url.fragment().unwrap_or("").as_bytes()).into_owned().collect()
@@ -385,10 +452,151 @@ impl Client {
     /// state, then the code exchange and the ID token validation.
     pub fn auth_code_handle_result(&self, current_url: &str, options_json: Option<&str>) -> Result<Value> {
         let o: ResultOptions = options::parse(options_json, "options_json")?;
-        let acr_values_allowed = options::check_acr_values_allowed(o.acr_values_allowed.clone(), "options_json")?;
+        if o.response_mode.as_deref().is_some_and(|m| m.starts_with("form_post")) {
+            return Err(Error::invalid_argument(
+                "response_mode form_post: hand the POSTed body to soidc_auth_code_handle_form_post",
+            ));
+        }
         let url = Url::parse(current_url)
             .map_err(|e| Error::invalid_argument(format!("current_url is not an absolute URL: {e}")))?;
         let params = response_params(&url)?;
+        let mut base = url.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        self.finish_authorization(params, Some(base.to_string()), o)
+    }
+
+    /// Handles a form_post (or form_post.jwt) authorization response: the
+    /// POSTed body as received, with the checks of the redirect handler.
+    pub fn auth_code_handle_form_post(
+        &self,
+        content_type: &str,
+        body: &str,
+        state_json: Option<&str>,
+        options_json: Option<&str>,
+    ) -> Result<Value> {
+        let st: FormPostState = options::parse(state_json, "state_json")?;
+        let op: FormPostOptions = options::parse(options_json, "options_json")?;
+        if st.redirect_uri.as_deref() == Some("auto") {
+            return Err(Error::invalid_argument("redirect_uri \"auto\" needs the current URL: give the redirect URI itself"));
+        }
+        if let Some(m) = st.response_mode.as_deref() {
+            if !matches!(m, "form_post" | "form_post.jwt" | "jwt") {
+                return Err(Error::invalid_argument(format!(
+                    "state_json: response_mode {} does not POST its response (use soidc_auth_code_handle_result)",
+                    q(m)
+                )));
+            }
+        }
+        let params = form_post_params(content_type, body)?;
+        let o = ResultOptions {
+            timeout_ms: op.timeout_ms,
+            state: st.state,
+            nonce: st.nonce,
+            code_verifier: st.code_verifier,
+            redirect_uri: st.redirect_uri,
+            max_age: op.max_age,
+            require_id_token: op.require_id_token,
+            acr_values_allowed: op.acr_values_allowed,
+            response_mode: st.response_mode,
+        };
+        self.finish_authorization(params, None, o)
+    }
+
+    /// JARM: a `response` parameter is verified (signature with the provider's
+    /// keys, alg among authorization_signing_alg_values_supported, iss, aud,
+    /// exp) and its claims become the response parameters; nothing outside it
+    /// is believed.
+    fn open_jarm(&self, params: Map<String, Value>, jwt_expected: Option<bool>, req: RequestOptions) -> Result<Map<String, Value>> {
+        let raw = match (params.get("response"), jwt_expected) {
+            (None, Some(true)) => {
+                return Err(Error::validation(
+                    "a JWT response mode was asked for but the authorization response is plain (no response parameter)",
+                ))
+            }
+            (None, _) => return Ok(params),
+            (Some(_), Some(false)) => {
+                return Err(Error::validation(
+                    "the authorization response is a JWT (response parameter) but a plain response mode was asked for",
+                ))
+            }
+            (Some(Value::String(r)), _) => r.clone(),
+            (Some(_), _) => return Err(Error::validation("the response parameter is not a string")),
+        };
+        if params.len() > 1 {
+            let others: Vec<&str> = params.keys().map(String::as_str).filter(|k| *k != "response").collect();
+            return Err(Error::validation(format!(
+                "the JWT authorization response comes with other parameters ({}) outside the JWT",
+                crate::core::claims::show_list(&others)
+            )));
+        }
+        if raw.bytes().filter(|b| *b == b'.').count() == 4 {
+            return Err(Error::unsupported(
+                "the authorization response is encrypted (a JWE); encrypted JARM responses are not supported: register the client for signed responses only",
+            ));
+        }
+        let what = "JWT authorization response";
+        let jws = crate::core::jose::parse(&raw).map_err(|e| e.context(what))?;
+        if let Some(list) = &self.metadata.authorization_signing_alg_values_supported {
+            if !list.iter().any(|a| a == jws.alg.name()) {
+                return Err(Error::validation(format!(
+                    "{what}: alg {} is not in the provider's authorization_signing_alg_values_supported",
+                    q(jws.alg.name())
+                )));
+            }
+        }
+        let policy = crate::core::keys::KeyPolicy { allow_fetch: true, request: req };
+        self.verify_signature(&jws, policy).map_err(|e| e.context(what))?;
+        let claims = &jws.claims;
+        crate::core::claims::check_issuer(claims, &self.issuer).map_err(|e| e.context(what))?;
+        let aud = crate::core::claims::audiences(claims).map_err(|e| e.context(what))?;
+        if !aud.contains(&self.client_id.as_str()) {
+            return Err(Error::validation(format!(
+                "{what}: aud {} does not contain client_id {}",
+                crate::core::claims::show_list(&aud),
+                q(&self.client_id)
+            ))
+            .with_detail("reason", "audience"));
+        }
+        let leeway = self.config.leeway_s as i64;
+        crate::core::claims::check_times(claims, crate::core::claims::now(), leeway, true, false).map_err(|e| e.context(what))?;
+        let mut out = Map::new();
+        for (k, v) in claims {
+            if matches!(k.as_str(), "aud" | "exp" | "iat" | "nbf") {
+                continue;
+            }
+            match v {
+                Value::String(_) => {
+                    out.insert(k.clone(), v.clone());
+                }
+                other => {
+                    return Err(Error::validation(format!(
+                        "{what}: parameter {} is {}, expected a string",
+                        q(k),
+                        crate::core::jose::json_type(other)
+                    )))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The checks of an authorization response and the code exchange, shared
+    /// by the redirect and form_post handlers. `auto_base`: the current URL
+    /// without query and fragment, for `redirect_uri: "auto"`.
+    fn finish_authorization(&self, params: Map<String, Value>, auto_base: Option<String>, o: ResultOptions) -> Result<Value> {
+        let acr_values_allowed = options::check_acr_values_allowed(o.acr_values_allowed.clone(), "options_json")?;
+        let jwt_expected = match o.response_mode.as_deref() {
+            None => None,
+            Some(m) => Some(jwt_mode(m).ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "option response_mode: {} is not query, fragment, form_post, jwt, query.jwt, fragment.jwt or form_post.jwt",
+                    q(m)
+                ))
+            })?),
+        };
+        let req = self.request_options(o.timeout_ms)?;
+        let params = self.open_jarm(params, jwt_expected, req)?;
         let get = |k: &str| params.get(k).and_then(Value::as_str);
         // RFC 9207: the mix-up defence comes first, errors included.
         match get("iss") {
@@ -439,14 +647,12 @@ impl Client {
             return Err(e);
         }
         let code = get("code").ok_or_else(|| Error::validation("authorization response has neither code nor error"))?;
-        let redirect_uri = match o.redirect_uri.as_deref() {
-            Some("auto") => {
-                let mut u = url.clone();
-                u.set_query(None);
-                u.set_fragment(None);
-                u.to_string()
+        let redirect_uri = match (o.redirect_uri.as_deref(), auto_base) {
+            (Some("auto"), Some(base)) => base,
+            (Some("auto"), None) => {
+                return Err(Error::invalid_argument("redirect_uri \"auto\" needs the current URL: give the redirect URI itself"))
             }
-            other => self.redirect_uri_or(other)?,
+            (other, _) => self.redirect_uri_or(other)?,
         };
         let require_id = o.require_id_token.unwrap_or_else(|| self.scope.split(' ').any(|s| s == "openid"));
         // An ID token with a nonce although options_json has none is refused by the
@@ -459,7 +665,6 @@ impl Client {
             acr_values_allowed,
             ..Default::default()
         };
-        let req = self.request_options(o.timeout_ms)?;
         self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)
     }
 

@@ -64,6 +64,8 @@ pub struct ProviderMetadata {
     pub require_pushed_authorization_requests: Option<bool>,
     // RFC 9101 (JWT-secured authorization requests)
     pub require_signed_request_object: Option<bool>,
+    // JWT-secured authorization responses (JARM)
+    pub authorization_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl ProviderMetadata {

@@ -88,12 +88,23 @@ pub unsafe extern "C" fn soidc_auth_code_start(
 /// PKCE verifier) and the ID token validated (nonce, `c_hash`, `at_hash`, and
 /// everything `soidc_decode_id_token` checks).
 ///
+/// A JWT-secured response (JARM: a `response` parameter, from `response_mode` `jwt`,
+/// `query.jwt` or `fragment.jwt`) is verified before any parameter in it is believed: the
+/// signature with the provider's keys (and its `alg` among the client's allowed algorithms
+/// and the provider's `authorization_signing_alg_values_supported`), `iss` = the issuer,
+/// `aud` containing the client_id, `exp` (with the client's leeway); its claims then stand
+/// for the response parameters, and parameters beside `response` are refused. An encrypted
+/// (JWE) response is `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`; `alg: none` is refused.
+///
 /// `options_json` (nullable): `state`, `nonce`, `code_verifier` (from
 /// `soidc_auth_code_start`), `redirect_uri` (default: the client's; `"auto"`: the
 /// current URL without query and fragment, as simple_openid_connect does), `max_age`,
 /// `acr_values_allowed` (non-empty array: the ID token's `acr` must be one of them,
 /// `reason` = `acr`), `require_id_token` (default: when the client's scope contains
-/// `openid`), `timeout_ms`.
+/// `openid`), `timeout_ms`, `response_mode` (the one asked for in the start: with a JWT
+/// mode a plain response is `SOIDC_ERR_VALIDATION`, with a plain mode a JWT response is;
+/// `form_post` modes are `SOIDC_ERR_INVALID_ARGUMENT` here: use
+/// `soidc_auth_code_handle_form_post`).
 /// If the response carries a state that options_json lacks, the call fails with
 /// `SOIDC_ERR_INVALID_ARGUMENT` rather than skipping the check; an ID token that carries a
 /// nonce options_json lacks fails its validation (`SOIDC_ERR_VALIDATION`, `reason` =
@@ -114,6 +125,43 @@ pub unsafe extern "C" fn soidc_auth_code_handle_result(
         let url = unsafe { arg_str(current_url, "current_url")? };
         let o = unsafe { opt_str(options_json, "options_json")? };
         c.auth_code_handle_result(url, o)
+    })
+}
+
+/// Handles an authorization response delivered with `response_mode` `form_post` or
+/// `form_post.jwt`: the body the browser POSTed to the redirect URI, exactly as the host's
+/// HTTP server received it (soidc parses it).
+///
+/// - `content_type`: required; the request's Content-Type header, which must be
+///   `application/x-www-form-urlencoded` (a `charset` parameter other than UTF-8 is refused).
+/// - `body`: required; the raw request body (at most 256 KiB).
+/// - `state_json` (nullable): what the session kept from `soidc_auth_code_start`: `state`,
+///   `nonce`, `code_verifier`, `redirect_uri` (default: the client's; `"auto"` is refused,
+///   there is no current URL), `response_mode` (`form_post`, `form_post.jwt` or `jwt`).
+/// - `options_json` (nullable): `max_age`, `acr_values_allowed`, `require_id_token`,
+///   `timeout_ms`.
+///
+/// The checks are those of `soidc_auth_code_handle_result`, in the same order: a repeated
+/// parameter is refused, a JARM `response` is verified first, then RFC 9207 `iss`, `state`,
+/// an `error` (`SOIDC_ERR_AUTHENTICATION_FAILED` with the provider's fields), the code
+/// exchange and the ID token. Success document and statuses as
+/// `soidc_auth_code_handle_result`; a wrong content type or an oversized body is
+/// `SOIDC_ERR_INVALID_ARGUMENT`.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_auth_code_handle_form_post(
+    client: *const soidc_client,
+    content_type: *const c_char,
+    body: *const c_char,
+    state_json: *const c_char,
+    options_json: *const c_char,
+    out_json: *mut *mut c_char,
+) -> soidc_status {
+    on_client(client, out_json, |c| {
+        let content_type = unsafe { arg_str(content_type, "content_type")? };
+        let body = unsafe { arg_str(body, "body")? };
+        let st = unsafe { opt_str(state_json, "state_json")? };
+        let o = unsafe { opt_str(options_json, "options_json")? };
+        c.auth_code_handle_form_post(content_type, body, st, o)
     })
 }
 

@@ -58,6 +58,16 @@ pub fn handle_result(c: &FfiClient, url: &str, options: Option<&str>) -> Outcome
     call(|out| unsafe { f::soidc_auth_code_handle_result(c.0, u.as_ptr(), opt_ptr(&o), out) })
 }
 
+/// `soidc_auth_code_handle_form_post`.
+pub fn handle_form_post(c: &FfiClient, content_type: &str, body: &str, state: Option<&str>, options: Option<&str>) -> Outcome {
+    let ct = cstr(content_type);
+    let b = cstr(body);
+    let st = state.map(cstr);
+    let o = options.map(cstr);
+    // SAFETY: as above.
+    call(|out| unsafe { f::soidc_auth_code_handle_form_post(c.0, ct.as_ptr(), b.as_ptr(), opt_ptr(&st), opt_ptr(&o), out) })
+}
+
 /// `soidc_auth_code_exchange`.
 pub fn code_exchange(c: &FfiClient, code: &str, options: Option<&str>) -> Outcome {
     let code = cstr(code);

@@ -6,6 +6,8 @@
 //   redirect that leaves the provider's origin (e.g. the client's redirect_uri, which is
 //   NOT fetched). A flow that ends on one of the provider's own final pages (logout done
 //   without post_logout_redirect_uri, device flow success) prints that page's URL instead.
+//   A response_mode=form_post answer (a form POSTing to another origin) prints
+//   "POST <action URL> <urlencoded body>", the request the browser would send.
 //   --deny aborts the interaction (login/consent) so the provider answers access_denied.
 //   --jar FILE loads/saves cookies from/to FILE (JSON) so several runs share a session.
 //   Exits non-zero with a message on stderr on anything unexpected (bad password, error page).
@@ -127,6 +129,14 @@ export class Browser {
         method = 'GET'; url = next.href; form = undefined;
         continue;
       }
+      // response_mode form_post: an auto-submitting form that POSTs to another origin.
+      if (res.status === 200 || res.status === 400) {
+        const post = parseForms(res.text).find((f) => f.method === 'POST' && f.action
+          && new URL(f.action, url).origin !== origin);
+        if (post) {
+          return { url: new URL(post.action, url).href, kind: 'form_post', body: new URLSearchParams(post.fields).toString() };
+        }
+      }
       if (res.status !== 200) {
         throw new Error(`unexpected HTTP ${res.status} from ${method} ${url}: ${res.text.slice(0, 500)}`);
       }
@@ -211,7 +221,8 @@ async function main(argv) {
   try {
     const result = await browser.run(url, { user, password, deny });
     if (jarFile) writeFileSync(jarFile, JSON.stringify(browser.dumpJar()));
-    process.stdout.write(`${result.url}\n`);
+    // form_post: "POST <action> <application/x-www-form-urlencoded body>", what the browser would send
+    process.stdout.write(result.kind === 'form_post' ? `POST ${result.url} ${result.body}\n` : `${result.url}\n`);
   } catch (err) {
     if (jarFile) writeFileSync(jarFile, JSON.stringify(browser.dumpJar()));
     process.stderr.write(`browser.mjs: ${err.message}\n`);

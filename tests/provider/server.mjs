@@ -386,7 +386,8 @@ function buildProvider(issuer) {
       idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       introspectionSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
-      authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
+      // HS256 too, so that tests can forge JARM responses keyed with a client secret
+      authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA', 'HS256'],
       clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'EdDSA'],
       requestObjectSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
     },
@@ -421,6 +422,7 @@ function buildProvider(issuer) {
       registrationManagement: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       requestObjects: { request: true, requestUri: false, requireSignedRequestObject: false },
+      jwtResponseModes: { enabled: true },
       jwtUserinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
