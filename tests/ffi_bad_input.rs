@@ -5,6 +5,7 @@
 mod common;
 
 use common::ffi::{self, cstr, status_name, take, Params};
+use soidc::ffi::client::soidc_client;
 use common::jwt::{good_claims, sign, sign_hmac};
 use common::stub::{StubServer, DISCOVERY_PATH};
 use serde_json::{json, Value};
@@ -550,6 +551,84 @@ fn decode_id_token_null_and_bad_arguments() {
         let o = cstr(options);
         let (status, doc) = decode(client.0, token_c.as_ptr(), o.as_ptr(), true);
         check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, fragment);
+    }
+}
+
+/// `soidc_auth_code_handle_form_post`: NULL and invalid UTF-8 in each argument, bad
+/// content types, bodies and documents; none of them reaches the network (the client's
+/// provider, from config, does not exist).
+#[test]
+fn handle_form_post_null_and_bad_arguments() {
+    use soidc::ffi::flows::soidc_auth_code_handle_form_post;
+    let client = config_client();
+    let call = |c: *const soidc_client, ct: *const c_char, body: *const c_char, st: *const c_char, o: *const c_char, with_out: bool| {
+        let mut out: *mut c_char = garbage();
+        // SAFETY: pointers are NULL or valid.
+        let status = unsafe {
+            soidc_auth_code_handle_form_post(c, ct, body, st, o, if with_out { &mut out } else { ptr::null_mut() })
+        };
+        let doc = if with_out { take_out(out, "out_json") } else { None };
+        (status, doc)
+    };
+    let ct = cstr("application/x-www-form-urlencoded");
+    let body = cstr("code=c&state=s");
+    let st = cstr(r#"{"state":"s"}"#);
+    let (status, doc) = call(ptr::null(), ct.as_ptr(), body.as_ptr(), st.as_ptr(), ptr::null(), true);
+    check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, "client is NULL");
+    let (status, doc) = call(client.0, ptr::null(), body.as_ptr(), st.as_ptr(), ptr::null(), true);
+    check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, "content_type is NULL");
+    let (status, doc) = call(client.0, ct.as_ptr(), ptr::null(), st.as_ptr(), ptr::null(), true);
+    check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, "body is NULL");
+    let (status, _) = call(ptr::null(), ptr::null(), ptr::null(), ptr::null(), ptr::null(), false);
+    assert_eq!(status, SOIDC_ERR_INVALID_ARGUMENT);
+
+    let invalid = CString::new(b"code=\xff".to_vec()).unwrap();
+    let (status, doc) = call(client.0, ct.as_ptr(), invalid.as_ptr(), st.as_ptr(), ptr::null(), true);
+    check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, "body is not valid UTF-8");
+    let invalid_ct = CString::new(b"application/x-www-form-urlencoded\xff".to_vec()).unwrap();
+    let (status, doc) = call(client.0, invalid_ct.as_ptr(), body.as_ptr(), st.as_ptr(), ptr::null(), true);
+    check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, "content_type is not valid UTF-8");
+    let invalid_st = CString::new(b"{\"state\": \"\xff\"}".to_vec()).unwrap();
+    let (status, doc) = call(client.0, ct.as_ptr(), body.as_ptr(), invalid_st.as_ptr(), ptr::null(), true);
+    check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, "state_json is not valid UTF-8");
+
+    for (content_type, fragment) in [("text/html", "content_type"), ("", "content_type"), ("application/x-www-form-urlencoded;charset=utf-16", "UTF-8")] {
+        let c = cstr(content_type);
+        let (status, doc) = call(client.0, c.as_ptr(), body.as_ptr(), st.as_ptr(), ptr::null(), true);
+        check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, fragment);
+    }
+    for (state_json, fragment) in [
+        ("{", "malformed JSON"),
+        ("[]", "must be a JSON object"),
+        (r#"{"stat":"s"}"#, "unknown field `stat`"),
+        (r#"{"state":5}"#, "invalid type"),
+        (r#"{"state":null}"#, "null"),
+        (r#"{"state":"s","state":"t"}"#, "state"),
+        (r#"{"state":"s","response_mode":"query.jwt"}"#, "response_mode"),
+        (r#"{"state":"s","redirect_uri":"auto"}"#, "auto"),
+    ] {
+        let j = cstr(state_json);
+        let (status, doc) = call(client.0, ct.as_ptr(), body.as_ptr(), j.as_ptr(), ptr::null(), true);
+        check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, fragment);
+    }
+    for (options, fragment) in [(r#"{"state":"s"}"#, "unknown field `state`"), (r#"{"timeout_ms":0}"#, "timeout_ms"), ("42", "must be a JSON object")] {
+        let o = cstr(options);
+        let (status, doc) = call(client.0, ct.as_ptr(), body.as_ptr(), st.as_ptr(), o.as_ptr(), true);
+        check_error(status, doc, SOIDC_ERR_INVALID_ARGUMENT, fragment);
+    }
+    // Checks that need no network: a repeated parameter, a wrong state, no code, an error.
+    for (b, status_expected, fragment) in [
+        ("code=c&code=d&state=s", SOIDC_ERR_VALIDATION, "repeats"),
+        ("code=c&state=t", SOIDC_ERR_VALIDATION, "state"),
+        ("state=s", SOIDC_ERR_VALIDATION, "neither code nor error"),
+        ("", SOIDC_ERR_VALIDATION, "state"),
+        ("error=access_denied&state=s", SOIDC_ERR_AUTHENTICATION_FAILED, "access_denied"),
+        ("response=a.b&state=s", SOIDC_ERR_VALIDATION, "other parameters"),
+        ("response=a.b.c.d.e", SOIDC_ERR_UNSUPPORTED_BY_PROVIDER, "encrypted"),
+    ] {
+        let b = cstr(b);
+        let (status, doc) = call(client.0, ct.as_ptr(), b.as_ptr(), st.as_ptr(), ptr::null(), true);
+        check_error(status, doc, status_expected, fragment);
     }
 }
 

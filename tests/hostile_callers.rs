@@ -55,7 +55,8 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 40] = [
+const COVERED: [&str; 41] = [
+    "soidc_auth_code_handle_form_post",
     "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
     "soidc_client_set_log_callback", "soidc_auth_code_start", "soidc_auth_code_handle_result",
@@ -247,6 +248,12 @@ fn ten_mb_arguments_to_the_flows() {
     check("handle_result 10 MB garbage", &rp.handle(&huge, &rp::result_options()), &[SOIDC_ERR_INVALID_ARGUMENT]);
     check("handle_result 10 MB options", &rp::handle_result(c, &rp.callback_url(), Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
     check("auth_code_exchange 10 MB code", &rp::auth_code_exchange(c, &huge, None), &[SOIDC_ERR_PROVIDER]);
+    // form_post: a 10 MB body is over the limit before it is parsed; 10 MB documents.
+    let form = "application/x-www-form-urlencoded";
+    check("handle_form_post 10 MB body", &rp::handle_form_post(c, form, &huge, None, None), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("handle_form_post 10 MB content type", &rp::handle_form_post(c, &huge, "code=c", None, None), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    check("handle_form_post 10 MB state", &rp::handle_form_post(c, form, "code=c&state=s", Some(&huge_opts("state")), None), &[SOIDC_ERR_VALIDATION]);
+    check("handle_form_post 10 MB options", &rp::handle_form_post(c, form, "code=c", None, Some(&huge_opts("x_pad"))), &[SOIDC_ERR_INVALID_ARGUMENT]);
     check("auth_code_exchange 10 MB options", &rp::auth_code_exchange(c, "c", Some(&huge_opts("redirect_uri"))), &[SOIDC_ERR_PROVIDER]);
 
     // Grants.
@@ -486,6 +493,33 @@ fn options_of_the_wrong_types_are_refused_for_every_function() {
             ("require_id_token", json!({"require_id_token": "true"})),
             ("max_age", json!({"max_age": -1})),
             ("timeout_ms", json!({"timeout_ms": "5000"})),
+        ]),
+        ("soidc_auth_code_handle_form_post", Box::new(move |o: &str| {
+            rp::handle_form_post(c(), "application/x-www-form-urlencoded", "code=c&state=s", Some(r#"{"state":"s"}"#), Some(o))
+        }), vec![
+            ("max_age", json!({"max_age": "60"})),
+            ("require_id_token", json!({"require_id_token": 1})),
+            ("timeout_ms", json!({"timeout_ms": -1})),
+            ("state", json!({"state": "s"})),
+        ]),
+        ("soidc_auth_code_handle_form_post", Box::new(move |o: &str| {
+            rp::handle_form_post(c(), "application/x-www-form-urlencoded", "code=c&state=s", Some(o), None)
+        }), vec![
+            ("state", json!({"state": 5})),
+            ("nonce", json!({"nonce": ["n"]})),
+            ("response_mode", json!({"response_mode": "query.jwt"})),
+            ("redirect_uri", json!({"redirect_uri": "auto"})),
+        ]),
+        ("soidc_auth_code_start", Box::new(move |o: &str| rp::auth_code_start(c(), Some(o))), vec![
+            ("par", json!({"par": "yes"})),
+            ("request_object", json!({"request_object": "unsigned"})),
+            ("request_object_alg", json!({"request_object_alg": 256})),
+        ]),
+        ("soidc_device_authorization_start", Box::new(move |o: &str| rp::device_start(c(), None, Some(o))), vec![
+            ("pkce", json!({"pkce": "on"})),
+        ]),
+        ("soidc_device_authorization_poll", Box::new(move |o: &str| rp::device_poll(c(), "dc", Some(o))), vec![
+            ("code_verifier", json!({"code_verifier": "too-short"})),
         ]),
         ("soidc_auth_code_exchange", Box::new(move |o: &str| rp::auth_code_exchange(c(), "code", Some(o))), vec![
             ("code_verifier", json!({"code_verifier": 1})),

@@ -51,6 +51,14 @@ pub fn handle_result(c: C, url: &str, options: Option<&str>) -> Outcome {
     call(|out| unsafe { f::soidc_auth_code_handle_result(c, u.as_ptr(), opt_ptr(&o), out) })
 }
 
+pub fn handle_form_post(c: C, content_type: &str, body: &str, state: Option<&str>, options: Option<&str>) -> Outcome {
+    let ct = cstr(content_type);
+    let b = cstr(body);
+    let st = state.map(cstr);
+    let o = options.map(cstr);
+    call(|out| unsafe { f::soidc_auth_code_handle_form_post(c, ct.as_ptr(), b.as_ptr(), opt_ptr(&st), opt_ptr(&o), out) })
+}
+
 pub fn auth_code_exchange(c: C, code: &str, options: Option<&str>) -> Outcome {
     let code = cstr(code);
     let o = options.map(cstr);
