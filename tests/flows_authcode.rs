@@ -887,7 +887,7 @@ fn form_post_checks() {
     let o = handle_form_post(&c, FORM, &body, Some(r#"{"state":"other"}"#), None);
     o.err(SOIDC_ERR_VALIDATION, "state");
     assert_no_leak(&o, &[&code]);
-    let other_iss = format!("{body}").replace("iss=", "iss=http%3A%2F%2Fevil.test%2F&x=");
+    let other_iss = body.replace("iss=", "iss=http%3A%2F%2Fevil.test%2F&x=");
     handle_form_post(&c, FORM, &other_iss, Some(&state), None).err(SOIDC_ERR_VALIDATION, "RFC 9207");
     handle_form_post(&c, FORM, &body, Some(&form_state(&start, "form_post.jwt")), None).err(SOIDC_ERR_VALIDATION, "plain");
     handle_form_post(&c, FORM, &body, Some(&form_state(&start, "query")), None).err(SOIDC_ERR_INVALID_ARGUMENT, "response_mode");
