@@ -37,6 +37,14 @@ type AuthCodeStartOptions struct {
 	ResponseMode string         //
 	Resource     []string       // RFC 8707 resource indicators
 	ExtraParams  map[string]any // more query parameters; arrays become repeated parameters
+	// PAR pushes the request to the provider first (RFC 9126): nil is "auto"
+	// (push when the provider's metadata or the client option require_par
+	// requires it). The URL then holds only client_id and request_uri.
+	PAR *bool
+	// RequestObject is "signed" (every parameter in a signed request JWT, RFC
+	// 9101), "plain", or "" (signed when the provider's metadata requires it).
+	RequestObject    string
+	RequestObjectAlg string // the request object's JWS alg; "" chooses from the key and the provider
 }
 
 // MarshalJSON returns the options document soidc reads.
@@ -71,21 +79,27 @@ func (o AuthCodeStartOptions) MarshalJSON() ([]byte, error) {
 		ResponseMode string         `json:"response_mode,omitempty"`
 		Resource     []string       `json:"resource,omitempty"`
 		ExtraParams  map[string]any `json:"extra_params,omitempty"`
+		PAR          *bool          `json:"par,omitempty"`
+		RequestObj   string         `json:"request_object,omitempty"`
+		RequestAlg   string         `json:"request_object_alg,omitempty"`
 	}{o.RedirectURI, o.Scope, state, nonce, pkce, o.CodeVerifier, o.Prompt, seconds(o.MaxAge),
-		o.LoginHint, o.ACRValues, o.UILocales, o.ResponseMode, o.Resource, o.ExtraParams})
+		o.LoginHint, o.ACRValues, o.UILocales, o.ResponseMode, o.Resource, o.ExtraParams,
+		o.PAR, o.RequestObject, o.RequestObjectAlg})
 }
 
 // AuthCodeStart builds the authorization URL to send the browser to. Keep the
 // returned State, Nonce and CodeVerifier in the user's session and pass them
 // to AuthCodeHandleResult (AuthCodeRequest.ResultOptions does). opts may be nil.
-// No network access. Errors: ErrInvalidArgument (no redirect URI, bad
-// option), ErrUnsupportedByProvider (no code response type).
+// No network access unless the request is pushed (PAR), which ctx bounds.
+// Errors: ErrInvalidArgument (no redirect URI, bad option),
+// ErrUnsupportedByProvider (no code response type, PAR without the endpoint),
+// and with PAR ErrProvider, ErrHTTP, ErrProtocol, ErrNetwork.
 func (c *Client) AuthCodeStart(ctx context.Context, opts *AuthCodeStartOptions) (*AuthCodeRequest, error) {
-	o, err := optionsJSON(opts, 0)
+	o, err := optionsJSON(opts, callTimeout(ctx))
 	if err != nil {
 		return nil, err
 	}
-	doc, err := c.do(ctx, false, func(p *C.soidc_client, out **C.char) C.soidc_status {
+	doc, err := c.do(ctx, true, func(p *C.soidc_client, out **C.char) C.soidc_status {
 		var a cStrings
 		defer a.free()
 		return C.soidc_auth_code_start(p, a.opt(o), out)
@@ -106,6 +120,10 @@ type AuthCodeResultOptions struct {
 	RequireIDToken *bool          // default: when the client's scope contains openid
 	// ACRValuesAllowed, if not empty: the ID token's acr must be one of them (ReasonACR).
 	ACRValuesAllowed []string
+	// ResponseMode is the response_mode asked for: with a JWT mode (jwt,
+	// query.jwt, fragment.jwt) a plain response is refused. A JWT response
+	// (JARM) is verified whenever it comes.
+	ResponseMode string
 }
 
 // MarshalJSON returns the options document soidc reads.
@@ -118,7 +136,8 @@ func (o AuthCodeResultOptions) MarshalJSON() ([]byte, error) {
 		MaxAge           *int64   `json:"max_age,omitempty"`
 		RequireIDToken   *bool    `json:"require_id_token,omitempty"`
 		ACRValuesAllowed []string `json:"acr_values_allowed,omitempty"`
-	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed})
+		ResponseMode     string   `json:"response_mode,omitempty"`
+	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed, o.ResponseMode})
 }
 
 // AuthCodeHandleResult handles the redirect back from the provider:
@@ -578,4 +597,74 @@ func (c *Client) TokenExchange(ctx context.Context, subjectToken, subjectTokenTy
 		return nil, err
 	}
 	return decodeResult[TokenExchangeResponse]("token exchange response", doc)
+
+// AuthCodeFormPostState is what the session kept from AuthCodeStart, for
+// Client.AuthCodeHandleFormPost (AuthCodeRequest.FormPostState builds it).
+type AuthCodeFormPostState struct {
+	State        string // the state from AuthCodeStart
+	Nonce        string // the nonce from AuthCodeStart
+	CodeVerifier string // the PKCE verifier from AuthCodeStart
+	RedirectURI  string // default: the client's
+	ResponseMode string // "form_post", "form_post.jwt" or "jwt"; "" accepts either
+}
+
+// MarshalJSON returns the state document soidc reads.
+func (o AuthCodeFormPostState) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		State        string `json:"state,omitempty"`
+		Nonce        string `json:"nonce,omitempty"`
+		CodeVerifier string `json:"code_verifier,omitempty"`
+		RedirectURI  string `json:"redirect_uri,omitempty"`
+		ResponseMode string `json:"response_mode,omitempty"`
+	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, o.ResponseMode})
+}
+
+// AuthCodeFormPostOptions are the options of Client.AuthCodeHandleFormPost.
+type AuthCodeFormPostOptions struct {
+	MaxAge         *time.Duration // checked against auth_time
+	RequireIDToken *bool          // default: when the client's scope contains openid
+	// ACRValuesAllowed, if not empty: the ID token's acr must be one of them (ReasonACR).
+	ACRValuesAllowed []string
+}
+
+// MarshalJSON returns the options document soidc reads.
+func (o AuthCodeFormPostOptions) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		MaxAge           *int64   `json:"max_age,omitempty"`
+		RequireIDToken   *bool    `json:"require_id_token,omitempty"`
+		ACRValuesAllowed []string `json:"acr_values_allowed,omitempty"`
+	}{seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed})
+}
+
+// FormPostState returns the state that checks a form_post response against
+// this start; responseMode is the one asked for ("form_post" or
+// "form_post.jwt").
+func (s *AuthCodeRequest) FormPostState(responseMode string) *AuthCodeFormPostState {
+	return &AuthCodeFormPostState{
+		State:        s.State,
+		Nonce:        s.Nonce,
+		CodeVerifier: s.CodeVerifier,
+		RedirectURI:  s.RedirectURI,
+		ResponseMode: responseMode,
+	}
+}
+
+// AuthCodeHandleFormPost handles an authorization response delivered with
+// response_mode form_post or form_post.jwt: contentType is the request's
+// Content-Type header and body the raw body the browser POSTed to the
+// redirect URI (read it with io.ReadAll, not ParseForm). The checks are those
+// of AuthCodeHandleResult: repeated parameters, a JWT response (JARM)
+// verified first, iss, state, an error (ErrAuthenticationFailed), then the
+// code exchange and the ID token.
+func (c *Client) AuthCodeHandleFormPost(ctx context.Context, contentType, body string, state *AuthCodeFormPostState, opts *AuthCodeFormPostOptions) (*TokenResponse, error) {
+	if err := checkStrings("contentType", contentType, "body", body); err != nil {
+		return nil, err
+	}
+	st, err := optionsJSON(state, 0)
+	if err != nil {
+		return nil, err
+	}
+	return c.tokenCall(ctx, opts, func(a *cStrings, p *C.soidc_client, o *C.char, out **C.char) C.soidc_status {
+		return C.soidc_auth_code_handle_form_post(p, a.str(contentType), a.str(body), a.opt(st), o, out)
+	})
 }

@@ -419,3 +419,72 @@ func TestUnsupportedByProvider(t *testing.T) {
 	_, err = c.DeviceAuthorizationStart(ctx, "", nil)
 	mustErr(t, err, soidc.ErrUnsupportedByProvider)
 }
+
+func TestPushedSignedRequestAndJWTResponse(t *testing.T) {
+	ctx := testContext(t)
+	c := basicClient(t)
+	yes := true
+	start, err := c.AuthCodeStart(ctx, &soidc.AuthCodeStartOptions{PAR: &yes, RequestObject: "signed", ResponseMode: "query.jwt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := mustQuery(t, start.URL)
+	if len(q) != 2 || q.Get("client_id") != basicID || !strings.HasPrefix(q.Get("request_uri"), "urn:ietf:params:oauth:request_uri:") || start.ExpiresIn <= 0 {
+		t.Fatalf("unexpected pushed start %+v", start)
+	}
+	callback := browse(t, start.URL)
+	if mustQuery(t, callback).Get("response") == "" {
+		t.Fatalf("not a JWT response: %s", callback)
+	}
+	opts := start.ResultOptions()
+	opts.ResponseMode = "query.jwt"
+	tokens, err := c.AuthCodeHandleResult(ctx, callback, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tokens.IDTokenClaims == nil || tokens.IDTokenClaims.Subject != "alice" || tokens.IDTokenClaims.Nonce != start.Nonce {
+		t.Fatalf("unexpected tokens %+v", tokens)
+	}
+	// Bad option values are the caller's error.
+	_, err = c.AuthCodeStart(ctx, &soidc.AuthCodeStartOptions{RequestObject: "yes"})
+	mustErr(t, err, soidc.ErrInvalidArgument)
+	// A plain response when a JWT mode was asked for is refused.
+	plain, err := c.AuthCodeStart(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts = plain.ResultOptions()
+	opts.ResponseMode = "jwt"
+	_, err = c.AuthCodeHandleResult(ctx, browse(t, plain.URL), opts)
+	mustErr(t, err, soidc.ErrValidation)
+}
+
+func TestAuthCodeHandleFormPost(t *testing.T) {
+	ctx := testContext(t)
+	c := basicClient(t)
+	for _, mode := range []string{"form_post", "form_post.jwt"} {
+		start, err := c.AuthCodeStart(ctx, &soidc.AuthCodeStartOptions{ResponseMode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// browser.mjs prints "POST <action> <body>" for a form_post answer.
+		parts := strings.SplitN(browse(t, start.URL), " ", 3)
+		if len(parts) != 3 || parts[0] != "POST" || parts[1] != redirectURI {
+			t.Fatalf("%s: not a form_post to the redirect URI: %q", mode, parts)
+		}
+		body := parts[2]
+		_, err = c.AuthCodeHandleFormPost(ctx, "text/plain", body, start.FormPostState(mode), nil)
+		mustErr(t, err, soidc.ErrInvalidArgument)
+		_, err = c.AuthCodeHandleFormPost(ctx, "application/x-www-form-urlencoded", body, &soidc.AuthCodeFormPostState{State: "other"}, nil)
+		mustErr(t, err, soidc.ErrValidation)
+		_, err = c.AuthCodeHandleFormPost(ctx, "application/x-www-form-urlencoded", "a\x00b", nil, nil)
+		mustErr(t, err, soidc.ErrInvalidArgument)
+		tokens, err := c.AuthCodeHandleFormPost(ctx, "application/x-www-form-urlencoded", body, start.FormPostState(mode), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		if tokens.IDTokenClaims == nil || tokens.IDTokenClaims.Subject != "alice" || tokens.IDTokenClaims.Nonce != start.Nonce {
+			t.Fatalf("%s: unexpected tokens %+v", mode, tokens)
+		}
+	}
+}

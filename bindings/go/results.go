@@ -74,6 +74,7 @@ type AuthCodeRequest struct {
 	Nonce        string `json:"nonce,omitempty"`
 	CodeVerifier string `json:"code_verifier,omitempty"`
 	RedirectURI  string `json:"redirect_uri,omitempty"`
+	ExpiresIn    int64  `json:"expires_in,omitempty"` // seconds the pushed request (PAR) stays valid; 0 without PAR
 
 	Extra map[string]any  `json:"-"`
 	Raw   json.RawMessage `json:"-"`
