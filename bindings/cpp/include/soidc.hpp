@@ -1799,6 +1799,22 @@ class Client {
   [[nodiscard]] Result<TokenResponse> try_auth_code_handle_result(std::string_view current_url,
                                                                   NullableString options_json = nullptr) const;
 
+  /// Handles a `form_post` or `form_post.jwt` response (soidc_auth_code_handle_form_post):
+  /// `content_type` and `body` exactly as the host's HTTP server received the POST to the
+  /// redirect URI. `state_json`: AuthStart::result_options() (it may add `response_mode`);
+  /// options: `max_age`, `acr_values_allowed`, `require_id_token`, `timeout_ms`. The checks
+  /// are those of auth_code_handle_result(), a JWT response (JARM) verified first.
+  [[nodiscard]] TokenResponse auth_code_handle_form_post(std::string_view content_type, std::string_view body,
+                                                         NullableString state_json = nullptr,
+                                                         NullableString options_json = nullptr) const {
+    return try_auth_code_handle_form_post(content_type, body, state_json, options_json).value();
+  }
+  /// auth_code_handle_form_post() without exceptions.
+  [[nodiscard]] Result<TokenResponse> try_auth_code_handle_form_post(std::string_view content_type,
+                                                                     std::string_view body,
+                                                                     NullableString state_json = nullptr,
+                                                                     NullableString options_json = nullptr) const;
+
   /// Exchanges an authorization code at the token endpoint (soidc_auth_code_exchange).
   /// Options: `redirect_uri`, `code_verifier`, `nonce`, `max_age`, `timeout_ms`.
   [[nodiscard]] TokenResponse auth_code_exchange(std::string_view code,
@@ -2069,6 +2085,19 @@ inline Result<TokenResponse> Client::try_auth_code_handle_result(std::string_vie
   const auto o = detail::nullable(options_json, "options_json");
   return call<TokenResponse>("auth_code_handle_result", {&u, &o}, [&](const soidc_client* c, char** out) {
     return soidc_auth_code_handle_result(c, u.get(), o.get(), out);
+  });
+}
+
+inline Result<TokenResponse> Client::try_auth_code_handle_form_post(std::string_view content_type,
+                                                                    std::string_view body,
+                                                                    NullableString state_json,
+                                                                    NullableString options_json) const {
+  const auto t = detail::required(content_type, "content_type");
+  const auto b = detail::required(body, "body");
+  const auto st = detail::nullable(state_json, "state_json");
+  const auto o = detail::nullable(options_json, "options_json");
+  return call<TokenResponse>("auth_code_handle_form_post", {&t, &b, &st, &o}, [&](const soidc_client* c, char** out) {
+    return soidc_auth_code_handle_form_post(c, t.get(), b.get(), st.get(), o.get(), out);
   });
 }
 

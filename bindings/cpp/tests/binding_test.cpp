@@ -184,6 +184,7 @@ TEST(EmptyClient, EveryTryFormReturnsTheSameError) {
       [&] { return client.try_provider_keys().error(); },
       [&] { return client.try_auth_code_start().error(); },
       [&] { return client.try_auth_code_handle_result("http://127.0.0.1:9/callback?code=x").error(); },
+      [&] { return client.try_auth_code_handle_form_post("application/x-www-form-urlencoded", "code=x").error(); },
       [&] { return client.try_auth_code_exchange("code").error(); },
       [&] { return client.try_client_credentials_grant().error(); },
       [&] { return client.try_direct_access_grant("alice", "alice-password").error(); },

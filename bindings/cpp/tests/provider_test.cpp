@@ -370,6 +370,39 @@ TEST_F(Provider, AuthorizationCodeFlowWithBrowser) {
   EXPECT_EQ(replay.status(), SOIDC_ERR_PROVIDER) << replay.document();
 }
 
+TEST_F(Provider, PushedSignedRequestAndFormPostJwt) {
+  // PAR and a signed request object are options; the answer comes as form_post.jwt.
+  const soidc::AuthStart auth =
+      client().auth_code_start(R"({"par": true, "request_object": "signed", "response_mode": "form_post.jwt"})");
+  EXPECT_FALSE(test::query_param(auth.url(), "request_uri").empty()) << auth.url();
+  EXPECT_TRUE(test::query_param(auth.url(), "state").empty()) << auth.url();
+  // browser.mjs prints "POST <action> <body>" for a form_post answer.
+  const std::string post = test::browser(auth.url(), "alice", "alice-password");
+  const std::string prefix = std::string("POST ") + kRedirectUri + " ";
+  ASSERT_EQ(post.rfind(prefix, 0), 0u) << post;
+  const std::string body = post.substr(prefix.size());
+  ASSERT_EQ(body.rfind("response=", 0), 0u) << body;
+
+  const soidc::Error type = expect_error([&] {
+    (void)client().auth_code_handle_form_post("text/plain", body, auth.result_options());
+  });
+  EXPECT_EQ(type.status(), SOIDC_ERR_INVALID_ARGUMENT) << type.document();
+  const soidc::Error state = expect_error([&] {
+    (void)client().auth_code_handle_form_post("application/x-www-form-urlencoded", body, R"({"state":"other"})");
+  });
+  EXPECT_EQ(state.status(), SOIDC_ERR_VALIDATION) << state.document();
+  const soidc::Result<soidc::TokenResponse> nul =
+      client().try_auth_code_handle_form_post("application/x-www-form-urlencoded", std::string("a\0b", 3));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+
+  const soidc::TokenResponse result =
+      client().auth_code_handle_form_post("application/x-www-form-urlencoded", body, auth.result_options());
+  ASSERT_TRUE(result.id_token_claims().has_value());
+  EXPECT_EQ(result.id_token_claims()->sub(), "alice");
+  EXPECT_EQ(result.id_token_claims()->nonce(), auth.nonce());
+}
+
 TEST_F(Provider, AuthorizationCodeExchange) {
   const soidc::AuthStart start = client().auth_code_start();
   const std::string callback = test::browser(start.url(), "alice", "alice-password");
