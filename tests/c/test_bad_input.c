@@ -304,6 +304,7 @@ static soidc_status call_case(int which, const soidc_client *c, const char *cons
     case 11: return soidc_initiate_logout(c, a[0], out);
     case 12: return soidc_decode_access_token(c, a[0], a[1], out);
     case 13: return soidc_decode_logout_token(c, a[0], a[1], out);
+    case 14: return soidc_auth_code_handle_form_post(c, a[0], a[1], a[2], a[3], out);
     default: abort();
     }
 }
@@ -332,6 +333,8 @@ static void test_flow_functions(const soidc_client *client) {
         {"soidc_initiate_logout", 1, {"request_json"}, {0}, {"{}"}, 0, "out_url", 1},
         {"soidc_decode_access_token", 2, {"raw_token", "options_json"}, {1, 0}, {"not.a.jwt", "{}"}, 1, "out_json", 0},
         {"soidc_decode_logout_token", 2, {"raw_token", "options_json"}, {1, 0}, {"not.a.jwt", "{}"}, 1, "out_json", 0},
+        {"soidc_auth_code_handle_form_post", 4, {"content_type", "body", "state_json", "options_json"}, {1, 1, 0, 0},
+         {"application/x-www-form-urlencoded", "code=not-a-code", "{}", "{}"}, 3, "out_json", 0},
     };
     enum { N_CASES = sizeof cases / sizeof cases[0] };
     const char *args[MAX_ARGS];
