@@ -314,6 +314,10 @@ type DevicePollOptions struct {
 	Interval  time.Duration // from the start response (5 s)
 	ExpiresIn time.Duration // from the start response (no limit)
 	Nonce     string        // the expected nonce of an ID token
+	// CodeVerifier is the start response's PKCE verifier (set when the start
+	// sent a code_challenge: by default for a public client at a provider
+	// that advertises S256).
+	CodeVerifier string
 }
 
 // DeviceAuthorizationPoll polls for the result of a device authorization (RFC
@@ -335,7 +339,7 @@ func (c *Client) DeviceAuthorizationPoll(ctx context.Context, deviceCode string,
 	if opts != nil {
 		o = *opts
 	}
-	w := devicePollWire{Wait: o.Wait, Interval: ceilDiv(o.Interval, time.Second), Nonce: o.Nonce}
+	w := devicePollWire{Wait: o.Wait, Interval: ceilDiv(o.Interval, time.Second), Nonce: o.Nonce, CodeVerifier: o.CodeVerifier}
 	if o.ExpiresIn > 0 {
 		w.ExpiresIn = new(int64)
 		*w.ExpiresIn = ceilDiv(o.ExpiresIn, time.Second)
@@ -376,10 +380,11 @@ func (c *Client) DeviceAuthorizationPoll(ctx context.Context, deviceCode string,
 }
 
 type devicePollWire struct {
-	Wait      bool   `json:"wait,omitempty"`
-	Interval  int64  `json:"interval,omitempty"`
-	ExpiresIn *int64 `json:"expires_in,omitempty"`
-	Nonce     string `json:"nonce,omitempty"`
+	Wait         bool   `json:"wait,omitempty"`
+	Interval     int64  `json:"interval,omitempty"`
+	ExpiresIn    *int64 `json:"expires_in,omitempty"`
+	Nonce        string `json:"nonce,omitempty"`
+	CodeVerifier string `json:"code_verifier,omitempty"`
 }
 
 func (c *Client) pollDevice(ctx context.Context, deviceCode string, w devicePollWire) (*TokenResponse, error) {

@@ -488,3 +488,30 @@ func TestAuthCodeHandleFormPost(t *testing.T) {
 		}
 	}
 }
+
+func TestDeviceFlowPKCEForAPublicClient(t *testing.T) {
+	ctx := testContext(t)
+	c := newClient(t, soidc.Config{ClientID: "public-pkce", RedirectURI: redirectURI, Scope: "openid"})
+	// "auto": on for a public client at a provider that advertises S256.
+	start, err := c.DeviceAuthorizationStart(ctx, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(start.CodeVerifier) != 43 {
+		t.Fatalf("no PKCE verifier in %+v", start)
+	}
+	opts := start.PollOptions(false)
+	if opts.CodeVerifier != start.CodeVerifier {
+		t.Fatalf("PollOptions lost the verifier: %+v", opts)
+	}
+	postJSON(t, "/test/device/approve", map[string]string{"user_code": start.UserCode, "user": "alice"}, nil)
+	tokens, err := c.DeviceAuthorizationPoll(ctx, start.DeviceCode, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tokens.IDTokenClaims == nil || tokens.IDTokenClaims.Subject != "alice" {
+		t.Fatalf("unexpected tokens %+v", tokens)
+	}
+	_, err = c.DeviceAuthorizationPoll(ctx, start.DeviceCode, &soidc.DevicePollOptions{CodeVerifier: "short"})
+	mustErr(t, err, soidc.ErrInvalidArgument)
+}

@@ -41,8 +41,9 @@ type DeviceAuthorization struct {
 	UserCode                string `json:"user_code"`
 	VerificationURI         string `json:"verification_uri"`
 	VerificationURIComplete string `json:"verification_uri_complete,omitempty"`
-	ExpiresIn               int64  `json:"expires_in"`         // seconds
-	Interval                int64  `json:"interval,omitempty"` // seconds; 0 = not given (5 s)
+	ExpiresIn               int64  `json:"expires_in"`              // seconds
+	Interval                int64  `json:"interval,omitempty"`      // seconds; 0 = not given (5 s)
+	CodeVerifier            string `json:"code_verifier,omitempty"` // PKCE verifier for the poll (set by soidc when PKCE is on)
 
 	Extra map[string]any  `json:"-"`
 	Raw   json.RawMessage `json:"-"`
@@ -55,12 +56,13 @@ func (d *DeviceAuthorization) UnmarshalJSON(b []byte) error {
 }
 
 // PollOptions returns the poll options that go with this response: its
-// interval and expiry, and wait as given.
+// interval, expiry and PKCE verifier, and wait as given.
 func (d *DeviceAuthorization) PollOptions(wait bool) *DevicePollOptions {
 	return &DevicePollOptions{
-		Wait:      wait,
-		Interval:  time.Duration(d.Interval) * time.Second,
-		ExpiresIn: time.Duration(d.ExpiresIn) * time.Second,
+		Wait:         wait,
+		Interval:     time.Duration(d.Interval) * time.Second,
+		ExpiresIn:    time.Duration(d.ExpiresIn) * time.Second,
+		CodeVerifier: d.CodeVerifier,
 	}
 }
 
