@@ -839,7 +839,7 @@ out:
 static int do_device(struct auth *a, long long deadline)
 {
     struct buf opts;
-    char *start = NULL, *result = NULL, *device_code = NULL;
+    char *start = NULL, *result = NULL, *device_code = NULL, *verifier = NULL;
     long long expires_in = 0, interval = 0;
     soidc_status st;
     int rc;
@@ -870,9 +870,17 @@ static int do_device(struct auth *a, long long deadline)
     buf_key_long(&opts, "expires_in", expires_in);
     if (json_uint_at(start, "/interval", &interval) == 0)
         buf_key_long(&opts, "interval", interval);
+    /* PKCE (on by default for a public client at a provider that advertises S256;
+     * Keycloak requires it of PKCE-enforcing clients): the verifier goes to the poll. */
+    if ((verifier = json_get_string(start, "code_verifier")) != NULL) {
+        buf_key(&opts, "code_verifier");
+        buf_json_string(&opts, verifier);
+    }
     if ((rc = options_end(&opts)) != PAM_SUCCESS)
         goto out;
     st = soidc_device_authorization_poll(a->client, device_code, opts.s, &result);
+    if (opts.s != NULL)
+        explicit_bzero(opts.s, strlen(opts.s));
     free(opts.s);
     if (st != SOIDC_OK)
         rc = fail(a, "device authorization", st, result, 0);
@@ -882,6 +890,10 @@ out:
     if (device_code != NULL) {
         explicit_bzero(device_code, strlen(device_code));
         soidc_string_free(device_code);
+    }
+    if (verifier != NULL) {
+        explicit_bzero(verifier, strlen(verifier));
+        free(verifier);
     }
     soidc_string_free(start);
     soidc_string_free(result);

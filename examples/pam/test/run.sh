@@ -101,6 +101,7 @@ service tok-otheraud "$common mode=token audience=https://other.soidc.test"
 service dev "$common mode=device username_claim=sub"
 service dev-prompt "$common mode=device username_claim=sub device_prompt"
 service dev-short "issuer=$issuer client_id=device-short client_secret_file=$work/secret-short mode=device username_claim=sub"
+service dev-public "issuer=$issuer client_id=public-pkce mode=device username_claim=sub"
 service down "issuer=http://127.0.0.1:$closed_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=3000"
 service hang "issuer=http://127.0.0.1:$hang_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=2000"
 service cfg-noissuer "client_id=conf-basic client_secret_file=$work/secret"
@@ -317,6 +318,14 @@ device_case "device: approved by alice" PAM_SUCCESS dev alice approve alice
 device_case "device: denied" PAM_AUTH_ERR dev alice deny alice
 device_case "device: approved by bob, PAM user alice" PAM_AUTH_ERR dev alice approve bob
 device_case "device: code expires (device-short, 3 s)" PAM_AUTH_ERR dev-short alice none none
+device_case "device: public client (PKCE on by default), approved" PAM_SUCCESS dev-public alice approve alice
+# The provider records whether each token request carried a code_verifier: the public
+# client's polls did (oidc-provider ignores it; Keycloak requires it of PKCE clients).
+if curl -sS --max-time 30 "$issuer/test/requests" | grep -q '"code_verifier":true'; then
+  pass "device: the public client's poll sent the PKCE code_verifier"
+else
+  failc "device: the public client's poll sent no PKCE code_verifier"
+fi
 device_case "device: device_prompt, approved" PAM_SUCCESS dev-prompt alice approve alice
 if grep -q '^PROMPT_ECHO_ON: Press Enter' "$msgs"; then pass "device_prompt: expected a prompt after the code, observed one"; else
   failc "device_prompt: expected a prompt after the code, observed none"; fi
