@@ -1319,6 +1319,10 @@ class DeviceAuthorization : public Document {
   [[nodiscard]] std::optional<std::chrono::seconds> expires_in() const { return seconds_at("expires_in"); }
   /// `interval`: the minimum time between polls, when given.
   [[nodiscard]] std::optional<std::chrono::seconds> interval() const { return seconds_at("interval"); }
+  /// The PKCE `code_verifier` to pass to device_authorization_poll() (present when the
+  /// start sent a code challenge: by default for a public client at a provider that
+  /// advertises S256).
+  [[nodiscard]] std::optional<std::string> code_verifier() const { return string_at("code_verifier"); }
 };
 
 /// The start of an authorization code flow (auth_code_start): send the browser to

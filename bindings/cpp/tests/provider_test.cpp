@@ -253,6 +253,24 @@ TEST_F(Provider, RefreshTokenWithContinuityChecks) {
   EXPECT_EQ(bad.string_member("error"), std::optional<std::string>("invalid_grant"));
 }
 
+TEST_F(Provider, DeviceFlowWithPkceForThePublicClient) {
+  const soidc::Client pub = soidc::Client::from_issuer_url(test::issuer(), {"public-pkce"});
+  const soidc::DeviceAuthorization device = pub.device_authorization_start("openid");
+  ASSERT_TRUE(device.code_verifier().has_value()) << device.raw();
+  EXPECT_EQ(device.code_verifier()->size(), 43u);
+  EXPECT_FALSE(client().device_authorization_start("openid").code_verifier().has_value())
+      << "auto: no PKCE for a confidential client";
+  const Json approved = Json::parse(test::post_json(
+      "/test/device/approve", "{\"user_code\":" + soidc::json_quote(device.user_code()) + ",\"user\":\"alice\"}"));
+  EXPECT_TRUE(approved["ok"].boolean());
+  const soidc::TokenResponse tokens = pub.device_authorization_poll(
+      device.device_code(), "{\"code_verifier\":" + soidc::json_quote(*device.code_verifier()) + "}");
+  ASSERT_TRUE(tokens.id_token_claims().has_value());
+  EXPECT_EQ(tokens.id_token_claims()->sub(), "alice");
+  const soidc::Error bad = expect_error([&] { (void)pub.device_authorization_start("openid", R"({"pkce":"yes"})"); });
+  EXPECT_EQ(bad.status(), SOIDC_ERR_INVALID_ARGUMENT) << bad.document();
+}
+
 TEST_F(Provider, DeviceFlowApprovedByAlice) {
   const soidc::DeviceAuthorization device = client().device_authorization_start("openid");
   const Json start = Json::parse(device.raw());
