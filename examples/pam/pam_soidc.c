@@ -872,7 +872,7 @@ static int do_device(struct auth *a, long long deadline)
         buf_key_long(&opts, "interval", interval);
     /* PKCE (on by default for a public client at a provider that advertises S256;
      * Keycloak requires it of PKCE-enforcing clients): the verifier goes to the poll. */
-    if ((verifier = json_get_string(start, "code_verifier")) != NULL) {
+    if ((verifier = json_string_at(start, "/code_verifier")) != NULL) {
         buf_key(&opts, "code_verifier");
         buf_json_string(&opts, verifier);
     }
@@ -893,7 +893,7 @@ out:
     }
     if (verifier != NULL) {
         explicit_bzero(verifier, strlen(verifier));
-        free(verifier);
+        soidc_string_free(verifier);
     }
     soidc_string_free(start);
     soidc_string_free(result);
