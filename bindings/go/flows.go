@@ -602,6 +602,7 @@ func (c *Client) TokenExchange(ctx context.Context, subjectToken, subjectTokenTy
 		return nil, err
 	}
 	return decodeResult[TokenExchangeResponse]("token exchange response", doc)
+}
 
 // AuthCodeFormPostState is what the session kept from AuthCodeStart, for
 // Client.AuthCodeHandleFormPost (AuthCodeRequest.FormPostState builds it).
