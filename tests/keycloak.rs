@@ -368,15 +368,30 @@ fn device_flow_denied() {
 }
 
 /// Quirk: a public client that enforces PKCE gets PKCE demanded in the device flow too,
-/// which RFC 8628 does not define and soidc does not send (its poll has no code_verifier
-/// option), so the device flow is run with soidc-conf only. Recorded here so that a
-/// Keycloak that changes this shows up.
+/// which RFC 8628 does not define. soidc sends it (option `pkce`, "auto": on for a public
+/// client when the provider advertises S256) and its poll passes the `code_verifier`:
+/// the flow completes. With `pkce: false` Keycloak still refuses the start, recorded here
+/// so that a Keycloak that changes this shows up.
 #[test]
 #[ignore = "needs Keycloak: make test-keycloak"]
-fn device_flow_of_a_pkce_enforcing_public_client_is_refused_by_keycloak() {
+fn device_flow_of_a_pkce_enforcing_public_client() {
     let c = client_with(PUBLIC, None, SCOPE);
-    let e = device_start(&c, None, None).err(STATUS_PROVIDER, "code_challenge_method");
+    let e = device_start(&c, None, Some(r#"{"pkce":false}"#)).err(STATUS_PROVIDER, "code_challenge_method");
     assert_eq!(e["error"], "invalid_request", "{e}");
+
+    let start = device_start(&c, None, None).ok();
+    let verifier = s(&start, "code_verifier").to_owned();
+    assert!(verifier.len() >= 43, "{start}");
+    approve_device(s(&start, "verification_uri_complete"), "alice", true);
+    let o = json!({"wait": true, "interval": start["interval"], "expires_in": start["expires_in"],
+                   "timeout_ms": 60000, "code_verifier": verifier});
+    let doc = device_poll(&c, s(&start, "device_code"), Some(&o.to_string())).ok();
+    assert_eq!(doc["id_token_claims"]["preferred_username"], "alice", "{doc}");
+    // Without the verifier Keycloak refuses the poll of a PKCE device code.
+    let start = device_start(&c, None, None).ok();
+    approve_device(s(&start, "verification_uri_complete"), "alice", true);
+    let o = json!({"wait": true, "interval": start["interval"], "expires_in": start["expires_in"], "timeout_ms": 60000});
+    device_poll(&c, s(&start, "device_code"), Some(&o.to_string())).err(STATUS_PROVIDER, "");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -157,7 +157,8 @@ for file in "$work"/blocks/*; do
       if cc -std=c11 -Wall -Wextra -Werror -I include "$src" -L "$libdir" -lsoidc \
            -Wl,-rpath,"$libdir" -o "$work/b$n/prog" >"$work/log" 2>&1; then
         ok "$name: compiles and links"; built="$work/b$n/prog"
-        [ -z "$(meta "$n" wrap)" ] && c_program="$src"
+        # the first complete C program is the one the CMake block builds
+        [ -z "$(meta "$n" wrap)" ] && [ -z "$c_program" ] && c_program="$src"
       else bad "$name: compiles and links"; fi ;;
     cpp)
       src="$(source_for "$n" cpp cpp)"
