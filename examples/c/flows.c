@@ -3,10 +3,13 @@
  *
  *   flows <issuer> <client_id> <client_secret> <username> <password>
  *
+ * An empty <client_secret> ("") makes a public client (soidc takes NULL for that).
+ *
  * 1. client credentials grant (a service calling an API as itself)
  * 2. password grant for a user, with the ID token validated by soidc
  * 3. token introspection of the user's access token
- * 4. the device flow: prints a code for the user to approve, then waits
+ * 4. the device flow: prints a code for the user to approve, then waits (sending the
+ *    start's PKCE code_verifier with the poll when the start returned one)
  *
  * Every soidc string (results, error documents, values read with soidc_json_get_*) is
  * freed with soidc_string_free(). Members are read with soidc's JSON helpers.
@@ -69,7 +72,7 @@ int main(int argc, char **argv) {
     char *doc = NULL;
     soidc_client *client = NULL;
 
-    soidc_status st = soidc_client_from_issuer_url(issuer, NULL, client_id, secret, "openid email",
+    soidc_status st = soidc_client_from_issuer_url(issuer, NULL, client_id, secret[0] ? secret : NULL, "openid email",
                                                    "{\"timeout_ms\": 10000}", &client, &doc);
     if (st != SOIDC_OK) {
         report("discovery", st, doc);
@@ -97,14 +100,34 @@ int main(int argc, char **argv) {
         char *device_code = string_member(doc, "/device_code");
         char *user_code = string_member(doc, "/user_code");
         char *uri = string_member(doc, "/verification_uri");
+        /* With PKCE (on by default for a public client at a provider that advertises
+         * S256) the start returns a code_verifier that the poll must send. It is
+         * 43-128 characters of [A-Za-z0-9-._~] (RFC 7636), so it goes into the JSON
+         * options as is. */
+        char *verifier = string_member(doc, "/code_verifier");
         printf("   open %s and enter the code %s\n", uri ? uri : "?", user_code ? user_code : "?");
         fflush(stdout);
         soidc_string_free(doc);
         doc = NULL;
-        /* Blocks, polling at the provider's interval, until the user approves or denies. */
-        st = soidc_device_authorization_poll(client, device_code ? device_code : "",
-                                             "{\"wait\": true, \"interval\": 1, \"expires_in\": 120}", &doc);
-        ok &= report("device flow result", st, doc);
+        char options[256];
+        int n = verifier
+                    ? snprintf(options, sizeof options,
+                               "{\"wait\": true, \"interval\": 1, \"expires_in\": 120, \"code_verifier\": \"%s\"}",
+                               verifier)
+                    : snprintf(options, sizeof options, "{\"wait\": true, \"interval\": 1, \"expires_in\": 120}");
+        if (n < 0 || (size_t)n >= sizeof options || (verifier && strspn(verifier, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") != strlen(verifier))) {
+            printf("   device authorization: unexpected code_verifier\n");
+            ok = 0;
+        } else {
+            /* Blocks, polling at the provider's interval, until the user approves or denies. */
+            st = soidc_device_authorization_poll(client, device_code ? device_code : "", options, &doc);
+            ok &= report("device flow result", st, doc);
+        }
+        if (verifier) {
+            memset(verifier, 0, strlen(verifier));
+        }
+        memset(options, 0, sizeof options);
+        soidc_string_free(verifier);
         soidc_string_free(device_code);
         soidc_string_free(user_code);
         soidc_string_free(uri);
