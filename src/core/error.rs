@@ -6,6 +6,12 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 /// What went wrong, coarsely. The numeric values are the C ABI's status codes.
+///
+/// `code` and `name` are the one definition of the status numbers and names: the C
+/// constants in `ffi/status.rs` are checked against `code` at compile time, and
+/// `soidc_status_name` is built from `from_code` and `name`. To add a kind: append it
+/// here with the next free code (codes are never reused or renumbered), to `ALL`, and
+/// its `SOIDC_ERR_*` constant to `ffi/status.rs`; the build fails until all agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     InvalidArgument,
@@ -23,8 +29,24 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in the order of their codes. Crate-private: cbindgen would turn a
+    /// public associated constant into a declaration in soidc.h.
+    pub(crate) const ALL: [ErrorKind; 11] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::Network,
+        ErrorKind::Http,
+        ErrorKind::Protocol,
+        ErrorKind::Provider,
+        ErrorKind::Validation,
+        ErrorKind::UnsupportedByProvider,
+        ErrorKind::AuthenticationFailed,
+        ErrorKind::Pending,
+        ErrorKind::NotFound,
+        ErrorKind::Internal,
+    ];
+
     /// The stable numeric code used by the C ABI.
-    pub fn code(self) -> i32 {
+    pub const fn code(self) -> i32 {
         match self {
             ErrorKind::InvalidArgument => 1,
             ErrorKind::Network => 2,
@@ -40,8 +62,21 @@ impl ErrorKind {
         }
     }
 
-    /// The lower-case name used in error documents.
-    pub fn name(self) -> &'static str {
+    /// The kind whose `code` is `code`; `None` for 0 (success) and unknown values.
+    pub const fn from_code(code: i32) -> Option<ErrorKind> {
+        let mut i = 0;
+        while i < Self::ALL.len() {
+            if Self::ALL[i].code() == code {
+                return Some(Self::ALL[i]);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The lower-case name used in error documents (their `status` member) and by
+    /// `soidc_status_name`.
+    pub const fn name(self) -> &'static str {
         match self {
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::Network => "network",
@@ -57,6 +92,19 @@ impl ErrorKind {
         }
     }
 }
+
+// `ALL` is in code order with no code used twice (so `from_code` is a function) and 0
+// (success) never used by a kind.
+const _: () = {
+    let mut i = 0;
+    while i < ErrorKind::ALL.len() {
+        assert!(ErrorKind::ALL[i].code() > 0, "0 is success, not an error kind");
+        if i > 0 {
+            assert!(ErrorKind::ALL[i - 1].code() < ErrorKind::ALL[i].code(), "ALL out of code order");
+        }
+        i += 1;
+    }
+};
 
 /// A failure with a human-readable message. Messages never contain secrets
 /// (client secrets, passwords, tokens, codes): callers build them from names,

@@ -7,13 +7,19 @@ use crate::ffi::status::*;
 use std::ffi::{CStr, CString};
 use std::os::raw::c_char;
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Once;
 
 thread_local! {
     /// How deep this thread is inside soidc exports (they do not nest today).
     static INSIDE: Cell<u32> = const { Cell::new(0) };
-    /// Set by the test-only hook: this thread's next export panics inside the boundary.
+}
+
+#[cfg(feature = "test-hooks")]
+thread_local! {
+    /// Set by the test-only hook: this thread's next export panics inside the boundary
+    /// (compiled out of production builds, which then read no flag per call: review U4).
     static PANIC_NEXT: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -43,23 +49,89 @@ fn install_panic_hook() {
     });
 }
 
+/// Where an export hands out a value: its `char **out_json` / `out_url`,
+/// `soidc_client **out_client` or other out-argument, as a safe type, so that the
+/// helpers that write through it ([`call`], `create`) are safe functions and the one
+/// unsafe step (trusting the caller's pointer) happens once, in the export, under its
+/// `SAFETY` comment.
+///
+/// The slot is `MaybeUninit` because a C caller may pass uninitialised storage
+/// (`char *doc; f(..., &doc);`): soidc only ever writes it, never reads it.
+pub(crate) struct Out<'a, T>(Option<&'a mut MaybeUninit<T>>);
+
+/// The out-pointer of an export that hands out a string (`char **`).
+pub(crate) type OutString<'a> = Out<'a, *mut c_char>;
+
+impl<'a, T> Out<'a, T> {
+    /// Takes the caller's out-pointer.
+    ///
+    /// # Safety
+    /// `p` is NULL or valid for writing one `T` (aligned, and not accessed by anything
+    /// else) for `'a`: every export's documented contract for its out-pointers.
+    pub(crate) unsafe fn from_raw(p: *mut T) -> Self {
+        // SAFETY: non-NULL `p` is valid for writes for 'a (this function's contract);
+        // MaybeUninit has the layout of `T` and asks nothing of the old content.
+        Out(unsafe { p.cast::<MaybeUninit<T>>().as_mut() })
+    }
+
+    /// No out-pointer: for an export that hands out nothing.
+    pub(crate) fn none() -> Self {
+        Out(None)
+    }
+
+    /// Whether the caller passed NULL (does not want the value).
+    pub(crate) fn is_null(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Stores `value` in the caller's slot (nothing when NULL was passed).
+    pub(crate) fn set(&mut self, value: T) {
+        if let Some(slot) = self.0.as_mut() {
+            slot.write(value);
+        }
+    }
+}
+
+impl<T> Out<'_, *mut T> {
+    /// Sets the caller's pointer to NULL (done on entry, so cleanup code may always free it).
+    pub(crate) fn clear(&mut self) {
+        self.set(std::ptr::null_mut());
+    }
+}
+
+impl OutString<'_> {
+    /// Hands `s` to C (if the caller wants it); the caller frees it with
+    /// `soidc_string_free`.
+    fn put(&mut self, s: String) {
+        if self.is_null() {
+            return;
+        }
+        // JSON documents never contain a raw NUL (serde_json escapes it); the
+        // fallback only guards against a future mistake.
+        let c = CString::new(s).unwrap_or_else(|_| {
+            CString::new(r#"{"status":"internal","message":"document contained a NUL byte"}"#)
+                .expect("literal has no NUL")
+        });
+        self.set(c.into_raw());
+    }
+}
+
 /// Runs `body` for an export that hands out a JSON document (or nothing).
 ///
-/// `*out_json` (when `out_json` is not NULL) is set to NULL first; afterwards it
-/// receives the result document on success or the error document on failure.
-/// A panic inside `body` becomes `SOIDC_ERR_INTERNAL` with an error document.
-pub(crate) fn call<F>(out_json: *mut *mut c_char, body: F) -> soidc_status
+/// `out` is set to NULL first; afterwards it receives the result document on success
+/// or the error document on failure. A panic inside `body` becomes
+/// `SOIDC_ERR_INTERNAL` with an error document.
+pub(crate) fn call<F>(mut out: OutString<'_>, body: F) -> soidc_status
 where
     F: FnOnce() -> Result<Option<String>, Error>,
 {
-    // SAFETY: the caller passes either NULL or a pointer to writable storage
-    // for one `char *`, as every function's documentation requires.
-    unsafe { clear(out_json) };
+    out.clear();
     install_panic_hook();
     // try_with, not with: called from a thread-local destructor after Rust's TLS is torn
     // down, `with` would panic outside catch_unwind (review U3).
     let _ = INSIDE.try_with(|d| d.set(d.get() + 1));
     let outcome = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(feature = "test-hooks")]
         if PANIC_NEXT.try_with(|p| p.replace(false)).unwrap_or(false) {
             panic!("panic forced by the test hook");
         }
@@ -77,45 +149,28 @@ where
     match outcome {
         Ok(doc) => {
             if let Some(doc) = doc {
-                // SAFETY: as above.
-                unsafe { put(out_json, doc) };
+                out.put(doc);
             }
             SOIDC_OK
         }
         Err(e) => {
-            // SAFETY: as above.
-            unsafe { put(out_json, e.to_json()) };
+            out.put(e.to_json());
             e.kind.code()
         }
     }
 }
 
-/// Sets `*out` to NULL if `out` is not NULL.
-///
-/// # Safety
-/// `out` is NULL or valid for one pointer-sized write.
-pub(crate) unsafe fn clear<T>(out: *mut *mut T) {
-    if !out.is_null() {
-        *out = std::ptr::null_mut();
-    }
-}
-
-/// Hands a string to C through `out` (if not NULL). The caller frees it with
-/// `soidc_string_free`.
-///
-/// # Safety
-/// `out` is NULL or valid for one pointer-sized write.
-pub(crate) unsafe fn put(out: *mut *mut c_char, s: String) {
+/// [`call`] for the exports whose only output is the document, where `out_json` (or
+/// `out_url`) is required: NULL is `SOIDC_ERR_INVALID_ARGUMENT` and nothing runs. There
+/// is nowhere to put an error document then; the status says it all.
+pub(crate) fn call_with_required_out<F>(out: OutString<'_>, body: F) -> soidc_status
+where
+    F: FnOnce() -> Result<Option<String>, Error>,
+{
     if out.is_null() {
-        return;
+        return SOIDC_ERR_INVALID_ARGUMENT;
     }
-    // JSON documents never contain a raw NUL (serde_json escapes it); the
-    // fallback only guards against a future mistake.
-    let c = CString::new(s).unwrap_or_else(|_| {
-        CString::new(r#"{"status":"internal","message":"document contained a NUL byte"}"#)
-            .expect("literal has no NUL")
-    });
-    *out = c.into_raw();
+    call(out, body)
 }
 
 /// A required string argument: NULL and invalid UTF-8 are `InvalidArgument`.
@@ -126,7 +181,9 @@ pub(crate) unsafe fn arg_str<'a>(p: *const c_char, name: &str) -> Result<&'a str
     if p.is_null() {
         return Err(Error::invalid_argument(format!("{name} is NULL")));
     }
-    CStr::from_ptr(p)
+    // SAFETY: `p` is not NULL, so by this function's contract it points to a
+    // NUL-terminated string that outlives 'a.
+    unsafe { CStr::from_ptr(p) }
         .to_str()
         .map_err(|e| Error::invalid_argument(format!("{name} is not valid UTF-8 (byte {})", e.valid_up_to())))
 }
@@ -139,7 +196,8 @@ pub(crate) unsafe fn opt_str<'a>(p: *const c_char, name: &str) -> Result<Option<
     if p.is_null() {
         Ok(None)
     } else {
-        arg_str(p, name).map(Some)
+        // SAFETY: this function's contract is `arg_str`'s.
+        unsafe { arg_str(p, name) }.map(Some)
     }
 }
 
@@ -148,7 +206,8 @@ pub(crate) unsafe fn opt_str<'a>(p: *const c_char, name: &str) -> Result<Option<
 /// # Safety
 /// `p` is NULL or a pointer obtained from this library and not yet freed.
 pub(crate) unsafe fn arg_ref<'a, T>(p: *const T, name: &str) -> Result<&'a T, Error> {
-    p.as_ref().ok_or_else(|| Error::invalid_argument(format!("{name} is NULL")))
+    // SAFETY: `p` is NULL (None) or points to a live `T` (this function's contract).
+    unsafe { p.as_ref() }.ok_or_else(|| Error::invalid_argument(format!("{name} is NULL")))
 }
 
 /// Serialises a success document.

@@ -2,8 +2,9 @@
 //! free.
 
 use crate::core::{self, Client, ClientParams, ClientType};
-use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json, Out, OutString};
 use crate::ffi::status::*;
+use crate::ffi::util::log_target;
 use std::os::raw::c_char;
 
 /// An OpenID Connect client for one provider and one client registration.
@@ -21,22 +22,52 @@ pub struct soidc_client {
     pub(crate) inner: Client,
 }
 
-/// Writes the new client on success only.
+// The whole thread-safety contract above rests on this: one client is shared by many
+// threads at once (review U5). If a field ever makes `Client` lose `Send` or `Sync`, the
+// build fails here instead of C callers racing.
+const _: fn() = || {
+    fn shareable_between_threads<T: Send + Sync>() {}
+    shareable_between_threads::<Client>();
+    shareable_between_threads::<soidc_client>();
+};
+
+/// The arguments every constructor shares, as core `ClientParams` (NULL and UTF-8 checked).
 ///
 /// # Safety
-/// `out_client` is NULL or valid for one pointer-sized write.
-unsafe fn create(
-    out_client: *mut *mut soidc_client,
-    out_json: *mut *mut c_char,
+/// Each pointer is NULL or a NUL-terminated string that stays valid for `'a`.
+unsafe fn params<'a>(
+    redirect_uri: *const c_char,
+    client_id: *const c_char,
+    client_secret: *const c_char,
+    scope: *const c_char,
+    options_json: *const c_char,
+) -> core::Result<ClientParams<'a>> {
+    // SAFETY: this function's contract is exactly what `arg_str`/`opt_str` require.
+    unsafe {
+        Ok(ClientParams {
+            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
+            client_id: arg_str(client_id, "client_id")?,
+            client_secret: opt_str(client_secret, "client_secret")?,
+            scope: opt_str(scope, "scope")?,
+            options: opt_str(options_json, "options_json")?,
+        })
+    }
+}
+
+/// The body of every constructor: runs `make` (in the client's own log scope, if it
+/// has one) inside the boundary, and writes the new client on success only.
+fn create(
+    mut out_client: Out<'_, *mut soidc_client>,
+    out_json: OutString<'_>,
     log: Option<core::log::Target>,
     make: impl FnOnce() -> core::Result<Client>,
 ) -> soidc_status {
-    boundary::clear(out_client);
+    out_client.clear();
     // SAFETY: getauxval has no preconditions; AT_SECURE is set for setuid/setgid
     // processes, whose environment must not choose the trust store.
     let secure = unsafe { libc::getauxval(libc::AT_SECURE) } != 0;
     core::http::set_secure_execution(secure);
-    boundary::call(out_json, || {
+    boundary::call(out_json, move || {
         if out_client.is_null() {
             return Err(core::Error::invalid_argument("out_client is NULL"));
         }
@@ -45,7 +76,7 @@ unsafe fn create(
         if log.is_some() {
             client.set_log_target(log);
         }
-        *out_client = Box::into_raw(Box::new(soidc_client { inner: client }));
+        out_client.set(Box::into_raw(Box::new(soidc_client { inner: client })));
         Ok(None)
     })
 }
@@ -118,17 +149,17 @@ pub unsafe extern "C" fn soidc_client_from_issuer_url(
     out_client: *mut *mut soidc_client,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    create(out_client, out_json, None, || {
-        let issuer = arg_str(issuer_url, "issuer_url")?;
-        let params = ClientParams {
-            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
-            client_id: arg_str(client_id, "client_id")?,
-            client_secret: opt_str(client_secret, "client_secret")?,
-            scope: opt_str(scope, "scope")?,
-            options: opt_str(options_json, "options_json")?,
-        };
-        Client::from_issuer_url(issuer, params)
-    })
+    // SAFETY: as documented above, the strings are NULL or NUL-terminated and only read
+    // during this call, and the out-pointers are NULL or writable.
+    let (issuer, params, out_client, out_json) = unsafe {
+        (
+            arg_str(issuer_url, "issuer_url"),
+            params(redirect_uri, client_id, client_secret, scope, options_json),
+            Out::from_raw(out_client),
+            OutString::from_raw(out_json),
+        )
+    };
+    create(out_client, out_json, None, || Client::from_issuer_url(issuer?, params?))
 }
 
 /// As `soidc_client_from_issuer_url`, with the client's own log callback installed from
@@ -151,21 +182,18 @@ pub unsafe extern "C" fn soidc_client_from_issuer_url_with_log(
     out_client: *mut *mut soidc_client,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    let log = log_cb.map(|cb| core::log::Target {
-        sink: crate::ffi::util::make_sink(cb, log_user_data),
-        max_level: log_max_level.clamp(0, 5) as u8,
-    });
-    create(out_client, out_json, log, || {
-        let issuer = arg_str(issuer_url, "issuer_url")?;
-        let params = ClientParams {
-            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
-            client_id: arg_str(client_id, "client_id")?,
-            client_secret: opt_str(client_secret, "client_secret")?,
-            scope: opt_str(scope, "scope")?,
-            options: opt_str(options_json, "options_json")?,
-        };
-        Client::from_issuer_url(issuer, params)
-    })
+    // SAFETY: as for `soidc_client_from_issuer_url`; and `log_cb` with `log_user_data`
+    // follows the `soidc_log_callback` rules, as documented above.
+    let (issuer, params, log, out_client, out_json) = unsafe {
+        (
+            arg_str(issuer_url, "issuer_url"),
+            params(redirect_uri, client_id, client_secret, scope, options_json),
+            log_target(log_cb, log_max_level, log_user_data),
+            Out::from_raw(out_client),
+            OutString::from_raw(out_json),
+        )
+    };
+    create(out_client, out_json, log, || Client::from_issuer_url(issuer?, params?))
 }
 
 /// Creates a client from a provider metadata document the caller already has (for
@@ -188,17 +216,16 @@ pub unsafe extern "C" fn soidc_client_from_issuer_config(
     out_client: *mut *mut soidc_client,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    create(out_client, out_json, None, || {
-        let metadata = arg_str(provider_metadata_json, "provider_metadata_json")?;
-        let params = ClientParams {
-            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
-            client_id: arg_str(client_id, "client_id")?,
-            client_secret: opt_str(client_secret, "client_secret")?,
-            scope: opt_str(scope, "scope")?,
-            options: opt_str(options_json, "options_json")?,
-        };
-        Client::from_issuer_config(metadata, params)
-    })
+    // SAFETY: as for `soidc_client_from_issuer_url`.
+    let (metadata, params, out_client, out_json) = unsafe {
+        (
+            arg_str(provider_metadata_json, "provider_metadata_json"),
+            params(redirect_uri, client_id, client_secret, scope, options_json),
+            Out::from_raw(out_client),
+            OutString::from_raw(out_json),
+        )
+    };
+    create(out_client, out_json, None, || Client::from_issuer_config(metadata?, params?))
 }
 
 /// Frees a client and everything it owns (keys, connections, the copied secret).
@@ -209,8 +236,9 @@ pub unsafe extern "C" fn soidc_client_free(client: *mut soidc_client) {
     if client.is_null() {
         return;
     }
-    // SAFETY: `client` came from `Box::into_raw` in `create` and is freed once.
-    let boxed = Box::from_raw(client);
+    // SAFETY: by this function's contract `client` came from `create` (`Box::into_raw`),
+    // is freed once, and no other thread uses it any more.
+    let boxed = unsafe { Box::from_raw(client) };
     // Dropping runs no user code; a panic here would be a bug in a dependency,
     // and must still not unwind into C.
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(boxed)));
@@ -221,7 +249,8 @@ pub unsafe extern "C" fn soidc_client_free(client: *mut soidc_client) {
 /// Thread-safe; no network access.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_client_get_type(client: *const soidc_client) -> soidc_client_type {
-    match client.as_ref() {
+    // SAFETY: `client` is NULL or a live client (this function's contract).
+    match unsafe { client.as_ref() } {
         None => SOIDC_CLIENT_INVALID,
         Some(c) => match c.inner.client_type() {
             ClientType::Public => SOIDC_CLIENT_PUBLIC,
@@ -240,13 +269,9 @@ pub unsafe extern "C" fn soidc_client_provider_config(
     client: *const soidc_client,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
-        if out_json.is_null() {
-            return Err(core::Error::invalid_argument("out_json is NULL"));
-        }
-        to_json(c.inner.provider_config())
-    })
+    // SAFETY: `client` is NULL or a live client, `out_json` NULL or writable (contract).
+    let (client, out_json) = unsafe { (arg_ref(client, "client"), OutString::from_raw(out_json)) };
+    boundary::call_with_required_out(out_json, || to_json(client?.inner.provider_config()))
 }
 
 /// The provider's JSON Web Key Set as cached by the client, fetched from `jwks_uri`
@@ -268,12 +293,13 @@ pub unsafe extern "C" fn soidc_client_provider_keys(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
-        let options = opt_str(options_json, "options_json")?;
-        if out_json.is_null() {
-            return Err(core::Error::invalid_argument("out_json is NULL"));
-        }
+    // SAFETY: `client` is NULL or a live client, `options_json` NULL or a NUL-terminated
+    // string, `out_json` NULL or writable (this function's contract).
+    let (client, options, out_json) = unsafe {
+        (arg_ref(client, "client"), opt_str(options_json, "options_json"), OutString::from_raw(out_json))
+    };
+    boundary::call_with_required_out(out_json, || {
+        let (c, options) = (client?, options?);
         to_json(&c.inner.in_log_scope(|| c.inner.provider_keys(options))?)
     })
 }
@@ -300,13 +326,11 @@ pub unsafe extern "C" fn soidc_client_set_log_callback(
     max_level: std::os::raw::c_int,
     user_data: *mut std::os::raw::c_void,
 ) -> soidc_status {
-    boundary::call(std::ptr::null_mut(), || {
-        let c = arg_ref(client, "client")?;
-        let target = cb.map(|cb| core::log::Target {
-            sink: crate::ffi::util::make_sink(cb, user_data),
-            max_level: max_level.clamp(0, 5) as u8,
-        });
-        c.inner.set_log_target(target);
+    // SAFETY: `client` is NULL or a live client; `cb` with `user_data` follows the
+    // `soidc_log_callback` rules (this function's contract).
+    let (client, target) = unsafe { (arg_ref(client, "client"), log_target(cb, max_level, user_data)) };
+    boundary::call(Out::none(), || {
+        client?.inner.set_log_target(target);
         Ok(None)
     })
 }
@@ -334,14 +358,12 @@ pub unsafe extern "C" fn soidc_client_export_state(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
-        let options = opt_str(options_json, "options_json")?;
-        if out_json.is_null() {
-            return Err(core::Error::invalid_argument("out_json is NULL"));
-        }
-        to_json(&c.inner.export_state(options)?)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, `options_json` NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, options, out_json) = unsafe {
+        (arg_ref(client, "client"), opt_str(options_json, "options_json"), OutString::from_raw(out_json))
+    };
+    boundary::call_with_required_out(out_json, || to_json(&client?.inner.export_state(options?)?))
 }
 
 /// Creates a client from a state document written by `soidc_client_export_state`,
@@ -376,17 +398,16 @@ pub unsafe extern "C" fn soidc_client_from_state(
     out_client: *mut *mut soidc_client,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    create(out_client, out_json, None, || {
-        let state = arg_str(state_json, "state_json")?;
-        let params = ClientParams {
-            redirect_uri: opt_str(redirect_uri, "redirect_uri")?,
-            client_id: arg_str(client_id, "client_id")?,
-            client_secret: opt_str(client_secret, "client_secret")?,
-            scope: opt_str(scope, "scope")?,
-            options: opt_str(options_json, "options_json")?,
-        };
-        Client::from_state(state, params)
-    })
+    // SAFETY: as for `soidc_client_from_issuer_url`.
+    let (state, params, out_client, out_json) = unsafe {
+        (
+            arg_str(state_json, "state_json"),
+            params(redirect_uri, client_id, client_secret, scope, options_json),
+            Out::from_raw(out_client),
+            OutString::from_raw(out_json),
+        )
+    };
+    create(out_client, out_json, None, || Client::from_state(state?, params?))
 }
 
 /// Installs a JSON Web Key Set the host fetched itself (for example an nginx master
@@ -409,10 +430,18 @@ pub unsafe extern "C" fn soidc_client_import_keys(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, jwks, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(jwks_json, "jwks_json"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
     boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
-        let jwks = arg_str(jwks_json, "jwks_json")?;
-        let options = opt_str(options_json, "options_json")?;
+        let (c, jwks, options) = (client?, jwks?, options?);
         c.inner.in_log_scope(|| c.inner.import_keys(jwks, options))?;
         Ok(None)
     })

@@ -8,22 +8,20 @@
 //! error documents or logs.
 
 use crate::core::{self, Client};
-use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json, OutString};
 use crate::ffi::client::soidc_client;
 use crate::ffi::status::*;
 use std::os::raw::c_char;
 
-/// Runs `f` on the client and hands its JSON result out.
-///
-/// # Safety
-/// `client` is NULL or a live client; `out_json` is NULL or writable.
-unsafe fn on_client(
-    client: *const soidc_client,
-    out_json: *mut *mut c_char,
+/// Runs `f` on the client (in its log scope) inside the boundary and hands its JSON
+/// result out. `client` is the checked handle argument; its error, if any, comes first.
+fn on_client(
+    client: core::Result<&soidc_client>,
+    out_json: OutString<'_>,
     f: impl FnOnce(&Client) -> core::Result<serde_json::Value>,
 ) -> soidc_status {
     boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
+        let c = client?;
         let v = c.inner.in_log_scope(|| f(&c.inner))?;
         to_json(&v)
     })
@@ -71,10 +69,16 @@ pub unsafe extern "C" fn soidc_auth_code_start(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.auth_code_start(o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.auth_code_start(options?))
 }
 
 /// Handles the redirect back from the provider (the full URL the browser arrived at).
@@ -121,11 +125,17 @@ pub unsafe extern "C" fn soidc_auth_code_handle_result(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let url = unsafe { arg_str(current_url, "current_url")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.auth_code_handle_result(url, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, url, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(current_url, "current_url"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.auth_code_handle_result(url?, options?))
 }
 
 /// Handles an authorization response delivered with `response_mode` `form_post` or
@@ -156,13 +166,19 @@ pub unsafe extern "C" fn soidc_auth_code_handle_form_post(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let content_type = unsafe { arg_str(content_type, "content_type")? };
-        let body = unsafe { arg_str(body, "body")? };
-        let st = unsafe { opt_str(state_json, "state_json")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.auth_code_handle_form_post(content_type, body, st, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, content_type, body, state, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(content_type, "content_type"),
+            arg_str(body, "body"),
+            opt_str(state_json, "state_json"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.auth_code_handle_form_post(content_type?, body?, state?, options?))
 }
 
 /// Exchanges an authorization code at the token endpoint (the lower-level step of
@@ -178,11 +194,17 @@ pub unsafe extern "C" fn soidc_auth_code_exchange(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let code = unsafe { arg_str(code, "code")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.auth_code_exchange(code, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, code, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(code, "code"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.auth_code_exchange(code?, options?))
 }
 
 /// Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
@@ -201,11 +223,17 @@ pub unsafe extern "C" fn soidc_client_credentials_grant(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let scope = unsafe { opt_str(scope, "scope")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.client_credentials_grant(scope, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, scope, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            opt_str(scope, "scope"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.client_credentials_grant(scope?, options?))
 }
 
 /// Resource owner password credentials ("direct access") grant (RFC 6749 §4.3). A legacy
@@ -225,13 +253,19 @@ pub unsafe extern "C" fn soidc_direct_access_grant(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let username = unsafe { arg_str(username, "username")? };
-        let password = unsafe { arg_str(password, "password")? };
-        let scope = unsafe { opt_str(scope, "scope")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.direct_access_grant(username, password, scope, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, username, password, scope, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(username, "username"),
+            arg_str(password, "password"),
+            opt_str(scope, "scope"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.direct_access_grant(username?, password?, scope?, options?))
 }
 
 /// Refresh token grant. `options_json` (nullable): `scope`, `id_token` (the original ID
@@ -248,11 +282,17 @@ pub unsafe extern "C" fn soidc_exchange_refresh_token(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let token = unsafe { arg_str(refresh_token, "refresh_token")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.exchange_refresh_token(token, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(refresh_token, "refresh_token"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.exchange_refresh_token(token?, options?))
 }
 
 /// Starts a device authorization (RFC 8628 §3.1). `scope` NULL = the client's scope.
@@ -274,11 +314,17 @@ pub unsafe extern "C" fn soidc_device_authorization_start(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let scope = unsafe { opt_str(scope, "scope")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.device_authorization_start(scope, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, scope, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            opt_str(scope, "scope"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.device_authorization_start(scope?, options?))
 }
 
 /// Polls for the result of a device authorization (RFC 8628 §3.4).
@@ -302,11 +348,17 @@ pub unsafe extern "C" fn soidc_device_authorization_poll(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let code = unsafe { arg_str(device_code, "device_code")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.device_authorization_poll(code, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, code, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(device_code, "device_code"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.device_authorization_poll(code?, options?))
 }
 
 /// Fetches the UserInfo of the user an access token was issued for (sent as a Bearer
@@ -324,11 +376,17 @@ pub unsafe extern "C" fn soidc_fetch_userinfo(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let token = unsafe { arg_str(access_token, "access_token")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.fetch_userinfo(token, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(access_token, "access_token"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.fetch_userinfo(token?, options?))
 }
 
 /// Token introspection (RFC 7662) with client authentication. `token_type_hint` nullable
@@ -348,12 +406,18 @@ pub unsafe extern "C" fn soidc_introspect_token(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let token = unsafe { arg_str(token, "token")? };
-        let hint = unsafe { opt_str(token_type_hint, "token_type_hint")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.introspect_token(token, hint, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, hint, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(token, "token"),
+            opt_str(token_type_hint, "token_type_hint"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.introspect_token(token?, hint?, options?))
 }
 
 /// Token revocation (RFC 7009) with client authentication. `token_type_hint` nullable.
@@ -368,12 +432,18 @@ pub unsafe extern "C" fn soidc_revoke_token(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    on_client(client, out_json, |c| {
-        let token = unsafe { arg_str(token, "token")? };
-        let hint = unsafe { opt_str(token_type_hint, "token_type_hint")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        c.revoke_token(token, hint, o)
-    })
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, hint, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(token, "token"),
+            opt_str(token_type_hint, "token_type_hint"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    on_client(client, out_json, |c| c.revoke_token(token?, hint?, options?))
 }
 
 /// Builds the RP-initiated logout URL (OpenID Connect RP-Initiated Logout 1.0) to send the
@@ -392,12 +462,13 @@ pub unsafe extern "C" fn soidc_initiate_logout(
     request_json: *const c_char,
     out_url: *mut *mut c_char,
 ) -> soidc_status {
-    boundary::call(out_url, || {
-        let c = arg_ref(client, "client")?;
-        let r = opt_str(request_json, "request_json")?;
-        if out_url.is_null() {
-            return Err(core::Error::invalid_argument("out_url is NULL"));
-        }
-        Ok(Some(c.inner.in_log_scope(|| c.inner.initiate_logout(r))?))
+    // SAFETY: this function's contract: `client` NULL or live, `request_json` NULL or
+    // NUL-terminated and unchanged during the call, `out_url` NULL or writable.
+    let (client, request, out_url) = unsafe {
+        (arg_ref(client, "client"), opt_str(request_json, "request_json"), OutString::from_raw(out_url))
+    };
+    boundary::call_with_required_out(out_url, || {
+        let (c, request) = (client?, request?);
+        Ok(Some(c.inner.in_log_scope(|| c.inner.initiate_logout(request))?))
     })
 }

@@ -7,53 +7,41 @@
 
 use crate::core::json_helpers;
 use crate::core::Error;
-use crate::ffi::boundary::{self, arg_str};
+use crate::ffi::boundary::{self, arg_str, Out};
 use crate::ffi::status::*;
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
 use std::ptr;
 
-/// Runs `read` on the document and pointer inside the boundary (panics caught, NULL
-/// and invalid UTF-8 refused) and returns its status and, on success, its value.
-///
-/// # Safety
-/// `json` and `pointer` are NULL or NUL-terminated strings valid for the call;
-/// `out_is_null` says whether the caller's out-pointer is NULL.
-unsafe fn read_with<T>(
-    json: *const c_char,
-    pointer: *const c_char,
-    out_is_null: bool,
+/// Runs `read` on the checked document and pointer inside the boundary (panics caught)
+/// and, on success only, stores its value in `out`. A NULL `out` is
+/// `SOIDC_ERR_INVALID_ARGUMENT` and nothing runs (these helpers have no error document).
+fn read_into<T>(
+    json: Result<&str, Error>,
+    pointer: Result<&str, Error>,
+    mut out: Out<'_, T>,
     read: impl FnOnce(&str, &str) -> Result<T, Error>,
-) -> (soidc_status, Option<T>) {
+) -> soidc_status {
+    if out.is_null() {
+        return SOIDC_ERR_INVALID_ARGUMENT;
+    }
     let mut value = None;
-    // NULL: no error document is wanted (these helpers have none).
-    let status = boundary::call(ptr::null_mut(), || {
-        // SAFETY: the caller's contract for `json` and `pointer`.
-        let json = unsafe { arg_str(json, "json") }?;
-        // SAFETY: as above.
-        let pointer = unsafe { arg_str(pointer, "pointer") }?;
-        if out_is_null {
-            return Err(Error::invalid_argument("out_value is NULL"));
-        }
-        value = Some(read(json, pointer)?);
+    let status = boundary::call(Out::none(), || {
+        value = Some(read(json?, pointer?)?);
         Ok(None)
     });
-    (status, value)
+    if let Some(value) = value {
+        out.set(value);
+    }
+    status
 }
 
-/// Hands `s` to C through `out`; `s` has no NUL (checked by the core or impossible).
-///
-/// # Safety
-/// `out` is valid for one pointer-sized write.
-unsafe fn put_string(out: *mut *mut c_char, s: String) -> soidc_status {
-    match CString::new(s) {
-        Ok(c) => {
-            // SAFETY: the caller's contract for `out`.
-            unsafe { *out = c.into_raw() };
-            SOIDC_OK
-        }
-        Err(_) => SOIDC_ERR_INVALID_ARGUMENT,
-    }
+/// A string for C, to be freed with `soidc_string_free`; one containing a NUL (which a C
+/// string cannot hold) is `SOIDC_ERR_INVALID_ARGUMENT`.
+fn c_string(s: String) -> Result<*mut c_char, Error> {
+    CString::new(s)
+        .map(CString::into_raw)
+        .map_err(|_| Error::invalid_argument("the string contains U+0000, which a C string cannot hold"))
 }
 
 /// Reads the string a JSON pointer refers to in a JSON document, unescaped.
@@ -84,14 +72,12 @@ pub unsafe extern "C" fn soidc_json_get_string(
     pointer: *const c_char,
     out_value: *mut *mut c_char,
 ) -> soidc_status {
-    // SAFETY: `out_value` is NULL or writable, as documented.
-    unsafe { boundary::clear(out_value) };
-    // SAFETY: the documented contract for `json` and `pointer`.
-    match unsafe { read_with(json, pointer, out_value.is_null(), json_helpers::get_string) } {
-        // SAFETY: `read_with` succeeds only for a non-NULL `out_value`.
-        (SOIDC_OK, Some(s)) => unsafe { put_string(out_value, s) },
-        (status, _) => status,
-    }
+    // SAFETY: this function's contract: `json` and `pointer` NULL or NUL-terminated and
+    // unchanged during the call, `out_value` NULL or writable.
+    let (json, pointer, mut out_value) =
+        unsafe { (arg_str(json, "json"), arg_str(pointer, "pointer"), Out::from_raw(out_value)) };
+    out_value.clear();
+    read_into(json, pointer, out_value, |json, pointer| c_string(json_helpers::get_string(json, pointer)?))
 }
 
 /// Reads the integer a JSON pointer refers to in a JSON document.
@@ -111,16 +97,11 @@ pub unsafe extern "C" fn soidc_json_get_int64(
     pointer: *const c_char,
     out_value: *mut i64,
 ) -> soidc_status {
-    // SAFETY: the documented contract for `json` and `pointer`.
-    match unsafe { read_with(json, pointer, out_value.is_null(), json_helpers::get_i64) } {
-        (SOIDC_OK, Some(v)) => {
-            // SAFETY: `read_with` succeeds only for a non-NULL `out_value`, which points to
-            // an `int64_t` as documented.
-            unsafe { *out_value = v };
-            SOIDC_OK
-        }
-        (status, _) => status,
-    }
+    // SAFETY: this function's contract: `json` and `pointer` NULL or NUL-terminated and
+    // unchanged during the call, `out_value` NULL or writable.
+    let (json, pointer, out_value) =
+        unsafe { (arg_str(json, "json"), arg_str(pointer, "pointer"), Out::from_raw(out_value)) };
+    read_into(json, pointer, out_value, json_helpers::get_i64)
 }
 
 /// Reads the boolean a JSON pointer refers to in a JSON document: `*out_value` becomes 1
@@ -137,16 +118,11 @@ pub unsafe extern "C" fn soidc_json_get_bool(
     pointer: *const c_char,
     out_value: *mut c_int,
 ) -> soidc_status {
-    // SAFETY: the documented contract for `json` and `pointer`.
-    match unsafe { read_with(json, pointer, out_value.is_null(), json_helpers::get_bool) } {
-        (SOIDC_OK, Some(v)) => {
-            // SAFETY: `read_with` succeeds only for a non-NULL `out_value`, which points to
-            // an `int` as documented.
-            unsafe { *out_value = c_int::from(v) };
-            SOIDC_OK
-        }
-        (status, _) => status,
-    }
+    // SAFETY: this function's contract: `json` and `pointer` NULL or NUL-terminated and
+    // unchanged during the call, `out_value` NULL or writable.
+    let (json, pointer, out_value) =
+        unsafe { (arg_str(json, "json"), arg_str(pointer, "pointer"), Out::from_raw(out_value)) };
+    read_into(json, pointer, out_value, |json, pointer| json_helpers::get_bool(json, pointer).map(c_int::from))
 }
 
 /// Reads the JSON text of the value a JSON pointer refers to, of any type: an array
@@ -168,16 +144,12 @@ pub unsafe extern "C" fn soidc_json_get_raw(
     pointer: *const c_char,
     out_value: *mut *mut c_char,
 ) -> soidc_status {
-    // SAFETY: `out_value` is NULL or writable, as documented.
-    unsafe { boundary::clear(out_value) };
-    let raw = |json: &str, pointer: &str| json_helpers::lookup_raw(json, pointer).map(str::to_owned);
-    // SAFETY: the documented contract for `json` and `pointer`.
-    match unsafe { read_with(json, pointer, out_value.is_null(), raw) } {
-        // SAFETY: `read_with` succeeds only for a non-NULL `out_value`; JSON text taken
-        // from a C string holds no NUL.
-        (SOIDC_OK, Some(s)) => unsafe { put_string(out_value, s) },
-        (status, _) => status,
-    }
+    // SAFETY: this function's contract: `json` and `pointer` NULL or NUL-terminated and
+    // unchanged during the call, `out_value` NULL or writable.
+    let (json, pointer, mut out_value) =
+        unsafe { (arg_str(json, "json"), arg_str(pointer, "pointer"), Out::from_raw(out_value)) };
+    out_value.clear();
+    read_into(json, pointer, out_value, |json, pointer| c_string(json_helpers::lookup_raw(json, pointer)?.to_owned()))
 }
 
 /// Quotes a string as a JSON string literal, quotes included, to put any value into an
@@ -203,20 +175,13 @@ pub unsafe extern "C" fn soidc_json_get_raw(
 /// thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_json_quote(s: *const c_char) -> *mut c_char {
-    let mut out: *mut c_char = ptr::null_mut();
-    let status = boundary::call(ptr::null_mut(), || {
-        // SAFETY: `s` is NULL or a NUL-terminated string, as documented.
-        let s = unsafe { arg_str(s, "s") }?;
-        // SAFETY: `out` is a local; the quoted text of a C string holds no NUL.
-        if unsafe { put_string(&mut out, json_helpers::quote(s)) } != SOIDC_OK {
-            return Err(Error::internal("a quoted string contained a NUL byte"));
-        }
+    // SAFETY: this function's contract: `s` is NULL or NUL-terminated and unchanged during
+    // the call.
+    let s = unsafe { arg_str(s, "s") };
+    let mut quoted = ptr::null_mut();
+    boundary::call(Out::none(), || {
+        quoted = c_string(json_helpers::quote(s?))?;
         Ok(None)
     });
-    if status != SOIDC_OK && !out.is_null() {
-        // SAFETY: `out` came from `CString::into_raw` above.
-        unsafe { crate::ffi::util::soidc_string_free(out) };
-        out = ptr::null_mut();
-    }
-    out
+    quoted
 }

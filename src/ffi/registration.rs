@@ -5,7 +5,7 @@
 //! access token only.
 
 use crate::core::registration as reg;
-use crate::ffi::boundary::{self, arg_str, opt_str, to_json};
+use crate::ffi::boundary::{self, arg_str, opt_str, to_json, OutString};
 use crate::ffi::status::*;
 use std::os::raw::c_char;
 
@@ -47,13 +47,19 @@ pub unsafe extern "C" fn soidc_register_client(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    // SAFETY: this function's contract: strings NULL or NUL-terminated and unchanged
+    // during the call, `out_json` NULL or writable.
+    let (target, metadata, options, out_json) = unsafe {
+        (
+            arg_str(issuer_or_registration_endpoint, "issuer_or_registration_endpoint"),
+            arg_str(metadata_json, "metadata_json"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
     boundary::call(out_json, || {
-        // SAFETY: the caller passes NULL or NUL-terminated strings valid for the call,
-        // as documented above.
-        let target = unsafe { arg_str(issuer_or_registration_endpoint, "issuer_or_registration_endpoint")? };
-        let metadata = unsafe { arg_str(metadata_json, "metadata_json")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        to_json(&reg::register(target, metadata, o)?)
+        let (target, metadata, options) = (target?, metadata?, options?);
+        to_json(&reg::register(target, metadata, options)?)
     })
 }
 
@@ -83,13 +89,19 @@ pub unsafe extern "C" fn soidc_client_read_registration(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    // SAFETY: this function's contract: strings NULL or NUL-terminated and unchanged
+    // during the call, `out_json` NULL or writable.
+    let (uri, token, options, out_json) = unsafe {
+        (
+            arg_str(registration_client_uri, "registration_client_uri"),
+            arg_str(registration_access_token, "registration_access_token"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
     boundary::call(out_json, || {
-        // SAFETY: the caller passes NULL or NUL-terminated strings valid for the call,
-        // as documented above.
-        let uri = unsafe { arg_str(registration_client_uri, "registration_client_uri")? };
-        let token = unsafe { arg_str(registration_access_token, "registration_access_token")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        to_json(&reg::read(uri, token, o)?)
+        let (uri, token, options) = (uri?, token?, options?);
+        to_json(&reg::read(uri, token, options)?)
     })
 }
 
@@ -122,14 +134,20 @@ pub unsafe extern "C" fn soidc_client_update_registration(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    // SAFETY: this function's contract: strings NULL or NUL-terminated and unchanged
+    // during the call, `out_json` NULL or writable.
+    let (uri, token, metadata, options, out_json) = unsafe {
+        (
+            arg_str(registration_client_uri, "registration_client_uri"),
+            arg_str(registration_access_token, "registration_access_token"),
+            arg_str(metadata_json, "metadata_json"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
     boundary::call(out_json, || {
-        // SAFETY: the caller passes NULL or NUL-terminated strings valid for the call,
-        // as documented above.
-        let uri = unsafe { arg_str(registration_client_uri, "registration_client_uri")? };
-        let token = unsafe { arg_str(registration_access_token, "registration_access_token")? };
-        let metadata = unsafe { arg_str(metadata_json, "metadata_json")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        to_json(&reg::update(uri, token, metadata, o)?)
+        let (uri, token, metadata, options) = (uri?, token?, metadata?, options?);
+        to_json(&reg::update(uri, token, metadata, options)?)
     })
 }
 
@@ -151,13 +169,19 @@ pub unsafe extern "C" fn soidc_client_delete_registration(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    // SAFETY: this function's contract: strings NULL or NUL-terminated and unchanged
+    // during the call, `out_json` NULL or writable.
+    let (uri, token, options, out_json) = unsafe {
+        (
+            arg_str(registration_client_uri, "registration_client_uri"),
+            arg_str(registration_access_token, "registration_access_token"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
     boundary::call(out_json, || {
-        // SAFETY: the caller passes NULL or NUL-terminated strings valid for the call,
-        // as documented above.
-        let uri = unsafe { arg_str(registration_client_uri, "registration_client_uri")? };
-        let token = unsafe { arg_str(registration_access_token, "registration_access_token")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        reg::delete(uri, token, o)?;
+        let (uri, token, options) = (uri?, token?, options?);
+        reg::delete(uri, token, options)?;
         Ok(Some("{}".to_owned()))
     })
 }

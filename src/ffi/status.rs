@@ -1,5 +1,13 @@
 //! Status codes and other constants of the C ABI.
+//!
+//! The status numbers are defined once, by `ErrorKind::code` in the core (which is
+//! what every export returns). cbindgen can only put a literal into soidc.h, so the
+//! constants below are written out as numbers, and `statuses_are_error_kinds!` checks at
+//! compile time that each one equals its kind's `code`, that `ErrorKind::from_code` finds
+//! the kind again, and that every kind has its constant: the two can never disagree.
+//! The names are defined once too (`ErrorKind::name`, used by `soidc_status_name`).
 
+use crate::core::ErrorKind;
 use std::os::raw::c_int;
 
 /// The result of every fallible soidc function. Values are stable: new codes
@@ -46,6 +54,40 @@ pub const SOIDC_ERR_NOT_FOUND: soidc_status = 10;
 /// handle, stay usable.
 pub const SOIDC_ERR_INTERNAL: soidc_status = 100;
 
+/// Ties each `SOIDC_ERR_*` constant to its `ErrorKind` at compile time (see the module
+/// doc). The match is exhaustive, so a new kind does not compile until it is listed here.
+macro_rules! statuses_are_error_kinds {
+    ($($constant:ident = $kind:ident,)*) => {
+        $(
+            const _: () = assert!(
+                $constant == ErrorKind::$kind.code()
+                    && matches!(ErrorKind::from_code($constant), Some(ErrorKind::$kind)),
+                concat!(stringify!($constant), " is not ErrorKind::", stringify!($kind), ".code()")
+            );
+        )*
+        const _: fn(ErrorKind) = |kind| match kind {
+            $(ErrorKind::$kind => {})*
+        };
+    };
+}
+
+statuses_are_error_kinds! {
+    SOIDC_ERR_INVALID_ARGUMENT = InvalidArgument,
+    SOIDC_ERR_NETWORK = Network,
+    SOIDC_ERR_HTTP = Http,
+    SOIDC_ERR_PROTOCOL = Protocol,
+    SOIDC_ERR_PROVIDER = Provider,
+    SOIDC_ERR_VALIDATION = Validation,
+    SOIDC_ERR_UNSUPPORTED_BY_PROVIDER = UnsupportedByProvider,
+    SOIDC_ERR_AUTHENTICATION_FAILED = AuthenticationFailed,
+    SOIDC_ERR_PENDING = Pending,
+    SOIDC_ERR_NOT_FOUND = NotFound,
+    SOIDC_ERR_INTERNAL = Internal,
+}
+
+// Success is no error kind.
+const _: () = assert!(ErrorKind::from_code(SOIDC_OK).is_none());
+
 /// The kind of client, as simple_openid_connect decides it: confidential when a
 /// client secret was given (or, beyond simple_openid_connect, a private key for
 /// private_key_jwt), public otherwise.
@@ -72,37 +114,13 @@ pub const SOIDC_LOG_TRACE: c_int = 5;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::ErrorKind::{self, *};
     use std::ffi::CStr;
 
-    /// The C constant of each kind. Exhaustive, so a new kind does not compile until it
-    /// has its constant here.
-    fn constant(kind: ErrorKind) -> soidc_status {
-        match kind {
-            InvalidArgument => SOIDC_ERR_INVALID_ARGUMENT,
-            Network => SOIDC_ERR_NETWORK,
-            Http => SOIDC_ERR_HTTP,
-            Protocol => SOIDC_ERR_PROTOCOL,
-            Provider => SOIDC_ERR_PROVIDER,
-            Validation => SOIDC_ERR_VALIDATION,
-            UnsupportedByProvider => SOIDC_ERR_UNSUPPORTED_BY_PROVIDER,
-            AuthenticationFailed => SOIDC_ERR_AUTHENTICATION_FAILED,
-            Pending => SOIDC_ERR_PENDING,
-            NotFound => SOIDC_ERR_NOT_FOUND,
-            Internal => SOIDC_ERR_INTERNAL,
-        }
-    }
-
-    /// The status numbers and names are written twice (core `ErrorKind`, and the C
-    /// constants with `soidc_status_name`): they must agree.
+    /// The numbers are checked at compile time (above); this checks the static names
+    /// `soidc_status_name` hands out against `ErrorKind::name`, for every kind.
     #[test]
     fn error_kinds_agree_with_the_c_statuses() {
-        let all = [
-            InvalidArgument, Network, Http, Protocol, Provider, Validation,
-            UnsupportedByProvider, AuthenticationFailed, Pending, NotFound, Internal,
-        ];
-        for kind in all {
-            assert_eq!(kind.code(), constant(kind), "{kind:?}");
+        for kind in ErrorKind::ALL {
             // SAFETY: soidc_status_name returns a static NUL-terminated string.
             let name = unsafe { CStr::from_ptr(crate::ffi::util::soidc_status_name(kind.code())) };
             assert_eq!(name.to_str().unwrap(), kind.name(), "{kind:?}");

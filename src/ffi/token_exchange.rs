@@ -2,7 +2,7 @@
 //! identifiers of RFC 8693 §3 as header constants.
 
 use crate::core::token_exchange as te;
-use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json};
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json, OutString};
 use crate::ffi::client::soidc_client;
 use crate::ffi::status::*;
 use std::os::raw::c_char;
@@ -78,14 +78,19 @@ pub unsafe extern "C" fn soidc_token_exchange(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, token_type, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(subject_token, "subject_token"),
+            arg_str(subject_token_type, "subject_token_type"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
     boundary::call(out_json, || {
-        // SAFETY: the caller passes NULL or a live client, and NULL or NUL-terminated
-        // strings valid for the call, as documented above.
-        let c = unsafe { arg_ref(client, "client")? };
-        let token = unsafe { arg_str(subject_token, "subject_token")? };
-        let ty = unsafe { arg_str(subject_token_type, "subject_token_type")? };
-        let o = unsafe { opt_str(options_json, "options_json")? };
-        let v = c.inner.in_log_scope(|| c.inner.token_exchange(token, ty, o))?;
-        to_json(&v)
+        let (c, token, token_type, options) = (client?, token?, token_type?, options?);
+        to_json(&c.inner.in_log_scope(|| c.inner.token_exchange(token, token_type, options))?)
     })
 }

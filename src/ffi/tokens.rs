@@ -1,7 +1,7 @@
 //! Token validation: ID tokens, JWT access tokens (RFC 9068) and back-channel logout tokens.
 
-use crate::core::Client;
-use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str};
+use crate::core::{self, Client};
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, OutString};
 use crate::ffi::client::soidc_client;
 use crate::ffi::status::*;
 use std::ffi::CString;
@@ -67,10 +67,19 @@ pub unsafe extern "C" fn soidc_decode_id_token(
     user_data: *mut c_void,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(raw_token, "raw_token"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    let wanted = !out_json.is_null();
     boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
-        let token = arg_str(raw_token, "raw_token")?;
-        let options = opt_str(options_json, "options_json")?;
+        let (c, token, options) = (client?, token?, options?);
         let claims = match validate_acr {
             None => c.inner.in_log_scope(|| c.inner.decode_id_token_full(token, options, None))?,
             Some(cb) => {
@@ -80,8 +89,9 @@ pub unsafe extern "C" fn soidc_decode_id_token(
                         Some(a) => Some(CString::new(a).map_err(|_| "acr contains a NUL byte".to_owned())?),
                     };
                     let ptr = owned.as_ref().map_or(std::ptr::null(), |s| s.as_ptr());
-                    // SAFETY: `cb` is the caller's function; `ptr` is NULL or a
-                    // NUL-terminated string alive for the duration of the call.
+                    // SAFETY: `cb` is the caller's validator, callable with `user_data` on
+                    // this thread during this call (the contract of `soidc_acr_validator`);
+                    // `ptr` is NULL or a NUL-terminated string that outlives the call.
                     let verdict = unsafe { cb(ptr, user_data) };
                     if verdict == 0 {
                         Ok(())
@@ -92,10 +102,8 @@ pub unsafe extern "C" fn soidc_decode_id_token(
                 c.inner.in_log_scope(|| c.inner.decode_id_token_full(token, options, Some(&mut check)))?
             }
         };
-        if out_json.is_null() {
-            return Ok(None);
-        }
-        Ok(Some(claims.into_document()))
+        // Nobody wants the claims: validation alone was asked for.
+        Ok(wanted.then(|| claims.into_document()))
     })
 }
 
@@ -131,7 +139,17 @@ pub unsafe extern "C" fn soidc_decode_access_token(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    decode_with(client, raw_token, options_json, out_json, Client::decode_access_token_full)
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(raw_token, "raw_token"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    decode_with(client, token, options, out_json, Client::decode_access_token_full)
 }
 
 /// Decodes and validates a back-channel logout token (OpenID Connect Back-Channel Logout
@@ -167,29 +185,32 @@ pub unsafe extern "C" fn soidc_decode_logout_token(
     options_json: *const c_char,
     out_json: *mut *mut c_char,
 ) -> soidc_status {
-    decode_with(client, raw_token, options_json, out_json, Client::decode_logout_token_full)
+    // SAFETY: this function's contract: `client` NULL or live, strings NULL or
+    // NUL-terminated and unchanged during the call, `out_json` NULL or writable.
+    let (client, token, options, out_json) = unsafe {
+        (
+            arg_ref(client, "client"),
+            arg_str(raw_token, "raw_token"),
+            opt_str(options_json, "options_json"),
+            OutString::from_raw(out_json),
+        )
+    };
+    decode_with(client, token, options, out_json, Client::decode_logout_token_full)
 }
 
-/// The common body of the access- and logout-token exports.
-///
-/// # Safety
-/// As for the exports: `client` NULL or live, strings NULL or NUL-terminated,
-/// `out_json` NULL or writable.
-unsafe fn decode_with(
-    client: *const soidc_client,
-    raw_token: *const c_char,
-    options_json: *const c_char,
-    out_json: *mut *mut c_char,
-    decode: fn(&Client, &str, Option<&str>) -> crate::core::Result<crate::core::client::Decoded>,
+/// The common body of the access- and logout-token exports, on their checked arguments.
+fn decode_with(
+    client: core::Result<&soidc_client>,
+    token: core::Result<&str>,
+    options: core::Result<Option<&str>>,
+    out_json: OutString<'_>,
+    decode: fn(&Client, &str, Option<&str>) -> core::Result<core::client::Decoded>,
 ) -> soidc_status {
+    let wanted = !out_json.is_null();
     boundary::call(out_json, || {
-        let c = arg_ref(client, "client")?;
-        let token = arg_str(raw_token, "raw_token")?;
-        let options = opt_str(options_json, "options_json")?;
+        let (c, token, options) = (client?, token?, options?);
         let decoded = c.inner.in_log_scope(|| decode(&c.inner, token, options))?;
-        if out_json.is_null() {
-            return Ok(None);
-        }
-        Ok(Some(decoded.into_document()))
+        // Nobody wants the claims: validation alone was asked for.
+        Ok(wanted.then(|| decoded.into_document()))
     })
 }

@@ -1,6 +1,7 @@
 //! Strings, status names, the version, and the log callback.
 
 use crate::core::log::{self, Level};
+use crate::core::ErrorKind;
 use crate::ffi::status::*;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_int, c_void};
@@ -15,8 +16,9 @@ use std::sync::Arc;
 #[no_mangle]
 pub unsafe extern "C" fn soidc_string_free(s: *mut c_char) {
     if !s.is_null() {
-        // SAFETY: `s` came from `CString::into_raw` in this library.
-        drop(CString::from_raw(s));
+        // SAFETY: by this function's contract `s` is a string soidc handed out
+        // (`CString::into_raw`) and is freed only this once.
+        drop(unsafe { CString::from_raw(s) });
     }
 }
 
@@ -25,22 +27,44 @@ pub unsafe extern "C" fn soidc_string_free(s: *mut c_char) {
 /// other value. The string is static: do not free it. Thread-safe.
 #[no_mangle]
 pub extern "C" fn soidc_status_name(status: soidc_status) -> *const c_char {
-    let name: &'static CStr = match status {
-        SOIDC_OK => c"ok",
-        SOIDC_ERR_INVALID_ARGUMENT => c"invalid_argument",
-        SOIDC_ERR_NETWORK => c"network",
-        SOIDC_ERR_HTTP => c"http",
-        SOIDC_ERR_PROTOCOL => c"protocol",
-        SOIDC_ERR_PROVIDER => c"provider",
-        SOIDC_ERR_VALIDATION => c"validation",
-        SOIDC_ERR_UNSUPPORTED_BY_PROVIDER => c"unsupported_by_provider",
-        SOIDC_ERR_AUTHENTICATION_FAILED => c"authentication_failed",
-        SOIDC_ERR_PENDING => c"pending",
-        SOIDC_ERR_NOT_FOUND => c"not_found",
-        SOIDC_ERR_INTERNAL => c"internal",
-        _ => c"unknown",
+    let name = match ErrorKind::from_code(status) {
+        Some(kind) => status_name(kind),
+        None if status == SOIDC_OK => c"ok",
+        None => c"unknown",
     };
     name.as_ptr()
+}
+
+/// Room for the longest status name and its NUL.
+const STATUS_NAME_BYTES: usize = 32;
+
+/// `ErrorKind::name` of each kind of `ErrorKind::ALL` (same index), NUL-padded: the names
+/// exist once, in the core, and are copied here at compile time into static storage
+/// that C may keep pointers to.
+static STATUS_NAMES: [[u8; STATUS_NAME_BYTES]; ErrorKind::ALL.len()] = {
+    let mut table = [[0; STATUS_NAME_BYTES]; ErrorKind::ALL.len()];
+    let mut i = 0;
+    while i < table.len() {
+        let name = ErrorKind::ALL[i].name().as_bytes();
+        assert!(name.len() < STATUS_NAME_BYTES, "a status name does not fit STATUS_NAME_BYTES");
+        let mut j = 0;
+        while j < name.len() {
+            assert!(name[j] != 0, "a status name contains a NUL");
+            table[i][j] = name[j];
+            j += 1;
+        }
+        i += 1;
+    }
+    table
+};
+
+/// The name of `kind` as a static C string.
+fn status_name(kind: ErrorKind) -> &'static CStr {
+    ErrorKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .and_then(|i| CStr::from_bytes_until_nul(&STATUS_NAMES[i]).ok())
+        .unwrap_or(c"unknown")
 }
 
 const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
@@ -72,21 +96,35 @@ struct CallbackTarget {
     user_data: *mut c_void,
 }
 
-// SAFETY: the caller of `soidc_set_log_callback` promises that the callback and its
-// user data may be used from any thread (documented on `soidc_log_callback`).
+// SAFETY: `CallbackTarget` is only built by `log_target`, whose callers guarantee that
+// the callback and its user data may be used from any thread (the contract documented
+// on `soidc_log_callback`).
 unsafe impl Send for CallbackTarget {}
+// SAFETY: as for `Send`: that contract also allows calls from several threads at once.
 unsafe impl Sync for CallbackTarget {}
 
-/// Wraps a C log callback into a core log sink.
-pub(crate) fn make_sink(cb: unsafe extern "C" fn(c_int, *const c_char, *mut c_void), user_data: *mut c_void) -> log::Sink {
+/// Wraps a C log callback into a core log target (None for a NULL callback), delivering
+/// messages up to `max_level` (clamped to 0 ... 5).
+///
+/// # Safety
+/// `cb`, called with `user_data`, follows the `soidc_log_callback` contract: it may be
+/// called from any thread, concurrently, for as long as the target is installed, and
+/// does not unwind. The sink calls `cb` from safe code, so this is where that promise
+/// is taken.
+pub(crate) unsafe fn log_target(cb: soidc_log_callback, max_level: c_int, user_data: *mut c_void) -> Option<log::Target> {
+    let cb = cb?;
     let target = CallbackTarget { cb, user_data };
-    Arc::new(move |level: Level, message: &str| target.deliver(level, message))
+    Some(log::Target {
+        sink: Arc::new(move |level: Level, message: &str| target.deliver(level, message)),
+        max_level: max_level.clamp(0, 5) as u8,
+    })
 }
 
 impl CallbackTarget {
     fn deliver(&self, level: Level, message: &str) {
         let text = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
-        // SAFETY: the callback contract on `soidc_log_callback`.
+        // SAFETY: `log_target`'s contract: `cb` may be called with `user_data` from this
+        // thread now; `text` is NUL-terminated and outlives the call.
         unsafe { (self.cb)(level as c_int, text.as_ptr(), self.user_data) };
     }
 }
@@ -104,10 +142,11 @@ impl CallbackTarget {
 #[no_mangle]
 pub unsafe extern "C" fn soidc_set_log_callback(cb: soidc_log_callback, max_level: c_int, user_data: *mut c_void) {
     let _ = std::panic::catch_unwind(|| {
-        let Some(cb) = cb else {
-            log::set_sink(None, 0);
-            return;
-        };
-        log::set_sink(Some(make_sink(cb, user_data)), max_level.clamp(0, 5) as u8);
+        // SAFETY: `cb` with `user_data` follows the `soidc_log_callback` rules and stays
+        // usable for the rest of the process (this function's contract).
+        match unsafe { log_target(cb, max_level, user_data) } {
+            Some(target) => log::set_sink(Some(target.sink), target.max_level),
+            None => log::set_sink(None, 0),
+        }
     });
 }
