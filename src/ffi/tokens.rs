@@ -102,7 +102,7 @@ pub unsafe extern "C" fn soidc_decode_id_token(
                 c.inner.in_log_scope(|| c.inner.decode_id_token_full(token, options, Some(&mut check)))?
             }
         };
-        // Nobody wants the claims: validation alone was asked for.
+        // With a NULL out_json only the verdict is wanted: the claims are not serialised.
         Ok(wanted.then(|| claims.into_document()))
     })
 }
@@ -210,7 +210,7 @@ fn decode_with(
     boundary::call(out_json, || {
         let (c, token, options) = (client?, token?, options?);
         let decoded = c.inner.in_log_scope(|| decode(&c.inner, token, options))?;
-        // Nobody wants the claims: validation alone was asked for.
+        // With a NULL out_json only the verdict is wanted: the claims are not serialised.
         Ok(wanted.then(|| decoded.into_document()))
     })
 }
