@@ -216,3 +216,69 @@ pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<Option<String>, Erro
         .map(Some)
         .map_err(|e| Error::new(ErrorKind::Internal, format!("could not serialise the result: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Takes the string `call` handed out through `slot` back into Rust.
+    fn take(slot: MaybeUninit<*mut c_char>) -> String {
+        // SAFETY: `call` has written the slot (cleared, then a string from `put`).
+        let p = unsafe { slot.assume_init() };
+        assert!(!p.is_null());
+        // SAFETY: `p` came from `CString::into_raw` in `put` and is freed here once.
+        unsafe { CString::from_raw(p) }.into_string().unwrap()
+    }
+
+    #[test]
+    fn call_writes_into_uninitialised_storage() {
+        let mut slot = MaybeUninit::<*mut c_char>::uninit();
+        // SAFETY: `slot` is writable and used by nothing else during the call.
+        let out = unsafe { OutString::from_raw(slot.as_mut_ptr()) };
+        assert_eq!(call(out, || Ok(Some("{}".to_owned()))), SOIDC_OK);
+        assert_eq!(take(slot), "{}");
+    }
+
+    #[test]
+    fn call_clears_the_out_pointer_when_there_is_no_document() {
+        let mut p: *mut c_char = c"stale".as_ptr().cast_mut();
+        // SAFETY: `p` is writable and used by nothing else during the call.
+        let out = unsafe { OutString::from_raw(&mut p) };
+        assert_eq!(call(out, || Ok(None)), SOIDC_OK);
+        assert!(p.is_null());
+    }
+
+    #[test]
+    fn an_error_becomes_its_status_and_document() {
+        let mut slot = MaybeUninit::<*mut c_char>::uninit();
+        // SAFETY: as above.
+        let out = unsafe { OutString::from_raw(slot.as_mut_ptr()) };
+        let status = call(out, || Err(Error::validation("aud mismatch")));
+        assert_eq!(status, SOIDC_ERR_VALIDATION);
+        let doc: serde_json::Value = serde_json::from_str(&take(slot)).unwrap();
+        assert_eq!(doc, serde_json::json!({"status": "validation", "message": "aud mismatch"}));
+    }
+
+    #[test]
+    fn a_required_out_pointer_that_is_null_runs_nothing() {
+        let mut ran = false;
+        let status = call_with_required_out(Out::none(), || {
+            ran = true;
+            Ok(None)
+        });
+        assert_eq!(status, SOIDC_ERR_INVALID_ARGUMENT);
+        assert!(!ran);
+    }
+
+    #[test]
+    fn arguments_are_checked_for_null_and_utf8() {
+        // SAFETY: NULL, and NUL-terminated literals.
+        unsafe {
+            assert!(arg_str(std::ptr::null(), "x").unwrap_err().message.contains("x is NULL"));
+            assert!(arg_str(c"\xff".as_ptr(), "x").unwrap_err().message.contains("not valid UTF-8"));
+            assert_eq!(arg_str(c"ok".as_ptr(), "x").unwrap(), "ok");
+            assert_eq!(opt_str(std::ptr::null(), "x").unwrap(), None);
+            assert!(arg_ref::<u8>(std::ptr::null(), "client").is_err());
+        }
+    }
+}
