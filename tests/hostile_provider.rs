@@ -620,8 +620,11 @@ fn refreshed_id_token_may_omit_auth_time() {
 #[test]
 fn refreshed_id_token_aud_as_string_or_one_element_array_is_the_same_audience() {
     let rp = rp(HostileServer::start(), None);
-    let original = rp.rs256(&plain_claims(&rp));
-    let mut as_array = plain_claims(&rp);
+    // One claim set for both tokens: built twice, a second boundary between the two
+    // could give them different auth_time values.
+    let claims = plain_claims(&rp);
+    let original = rp.rs256(&claims);
+    let mut as_array = claims.clone();
     as_array["aud"] = json!([CLIENT_ID]);
     let out = refresh(&rp, &original, &as_array);
     assert_eq!(out.status, SOIDC_OK, "aud \"{CLIENT_ID}\" vs [\"{CLIENT_ID}\"] was taken as a change: {:?}", out.doc);
@@ -633,8 +636,9 @@ fn refreshed_id_token_aud_as_string_or_one_element_array_is_the_same_audience() 
 #[test]
 fn refreshed_id_token_must_not_gain_an_azp() {
     let rp = rp(HostileServer::start(), None);
-    let original = rp.rs256(&plain_claims(&rp));
-    let mut with_azp = plain_claims(&rp);
+    let claims = plain_claims(&rp);
+    let original = rp.rs256(&claims);
+    let mut with_azp = claims.clone();
     with_azp["azp"] = json!(CLIENT_ID);
     refresh(&rp, &original, &with_azp).err(SOIDC_ERR_VALIDATION, "azp");
 }

@@ -39,12 +39,15 @@ fn sixteen_threads_decode_refresh_and_introspect_while_keys_rotate() {
     };
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
-            let client = client.clone();
+            let (client, rotations) = (client.clone(), rotations.clone());
             std::thread::spawn(move || {
                 let user = if t % 2 == 0 { "alice" } else { "bob" };
                 let password = format!("{user}-password");
                 let mut checked = 0usize;
-                for round in 0..ROUNDS {
+                // ROUNDS at least, and on until the keys have rotated during the run (a fast,
+                // idle machine can finish ROUNDS before the rotator's second rotation).
+                let mut round = 0usize;
+                while round < ROUNDS || rotations.load(Ordering::SeqCst) < 3 {
                     let nonce = format!("n-{t}-{round}");
                     let options = format!(r#"{{"nonce": "{nonce}"}}"#);
                     let tokens = password_grant(&client, user, &password, Some("openid email offline_access"), Some(&options)).ok();
@@ -60,6 +63,7 @@ fn sixteen_threads_decode_refresh_and_introspect_while_keys_rotate() {
                     assert_eq!(info["active"], true, "thread {t}");
                     assert_eq!(s(&info, "sub"), user, "thread {t}");
                     checked += 1;
+                    round += 1;
                 }
                 checked
             })
@@ -68,6 +72,6 @@ fn sixteen_threads_decode_refresh_and_introspect_while_keys_rotate() {
     let checked: usize = workers.into_iter().map(|w| w.join().expect("worker panicked")).sum();
     stop.store(true, Ordering::SeqCst);
     rotator.join().unwrap();
-    assert_eq!(checked, THREADS * ROUNDS);
-    assert!(rotations.load(Ordering::SeqCst) >= 2, "the keys rotated during the run");
+    assert!(checked >= THREADS * ROUNDS, "{checked} rounds checked");
+    assert!(rotations.load(Ordering::SeqCst) >= 3, "the keys rotated during the run");
 }
