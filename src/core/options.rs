@@ -344,3 +344,18 @@ pub fn check_acr_values_allowed(list: Option<Vec<String>>, what: &str) -> Result
         other => Ok(other),
     }
 }
+
+/// A token passed as an argument (subject token, registration access token, ...): not
+/// empty and at most `max` bytes, checked before anything is sent.
+pub(crate) fn check_token_arg(what: &str, token: &str, max: usize) -> Result<()> {
+    if token.is_empty() {
+        return Err(Error::invalid_argument(format!("{what} is empty")));
+    }
+    if token.len() > max {
+        return Err(Error::invalid_argument(format!(
+            "{what} is {} bytes, more than the {max}-byte limit",
+            token.len()
+        )));
+    }
+    Ok(())
+}

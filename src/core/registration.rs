@@ -72,18 +72,6 @@ fn parse_metadata(metadata_json: &str) -> Result<Map<String, Value>> {
         .map_err(|e| Error::invalid_argument(format!("metadata_json: {e}")))
 }
 
-fn check_token(what: &str, token: &str) -> Result<()> {
-    if token.is_empty() {
-        return Err(Error::invalid_argument(format!("{what} is empty")));
-    }
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(Error::invalid_argument(format!(
-            "{what} is {} bytes, more than the {MAX_TOKEN_BYTES}-byte limit",
-            token.len()
-        )));
-    }
-    Ok(())
-}
 
 /// A URL the call is about to use, checked before anything is sent: a bad one is the
 /// caller's argument, hence `InvalidArgument`.
@@ -150,7 +138,7 @@ pub fn register(target: &str, metadata_json: &str, options_json: Option<&str>) -
     let o: RegisterOptions = options::parse(options_json, "options_json")?;
     parse_metadata(metadata_json)?;
     if let Some(t) = &o.initial_access_token {
-        check_token("options_json: initial_access_token", t.expose())?;
+        options::check_token_arg("options_json: initial_access_token", t.expose(), MAX_TOKEN_BYTES)?;
     }
     let insecure = o.allow_insecure_http.unwrap_or(false);
     let by_endpoint = o.endpoint.unwrap_or(false);
@@ -199,7 +187,7 @@ fn manage(
     options_json: Option<&str>,
 ) -> Result<Option<Value>> {
     let o: ManagementOptions = options::parse(options_json, "options_json")?;
-    check_token("registration_access_token", token)?;
+    options::check_token_arg("registration_access_token", token, MAX_TOKEN_BYTES)?;
     if let Some(body) = body {
         let metadata = parse_metadata(body)?;
         // RFC 7592 §2.2: the request includes the client_id (the provider compares it).

@@ -39,7 +39,7 @@ const REGISTERED: &[&str] = &[
 const IETF_PREFIX: &str = "urn:ietf:params:oauth:token-type:";
 
 /// The largest subject or actor token accepted (the same bound as a JWT to decode).
-const MAX_TOKEN_BYTES: usize = 256 * 1024;
+use crate::core::jose::MAX_TOKEN_BYTES;
 /// The largest number of `audience` or `resource` values, and the longest one.
 const MAX_VALUES: usize = 64;
 const MAX_VALUE_BYTES: usize = 4096;
@@ -89,18 +89,6 @@ pub fn check_token_type(what: &str, value: &str) -> Result<()> {
     }
 }
 
-fn check_token(what: &str, token: &str) -> Result<()> {
-    if token.is_empty() {
-        return Err(Error::invalid_argument(format!("{what} is empty")));
-    }
-    if token.len() > MAX_TOKEN_BYTES {
-        return Err(Error::invalid_argument(format!(
-            "{what} is {} bytes, more than the {MAX_TOKEN_BYTES}-byte limit",
-            token.len()
-        )));
-    }
-    Ok(())
-}
 
 fn check_list<'a>(what: &str, v: &'a StringOrList) -> Result<Vec<&'a str>> {
     let list = values(v);
@@ -125,7 +113,7 @@ impl Client {
     pub fn token_exchange(&self, subject_token: &str, subject_token_type: &str, options_json: Option<&str>) -> Result<Value> {
         let o: TokenExchangeOptions = options::parse(options_json, "options_json")?;
         let req = self.request_options(o.timeout_ms)?;
-        check_token("subject_token", subject_token)?;
+        options::check_token_arg("subject_token", subject_token, MAX_TOKEN_BYTES)?;
         check_token_type("subject_token_type", subject_token_type)?;
 
         let mut form: Vec<(String, String)> = vec![
@@ -136,7 +124,7 @@ impl Client {
         // §2.1: actor_token_type is REQUIRED with an actor_token and MUST NOT be sent without one.
         match (&o.actor_token, &o.actor_token_type) {
             (Some(token), Some(ty)) => {
-                check_token("options_json: actor_token", token)?;
+                options::check_token_arg("options_json: actor_token", token, MAX_TOKEN_BYTES)?;
                 check_token_type("options_json: actor_token_type", ty)?;
                 form.push(("actor_token".into(), token.clone()));
                 form.push(("actor_token_type".into(), ty.clone()));
