@@ -3,7 +3,7 @@
 
 use crate::core::claims;
 use crate::core::client::Client;
-use crate::core::error::{q, Error, ErrorKind, Result};
+use crate::core::error::{quote_untrusted, Error, ErrorKind, Result};
 use crate::core::http::check_url;
 use crate::core::jose;
 use crate::core::keys::KeyPolicy;
@@ -82,7 +82,7 @@ impl Client {
                 let fields = bearer_error(h);
                 if let Some(Value::String(code)) = fields.get("error") {
                     let mut e = Error::new(ErrorKind::Provider, format!(
-                        "userinfo endpoint at {} answered HTTP {} with error {}", resp.host, resp.status, q(code)
+                        "userinfo endpoint at {} answered HTTP {} with error {}", resp.host, resp.status, quote_untrusted(code)
                     ));
                     e.details = fields;
                     return Err(e.with_detail("http_status", resp.status));
@@ -119,8 +119,8 @@ impl Client {
             if sub != expected {
                 return Err(Error::validation(format!(
                     "userinfo: sub {} does not match the expected sub {} (the ID token's)",
-                    q(sub),
-                    q(expected)
+                    quote_untrusted(sub),
+                    quote_untrusted(expected)
                 )));
             }
         }

@@ -22,7 +22,7 @@ pub fn parse<T: DeserializeOwned + Default>(json: Option<&str>, what: &str) -> R
     };
     if let Some((key, _)) = members.iter().find(|(_, v)| v.is_null()) {
         return Err(Error::invalid_argument(format!(
-            "{what}: option {} is null; omit it to get its default", crate::core::error::q(key)
+            "{what}: option {} is null; omit it to get its default", crate::core::error::quote_untrusted(key)
         )));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
