@@ -27,6 +27,7 @@ impl Client {
             audience: Option<StringOrList>,
             required_scopes: Option<Vec<String>>,
             cache_only: Option<bool>,
+            require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: AccessTokenOptions = options::parse(options_json, "options_json")?;
         let policy = KeyPolicy {
@@ -93,6 +94,12 @@ impl Client {
                     )))
                     .map_err(|e| e.with_detail("error", "insufficient_scope").with_detail("reason", "scope"));
                 }
+            }
+            // Last: the caller's claim rules, on a token accepted otherwise. A token that
+            // is valid but fails a rule lacks a privilege the resource needs: RFC 6750
+            // §3.1 `insufficient_scope` (HTTP 403), as a missing required scope.
+            if let Some(rules) = &o.require_claims {
+                rules.check(&c).map_err(|e| e.with_detail("error", "insufficient_scope"))?;
             }
             Ok(Decoded { claims: c, payload })
         };

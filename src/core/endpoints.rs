@@ -69,6 +69,7 @@ impl Client {
         struct UserinfoOptions {
             timeout_ms: Option<u64>,
             expected_sub: Option<String>,
+            require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: UserinfoOptions = options::parse(options_json, "options_json")?;
         let req = self.request_options(o.timeout_ms)?;
@@ -123,6 +124,10 @@ impl Client {
                     quote_untrusted(expected)
                 )));
             }
+        }
+        // The caller's claim rules, on the UserInfo claims (signed or plain JSON).
+        if let Some(rules) = &o.require_claims {
+            rules.check(&claims).map_err(|e| e.context("userinfo"))?;
         }
         Ok(Value::Object(claims))
     }

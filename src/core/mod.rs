@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod authcode;
+pub mod claim_rules;
 pub mod claims;
 pub mod client;
 pub mod endpoints;

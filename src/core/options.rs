@@ -298,6 +298,8 @@ pub struct IdTokenOptions {
     pub cache_only: Option<bool>,
     /// The token's `acr` must be one of these (beside the ACR callback, if any).
     pub acr_values_allowed: Option<Vec<String>>,
+    /// Claim rules (see `claim_rules.rs`), parsed strictly here.
+    pub require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 impl IdTokenOptions {
@@ -320,6 +322,7 @@ impl IdTokenOptions {
             access_token: self.access_token,
             code: self.code,
             acr_values_allowed: check_acr_values_allowed(self.acr_values_allowed, "options_json")?,
+            require_claims: self.require_claims,
         })
     }
 }
