@@ -577,8 +577,15 @@ soidc_status soidc_client_import_keys(const soidc_client *client,
  *
  * Success document: `{"url", "state", "nonce", "code_verifier", "redirect_uri"}` (null
  * where switched off), plus `expires_in` (seconds the pushed request stays valid) with
- * PAR. Keep state, nonce and code_verifier in the user's session and pass them to
- * `soidc_auth_code_handle_result`. No network access without PAR.
+ * PAR, and `max_age` (number) and `acr_values` (array of strings) when they were asked
+ * for. Keep state, nonce and code_verifier in the user's session and pass them to
+ * `soidc_auth_code_handle_result`; pass `max_age` on as `max_age` (OIDC Core §3.1.2.1:
+ * the ID token must then carry `auth_time`, §3.1.3.7 step 13 checks it) and, to require
+ * that the login met one of the requested ACRs, `acr_values` as `acr_values_allowed`.
+ * soidc does not refuse an `acr` outside the requested `acr_values` by itself: OIDC Core
+ * §3.1.2.1 makes `acr_values` a voluntary claim request, which the provider may answer
+ * with another `acr` or none (§5.5.1.1 essential requests aside); the check is the
+ * caller's declared choice. No network access without PAR.
  * Returns `SOIDC_OK`, `SOIDC_ERR_INVALID_ARGUMENT` (no redirect URI, bad option),
  * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no `code` response type; `par` true but no
  * pushed authorization request endpoint; no request object algorithm both sides support),
@@ -681,8 +688,8 @@ soidc_status soidc_auth_code_exchange(const soidc_client *client,
 /**
  * Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
  * `options_json` (nullable): `resource` (RFC 8707, string or array), `extra_params`,
- * `timeout_ms` (`nonce` and `require_claims` are refused: this grant has no ID token to
- * check). Success: the token response (an ID token, if any, validated; this grant
+ * `timeout_ms` (`nonce`, `require_claims`, `acr_values`, `acr_values_allowed` and
+ * `max_age` are refused: this grant has no user and no ID token). Success: the token response (an ID token, if any, validated; this grant
  * sends no nonce, so an ID token carrying one is refused, `reason` = `nonce`).
  * Returns `SOIDC_OK`, `SOIDC_ERR_PROVIDER` (e.g. `invalid_client`), `SOIDC_ERR_HTTP`,
  * `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer, or an `error` member in a
@@ -701,6 +708,11 @@ soidc_status soidc_client_credentials_grant(const soidc_client *client,
  * `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (sent as a `nonce`
  * parameter, which this grant does not standardise but servers must ignore when unknown,
  * and required in the ID token; without it, an ID token carrying a nonce is refused),
+ * `acr_values` (string or array, sent space-separated as `acr_values`, likewise not
+ * standard for this grant; providers such as Keycloak use it to pick the authentication
+ * level), `acr_values_allowed` (non-empty array: the ID token's `acr` must be one of
+ * them, `reason` = `acr`), `max_age` (seconds: the ID token's `auth_time` must be that
+ * recent, with the client's leeway),
  * `resource`, `extra_params`, `timeout_ms`, `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
  * response without an ID token then fails with `reason` = `claim_rule`). An ID token in the response is
  * validated and its claims added as `id_token_claims`. The password never appears in
@@ -730,7 +742,11 @@ soidc_status soidc_exchange_refresh_token(const soidc_client *client,
 
 /**
  * Starts a device authorization (RFC 8628 §3.1). `scope` NULL = the client's scope.
- * `options_json` (nullable): `resource`, `extra_params`, `timeout_ms`, `pkce` (`"auto"`,
+ * `options_json` (nullable): `acr_values` (string or array) and `max_age` (seconds), the
+ * OpenID Connect authentication request parameters (OIDC Core §3.1.2.1) sent with the
+ * request (RFC 8628 §3.1 allows extension parameters) and echoed in the success document
+ * as `acr_values` (array) and `max_age` for `soidc_device_authorization_poll`; `resource`,
+ * `extra_params`, `timeout_ms`, `pkce` (`"auto"`,
  * the default: on when the client is public and the provider advertises `S256` in
  * `code_challenge_methods_supported`; `true`; `false`): sends a PKCE S256
  * `code_challenge` (RFC 8628 does not define it, but Keycloak requires it of clients that
@@ -754,6 +770,9 @@ soidc_status soidc_device_authorization_start(const soidc_client *client,
  * (from the start response; defaults 5 s and unbounded), `nonce` (expected in the ID
  * token; without it an ID token carrying a nonce is refused), `code_verifier` (from the
  * start response when PKCE was on; 43-128 characters of `[A-Za-z0-9-._~]`), `timeout_ms`,
+ * `max_age` (the start's: the ID token must carry an `auth_time` at most that old, with
+ * the client's leeway), `acr_values_allowed` (non-empty array, e.g. the start's
+ * `acr_values`: the ID token's `acr` must be one of them, `reason` = `acr`),
  * `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
  * response without an ID token then fails with `reason` = `claim_rule`).
  * Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not

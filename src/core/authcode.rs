@@ -197,6 +197,14 @@ pub(crate) fn check_verifier(v: &str) -> Result<()> {
     Ok(())
 }
 
+/// `acr_values` as a list (a string is space-separated, OIDC Core §3.1.2.1).
+pub(crate) fn acr_list(v: &StringOrList) -> Vec<String> {
+    match v {
+        StringOrList::One(s) => s.split(' ').filter(|x| !x.is_empty()).map(str::to_owned).collect(),
+        StringOrList::Many(items) => items.clone(),
+    }
+}
+
 fn space_list(v: &StringOrList) -> String {
     match v {
         StringOrList::One(s) => s.clone(),
@@ -326,6 +334,14 @@ impl Client {
             "code_verifier": verifier,
             "redirect_uri": redirect_uri,
         });
+        // What the callback checks the ID token against (OIDC Core §3.1.2.1, §3.1.3.7
+        // steps 12 and 13): kept with the state so that the session has it at hand.
+        if let Some(m) = o.max_age {
+            result["max_age"] = json!(m);
+        }
+        if let Some(a) = &o.acr_values {
+            result["acr_values"] = json!(acr_list(a));
+        }
         if par {
             let req = self.request_options(o.timeout_ms)?;
             let (request_uri, expires_in) = self.push_authorization_request(form, req)?;

@@ -25,6 +25,13 @@ pub struct GrantOptions {
     pub nonce: Option<String>,
     /// Claim rules on the ID token of the response (password grant).
     pub require_claims: Option<crate::core::claim_rules::ClaimRules>,
+    /// Password grant: sent as `acr_values` (OIDC Core §3.1.2.1; not a parameter of RFC
+    /// 6749 §4.3, which servers that do not know it ignore).
+    pub acr_values: Option<StringOrList>,
+    /// Password grant: the ID token's `acr` must be one of these.
+    pub acr_values_allowed: Option<Vec<String>>,
+    /// Password grant: the ID token's `auth_time` must be at most this many seconds old.
+    pub max_age: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,10 +108,17 @@ impl Client {
         if o.nonce.is_some() {
             return Err(Error::invalid_argument("options_json: nonce does not apply to the client credentials grant"));
         }
-        if o.require_claims.is_some() {
-            return Err(Error::invalid_argument(
-                "options_json: require_claims does not apply to the client credentials grant (no ID token; check the access token with soidc_decode_access_token)",
-            ));
+        for (given, name) in [
+            (o.require_claims.is_some(), "require_claims"),
+            (o.acr_values.is_some(), "acr_values"),
+            (o.acr_values_allowed.is_some(), "acr_values_allowed"),
+            (o.max_age.is_some(), "max_age"),
+        ] {
+            if given {
+                return Err(Error::invalid_argument(format!(
+                    "options_json: {name} does not apply to the client credentials grant (no user, no ID token; check the access token with soidc_decode_access_token)"
+                )));
+            }
         }
         let req = self.request_options(o.timeout_ms)?;
         let scope = scope.unwrap_or(&self.scope);
@@ -116,9 +130,19 @@ impl Client {
     /// Resource owner password credentials grant (legacy; RFC 6749 §4.3).
     pub fn direct_access_grant(&self, username: &str, password: &str, scope: Option<&str>, options_json: Option<&str>) -> Result<Value> {
         let o: GrantOptions = options::parse(options_json, "options_json")?;
+        let acr_values_allowed = options::check_acr_values_allowed(o.acr_values_allowed.clone(), "options_json")?;
         let req = self.request_options(o.timeout_ms)?;
         let scope = scope.unwrap_or(&self.scope);
         let mut form = self.grant_form("password", Some(scope), &o)?;
+        if let Some(a) = &o.acr_values {
+            let list = crate::core::authcode::acr_list(a);
+            if list.is_empty() {
+                return Err(Error::invalid_argument("options_json: acr_values must not be empty"));
+            }
+            if !form.iter().any(|(k, _)| k == "acr_values") {
+                form.push(("acr_values".into(), list.join(" ")));
+            }
+        }
         form.push(("username".into(), username.into()));
         form.push(("password".into(), password.into()));
         // Not a standard parameter of this grant, but servers must ignore unknown
@@ -132,6 +156,8 @@ impl Client {
             nonce: o.nonce.clone(),
             expect_self_azp: true,
             require_claims: o.require_claims.clone(),
+            acr_values_allowed,
+            max_age: o.max_age,
             ..Default::default()
         };
         // The password grant does not promise an ID token even with openid.
@@ -161,7 +187,16 @@ impl Client {
             None => None,
         };
         let req = self.request_options(o.timeout_ms)?;
-        let g = GrantOptions { timeout_ms: None, resource: o.resource, extra_params: o.extra_params, nonce: None, require_claims: None };
+        let g = GrantOptions {
+            timeout_ms: None,
+            resource: o.resource,
+            extra_params: o.extra_params,
+            nonce: None,
+            require_claims: None,
+            acr_values: None,
+            acr_values_allowed: None,
+            max_age: None,
+        };
         let mut form = self.grant_form("refresh_token", o.scope.as_deref(), &g)?;
         form.push(("refresh_token".into(), refresh_token.into()));
         // Some providers (Keycloak) repeat the original nonce in a refreshed ID token; the
@@ -183,6 +218,10 @@ impl Client {
             extra_params: Option<Map<String, Value>>,
             nonce: Option<String>,
             pkce: Option<AutoOrBool>,
+            /// OIDC parameters of the device authorization request (RFC 8628 §3.1 allows
+            /// extension parameters; OIDC Core §3.1.2.1 defines these).
+            acr_values: Option<StringOrList>,
+            max_age: Option<u64>,
         }
         let o: DeviceStartOptions = options::parse(options_json, "options_json")?;
         if o.nonce.is_some() {
@@ -213,7 +252,25 @@ impl Client {
             form.push(("code_challenge".into(), pkce_challenge(v)));
             form.push(("code_challenge_method".into(), "S256".into()));
         }
-        push_extra(&mut form, o.extra_params.as_ref(), &[RESERVED, &["code_challenge", "code_challenge_method"]].concat())?;
+        let acr_values = match &o.acr_values {
+            Some(a) => {
+                let list = crate::core::authcode::acr_list(a);
+                if list.is_empty() {
+                    return Err(Error::invalid_argument("options_json: acr_values must not be empty"));
+                }
+                form.push(("acr_values".into(), list.join(" ")));
+                Some(list)
+            }
+            None => None,
+        };
+        if let Some(m) = o.max_age {
+            form.push(("max_age".into(), m.to_string()));
+        }
+        push_extra(
+            &mut form,
+            o.extra_params.as_ref(),
+            &[RESERVED, &["code_challenge", "code_challenge_method", "acr_values", "max_age"]].concat(),
+        )?;
         let resp = self.authenticated_post(endpoint, "device authorization endpoint", &mut form, req)?;
         if resp.status != 200 {
             return Err(error_from_response(&resp, "device authorization endpoint"));
@@ -230,6 +287,13 @@ impl Client {
         let mut body = body;
         if let Some(v) = verifier {
             body.insert("code_verifier".into(), Value::String(v));
+        }
+        // Echoed for the poll, which checks the ID token against them when asked.
+        if let Some(list) = acr_values {
+            body.insert("acr_values".into(), Value::from(list));
+        }
+        if let Some(m) = o.max_age {
+            body.insert("max_age".into(), Value::from(m));
         }
         Ok(Value::Object(body))
     }
@@ -249,6 +313,8 @@ impl Client {
             nonce: Option<String>,
             code_verifier: Option<String>,
             require_claims: Option<crate::core::claim_rules::ClaimRules>,
+            acr_values_allowed: Option<Vec<String>>,
+            max_age: Option<u64>,
         }
         let o: PollOptions = options::parse(options_json, "options_json")?;
         if let Some(v) = &o.code_verifier {
@@ -269,6 +335,8 @@ impl Client {
             nonce: o.nonce.clone(),
             expect_self_azp: true,
             require_claims: o.require_claims.clone(),
+            acr_values_allowed: options::check_acr_values_allowed(o.acr_values_allowed.clone(), "options_json")?,
+            max_age: o.max_age,
             ..Default::default()
         };
         loop {

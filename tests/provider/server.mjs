@@ -350,6 +350,8 @@ async function passwordGrant(ctx, next) {
     token.mask = { auth_time: { essential: true } };
     token.rejected = [];
     if (params.nonce) token.set('nonce', params.nonce);
+    // acr tests: the first of the requested acr_values becomes the token's acr.
+    if (params.acr_values) token.set('acr', String(params.acr_values).split(' ')[0]);
     token.set('at_hash', accessToken);
     idToken = await token.issue({ use: 'idtoken' });
   }
@@ -380,6 +382,7 @@ function buildProvider(issuer) {
       return { accountId: id, async claims() { return { ...user.claims }; } };
     },
     claims: {
+      acr: null, // released when the login has one (acr tests)
       openid: ['sub'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
@@ -392,6 +395,8 @@ function buildProvider(issuer) {
     },
     scopes: ['openid', 'offline_access'],
     conformIdTokenClaims: false,
+    // acr tests: the ACRs a login can have (without any, oidc-provider drops the acr claim).
+    acrValues: ['urn:acr:pwd', 'urn:acr:mfa'],
     responseTypes: ['code'],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'],
     enabledJWA: {
@@ -475,7 +480,7 @@ function buildProvider(issuer) {
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = false;
-  provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope', 'resource', 'nonce'], ['resource']);
+  provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope', 'resource', 'nonce', 'acr_values'], ['resource']);
 
   provider.use(async (ctx, next) => {
     await next();
@@ -569,7 +574,9 @@ async function handleInteraction(provider, req, res, path) {
     if (!user || user.password !== body.password) {
       return send(res, 200, loginPage(uid, 'Invalid username or password'), 'text/html');
     }
-    return provider.interactionFinished(req, res, { login: { accountId: body.login } }, { mergeWithLastSubmission: false });
+    // The acr of the login: the first of the requested acr_values (acr tests), else none.
+    const acr = params.acr_values ? String(params.acr_values).split(' ')[0] : undefined;
+    return provider.interactionFinished(req, res, { login: { accountId: body.login, acr } }, { mergeWithLastSubmission: false });
   }
   // confirm (consent)
   const { details: d } = prompt;
