@@ -60,6 +60,8 @@ pub struct Client {
     log: std::sync::RwLock<Option<crate::core::log::Target>>,
     /// `jti`s of accepted logout tokens without `exp` (`allow_missing_exp`).
     pub(crate) logout_jtis: crate::core::replay::JtiCache,
+    /// `jti`s of accepted DPoP proofs, scoped by key thumbprint (RFC 9449 §11.1).
+    pub(crate) dpop_jtis: crate::core::replay::JtiCache,
 }
 
 impl fmt::Debug for Client {
@@ -442,6 +444,7 @@ impl Client {
             metadata.issuer,
             auth_method.name()
         );
+        let dpop_jtis = crate::core::replay::JtiCache::with_capacity(config.dpop_replay_cache_entries);
         Ok(Client {
             issuer: metadata.issuer.clone(),
             metadata,
@@ -460,6 +463,7 @@ impl Client {
             signing_key,
             log: std::sync::RwLock::new(None),
             logout_jtis: Default::default(),
+            dpop_jtis,
         })
     }
 

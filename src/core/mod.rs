@@ -24,6 +24,7 @@ pub mod state;
 pub mod access_token;
 pub mod logout_token;
 pub mod replay;
+pub mod dpop_verify;
 pub mod token;
 pub mod registration;
 pub mod token_exchange;

@@ -402,6 +402,7 @@ function buildProvider(issuer) {
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA', 'HS256'],
       clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'EdDSA'],
       requestObjectSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
     },
     pkce: {
       methods: ['S256'],
@@ -428,6 +429,8 @@ function buildProvider(issuer) {
       introspection: { enabled: true },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
+      // RFC 9449: DPoP-bound tokens for a token request with a DPoP proof (tests/dpop_resource.rs).
+      dPoP: { enabled: true },
       // Dynamic client registration (RFC 7591, anonymous: no initial access token) and
       // its management (RFC 7592), for tests/registration.rs.
       registration: { enabled: true },
