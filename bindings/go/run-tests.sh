@@ -3,7 +3,8 @@
 # `make test-go` after `make build`:
 #   gofmt -l (must print nothing), go vet, go test -race, go test -race -tags debug
 #   (the debug tag forces a GC in every C call, so a missing KeepAlive crashes),
-# for bindings/go and examples/go, all with -tags soidc_intree (the library of this
+# for bindings/go, bindings/go/soidcoauth2 (the x/oauth2 adapter, a module of its
+# own) and examples/go, all with -tags soidc_intree (the library of this
 # source tree), then a build and short run without tags, as a `go get` user builds
 # (the library found by pkg-config); all inside tests/with-provider.sh (the test
 # OpenID provider).
@@ -45,7 +46,7 @@ gotest() {
   rm -f "$log"
 }
 
-for module in "$root/bindings/go" "$root/examples/go"; do
+for module in "$root/bindings/go" "$root/bindings/go/soidcoauth2" "$root/examples/go"; do
   cd "$module"
   name="${module#"$root"/}"
 
