@@ -132,6 +132,8 @@ type Failure struct {
 	Code        string
 	Description string
 	Err         error
+
+	onDPoP bool // the error belongs on the DPoP challenge whatever the scheme used
 }
 
 // A Requirement is what one protected handler demands of a token beyond a
@@ -362,8 +364,10 @@ func (m *Middleware) failure(err error, dpop bool) *Failure {
 		return &Failure{Status: http.StatusUnauthorized, Code: "invalid_dpop_proof",
 			Description: "the DPoP proof is invalid", Err: err}
 	case e.Status == soidc.StatusValidation && (e.Reason == soidc.ReasonDPoPMissing || e.Reason == soidc.ReasonDPoPJKT || e.Reason == soidc.ReasonDPoPUnexpected):
+		// A bound token sent as Bearer (RFC 9449 §7.2) included: the error
+		// goes on the DPoP challenge, which tells the client what to use.
 		return &Failure{Status: http.StatusUnauthorized, Code: "invalid_token",
-			Description: "the access token is not bound to this DPoP key, or is sent with the wrong scheme", Err: err}
+			Description: "the access token is not bound to this DPoP key, or is sent with the wrong scheme", Err: err, onDPoP: true}
 	case e.Status == soidc.StatusValidation:
 		return &Failure{Status: http.StatusUnauthorized, Code: "invalid_token",
 			Description: "the access token is invalid or expired", Err: err}
@@ -444,6 +448,9 @@ func (m *Middleware) fail(w http.ResponseWriter, r *http.Request, scheme int, q 
 func (m *Middleware) challenges(scheme int, q *requirements, f *Failure) []string {
 	var out []string
 	errorOn := scheme
+	if f.onDPoP && m.DPoP != DPoPDisabled {
+		errorOn = schemeDPoP
+	}
 	if errorOn == schemeNone {
 		switch m.DPoP {
 		case DPoPRequired:

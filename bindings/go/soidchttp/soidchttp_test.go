@@ -3,6 +3,7 @@ package soidchttp_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -418,3 +419,5 @@ func TestMiddlewareClaimRules(t *testing.T) {
 		t.Fatalf("a claim value in the log: %s", logs.String())
 	}
 }
+
+func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

@@ -1,0 +1,132 @@
+package soidchttp_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	soidc "github.com/soidc/soidc/bindings/go"
+	"github.com/soidc/soidc/bindings/go/soidchttp"
+	"github.com/soidc/soidc/bindings/go/soidctest"
+)
+
+// dpopSupported skips a test when the library does not know the DPoP
+// decode options yet (branch dpop-rs).
+func dpopSupported(t *testing.T, c *soidc.Client, token, proof string) {
+	t.Helper()
+	_, err := c.DecodeAccessToken(context.Background(), token, &soidc.AccessTokenOptions{Audience: "https://api.soidc.test",
+		DPoPProof: proof, HTTPMethod: "GET", HTTPURI: "https://probe.example/"})
+	var e *soidc.Error
+	if errors.As(err, &e) && e.Status == soidc.StatusInvalidArgument && strings.Contains(e.Message, "dpop_proof") {
+		t.Skip("this library has no DPoP resource-server options yet: " + e.Message)
+	}
+}
+
+// DPoP-bound tokens through the middleware, validated by the real library
+// (RFC 9449 §4.3, §7.1): accepted with a right proof, refused with each
+// wrong one, with the challenge RFC 9449 §7.1 gives.
+func TestMiddlewareDPoP(t *testing.T) {
+	p := soidctest.New()
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	key, other := soidctest.NewDPoPKey(soidctest.ES256), soidctest.NewDPoPKey(soidctest.EdDSA)
+	bound := p.BoundAccessToken(key, soidctest.Claims{"scope": "notes:read"})
+	unbound := p.AccessToken(soidctest.Claims{"scope": "notes:read"})
+	dpopSupported(t, c, bound, key.Proof("GET", "https://probe.example/", bound, nil))
+
+	const base = "https://api.example.com"
+	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", BaseURL: base, DPoPAlgs: []string{"ES256", "EdDSA"},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	h := mw.Require(http.HandlerFunc(echo), soidchttp.Scopes("notes:read"))
+	url := base + "/notes"
+	proof := func(o *soidctest.ProofOptions) string { return key.Proof("GET", url+"?page=2", bound, o) }
+	replayed := proof(nil)
+
+	const algs = `algs="ES256 EdDSA"`
+	cases := []struct {
+		name          string
+		authorization string
+		proof         string
+		status        int
+		dpopError     string // error= of the DPoP challenge ("" none)
+		bearerError   string
+	}{
+		{"right proof", "DPoP " + bound, replayed, 200, "", ""},
+		{"replayed proof", "DPoP " + bound, replayed, 401, "invalid_dpop_proof", ""},
+		{"EdDSA key", "DPoP " + p.BoundAccessToken(other, soidctest.Claims{"scope": "notes:read"}), "", 200, "", ""},
+		{"wrong method", "DPoP " + bound, key.Proof("POST", url, bound, nil), 401, "invalid_dpop_proof", ""},
+		{"wrong URI", "DPoP " + bound, key.Proof("GET", base+"/other", bound, nil), 401, "invalid_dpop_proof", ""},
+		{"proof for another token", "DPoP " + bound, key.Proof("GET", url, unbound, nil), 401, "invalid_dpop_proof", ""},
+		{"proof without ath", "DPoP " + bound, key.Proof("GET", url, "", nil), 401, "invalid_dpop_proof", ""},
+		{"proof by another key", "DPoP " + bound, other.Proof("GET", url, bound, nil), 401, "invalid_token", ""},
+		{"expired iat", "DPoP " + bound, proof(&soidctest.ProofOptions{IssuedAt: time.Now().Add(-time.Hour)}), 401, "invalid_dpop_proof", ""},
+		{"iat in the future", "DPoP " + bound, proof(&soidctest.ProofOptions{IssuedAt: time.Now().Add(time.Hour)}), 401, "invalid_dpop_proof", ""},
+		{"wrong typ", "DPoP " + bound, proof(&soidctest.ProofOptions{Typ: "JWT"}), 401, "invalid_dpop_proof", ""},
+		{"private key in jwk", "DPoP " + bound, proof(&soidctest.ProofOptions{Header: map[string]any{"jwk": map[string]any{
+			"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA", "d": "AAAA"}}}), 401, "invalid_dpop_proof", ""},
+		{"signed by a key not in jwk", "DPoP " + bound, proof(&soidctest.ProofOptions{SignWith: soidctest.NewDPoPKey(soidctest.ES256)}), 401, "invalid_dpop_proof", ""},
+		{"alg none", "DPoP " + bound, unsigned(proof(nil), `{"typ":"dpop+jwt","alg":"none"}`), 401, "invalid_dpop_proof", ""},
+		{"alg HS256", "DPoP " + bound, unsigned(proof(nil), `{"typ":"dpop+jwt","alg":"HS256"}`) + "c2lnbmF0dXJl", 401, "invalid_dpop_proof", ""},
+		{"missing proof", "DPoP " + bound, "", 401, "invalid_dpop_proof", ""},
+		{"bound token as Bearer", "Bearer " + bound, "", 401, "invalid_token", ""},
+		{"bound token as Bearer with a proof", "Bearer " + bound, proof(nil), 401, "invalid_token", ""},
+		{"unbound token as DPoP", "DPoP " + unbound, key.Proof("GET", url, unbound, nil), 401, "*", ""},
+		{"unbound token as Bearer", "Bearer " + unbound, "", 200, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			headers := []string{"Authorization", tc.authorization}
+			switch {
+			case tc.proof != "":
+				headers = append(headers, "DPoP", tc.proof)
+			case tc.name == "EdDSA key":
+				token := strings.TrimPrefix(tc.authorization, "DPoP ")
+				headers = append(headers, "DPoP", other.Proof("GET", url, token, nil))
+			}
+			a := do(t, h, "GET", "http://internal:8080/notes?page=2", headers...)
+			if a.status != tc.status {
+				t.Fatalf("status %d, want %d: %q %s", a.status, tc.status, a.challenges, a.raw)
+			}
+			if tc.status == 200 {
+				if a.body["dpop"] != strings.HasPrefix(tc.authorization, "DPoP ") {
+					t.Fatalf("Token(ctx) dpop: %v", a.body)
+				}
+				return
+			}
+			if len(a.challenges) != 2 || !strings.HasPrefix(a.challenges[0], "Bearer") || !strings.HasPrefix(a.challenges[1], "DPoP") ||
+				!strings.HasSuffix(a.challenges[1], algs) {
+				t.Fatalf("challenges %q", a.challenges)
+			}
+			got := errorOf(a.challenges[1])
+			if tc.dpopError == "*" && got == "" || tc.dpopError != "*" && got != tc.dpopError || errorOf(a.challenges[0]) != tc.bearerError {
+				t.Fatalf("challenges %q, want DPoP error %q, Bearer error %q", a.challenges, tc.dpopError, tc.bearerError)
+			}
+		})
+	}
+}
+
+// unsigned replaces a JWS's header and drops its signature.
+func unsigned(jws, header string) string {
+	parts := strings.Split(jws, ".")
+	return b64url(header) + "." + parts[1] + "."
+}
+
+func errorOf(challenge string) string {
+	_, after, ok := strings.Cut(challenge, `error="`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, `"`)
+	return v
+}
