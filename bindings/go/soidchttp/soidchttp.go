@@ -159,7 +159,9 @@ func Claims(rules ...soidc.ClaimRule) Requirement {
 
 // Require returns a handler that runs next only for a request whose access
 // token validates and meets every requirement; the validated claims are then
-// in the request's context (ClaimsFromContext, Token).
+// in the request's context (ClaimsFromContext, Token). It panics, when the
+// route is set up, on a scope that is not an RFC 6749 §3.3 scope token (it
+// would corrupt the challenge).
 func (m *Middleware) Require(next http.Handler, reqs ...Requirement) http.Handler {
 	var q requirements
 	for _, r := range reqs {
