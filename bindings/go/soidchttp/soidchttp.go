@@ -73,8 +73,10 @@ const (
 )
 
 // DefaultDPoPAlgs are the proof algorithms named in the DPoP challenge's algs
-// parameter when Middleware.DPoPAlgs is empty.
-var DefaultDPoPAlgs = []string{"ES256", "EdDSA", "PS256", "RS256"}
+// parameter when Middleware.DPoPAlgs is empty: those the library accepts for
+// proofs (asymmetric only, RFC 9449 §4.3). A refusal by the library names
+// them itself (its error document's algs), which then takes precedence.
+var DefaultDPoPAlgs = []string{"ES256", "ES384", "EdDSA", "PS256", "PS384", "PS512", "RS256", "RS384", "RS512"}
 
 // Middleware validates the access token of each request before its handler
 // runs. Its fields are read on every request: set them before serving, and
@@ -100,8 +102,9 @@ type Middleware struct {
 
 	// DPoP says which schemes are accepted (DPoPAllowed).
 	DPoP DPoPMode
-	// DPoPAlgs are named in the DPoP challenge's algs (DefaultDPoPAlgs); list
-	// the algorithms the library accepts for proofs.
+	// DPoPAlgs are named in the algs of the DPoP challenges the middleware
+	// makes itself (DefaultDPoPAlgs); a refusal by the library carries the
+	// algorithms the library accepts, which are named then.
 	DPoPAlgs []string
 	// DPoPMaxAge is how old a proof may be (the library's default, 300 s).
 	DPoPMaxAge time.Duration
@@ -133,7 +136,8 @@ type Failure struct {
 	Description string
 	Err         error
 
-	onDPoP bool // the error belongs on the DPoP challenge whatever the scheme used
+	onDPoP bool     // the error belongs on the DPoP challenge whatever the scheme used
+	algs   []string // the library's accepted proof algorithms, when it named them
 }
 
 // A Requirement is what one protected handler demands of a token beyond a
@@ -362,14 +366,8 @@ func (m *Middleware) failure(err error, dpop bool) *Failure {
 		// RFC 6750 §3.1: the token is valid but does not grant enough.
 		return &Failure{Status: http.StatusForbidden, Code: "insufficient_scope",
 			Description: "the access token does not grant access to this resource", Err: err}
-	case e.Status == soidc.StatusValidation && isProofReason(e.Reason):
-		return &Failure{Status: http.StatusUnauthorized, Code: "invalid_dpop_proof",
-			Description: "the DPoP proof is invalid", Err: err}
-	case e.Status == soidc.StatusValidation && (e.Reason == soidc.ReasonDPoPMissing || e.Reason == soidc.ReasonDPoPJKT || e.Reason == soidc.ReasonDPoPUnexpected):
-		// A bound token sent as Bearer (RFC 9449 §7.2) included: the error
-		// goes on the DPoP challenge, which tells the client what to use.
-		return &Failure{Status: http.StatusUnauthorized, Code: "invalid_token",
-			Description: "the access token is not bound to this DPoP key, or is sent with the wrong scheme", Err: err, onDPoP: true}
+	case e.Status == soidc.StatusValidation && strings.HasPrefix(e.Reason, "dpop_"):
+		return dpopFailure(e)
 	case e.Status == soidc.StatusValidation:
 		return &Failure{Status: http.StatusUnauthorized, Code: "invalid_token",
 			Description: "the access token is invalid or expired", Err: err}
@@ -390,15 +388,28 @@ func (m *Middleware) failure(err error, dpop bool) *Failure {
 	}
 }
 
-// isProofReason: the proof itself is at fault (RFC 9449 §4.3 checks), not the
-// token or its binding.
-func isProofReason(reason string) bool {
-	switch reason {
-	case soidc.ReasonDPoPInvalid, soidc.ReasonDPoPHTM, soidc.ReasonDPoPHTU, soidc.ReasonDPoPIAT,
-		soidc.ReasonDPoPATH, soidc.ReasonDPoPReplay:
-		return true
+// dpopFailure is the answer to a DPoP refusal (RFC 9449 §7.1), always on the
+// DPoP challenge, even for a bound token sent as Bearer (§7.2): that
+// challenge tells the client what to use. The error code is the library's
+// (its error document's "error": invalid_token when the proof is missing or
+// the token is not bound, use_dpop_nonce, else invalid_dpop_proof), and so
+// are the algs it names.
+func dpopFailure(e *soidc.Error) *Failure {
+	f := &Failure{Status: http.StatusUnauthorized, Code: "invalid_dpop_proof", Description: "the DPoP proof is invalid",
+		Err: e, onDPoP: true}
+	switch {
+	case e.ProviderError == "invalid_token" || e.ProviderError == "" && (e.Reason == soidc.ReasonDPoPMissing || e.Reason == soidc.ReasonDPoPUnexpected):
+		f.Code, f.Description = "invalid_token", "the access token is DPoP-bound and needs the DPoP scheme with a proof, or is not bound and needs the Bearer scheme"
+	case e.ProviderError == "use_dpop_nonce":
+		f.Code, f.Description = "use_dpop_nonce", "the DPoP proof needs a nonce"
 	}
-	return false
+	var doc struct {
+		Algs string `json:"algs"`
+	}
+	if json.Unmarshal(e.Raw, &doc) == nil && doc.Algs != "" {
+		f.algs = strings.Fields(doc.Algs)
+	}
+	return f
 }
 
 // fail writes the error answer f for a request that used scheme.
@@ -485,6 +496,9 @@ func (m *Middleware) challenge(name string, withError bool, q *requirements, f *
 	}
 	if name == "DPoP" {
 		algs := m.DPoPAlgs
+		if len(f.algs) > 0 {
+			algs = f.algs
+		}
 		if len(algs) == 0 {
 			algs = DefaultDPoPAlgs
 		}
