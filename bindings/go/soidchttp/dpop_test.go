@@ -2,6 +2,7 @@ package soidchttp_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -46,8 +47,18 @@ func TestMiddlewareDPoP(t *testing.T) {
 	dpopSupported(t, c, bound, key.Proof("GET", "https://probe.example/", bound, nil))
 
 	const base = "https://api.example.com"
+	var refusal string // the library's reason for the last refusal
 	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", BaseURL: base,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ErrorBody: func(w http.ResponseWriter, r *http.Request, f *soidchttp.Failure) {
+			refusal = ""
+			var e *soidc.Error
+			if errors.As(f.Err, &e) {
+				refusal = e.Reason
+			}
+			w.WriteHeader(f.Status)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": f.Code})
+		}}
 	h := mw.Require(http.HandlerFunc(echo), soidchttp.Scopes("notes:read"))
 	url := base + "/notes"
 	proof := func(o *soidctest.ProofOptions) string { return key.Proof("GET", url+"?page=2", bound, o) }
@@ -61,28 +72,29 @@ func TestMiddlewareDPoP(t *testing.T) {
 		status        int
 		dpopError     string // error= of the DPoP challenge ("" none)
 		bearerError   string
+		reason        string // the library's reason ("" when the middleware refused on its own)
 	}{
-		{"right proof", "DPoP " + bound, replayed, 200, "", ""},
-		{"replayed proof", "DPoP " + bound, replayed, 401, "invalid_dpop_proof", ""},
-		{"EdDSA key", "DPoP " + p.BoundAccessToken(other, soidctest.Claims{"scope": "notes:read"}), "", 200, "", ""},
-		{"wrong method", "DPoP " + bound, key.Proof("POST", url, bound, nil), 401, "invalid_dpop_proof", ""},
-		{"wrong URI", "DPoP " + bound, key.Proof("GET", base+"/other", bound, nil), 401, "invalid_dpop_proof", ""},
-		{"proof for another token", "DPoP " + bound, key.Proof("GET", url, unbound, nil), 401, "invalid_dpop_proof", ""},
-		{"proof without ath", "DPoP " + bound, key.Proof("GET", url, "", nil), 401, "invalid_dpop_proof", ""},
-		{"proof by another key", "DPoP " + bound, other.Proof("GET", url, bound, nil), 401, "invalid_dpop_proof", ""},
-		{"expired iat", "DPoP " + bound, proof(&soidctest.ProofOptions{IssuedAt: time.Now().Add(-time.Hour)}), 401, "invalid_dpop_proof", ""},
-		{"iat in the future", "DPoP " + bound, proof(&soidctest.ProofOptions{IssuedAt: time.Now().Add(time.Hour)}), 401, "invalid_dpop_proof", ""},
-		{"wrong typ", "DPoP " + bound, proof(&soidctest.ProofOptions{Typ: "JWT"}), 401, "invalid_dpop_proof", ""},
+		{"right proof", "DPoP " + bound, replayed, 200, "", "", ""},
+		{"replayed proof", "DPoP " + bound, replayed, 401, "invalid_dpop_proof", "", "dpop_replay"},
+		{"EdDSA key", "DPoP " + p.BoundAccessToken(other, soidctest.Claims{"scope": "notes:read"}), "", 200, "", "", ""},
+		{"wrong method", "DPoP " + bound, key.Proof("POST", url, bound, nil), 401, "invalid_dpop_proof", "", "dpop_htm"},
+		{"wrong URI", "DPoP " + bound, key.Proof("GET", base+"/other", bound, nil), 401, "invalid_dpop_proof", "", "dpop_htu"},
+		{"proof for another token", "DPoP " + bound, key.Proof("GET", url, unbound, nil), 401, "invalid_dpop_proof", "", "dpop_ath"},
+		{"proof without ath", "DPoP " + bound, key.Proof("GET", url, "", nil), 401, "invalid_dpop_proof", "", "dpop_ath"},
+		{"proof by another key", "DPoP " + bound, other.Proof("GET", url, bound, nil), 401, "invalid_dpop_proof", "", "dpop_jkt"},
+		{"expired iat", "DPoP " + bound, proof(&soidctest.ProofOptions{IssuedAt: time.Now().Add(-time.Hour)}), 401, "invalid_dpop_proof", "", "dpop_iat"},
+		{"iat in the future", "DPoP " + bound, proof(&soidctest.ProofOptions{IssuedAt: time.Now().Add(time.Hour)}), 401, "invalid_dpop_proof", "", "dpop_iat"},
+		{"wrong typ", "DPoP " + bound, proof(&soidctest.ProofOptions{Typ: "JWT"}), 401, "invalid_dpop_proof", "", "dpop_invalid"},
 		{"private key in jwk", "DPoP " + bound, proof(&soidctest.ProofOptions{Header: map[string]any{"jwk": map[string]any{
-			"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA", "d": "AAAA"}}}), 401, "invalid_dpop_proof", ""},
-		{"signed by a key not in jwk", "DPoP " + bound, proof(&soidctest.ProofOptions{SignWith: soidctest.NewDPoPKey(soidctest.ES256)}), 401, "invalid_dpop_proof", ""},
-		{"alg none", "DPoP " + bound, unsigned(proof(nil), `{"typ":"dpop+jwt","alg":"none"}`), 401, "invalid_dpop_proof", ""},
-		{"alg HS256", "DPoP " + bound, unsigned(proof(nil), `{"typ":"dpop+jwt","alg":"HS256"}`) + "c2lnbmF0dXJl", 401, "invalid_dpop_proof", ""},
-		{"missing proof", "DPoP " + bound, "", 401, "invalid_dpop_proof", ""},
-		{"bound token as Bearer", "Bearer " + bound, "", 401, "invalid_token", ""},
-		{"bound token as Bearer with a proof", "Bearer " + bound, proof(nil), 401, "invalid_token", ""},
-		{"unbound token as DPoP", "DPoP " + unbound, key.Proof("GET", url, unbound, nil), 401, "*", ""},
-		{"unbound token as Bearer", "Bearer " + unbound, "", 200, "", ""},
+			"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA", "d": "AAAA"}}}), 401, "invalid_dpop_proof", "", "dpop_invalid"},
+		{"signed by a key not in jwk", "DPoP " + bound, proof(&soidctest.ProofOptions{SignWith: soidctest.NewDPoPKey(soidctest.ES256)}), 401, "invalid_dpop_proof", "", "dpop_invalid"},
+		{"alg none", "DPoP " + bound, unsigned(proof(nil), `{"typ":"dpop+jwt","alg":"none"}`), 401, "invalid_dpop_proof", "", "dpop_invalid"},
+		{"alg HS256", "DPoP " + bound, unsigned(proof(nil), `{"typ":"dpop+jwt","alg":"HS256"}`) + "c2lnbmF0dXJl", 401, "invalid_dpop_proof", "", "dpop_invalid"},
+		{"missing proof", "DPoP " + bound, "", 401, "invalid_dpop_proof", "", ""},
+		{"bound token as Bearer", "Bearer " + bound, "", 401, "invalid_token", "", "dpop_missing"},
+		{"bound token as Bearer with a proof", "Bearer " + bound, proof(nil), 401, "invalid_token", "", "dpop_missing"},
+		{"unbound token as DPoP", "DPoP " + unbound, key.Proof("GET", url, unbound, nil), 401, "*", "", "*"},
+		{"unbound token as Bearer", "Bearer " + unbound, "", 200, "", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,6 +119,9 @@ func TestMiddlewareDPoP(t *testing.T) {
 			if len(a.challenges) != 2 || !strings.HasPrefix(a.challenges[0], "Bearer") || !strings.HasPrefix(a.challenges[1], "DPoP") ||
 				!strings.HasSuffix(a.challenges[1], algs) {
 				t.Fatalf("challenges %q", a.challenges)
+			}
+			if tc.reason == "*" && refusal == "" || tc.reason != "*" && refusal != tc.reason {
+				t.Fatalf("refused for reason %q, want %q", refusal, tc.reason)
 			}
 			got := errorOf(a.challenges[1])
 			if tc.dpopError == "*" && got == "" || tc.dpopError != "*" && got != tc.dpopError || errorOf(a.challenges[0]) != tc.bearerError {
