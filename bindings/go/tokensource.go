@@ -177,17 +177,28 @@ func (s *TokenSource) Invalidate(accessToken string) {
 }
 
 // Transport is an http.RoundTripper that sends each request with the access
-// token of Source in the Authorization header (RFC 6750 §2.1). When the
-// answer is 401 with a Bearer challenge carrying error="invalid_token" (RFC
-// 6750 §3.1: expired, revoked, ...), it renews the token once and repeats
-// the request, if the request's body can be replayed (no body, or
-// http.Request.GetBody set, as http.NewRequest does for in-memory bodies).
+// token of Source in the Authorization header: "Bearer" (RFC 6750 §2.1), or
+// "DPoP" with a fresh proof in the DPoP header for a DPoP-bound token
+// (token_type DPoP, RFC 9449 §7.1), which needs DPoPProof.
+//
+// When the answer is 401 with error="invalid_token" in the challenge of the
+// scheme used (RFC 6750 §3.1: expired, revoked, ...), it renews the token once
+// and repeats the request; when a DPoP request is answered 401 with
+// error="use_dpop_nonce" and a DPoP-Nonce header (RFC 9449 §9), it repeats
+// the request once with a proof carrying that nonce. A request is repeated
+// only if its body can be replayed (no body, or http.Request.GetBody set, as
+// http.NewRequest does for in-memory bodies); otherwise the 401 is returned.
 type Transport struct {
 	Source *TokenSource
 	Base   http.RoundTripper // nil: http.DefaultTransport
+	// DPoPProof makes the DPoP proof of one request (RFC 9449 §4.2) for a
+	// bound token: with a *Client created with the DPoP option, a closure
+	// calling its DPoPProof with the nonce as its option. nonce is "" unless
+	// the server asked for one. Without it a DPoP-bound token is an error.
+	DPoPProof func(method, url, accessToken, nonce string) (string, error)
 }
 
-var errDPoPToken = errors.New("soidc: Transport: the token is DPoP-bound (token_type DPoP); a Transport sends bearer tokens only")
+var errDPoPToken = errors.New("soidc: Transport: the token is DPoP-bound (token_type DPoP) and Transport.DPoPProof is not set")
 
 // RoundTrip implements http.RoundTripper. It does not modify req.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -201,17 +212,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody()
 		return nil, err
 	}
-	if strings.EqualFold(tok.TokenType, "DPoP") {
-		closeBody()
-		return nil, errDPoPToken
-	}
 	base := t.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	resp, err := base.RoundTrip(withToken(req, req.Body, tok.AccessToken))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || !invalidToken(resp.Header) {
+	out, scheme, err := t.withToken(req, req.Body, tok, "")
+	if err != nil {
+		closeBody()
+		return nil, err
+	}
+	resp, err := base.RoundTrip(out)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
+	}
+	code := challengeError(resp.Header, scheme)
+	nonce := resp.Header.Get("DPoP-Nonce")
+	retryNonce := scheme == "DPoP" && code == "use_dpop_nonce" && nonce != ""
+	if code != "invalid_token" && !retryNonce {
+		return resp, nil
 	}
 	var body io.ReadCloser
 	if req.Body != nil && req.Body != http.NoBody {
@@ -222,41 +240,92 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, nil
 		}
 	}
-	t.Source.Invalidate(tok.AccessToken)
-	next, err := t.Source.Token(req.Context())
-	if err != nil || next.AccessToken == tok.AccessToken {
+	next := tok
+	if !retryNonce {
+		t.Source.Invalidate(tok.AccessToken)
+		next, err = t.Source.Token(req.Context())
+		if err != nil || next.AccessToken == tok.AccessToken {
+			if body != nil {
+				_ = body.Close()
+			}
+			return resp, nil // the 401 stands
+		}
+		nonce = ""
+	}
+	again, _, err := t.withToken(req, body, next, nonce)
+	if err != nil {
 		if body != nil {
 			_ = body.Close()
 		}
-		return resp, nil // the 401 stands
+		return resp, nil
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	return base.RoundTrip(withToken(req, body, next.AccessToken))
+	return base.RoundTrip(again)
 }
 
-// withToken is a copy of req with body and the Authorization header.
-func withToken(req *http.Request, body io.ReadCloser, token string) *http.Request {
+// withToken is a copy of req with body and the Authorization header for tok
+// (and its DPoP proof), and the scheme used.
+func (t *Transport) withToken(req *http.Request, body io.ReadCloser, tok *Token, nonce string) (*http.Request, string, error) {
+	scheme := "Bearer"
+	proof := ""
+	if strings.EqualFold(tok.TokenType, "DPoP") {
+		if t.DPoPProof == nil {
+			return nil, "", errDPoPToken
+		}
+		var err error
+		if proof, err = t.DPoPProof(req.Method, req.URL.String(), tok.AccessToken, nonce); err != nil {
+			return nil, "", err
+		}
+		scheme = "DPoP"
+	}
 	r := req.Clone(req.Context())
 	if body != nil {
 		r.Body = body
 	}
-	r.Header.Set("Authorization", "Bearer "+token)
-	return r
+	r.Header.Set("Authorization", scheme+" "+tok.AccessToken)
+	if proof != "" {
+		r.Header.Set("DPoP", proof)
+	}
+	return r, scheme, nil
 }
 
-// invalidToken reports whether a 401's challenges include a Bearer challenge
-// with error="invalid_token" (RFC 6750 §3).
-func invalidToken(h http.Header) bool {
+// challengeError returns the error parameter of the 401's challenge for
+// scheme (RFC 6750 §3, RFC 9449 §7.1), "" when there is none.
+func challengeError(h http.Header, scheme string) string {
 	for _, v := range h.Values("WWW-Authenticate") {
 		for _, c := range splitChallenges(v) {
-			scheme, params, _ := strings.Cut(strings.TrimSpace(c), " ")
-			if strings.EqualFold(scheme, "Bearer") && strings.Contains(strings.ReplaceAll(params, " ", ""), `error="invalid_token"`) {
-				return true
+			name, params, _ := strings.Cut(strings.TrimSpace(c), " ")
+			if !strings.EqualFold(name, scheme) {
+				continue
+			}
+			for _, p := range splitParams(params) {
+				k, v, _ := strings.Cut(p, "=")
+				if strings.EqualFold(strings.TrimSpace(k), "error") {
+					return strings.Trim(strings.TrimSpace(v), `"`)
+				}
 			}
 		}
 	}
-	return false
+	return ""
+}
+
+// splitParams splits auth-params at the commas outside quoted strings.
+func splitParams(s string) []string {
+	var out []string
+	start, quoted := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
 }
 
 // splitChallenges splits one WWW-Authenticate value holding several

@@ -239,3 +239,65 @@ func TestClientCredentialsTokenSourceConcurrent(t *testing.T) {
 		t.Fatalf("a stale Invalidate renewed the token: %v", err)
 	}
 }
+
+// A DPoP-bound token: the Transport sends "Authorization: DPoP" with a fresh
+// proof per request, and answers a use_dpop_nonce challenge (RFC 9449 §9) by
+// repeating the request once with the server's nonce in the proof.
+func TestTransportDPoPNonce(t *testing.T) {
+	stub := newStubProvider(t)
+	c := stub.client(t, soidc.Options{})
+	var mu sync.Mutex
+	var nonces, seen []string
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization")+" | "+r.Header.Get("DPoP")+" | "+string(body))
+		mu.Unlock()
+		if r.Header.Get("DPoP") != "proof-with-nonce-n1" {
+			w.Header().Set("DPoP-Nonce", "n1")
+			w.Header().Add("WWW-Authenticate", `Bearer realm="api"`)
+			w.Header().Add("WWW-Authenticate", `DPoP realm="api", error="use_dpop_nonce", error_description="need a nonce", algs="ES256"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer server.Close()
+	source := c.RefreshTokenSource(&soidc.Token{AccessToken: "bound-token", TokenType: "DPoP", Expiry: time.Now().Add(time.Hour)}, nil)
+	transport := &soidc.Transport{Source: source, DPoPProof: func(method, url, token, nonce string) (string, error) {
+		mu.Lock()
+		nonces = append(nonces, method+" "+url+" "+token+" nonce="+nonce)
+		mu.Unlock()
+		if nonce == "" {
+			return "proof-without-nonce", nil
+		}
+		return "proof-with-nonce-" + nonce, nil
+	}}
+	req, _ := http.NewRequest("POST", server.URL+"/notes?x=1", strings.NewReader("body"))
+	resp, err := (&http.Client{Transport: transport}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{
+		"DPoP bound-token | proof-without-nonce | body",
+		"DPoP bound-token | proof-with-nonce-n1 | body",
+	}
+	if resp.StatusCode != 200 || strings.Join(seen, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("status %d, requests:\n%s", resp.StatusCode, strings.Join(seen, "\n"))
+	}
+	if nonces[0] != "POST "+server.URL+"/notes?x=1 bound-token nonce=" || nonces[1] != "POST "+server.URL+"/notes?x=1 bound-token nonce=n1" {
+		t.Fatalf("proofs asked for: %q", nonces)
+	}
+
+	// Without a prover a bound token is an error, and nothing is sent.
+	n := len(seen)
+	mu.Unlock()
+	_, err = (&http.Client{Transport: &soidc.Transport{Source: source}}).Get(server.URL)
+	mu.Lock()
+	if err == nil || !strings.Contains(err.Error(), "DPoP") || len(seen) != n {
+		t.Fatalf("bound token without DPoPProof: %v, %d requests", err, len(seen)-n)
+	}
+}

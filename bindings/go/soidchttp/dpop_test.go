@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +146,42 @@ func errorOf(challenge string) string {
 	}
 	v, _, _ := strings.Cut(after, `"`)
 	return v
+}
+
+// soidc.Transport with a DPoP-bound token calls a soidchttp API: proofs made
+// per request (here by a soidctest key) pass the library's checks, twice in
+// a row (no replay), and the handler sees a DPoP-bound request.
+func TestTransportToMiddlewareDPoP(t *testing.T) {
+	p := soidctest.New()
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	key := soidctest.NewDPoPKey(soidctest.ES256)
+	bound := p.BoundAccessToken(key, soidctest.Claims{"scope": "notes:read"})
+	dpopSupported(t, c, bound, key.Proof("GET", "https://probe.example/", bound, nil))
+
+	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	server := httptest.NewServer(mw.Require(http.HandlerFunc(echo), soidchttp.Scopes("notes:read")))
+	defer server.Close()
+	source := c.RefreshTokenSource(&soidc.Token{AccessToken: bound, TokenType: "DPoP", Expiry: time.Now().Add(time.Hour)}, nil)
+	client := &http.Client{Transport: &soidc.Transport{Source: source, DPoPProof: func(method, url, token, nonce string) (string, error) {
+		return key.Proof(method, url, token, nil), nil
+	}}}
+	for i := 0; i < 2; i++ {
+		resp, err := client.Get(server.URL + "/notes?page=" + strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || body["dpop"] != true || body["sub"] != "alice" {
+			t.Fatalf("request %d: %d %v %q", i, resp.StatusCode, body, resp.Header.Values("WWW-Authenticate"))
+		}
+	}
 }
