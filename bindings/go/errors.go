@@ -166,7 +166,8 @@ const (
 // old or in the future), ReasonDPoPATH (not made for this token),
 // ReasonDPoPJKT (the proof's key is not the one the token is bound to),
 // ReasonDPoPReplay (its jti was seen before), ReasonDPoPUnexpected (a proof
-// for a token that is not bound).
+// for a token that is not bound), ReasonDPoPNonce (the proof lacks the nonce
+// of AccessTokenOptions.DPoPNonce: error use_dpop_nonce, RFC 9449 §9).
 const (
 	ReasonDPoPMissing    = "dpop_missing"
 	ReasonDPoPInvalid    = "dpop_invalid"
@@ -177,6 +178,7 @@ const (
 	ReasonDPoPJKT        = "dpop_jkt"
 	ReasonDPoPReplay     = "dpop_replay"
 	ReasonDPoPUnexpected = "dpop_unexpected"
+	ReasonDPoPNonce      = "dpop_nonce"
 )
 
 // ErrClosed is returned by every method of a Client after Close.

@@ -150,6 +150,9 @@ type AccessTokenOptions struct {
 	// DPoPMaxAge is how old a proof's iat may be (soidc: 300 s), in whole
 	// seconds rounded up.
 	DPoPMaxAge time.Duration
+	// DPoPNonce, if not "", is the nonce the proof must carry (RFC 9449 §9,
+	// the server's DPoP-Nonce); a proof without it is ReasonDPoPNonce.
+	DPoPNonce string
 }
 
 // errAudienceTwice is AccessTokenOptions with both Audience and Audiences.
@@ -181,7 +184,8 @@ func (o AccessTokenOptions) MarshalJSON() ([]byte, error) {
 		HTTPURI        string      `json:"http_uri,omitempty"`
 		DPoP           string      `json:"dpop,omitempty"`
 		DPoPMaxAgeS    *int64      `json:"dpop_max_age_s,omitempty"`
-	}{audience, o.RequiredScopes, o.CacheOnly, o.RequireClaims, o.DPoPProof, o.HTTPMethod, o.HTTPURI, o.DPoP, maxAge})
+		DPoPNonce      string      `json:"dpop_nonce,omitempty"`
+	}{audience, o.RequiredScopes, o.CacheOnly, o.RequireClaims, o.DPoPProof, o.HTTPMethod, o.HTTPURI, o.DPoP, maxAge, o.DPoPNonce})
 }
 
 // DecodeAccessToken decodes and validates a JWT access token (RFC 9068 §4),

@@ -185,3 +185,54 @@ func TestTransportToMiddlewareDPoP(t *testing.T) {
 		}
 	}
 }
+
+// Server nonces (RFC 9449 §9): a proof without the API's nonce is answered
+// 401 use_dpop_nonce with a DPoP-Nonce header; soidc.Transport repeats the
+// request with a proof carrying it, which passes.
+func TestMiddlewareDPoPNonce(t *testing.T) {
+	p := soidctest.New()
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	key := soidctest.NewDPoPKey(soidctest.ES256)
+	bound := p.BoundAccessToken(key, soidctest.Claims{"scope": "notes:read"})
+	dpopSupported(t, c, bound, key.Proof("GET", "https://probe.example/", bound, nil))
+
+	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DPoPNonce: func(*http.Request) string { return "nonce-42" }}
+	h := mw.Require(http.HandlerFunc(echo))
+	r := httptest.NewRequest("GET", "http://api.test/notes", nil)
+	r.Header.Set("Authorization", "DPoP "+bound)
+	r.Header.Set("DPoP", key.Proof("GET", "http://api.test/notes", bound, nil))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 401 || w.Header().Get("DPoP-Nonce") != "nonce-42" || errorOf(w.Header().Values("WWW-Authenticate")[1]) != "use_dpop_nonce" {
+		t.Fatalf("proof without the nonce: %d %q %q", w.Code, w.Header().Get("DPoP-Nonce"), w.Header().Values("WWW-Authenticate"))
+	}
+
+	server := httptest.NewServer(h)
+	defer server.Close()
+	var asked []string
+	source := c.RefreshTokenSource(&soidc.Token{AccessToken: bound, TokenType: "DPoP", Expiry: time.Now().Add(time.Hour)}, nil)
+	client := &http.Client{Transport: &soidc.Transport{Source: source, DPoPProof: func(method, url, token, nonce string) (string, error) {
+		asked = append(asked, nonce)
+		var o *soidctest.ProofOptions
+		if nonce != "" {
+			o = &soidctest.ProofOptions{Claims: soidctest.Claims{"nonce": nonce}}
+		}
+		return key.Proof(method, url, token, o), nil
+	}}}
+	resp, err := client.Get(server.URL + "/notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Join(asked, ",") != ",nonce-42" {
+		t.Fatalf("through the Transport: %d, nonces asked %q", resp.StatusCode, asked)
+	}
+}

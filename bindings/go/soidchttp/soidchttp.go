@@ -108,6 +108,12 @@ type Middleware struct {
 	DPoPAlgs []string
 	// DPoPMaxAge is how old a proof may be (the library's default, 300 s).
 	DPoPMaxAge time.Duration
+	// DPoPNonce, if not nil, gives the nonce DPoP proofs must carry (RFC 9449
+	// §9), for the request: a proof without it is answered 401 use_dpop_nonce
+	// with the nonce in a DPoP-Nonce header, and the client repeats the
+	// request with it. Rotate it as often as proofs should be fresh (the
+	// function may return the same value for a while); "" means none.
+	DPoPNonce func(r *http.Request) string
 	// BaseURL is the external origin of this API, such as
 	// "https://api.example.com" (no trailing slash), for the URI a DPoP proof
 	// must name (htu, RFC 9449 §4.3): BaseURL + the request's path. Set it
@@ -313,6 +319,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		opts.HTTPURI = m.requestURI(r)
 		opts.DPoP = "required" // the DPoP scheme is for bound tokens only (RFC 9449 §7.1)
 		opts.DPoPMaxAge = m.DPoPMaxAge
+		if m.DPoPNonce != nil {
+			opts.DPoPNonce = m.DPoPNonce(r)
+		}
 	}
 	// With the Bearer scheme no proof is passed, even if a DPoP header came
 	// along: a bound token sent as Bearer is refused by the library
@@ -326,7 +335,11 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	claims, err := m.Client.DecodeAccessToken(ctx, token, opts)
 	cancel()
 	if err != nil {
-		m.fail(w, r, scheme, q, m.failure(err, scheme == schemeDPoP))
+		f := m.failure(err, scheme == schemeDPoP)
+		if f.Code == "use_dpop_nonce" && opts.DPoPNonce != "" {
+			w.Header().Set("DPoP-Nonce", opts.DPoPNonce)
+		}
+		m.fail(w, r, scheme, q, f)
 		return
 	}
 	ctx = context.WithValue(r.Context(), contextKey{}, &validated{claims: claims, token: token, dpop: scheme == schemeDPoP})
