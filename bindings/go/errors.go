@@ -158,7 +158,6 @@ const (
 	ReasonTimeout = "timeout"
 )
 
-
 // ErrClosed is returned by every method of a Client after Close.
 var ErrClosed = errors.New("soidc: the client is closed")
 
