@@ -82,3 +82,32 @@ func TestRequireClaims(t *testing.T) {
 		t.Fatalf("failing ID token rule: %+v", e)
 	}
 }
+
+// Claim rules on the ID token of a grant: the password grant and the refresh
+// that follows it.
+func TestRequireClaimsOnGrants(t *testing.T) {
+	ctx := testContext(t)
+	c := basicClient(t)
+	verified := []soidc.ClaimRule{{Claim: "email_verified", Op: soidc.ClaimEq, Value: true}}
+	tokens, err := c.DirectAccessGrant(ctx, "alice", alicePassword, "openid email offline_access", &soidc.GrantOptions{RequireClaims: verified})
+	skipWithoutRequireClaims(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DirectAccessGrant(ctx, "alice", alicePassword, "openid email", &soidc.GrantOptions{
+		RequireClaims: []soidc.ClaimRule{{Claim: "email", Op: soidc.ClaimEq, Value: "bob@example.test", Name: "bob"}}})
+	if e := mustErr(t, err, soidc.ErrValidation); e.Reason != soidc.ReasonClaimRule || e.Rule != "bob" {
+		t.Fatalf("password grant, failing rule: %+v", e)
+	}
+	if _, err := c.ExchangeRefreshToken(ctx, tokens.RefreshToken, &soidc.RefreshOptions{IDToken: tokens.IDToken, RequireClaims: verified}); err != nil {
+		t.Fatalf("refresh, passing rule: %v", err)
+	}
+	_, err = c.ExchangeRefreshToken(ctx, tokens.RefreshToken, &soidc.RefreshOptions{IDToken: tokens.IDToken,
+		RequireClaims: []soidc.ClaimRule{{Claim: "sub", Op: soidc.ClaimIn, Value: []string{"bob"}}}})
+	if e := mustErr(t, err, soidc.ErrValidation); e.Reason != soidc.ReasonClaimRule || e.Rule != "sub in" {
+		t.Fatalf("refresh, failing rule: %+v", e)
+	}
+	// The client credentials grant has no ID token: the option is refused.
+	_, err = c.ClientCredentialsGrant(ctx, "api:read", &soidc.GrantOptions{Resource: []string{apiResource}, RequireClaims: verified})
+	mustErr(t, err, soidc.ErrInvalidArgument)
+}
