@@ -27,12 +27,15 @@ impl Client {
             audience: Option<StringOrList>,
             required_scopes: Option<Vec<String>>,
             cache_only: Option<bool>,
+            /// RFC 8705 §3: the certificate the request came with (see `mtls.rs`).
+            client_cert_pem: Option<String>,
         }
         let o: AccessTokenOptions = options::parse(options_json, "options_json")?;
         let policy = KeyPolicy {
             allow_fetch: o.cache_only != Some(true),
             request: self.request_options(o.timeout_ms)?,
         };
+        let cert_x5t = o.client_cert_pem.as_deref().map(crate::core::mtls::thumbprint_of_given_cert).transpose()?;
         let audiences: Vec<&str> = match &o.audience {
             None => vec![self.client_id.as_str()],
             Some(StringOrList::One(a)) => vec![a.as_str()],
@@ -94,6 +97,7 @@ impl Client {
                     .map_err(|e| e.with_detail("error", "insufficient_scope").with_detail("reason", "scope"));
                 }
             }
+            crate::core::mtls::check_certificate_binding(&c, cert_x5t.as_deref())?;
             Ok(Decoded { claims: c, payload })
         };
         run().map_err(|e| if e.kind == crate::core::ErrorKind::Validation { e.context("access token") } else { e })
