@@ -14,7 +14,7 @@ use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey};
 
 /// A certificate given to `soidc_decode_access_token` larger than this is refused (a
 /// client certificate is one to a few KiB; 64 KiB leaves room for long chains).
-pub const MAX_CERT_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_CERT_BYTES: usize = 64 * 1024;
 
 /// The client's certificate chain and private key, ready for the HTTP agent. The PEM
 /// text they came from is wiped as soon as it is parsed (`Secret`, `Zeroizing`); the
