@@ -222,8 +222,8 @@ pub fn thumbprint_of_given_cert(text: &str) -> Result<String> {
 /// With `cert_x5t` (the thumbprint of the certificate the request came with) the two must
 /// be equal; without one the token is refused. A certificate given for a token without
 /// `cnf["x5t#S256"]` is not an error: the token is a bearer token (or bound otherwise,
-/// e.g. DPoP, checked elsewhere), and a resource server that requires binding says so by
-/// requiring the claim (`require_claims` with `cnf.x5t#S256` / `exists`).
+/// e.g. DPoP, checked elsewhere); a resource server that requires certificate binding
+/// checks that the claims it gets back have `cnf["x5t#S256"]`.
 /// Failures: `Validation` with `reason: "cnf_x5t"`.
 pub fn check_certificate_binding(claims: &Claims, cert_x5t: Option<&str>) -> Result<()> {
     let refuse = |msg: String| Err(Error::validation(msg).with_detail("reason", "cnf_x5t"));
