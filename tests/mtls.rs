@@ -240,6 +240,8 @@ fn check_bound_token(c: &FfiClient, token: &str, cert: &str, other: &str) {
     let ok = decode_with(c, token, Some(&pem(cert))).ok();
     assert_eq!(ok["cnf"]["x5t#S256"], thumbprint(cert));
     decode_with(c, token, Some(&der_base64(cert))).ok();
+    // nginx's $ssl_client_cert form: every line but the first prefixed with a tab.
+    decode_with(c, token, Some(&pem(cert).trim_end().replace('\n', "\n\t"))).ok();
     assert_cnf_refused(&decode_with(c, token, Some(&pem(other))), "does not match");
     assert_cnf_refused(&decode_with(c, token, None), "no client_cert_pem");
 }

@@ -179,9 +179,12 @@ pub fn thumbprint_of_given_cert(text: &str) -> Result<String> {
         return Err(Error::invalid_argument(format!("{OPT} is empty")));
     }
     let der: Vec<u8> = if trimmed.contains("-----BEGIN") {
+        // Each line trimmed: nginx's `$ssl_client_cert` prefixes every line but the first
+        // with a tab.
+        let lines: String = trimmed.lines().map(|l| format!("{}\n", l.trim())).collect();
         let mut first: Option<Vec<u8>> = None;
         let mut saw_key = false;
-        for item in ureq::tls::parse_pem(trimmed.as_bytes()) {
+        for item in ureq::tls::parse_pem(lines.as_bytes()) {
             match item {
                 Ok(PemItem::Certificate(c)) => {
                     if first.is_none() {
@@ -332,6 +335,9 @@ mod tests {
         assert_eq!(thumbprint_of_given_cert(b64.trim_end_matches('=')).unwrap(), want);
         let pem = format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n");
         assert_eq!(thumbprint_of_given_cert(&pem).unwrap(), want);
+        // nginx's $ssl_client_cert: every line but the first starts with a tab.
+        let tabbed = pem.trim_end().replace('\n', "\n\t");
+        assert_eq!(thumbprint_of_given_cert(&tabbed).unwrap(), want);
         for bad in ["", "   ", "garbage!", "AAAA", "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"] {
             assert_eq!(thumbprint_of_given_cert(bad).unwrap_err().kind, crate::core::ErrorKind::InvalidArgument, "{bad:?}");
         }
