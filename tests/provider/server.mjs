@@ -124,7 +124,7 @@ function buildClients(issuer) {
 // listener as mtls_endpoint_aliases. Without it nothing changes.
 // ---------------------------------------------------------------------------------------
 const MTLS_DIR = process.env.PROVIDER_MTLS_DIR;
-let mtlsBase; // https://localhost:<port> of the mTLS listener
+let mtlsBase; // https://127.0.0.1:<port> of the mTLS listener
 const mtlsRequests = {}; // "METHOD /path" -> count, requests that came over the mTLS listener
 
 function mtlsClients(conf) {
@@ -191,7 +191,7 @@ function startMtlsListener(ready) {
     handle(req, res);
   });
   return server.listen(0, '127.0.0.1', () => {
-    mtlsBase = `https://localhost:${server.address().port}`;
+    mtlsBase = `https://127.0.0.1:${server.address().port}`;
     ready();
   });
 }
