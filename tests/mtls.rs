@@ -60,7 +60,18 @@ const EC: &[&str] = &["ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
 fn pki() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("soidc-mtls-{}", std::process::id()));
+        // Under target/ (cargo's temporary directory for integration tests); the
+        // directories of earlier runs whose process is gone are removed.
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("mtls-") {
+                if !Path::new("/proc").join(pid).exists() {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = base.join(format!("mtls-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         openssl(&dir, &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
@@ -461,4 +472,27 @@ fn bad_input_is_refused_and_nothing_is_printed() {
         .filter(|l| !(l.trim().is_empty() || l.starts_with("running ") || l.starts_with("test result:") || l.chars().all(|c| c == '.')))
         .collect();
     assert!(foreign.is_empty(), "unexpected output: {foreign:?}");
+}
+
+#[test]
+fn eight_threads_share_one_mtls_client() {
+    let _g = counters_lock();
+    let c = mtls_client("mtls-pki", None, "client", json!({}));
+    let before = count(&mtls_requests(), "POST /token");
+    let want = thumbprint("client");
+    let other = pem("other");
+    let mine = pem("client");
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..3 {
+                    let token = api_token(&c);
+                    assert_eq!(payload(&token)["cnf"]["x5t#S256"], want.as_str());
+                    decode_with(&c, &token, Some(&mine)).ok();
+                    assert_cnf_refused(&decode_with(&c, &token, Some(&other)), "does not match");
+                }
+            });
+        }
+    });
+    assert_eq!(count(&mtls_requests(), "POST /token"), before + 24);
 }
