@@ -496,3 +496,17 @@ fn eight_threads_share_one_mtls_client() {
     });
     assert_eq!(count(&mtls_requests(), "POST /token"), before + 24);
 }
+
+#[test]
+fn a_refreshed_access_token_is_bound_to_the_certificate_too() {
+    let _g = counters_lock();
+    let c = mtls_client("mtls-pki", None, "client", json!({}));
+    let before = count(&mtls_requests(), "POST /token");
+    let api = json!({"resource": API}).to_string();
+    let first = password_grant(&c, "alice", "alice-password", Some("openid offline_access api:read"), Some(&api)).ok();
+    let refreshed = refresh(&c, s(&first, "refresh_token"), Some(&api)).ok();
+    assert_eq!(count(&mtls_requests(), "POST /token"), before + 2);
+    let token = s(&refreshed, "access_token");
+    assert_eq!(payload(token)["sub"], "alice");
+    check_bound_token(&c, token, "client", "other");
+}
