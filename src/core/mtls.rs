@@ -349,6 +349,33 @@ mod tests {
     }
 
     #[test]
+    fn default_method_with_a_certificate() {
+        use crate::core::auth::default_method;
+        use crate::core::metadata::ProviderMetadata;
+        use crate::core::options::AuthMethod;
+        let meta = |methods: Value| {
+            let mut doc = json!({
+                "issuer": "https://op.example", "authorization_endpoint": "https://op.example/a",
+                "jwks_uri": "https://op.example/j", "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+            });
+            if !methods.is_null() {
+                doc["token_endpoint_auth_methods_supported"] = methods;
+            }
+            ProviderMetadata::parse(&doc).unwrap()
+        };
+        let both = meta(json!(["tls_client_auth", "self_signed_tls_client_auth", "client_secret_basic"]));
+        assert_eq!(default_method(&both, false, false, true), AuthMethod::TlsClientAuth);
+        let only_self = meta(json!(["self_signed_tls_client_auth", "client_secret_basic"]));
+        assert_eq!(default_method(&only_self, false, false, true), AuthMethod::SelfSignedTlsClientAuth);
+        assert_eq!(default_method(&meta(Value::Null), false, false, true), AuthMethod::TlsClientAuth);
+        // With a secret or a key, the certificate is for bound tokens; the method stays.
+        assert_eq!(default_method(&both, true, false, true), AuthMethod::ClientSecretBasic);
+        assert_eq!(default_method(&both, false, true, true), AuthMethod::PrivateKeyJwt);
+        assert_eq!(default_method(&both, false, false, false), AuthMethod::None);
+    }
+
+    #[test]
     fn x5t_is_base64url_sha256() {
         // SHA-256("") = e3b0c442...; base64url without padding.
         assert_eq!(x5t_s256(b""), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
