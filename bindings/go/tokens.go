@@ -153,6 +153,11 @@ type AccessTokenOptions struct {
 	// DPoPNonce, if not "", is the nonce the proof must carry (RFC 9449 §9,
 	// the server's DPoP-Nonce); a proof without it is ReasonDPoPNonce.
 	DPoPNonce string
+	// ClientCertPEM is the request's TLS client certificate (PEM, or base64 DER):
+	// a token with cnf["x5t#S256"] is accepted only with that certificate
+	// (RFC 8705 §3); otherwise ErrValidation with reason "cnf_x5t". A
+	// certificate given for a token without that cnf is accepted.
+	ClientCertPEM string
 }
 
 // errAudienceTwice is AccessTokenOptions with both Audience and Audiences.
@@ -185,7 +190,8 @@ func (o AccessTokenOptions) MarshalJSON() ([]byte, error) {
 		DPoP           string      `json:"dpop,omitempty"`
 		DPoPMaxAgeS    *int64      `json:"dpop_max_age_s,omitempty"`
 		DPoPNonce      string      `json:"dpop_nonce,omitempty"`
-	}{audience, o.RequiredScopes, o.CacheOnly, o.RequireClaims, o.DPoPProof, o.HTTPMethod, o.HTTPURI, o.DPoP, maxAge, o.DPoPNonce})
+		ClientCertPEM  string      `json:"client_cert_pem,omitempty"`
+	}{audience, o.RequiredScopes, o.CacheOnly, o.RequireClaims, o.DPoPProof, o.HTTPMethod, o.HTTPURI, o.DPoP, maxAge, o.DPoPNonce, o.ClientCertPEM})
 }
 
 // DecodeAccessToken decodes and validates a JWT access token (RFC 9068 §4),
