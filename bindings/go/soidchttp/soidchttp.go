@@ -10,6 +10,8 @@
 //   - a malformed request (a malformed Authorization header, two of them, a
 //     token in the URI query): 400 invalid_request;
 //   - a token that does not validate: 401 invalid_token;
+//   - a certificate-bound token (RFC 8705 §3) without the request's client
+//     certificate, or with another: 401 invalid_token;
 //   - a DPoP proof that is missing, repeated or does not validate: 401
 //     invalid_dpop_proof (RFC 9449 §4.3, §7.1);
 //   - a valid token lacking a required scope, or failing a claim rule:
@@ -42,6 +44,7 @@ package soidchttp
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -121,6 +124,15 @@ type Middleware struct {
 	// https when it came over TLS, http otherwise, its Host and path.
 	// Forwarded headers are never read.
 	BaseURL string
+
+	// ClientCert returns the DER of the client certificate the request came
+	// with, for certificate-bound access tokens (RFC 8705 §3: cnf x5t#S256),
+	// or nil. nil (the default) takes the first certificate of the request's
+	// own TLS connection (a server whose tls.Config asks for client
+	// certificates); behind a TLS-terminating proxy, read the header the proxy
+	// sets, and only from the proxy. A bound token without its certificate,
+	// or with another, is answered 401 invalid_token.
+	ClientCert func(r *http.Request) []byte
 
 	// Log receives why a token was refused or could not be checked (never the
 	// token). nil: slog.Default().
@@ -323,6 +335,9 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			opts.DPoPNonce = m.DPoPNonce(r)
 		}
 	}
+	if cert := m.clientCert(r); len(cert) > 0 {
+		opts.ClientCertPEM = base64.StdEncoding.EncodeToString(cert) // DER as base64: the library's other form
+	}
 	// With the Bearer scheme no proof is passed, even if a DPoP header came
 	// along: a bound token sent as Bearer is refused by the library
 	// (dpop_missing), as RFC 9449 §7.2 requires.
@@ -344,6 +359,17 @@ func (m *Middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 	}
 	ctx = context.WithValue(r.Context(), contextKey{}, &validated{claims: claims, token: token, dpop: scheme == schemeDPoP})
 	next.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// clientCert is the request's client certificate (DER) or nil.
+func (m *Middleware) clientCert(r *http.Request) []byte {
+	if m.ClientCert != nil {
+		return m.ClientCert(r)
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		return r.TLS.PeerCertificates[0].Raw
+	}
+	return nil
 }
 
 // requestURI is the htu a proof must carry: the request's URI without query
@@ -430,6 +456,13 @@ func (m *Middleware) fail(w http.ResponseWriter, r *http.Request, scheme int, q 
 	log := m.Log
 	if log == nil {
 		log = slog.Default()
+	}
+	var e *soidc.Error
+	if errors.As(f.Err, &e) && e.Reason != "" {
+		log = log.With("reason", e.Reason)
+		if e.Rule != "" {
+			log = log.With("rule", e.Rule)
+		}
 	}
 	switch {
 	case f.Err != nil && f.Status == http.StatusInternalServerError:

@@ -252,6 +252,14 @@ func (p *Provider) BoundAccessToken(key *DPoPKey, claims Claims) string {
 	return p.AccessToken(c)
 }
 
+// CertBoundAccessToken is AccessToken bound to a client certificate (RFC
+// 8705 §3.1: the cnf claim with x5t#S256, the base64url SHA-256 of the
+// certificate's DER).
+func (p *Provider) CertBoundAccessToken(certDER []byte, claims Claims) string {
+	sum := sha256.Sum256(certDER)
+	return p.AccessToken(merge(Claims{"cnf": map[string]any{"x5t#S256": b64(sum[:])}}, claims))
+}
+
 // IDToken returns an ID token for clientID signed with RS256 (typ JWT), with
 // the claims OpenID Connect Core §2 requires filled in unless given: iss,
 // sub "alice", aud clientID, iat, exp in 5 minutes, auth_time now.
