@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod authcode;
 pub mod claims;
+pub mod dpop;
 pub mod client;
 pub mod endpoints;
 pub mod error;

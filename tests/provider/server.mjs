@@ -111,6 +111,9 @@ function buildClients(issuer) {
       backchannel_logout_uri: `${issuer}/test/backchannel-sink`,
       backchannel_logout_session_required: true,
     }),
+    // DPoP (RFC 9449): tokens only with a proof; dpop-nonce also needs a server nonce.
+    conf('dpop-bound', 'dpop-bound-secret-0123456789abcdef', { dpop_bound_access_tokens: true }),
+    conf('dpop-nonce', 'dpop-nonce-secret-0123456789abcdef', { dpop_bound_access_tokens: true }),
   ];
 }
 
@@ -201,6 +204,13 @@ function newKeySet() {
 }
 
 let signingKeys = newKeySet();
+
+// DPoP server nonces (RFC 9449 §8): oidc-provider derives them from this secret (one per
+// minute). POST /test/dpop-nonce {"rotate": true} replaces it, which invalidates every
+// nonce handed out so far; {"require": true} requires a nonce of every client (default:
+// of dpop-nonce only).
+let dpopNonceSecret = randomBytes(32);
+let dpopRequireNonceAll = false;
 
 // ---------------------------------------------------------------------------------------
 // Test observation state
@@ -390,6 +400,7 @@ function buildProvider(issuer) {
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA', 'HS256'],
       clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'EdDSA'],
       requestObjectSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
     },
     pkce: {
       methods: ['S256'],
@@ -425,6 +436,11 @@ function buildProvider(issuer) {
       jwtResponseModes: { enabled: true },
       jwtUserinfo: { enabled: true },
       backchannelLogout: { enabled: true },
+      dPoP: {
+        enabled: true,
+        nonceSecret: dpopNonceSecret,
+        requireNonce: (ctx) => dpopRequireNonceAll || ctx.oidc.client?.clientId === 'dpop-nonce',
+      },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -474,6 +490,8 @@ function buildProvider(issuer) {
         auth_method: authMethodOf(ctx),
         grant_type: ctx.oidc && ctx.oidc.body ? ctx.oidc.body.grant_type : undefined,
         code_verifier: Boolean(ctx.oidc && ctx.oidc.body && ctx.oidc.body.code_verifier),
+        dpop: Boolean(ctx.get('DPoP')),
+        client_id: ctx.oidc && ctx.oidc.client ? ctx.oidc.client.clientId : undefined,
         device_code: ctx.oidc && ctx.oidc.body ? ctx.oidc.body.device_code : undefined,
         status: ctx.status,
       });
@@ -485,6 +503,7 @@ function buildProvider(issuer) {
         auth_method: authMethodOf(ctx),
         params: Object.keys(body).sort(),
         code_challenge_method: body.code_challenge_method,
+        dpop: Boolean(ctx.get('DPoP')),
         // the device code issued, so that a test can pick its own request
         device_code: ctx.body && typeof ctx.body === 'object' ? ctx.body.device_code : undefined,
         status: ctx.status,
@@ -592,6 +611,12 @@ async function handleTest(req, res, url) {
     swapProvider();
     return send(res, 200, { kids: signingKeys.map((k) => k.kid) });
   }
+  if (req.method === 'POST' && pathname === '/test/dpop-nonce') {
+    const body = await readBody(req);
+    if (typeof body.require === 'boolean') dpopRequireNonceAll = body.require;
+    if (body.rotate === true) { dpopNonceSecret = randomBytes(32); swapProvider(); }
+    return send(res, 200, { require: dpopRequireNonceAll });
+  }
   if (req.method === 'GET' && pathname === '/test/jwks-fetch-count') return send(res, 200, { count: jwksFetchCount });
   if (req.method === 'GET' && pathname === '/test/discovery-fetch-count') return send(res, 200, { count: discoveryFetchCount });
   if (req.method === 'POST' && pathname === '/test/outage') {
@@ -683,6 +708,7 @@ function writeClientsJson() {
     backchannel_logout_uri: c.backchannel_logout_uri,
     require_pushed_authorization_requests: c.require_pushed_authorization_requests,
     require_signed_request_object: c.require_signed_request_object,
+    dpop_bound_access_tokens: c.dpop_bound_access_tokens,
   })), null, 2)}\n`);
 }
 
