@@ -339,6 +339,37 @@ fn exactly_one_retry_and_the_calls_deadline() {
     assert!(took < Duration::from_millis(1400), "the retry respected the deadline: {took:?}");
 }
 
+/// Token exchange (RFC 8693) with a DPoP client, at a stub token endpoint (the test
+/// provider has no token exchange): a Bearer access token is refused as unbound, a DPoP
+/// one or an `N_A` token (not an access token) passes; a DPoP-Nonce is remembered.
+#[test]
+fn token_exchange_answers_are_checked_for_the_binding() {
+    let stub = StubServer::new();
+    let (out, c) = ffi::from_issuer_url(&stub.issuer(), Params { client_id: "rp", client_secret: Some("s3cret-s3cret"), options: Some(r#"{"dpop": true}"#), ..Default::default() });
+    assert_eq!(out.status, 0, "{:?}", out.doc);
+    let c = c.unwrap();
+    let at = soidc::ffi::token_exchange::SOIDC_TOKEN_TYPE_ACCESS_TOKEN;
+    let exchange = |c: &FfiClient| {
+        let (s, t) = (cstr("subject-token"), cstr(at));
+        // SAFETY: a live client, valid strings and out-pointer.
+        call(|out| unsafe { soidc::ffi::token_exchange::soidc_token_exchange(c.0, s.as_ptr(), t.as_ptr(), ptr::null(), out) })
+    };
+    let answer = |token_type: &str| {
+        Route::json(200, &json!({"access_token": "issued", "issued_token_type": at, "token_type": token_type}))
+            .with_header("DPoP-Nonce", "from-the-token-endpoint")
+    };
+    stub.set_route("/token", answer("Bearer"));
+    let e = exchange(&c).err(SOIDC_ERR_PROTOCOL, "did not bind");
+    assert_eq!(e["reason"], "dpop_not_bound", "{e}");
+    stub.set_route("/token", answer("DPoP"));
+    assert_eq!(exchange(&c).ok()["token_type"], "DPoP");
+    stub.set_route("/token", answer("N_A"));
+    exchange(&c).ok();
+    // The token endpoint's nonce is used for a proof to its origin.
+    let (_, claims) = jws_parts(s(&dpop_proof(&c, "POST", &stub.url("/token"), None, None).ok(), "proof"));
+    assert_eq!(claims["nonce"], "from-the-token-endpoint");
+}
+
 // ---------------------------------------------------------------------------------------
 // soidc_dpop_proof and soidc_client_dpop_jwk
 // ---------------------------------------------------------------------------------------
