@@ -84,6 +84,13 @@ func TestDPoPBoundTokenAndProof(t *testing.T) {
 		t.Fatal("the proof does not verify with its jwk")
 	}
 
+	// The test provider's password grant does not bind tokens: refused as unbound.
+	_, err = c.DirectAccessGrant(ctx, "alice", "alice-password", "openid", nil)
+	var se *soidc.Error
+	if !errors.Is(err, soidc.ErrProtocol) || !errors.As(err, &se) || se.Reason != soidc.ReasonDPoPNotBound {
+		t.Errorf("an unbound token with DPoP on: %v", err)
+	}
+
 	// A client without DPoP, a bad method, a NUL byte: ErrInvalidArgument.
 	plain := basicClient(t)
 	if _, err := plain.DPoPJWK(); !errors.Is(err, soidc.ErrInvalidArgument) {

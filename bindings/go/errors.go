@@ -156,6 +156,9 @@ const (
 	// ReasonTimeout: the call's time budget (its timeout, or the context's
 	// deadline, or CreateTimeout for a constructor) ran out (StatusNetwork).
 	ReasonTimeout = "timeout"
+	// ReasonDPoPNotBound: a client with DPoP on got a token response whose
+	// token_type is not DPoP, a token not bound to its key (ErrProtocol, RFC 9449 §5).
+	ReasonDPoPNotBound = "dpop_not_bound"
 )
 
 // ErrClosed is returned by every method of a Client after Close.

@@ -832,6 +832,10 @@ inline constexpr std::string_view replay = "replay";
 /// Not a validation failure: the call's time budget (`timeout_ms`, or
 /// `create_timeout_ms` for a creation) ran out (`SOIDC_ERR_NETWORK`).
 inline constexpr std::string_view timeout = "timeout";
+/// Not a validation failure: a client with DPoP on got a token response whose
+/// `token_type` is not `DPoP`, a token the provider did not bind to the client's key
+/// (`SOIDC_ERR_PROTOCOL`, RFC 9449 §5).
+inline constexpr std::string_view dpop_not_bound = "dpop_not_bound";
 }  // namespace reason
 
 /// The error of every failing call: thrown by the throwing methods, held by the

@@ -1059,6 +1059,12 @@ TEST_F(Provider, DpopBoundTokensAndProofs) {
   EXPECT_EQ(std::count(proof.begin(), proof.end(), '.'), 2) << proof;
   EXPECT_NE(proof, soidc::dpop_proof(dpop, "GET", "https://api.example/items")) << "a new proof each time";
 
+  // The test provider's password grant does not bind tokens: refused as unbound.
+  const soidc::Error unbound =
+      expect_error([&] { (void)dpop.direct_access_grant("alice", "alice-password", "openid"); });
+  EXPECT_EQ(unbound.status(), SOIDC_ERR_PROTOCOL) << unbound.document();
+  EXPECT_EQ(unbound.reason(), soidc::reason::dpop_not_bound) << unbound.document();
+
   // A client without DPoP, bad arguments and a NUL byte: SOIDC_ERR_INVALID_ARGUMENT.
   EXPECT_EQ(soidc::try_dpop_jwk(client()).error().status(), SOIDC_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(soidc::try_dpop_proof(client(), "GET", "https://api.example/").error().status(), SOIDC_ERR_INVALID_ARGUMENT);
