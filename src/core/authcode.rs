@@ -92,6 +92,8 @@ struct ResultOptions {
     acr_values_allowed: Option<Vec<String>>,
     /// The response_mode asked for: a JWT mode requires a JARM response.
     response_mode: Option<String>,
+    /// Claim rules on the ID token.
+    require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// `state_json` of the form_post handler: what `soidc_auth_code_start` returned.
@@ -113,6 +115,7 @@ struct FormPostOptions {
     max_age: Option<u64>,
     require_id_token: Option<bool>,
     acr_values_allowed: Option<Vec<String>>,
+    require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// The largest form_post body accepted (a JARM response is a few kilobytes).
@@ -168,6 +171,7 @@ struct ExchangeOptions {
     nonce: Option<String>,
     max_age: Option<u64>,
     acr_values_allowed: Option<Vec<String>>,
+    require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// Lifetime of a request object: it is used within the login.
@@ -591,6 +595,7 @@ impl Client {
             require_id_token: op.require_id_token,
             acr_values_allowed: op.acr_values_allowed,
             response_mode: st.response_mode,
+            require_claims: op.require_claims,
         };
         self.finish_authorization(params, None, o)
     }
@@ -708,6 +713,7 @@ impl Client {
             code: Some(code.to_owned()),
             expect_self_azp: true,
             acr_values_allowed,
+            require_claims: o.require_claims.clone(),
             ..Default::default()
         };
         self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)
@@ -723,6 +729,7 @@ impl Client {
             max_age: o.max_age,
             expect_self_azp: true,
             acr_values_allowed,
+            require_claims: o.require_claims,
             ..Default::default()
         };
         let req = self.request_options(o.timeout_ms)?;

@@ -64,6 +64,8 @@ pub struct Client {
     pub(crate) dpop: Option<crate::core::dpop::DpopKey>,
     /// The DPoP nonces servers gave this client, per origin (RFC 9449 §8, §9).
     pub(crate) dpop_nonces: crate::core::dpop::NonceStore,
+    /// `jti`s of accepted DPoP proofs, scoped by key thumbprint (RFC 9449 §11.1).
+    pub(crate) dpop_jtis: crate::core::replay::JtiCache,
 }
 
 impl fmt::Debug for Client {
@@ -476,6 +478,7 @@ impl Client {
             metadata.issuer,
             auth_method.name()
         );
+        let dpop_jtis = crate::core::replay::JtiCache::with_capacity(config.dpop_replay_cache_entries);
         Ok(Client {
             issuer: metadata.issuer.clone(),
             metadata,
@@ -496,6 +499,7 @@ impl Client {
             logout_jtis: Default::default(),
             dpop,
             dpop_nonces: Default::default(),
+            dpop_jtis,
         })
     }
 

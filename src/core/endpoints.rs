@@ -73,6 +73,7 @@ impl Client {
             /// "Bearer" or "DPoP" (the token response's `token_type`); default: DPoP when
             /// the client has a DPoP key (it then only ever obtains DPoP-bound tokens).
             token_type: Option<String>,
+            require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: UserinfoOptions = options::parse(options_json, "options_json")?;
         let dpop = match o.token_type.as_deref() {
@@ -156,6 +157,10 @@ impl Client {
                     quote_untrusted(expected)
                 )));
             }
+        }
+        // The caller's claim rules, on the UserInfo claims (signed or plain JSON).
+        if let Some(rules) = &o.require_claims {
+            rules.check(&claims).map_err(|e| e.context("userinfo"))?;
         }
         Ok(Value::Object(claims))
     }

@@ -25,6 +25,8 @@ pub struct IdTokenChecks {
     pub code: Option<String>,
     /// Declarative ACR check: the token must carry an `acr` in this list.
     pub acr_values_allowed: Option<Vec<String>>,
+    /// `require_claims`: claim rules checked once every other check passed.
+    pub require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// The ACR check: called with the token's `acr`, or `None` when it has none.
@@ -71,7 +73,12 @@ pub fn validate(
     // 13. auth_time
     check_auth_time(ctx, c, checks)?;
     // at_hash / c_hash when the caller passes the access token / code
-    check_hashes(alg, c, checks)
+    check_hashes(alg, c, checks)?;
+    // Last: the caller's own claim rules, on a token soidc has accepted.
+    if let Some(rules) = &checks.require_claims {
+        rules.check(c)?;
+    }
+    Ok(())
 }
 
 /// The header `typ`, when present, must be that of a JWT (OIDC Core §2 does not define

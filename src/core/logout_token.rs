@@ -42,6 +42,7 @@ impl Client {
             cache_only: Option<bool>,
             allow_missing_exp: Option<bool>,
             max_age_s: Option<u64>,
+            require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: LogoutTokenOptions = options::parse(options_json, "options_json")?;
         if let Some(min) = o.min_iat {
@@ -137,6 +138,11 @@ impl Client {
             }
             if let Some(sub) = sub {
                 claims::check_sub_length(sub)?;
+            }
+            // The caller's claim rules, before the replay cache so that a token they
+            // refuse never occupies it.
+            if let Some(rules) = &o.require_claims {
+                rules.check(&c)?;
             }
             // Last, once every other check passed, so that a rejected token never
             // occupies the cache: without exp, nothing else stops a replay.

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod authcode;
+pub mod claim_rules;
 pub mod claims;
 pub mod dpop;
 pub mod client;
@@ -24,6 +25,7 @@ pub mod state;
 pub mod access_token;
 pub mod logout_token;
 pub mod replay;
+pub mod dpop_verify;
 pub mod token;
 pub mod registration;
 pub mod token_exchange;

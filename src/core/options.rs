@@ -47,6 +47,14 @@ pub(crate) const MAX_JWKS_CACHE_S: u64 = 86_400;
 pub(crate) const DEFAULT_JWKS_REFETCH_MIN_INTERVAL_S: u64 = 10;
 pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 pub(crate) const MAX_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// DPoP at a resource server (RFC 9449 §11.1): the replay cache's default size, about
+/// 300 requests a second over the default 300-second window plus leeway; an entry costs
+/// roughly 100 bytes, so the default cache stays under 10 MB when full.
+pub(crate) const DEFAULT_DPOP_REPLAY_CACHE_ENTRIES: u64 = 100_000;
+pub(crate) const MAX_DPOP_REPLAY_CACHE_ENTRIES: u64 = 10_000_000;
+pub(crate) const DEFAULT_DPOP_REPLAY_WINDOW_S: u64 = 300;
+/// The longest DPoP proof age (`dpop_max_age_s`) and replay window (`dpop_replay_window_s`).
+pub(crate) const MAX_DPOP_WINDOW_S: u64 = 3_600;
 
 /// `options_json` of `soidc_client_from_issuer_url` / `_config`.
 #[derive(Debug, Default, Deserialize)]
@@ -85,6 +93,11 @@ pub struct ClientOptions {
     pub dpop_key_pem: Option<Secret>,
     /// The DPoP private key read from a PEM file (owner and mode checked).
     pub dpop_key_file: Option<String>,
+    /// Resource server: how many DPoP proof `jti`s the replay cache holds (RFC 9449 §11.1).
+    pub dpop_replay_cache_entries: Option<u64>,
+    /// Resource server: how long (seconds) a DPoP proof's `jti` is remembered; proofs older
+    /// than this are refused whatever `dpop_max_age_s` says.
+    pub dpop_replay_window_s: Option<u64>,
 }
 
 /// The client option `dpop`: a switch or an algorithm name.
@@ -163,6 +176,10 @@ pub struct ClientConfig {
     pub require_par: bool,
     /// DPoP (RFC 9449) when on.
     pub dpop: Option<DpopConfig>,
+    /// Capacity of the DPoP proof replay cache (entries).
+    pub dpop_replay_cache_entries: usize,
+    /// How long a DPoP proof `jti` is remembered, in seconds.
+    pub dpop_replay_window_s: u64,
 }
 
 pub fn check_timeout_ms(name: &str, v: u64) -> Result<Duration> {
@@ -263,6 +280,19 @@ impl ClientOptions {
         if self.cache_dir.as_deref() == Some("") {
             return Err(Error::invalid_argument("cache_dir must not be empty"));
         }
+        let dpop_replay_cache_entries =
+            self.dpop_replay_cache_entries.unwrap_or(DEFAULT_DPOP_REPLAY_CACHE_ENTRIES);
+        if !(1..=MAX_DPOP_REPLAY_CACHE_ENTRIES).contains(&dpop_replay_cache_entries) {
+            return Err(Error::invalid_argument(format!(
+                "dpop_replay_cache_entries must be between 1 and {MAX_DPOP_REPLAY_CACHE_ENTRIES}, got {dpop_replay_cache_entries}"
+            )));
+        }
+        let dpop_replay_window_s = self.dpop_replay_window_s.unwrap_or(DEFAULT_DPOP_REPLAY_WINDOW_S);
+        if !(1..=MAX_DPOP_WINDOW_S).contains(&dpop_replay_window_s) {
+            return Err(Error::invalid_argument(format!(
+                "dpop_replay_window_s must be between 1 and {MAX_DPOP_WINDOW_S}, got {dpop_replay_window_s}"
+            )));
+        }
         if let Some(proxy) = &self.proxy {
             if proxy.is_empty() {
                 return Err(Error::invalid_argument("proxy must not be empty"));
@@ -289,6 +319,8 @@ impl ClientOptions {
             cache_dir: self.cache_dir,
             require_par: self.require_par.unwrap_or(false),
             dpop,
+            dpop_replay_cache_entries: dpop_replay_cache_entries as usize,
+            dpop_replay_window_s,
         })
     }
 }
@@ -362,6 +394,8 @@ pub struct IdTokenOptions {
     pub cache_only: Option<bool>,
     /// The token's `acr` must be one of these (beside the ACR callback, if any).
     pub acr_values_allowed: Option<Vec<String>>,
+    /// Claim rules (see `claim_rules.rs`), parsed strictly here.
+    pub require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 impl IdTokenOptions {
@@ -384,6 +418,7 @@ impl IdTokenOptions {
             access_token: self.access_token,
             code: self.code,
             acr_values_allowed: check_acr_values_allowed(self.acr_values_allowed, "options_json")?,
+            require_claims: self.require_claims,
         })
     }
 }

@@ -104,6 +104,16 @@ impl Client {
             None if expect.required => {
                 return Err(Error::protocol("token response has no id_token although the openid scope was requested"));
             }
+            // Rules asked for on the ID token cannot pass without one: refused rather than
+            // skipped, so that a response without an ID token never bypasses them.
+            None if expect.checks.require_claims.as_ref().is_some_and(|r| !r.is_empty()) => {
+                let rule = expect.checks.require_claims.as_ref().and_then(|r| r.rules().first()).map(|r| r.label.clone());
+                return Err(Error::validation(
+                    "require_claims was given but the token response carries no ID token to check the rules on",
+                )
+                .with_detail("reason", "claim_rule")
+                .with_detail("rule", rule.unwrap_or_default()));
+            }
             None => {}
             Some(raw) => {
                 let mut checks = expect.checks;
