@@ -416,6 +416,32 @@ fn proofs_for_the_hosts_own_requests() {
     }
 }
 
+/// Both halves of soidc together: a client obtains a DPoP-bound JWT access token for the
+/// API, makes the proof for its own API call with `soidc_dpop_proof`, and the resource
+/// server side (`soidc_decode_access_token` with `dpop_proof`) accepts it once; a replay,
+/// another URL and another key's proof are refused.
+#[test]
+fn the_resource_side_accepts_our_proofs() {
+    let c = dpop_client("dpop-bound", json!({"dpop": "EdDSA"}));
+    let doc = client_credentials(&c, Some("api:read"), Some(&json!({"resource": API}).to_string())).ok();
+    assert_eq!(doc["token_type"], "DPoP");
+    let at = s(&doc, "access_token");
+    let uri = "https://api.soidc.test/items?page=1";
+    let proof = s(&dpop_proof(&c, "GET", uri, Some(at), None).ok(), "proof").to_owned();
+    let opts = |proof: &str, uri: &str| json!({"audience": API, "dpop_proof": proof, "http_method": "GET", "http_uri": uri}).to_string();
+    let claims = decode_access_token(&c, at, Some(&opts(&proof, uri))).ok();
+    assert_eq!(claims["cnf"]["jkt"], jkt_of(&c));
+    let again = decode_access_token(&c, at, Some(&opts(&proof, uri))).err(SOIDC_ERR_VALIDATION, "");
+    assert_eq!(again["reason"], "dpop_replay", "{again}");
+    let fresh = s(&dpop_proof(&c, "GET", uri, Some(at), None).ok(), "proof").to_owned();
+    let elsewhere = decode_access_token(&c, at, Some(&opts(&fresh, "https://api.soidc.test/other"))).err(SOIDC_ERR_VALIDATION, "");
+    assert_eq!(elsewhere["reason"], "dpop_htu", "{elsewhere}");
+    let other = dpop_client("dpop-bound", json!({}));
+    let foreign = s(&dpop_proof(&other, "GET", uri, Some(at), None).ok(), "proof").to_owned();
+    let wrong_key = decode_access_token(&c, at, Some(&opts(&foreign, uri))).err(SOIDC_ERR_VALIDATION, "");
+    assert_eq!(wrong_key["reason"], "dpop_jkt", "{wrong_key}");
+}
+
 #[test]
 fn dpop_key_file_gives_the_same_key() {
     use std::os::unix::fs::PermissionsExt;
