@@ -159,6 +159,9 @@ const (
 	// ReasonDPoPNotBound: a client with DPoP on got a token response whose
 	// token_type is not DPoP, a token not bound to its key (ErrProtocol, RFC 9449 §5).
 	ReasonDPoPNotBound = "dpop_not_bound"
+	// ReasonCnfX5t: a certificate-bound access token (cnf["x5t#S256"], RFC 8705
+	// §3) without AccessTokenOptions.ClientCertPEM, or with another certificate.
+	ReasonCnfX5t = "cnf_x5t"
 )
 
 // ErrClosed is returned by every method of a Client after Close.

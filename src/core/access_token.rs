@@ -36,6 +36,8 @@ impl Client {
             dpop: Option<String>,
             dpop_max_age_s: Option<u64>,
             dpop_nonce: Option<String>,
+            /// RFC 8705 §3: the certificate the request came with (see `mtls.rs`).
+            client_cert_pem: Option<String>,
         }
         let o: AccessTokenOptions = options::parse(options_json, "options_json")?;
         let dpop_mode = dpop_verify::Mode::parse(o.dpop.as_deref())?;
@@ -44,6 +46,7 @@ impl Client {
             allow_fetch: o.cache_only != Some(true),
             request: self.request_options(o.timeout_ms)?,
         };
+        let cert_x5t = o.client_cert_pem.as_deref().map(crate::core::mtls::thumbprint_of_given_cert).transpose()?;
         let audiences: Vec<&str> = match &o.audience {
             None => vec![self.client_id.as_str()],
             Some(StringOrList::One(a)) => vec![a.as_str()],
@@ -105,6 +108,7 @@ impl Client {
                     .map_err(|e| e.with_detail("error", "insufficient_scope").with_detail("reason", "scope"));
                 }
             }
+            crate::core::mtls::check_certificate_binding(&c, cert_x5t.as_deref())?;
             // Last, once the token itself is valid, so that only proofs for valid tokens
             // reach the replay cache.
             self.check_dpop_binding(raw, &c, dpop_mode, dpop_request.as_ref())?;

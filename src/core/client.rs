@@ -145,8 +145,10 @@ fn choose_auth_method(
     has_secret: bool,
     has_key: bool,
 ) -> Result<AuthMethod> {
+    // A certificate-based method without a certificate is refused in `ClientOptions::resolve`.
+    let has_cert = config.client_cert.is_some();
     let Some(m) = config.auth_method else {
-        return Ok(auth::default_method(metadata, has_secret, has_key));
+        return Ok(auth::default_method(metadata, has_secret, has_key, has_cert));
     };
     let needs_secret = matches!(
         m,
@@ -504,9 +506,11 @@ impl Client {
     }
 
     /// Confidential when the client holds a credential: a secret (as
-    /// simple_openid_connect decides it) or a private key for private_key_jwt.
+    /// simple_openid_connect decides it), a private key for private_key_jwt, or a
+    /// client certificate it authenticates with (RFC 8705 §2).
     pub fn client_type(&self) -> ClientType {
-        if self.client_secret.is_some() || self.signing_key.is_some() {
+        let by_cert = matches!(self.auth_method, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth);
+        if self.client_secret.is_some() || self.signing_key.is_some() || by_cert {
             ClientType::Confidential
         } else {
             ClientType::Public

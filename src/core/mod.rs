@@ -19,6 +19,7 @@ pub mod json_helpers;
 pub mod keys;
 pub mod log;
 pub mod metadata;
+pub mod mtls;
 pub mod options;
 pub mod secret;
 pub mod state;

@@ -98,6 +98,10 @@ pub struct ClientOptions {
     /// Resource server: how long (seconds) a DPoP proof's `jti` is remembered; proofs older
     /// than this are refused whatever `dpop_max_age_s` says.
     pub dpop_replay_window_s: Option<u64>,
+    /// RFC 8705: the client certificate (PEM, leaf first) presented in mutual TLS.
+    pub client_cert_file: Option<String>,
+    /// RFC 8705: the private key of `client_cert_file` (PEM).
+    pub client_key_file: Option<String>,
 }
 
 /// The client option `dpop`: a switch or an algorithm name.
@@ -125,6 +129,10 @@ pub enum AuthMethod {
     ClientSecretPost,
     ClientSecretJwt,
     PrivateKeyJwt,
+    /// RFC 8705 §2.1: PKI mutual TLS (a certificate from a CA the provider trusts).
+    TlsClientAuth,
+    /// RFC 8705 §2.2: a self-signed certificate registered with the provider.
+    SelfSignedTlsClientAuth,
     None,
 }
 
@@ -135,6 +143,8 @@ impl AuthMethod {
             "client_secret_post" => AuthMethod::ClientSecretPost,
             "client_secret_jwt" => AuthMethod::ClientSecretJwt,
             "private_key_jwt" => AuthMethod::PrivateKeyJwt,
+            "tls_client_auth" => AuthMethod::TlsClientAuth,
+            "self_signed_tls_client_auth" => AuthMethod::SelfSignedTlsClientAuth,
             "none" => AuthMethod::None,
             _ => return None,
         })
@@ -145,6 +155,8 @@ impl AuthMethod {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::ClientSecretJwt => "client_secret_jwt",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
             AuthMethod::None => "none",
         }
     }
@@ -180,6 +192,8 @@ pub struct ClientConfig {
     pub dpop_replay_cache_entries: usize,
     /// How long a DPoP proof `jti` is remembered, in seconds.
     pub dpop_replay_window_s: u64,
+    /// The certificate and key presented in mutual TLS (RFC 8705), when configured.
+    pub client_cert: Option<crate::core::mtls::ClientCertificate>,
 }
 
 pub fn check_timeout_ms(name: &str, v: u64) -> Result<Duration> {
@@ -245,7 +259,7 @@ impl ClientOptions {
             None => None,
             Some(s) => Some(AuthMethod::parse(s).ok_or_else(|| {
                 Error::invalid_argument(format!(
-                    "auth_method: unknown method \"{s}\" (expected client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none)"
+                    "auth_method: unknown method \"{s}\" (expected client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none)"
                 ))
             })?),
         };
@@ -263,6 +277,23 @@ impl ClientOptions {
         };
         if auth_method == Some(AuthMethod::PrivateKeyJwt) && private_key_pem.is_none() {
             return Err(Error::invalid_argument("auth_method private_key_jwt needs private_key_pem or private_key_file"));
+        }
+        let client_cert = match (&self.client_cert_file, &self.client_key_file) {
+            (Some(cert), Some(key)) => Some(crate::core::mtls::ClientCertificate::from_files(cert, key)?),
+            (None, None) => None,
+            _ => {
+                return Err(Error::invalid_argument(
+                    "client_cert_file and client_key_file go together; give both or neither",
+                ))
+            }
+        };
+        if matches!(auth_method, Some(AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth))
+            && client_cert.is_none()
+        {
+            return Err(Error::invalid_argument(format!(
+                "auth_method {} needs client_cert_file and client_key_file (RFC 8705 §2)",
+                auth_method.map_or("", |m| m.name())
+            )));
         }
         let allowed_algs = match &self.allowed_algs {
             None => None,
@@ -321,6 +352,7 @@ impl ClientOptions {
             dpop,
             dpop_replay_cache_entries: dpop_replay_cache_entries as usize,
             dpop_replay_window_s,
+            client_cert,
         })
     }
 }
