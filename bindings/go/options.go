@@ -96,6 +96,14 @@ type Options struct {
 	// creation); DPoPKeyFile reads it from a file checked like ClientSecretFile.
 	DPoPKeyPEM  string
 	DPoPKeyFile string
+	// DPoPReplayCacheEntries and DPoPReplayWindow size the resource server's
+	// replay cache of DPoP proof jtis (RFC 9449 §11.1), per client and
+	// process (100000 entries, at most 10 million; 300 s, 1 s to 1 h, in
+	// whole seconds rounded up): a proof older than the window is refused
+	// whatever AccessTokenOptions.DPoPMaxAge says. Replicas behind a load
+	// balancer do not share it.
+	DPoPReplayCacheEntries int64
+	DPoPReplayWindow       time.Duration
 
 	// Logger, if not nil, is the client's own logger from the start, as
 	// Client.SetLogger would install it afterwards: NewClientFromIssuerURL
@@ -141,6 +149,8 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		DPoP                    string     `json:"dpop,omitempty"`
 		DPoPKeyPEM              string     `json:"dpop_key_pem,omitempty"`
 		DPoPKeyFile             string     `json:"dpop_key_file,omitempty"`
+		DPoPReplayCacheEntries  int64      `json:"dpop_replay_cache_entries,omitempty"`
+		DPoPReplayWindowS       int64      `json:"dpop_replay_window_s,omitempty"`
 	}{
 		TimeoutMS:               ceilDiv(o.Timeout, time.Millisecond),
 		CreateTimeoutMS:         ceilDiv(o.CreateTimeout, time.Millisecond),
@@ -163,6 +173,8 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		DPoP:                    o.DPoP,
 		DPoPKeyPEM:              o.DPoPKeyPEM,
 		DPoPKeyFile:             o.DPoPKeyFile,
+		DPoPReplayCacheEntries:  o.DPoPReplayCacheEntries,
+		DPoPReplayWindowS:       ceilDiv(o.DPoPReplayWindow, time.Second),
 	})
 }
 

@@ -236,3 +236,51 @@ func TestMiddlewareDPoPNonce(t *testing.T) {
 		t.Fatalf("through the Transport: %d, nonces asked %q", resp.StatusCode, asked)
 	}
 }
+
+// The replay cache is the client's (Options.DPoPReplayCacheEntries and
+// DPoPReplayWindow): a proof seen by one client is refused by it again, and
+// out-of-range sizes are refused when the client is made.
+func TestDPoPReplayCacheOptions(t *testing.T) {
+	p := soidctest.New()
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, bad := range []soidc.Options{{DPoPReplayCacheEntries: 20_000_000}, {DPoPReplayWindow: 2 * time.Hour}} {
+		if _, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api", Options: bad}); !errors.Is(err, soidc.ErrInvalidArgument) {
+			t.Fatalf("%+v: %v", bad, err)
+		}
+	}
+	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api",
+		Options: soidc.Options{DPoPReplayCacheEntries: 10, DPoPReplayWindow: 30 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	key := soidctest.NewDPoPKey(soidctest.EdDSA)
+	bound := p.BoundAccessToken(key, nil)
+	proof := key.Proof("GET", "https://api.example/x", bound, nil)
+	opts := &soidc.AccessTokenOptions{Audience: "https://api.soidc.test", DPoPProof: proof, HTTPMethod: "GET", HTTPURI: "https://api.example/x"}
+	if _, err := c.DecodeAccessToken(ctx, bound, opts); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DecodeAccessToken(ctx, bound, opts)
+	var e *soidc.Error
+	if !errors.As(err, &e) || e.Reason != soidc.ReasonDPoPReplay {
+		t.Fatalf("replayed proof: %v", err)
+	}
+	// A proof older than the 30 s window is refused even within dpop_max_age_s.
+	old := key.Proof("GET", "https://api.example/x", bound, &soidctest.ProofOptions{IssuedAt: time.Now().Add(-2 * time.Minute)})
+	opts.DPoPProof = old
+	if _, err := c.DecodeAccessToken(ctx, bound, opts); !errors.As(err, &e) || e.Reason != soidc.ReasonDPoPIAT {
+		t.Fatalf("a proof older than the replay window: %v", err)
+	}
+	// With the default window (300 s) the same proof passes.
+	d, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.DecodeAccessToken(ctx, bound, opts); err != nil {
+		t.Fatalf("the same proof with the default window: %v", err)
+	}
+}
