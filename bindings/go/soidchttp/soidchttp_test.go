@@ -189,6 +189,8 @@ func TestMiddlewareAnswers(t *testing.T) {
 			[]string{bearer, dpop + `, error="invalid_dpop_proof", error_description="the DPoP scheme needs a DPoP proof header", algs="ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512"`}},
 		{"DPoP scheme, proof not a JWT", "GET", "/read", []string{"Authorization", "DPoP " + read, "DPoP", "not a jwt"}, 401,
 			[]string{bearer, dpop + `, error="invalid_dpop_proof", error_description="the DPoP proof is not a JWT", algs="ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512"`}},
+		{"DPoP scheme, 1 MB proof", "GET", "/read", []string{"Authorization", "DPoP " + read, "DPoP", strings.Repeat("a", 1<<19) + "." + strings.Repeat("b", 1<<19) + ".c"}, 401,
+			[]string{bearer, dpop + `, error="invalid_dpop_proof", error_description="the DPoP proof is not a JWT", algs="ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512"`}},
 		{"DPoP scheme, two proofs", "GET", "/read", []string{"Authorization", "DPoP " + read, "DPoP", "a.b.c", "DPoP", "a.b.c"}, 401,
 			[]string{bearer, dpop + `, error="invalid_dpop_proof", error_description="more than one DPoP header", algs="ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512"`}},
 		{"read token, read route", "GET", "/read", []string{"Authorization", "Bearer " + read}, 200, nil},
