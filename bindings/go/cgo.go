@@ -8,10 +8,25 @@ package soidc
 // time through an rpath: the tests and examples of this repository build so.
 // The former tag soidc_pkgconfig is still accepted and changes nothing.
 
+//
+// With the build tag soidc_static the library is linked statically
+// (libsoidc.a), so that the binary runs without libsoidc.so: with
+// soidc_intree, the tree's target/release/libsoidc.a; without it, the
+// installed libsoidc.a found on the linker's search path (/usr/local/lib,
+// or a prefix given by CGO_LDFLAGS=-L<prefix>/lib and the header by
+// CGO_CFLAGS=-I<prefix>/include; pkg-config is not used then, since its
+// -lsoidc would pick the shared library first). The system libraries after
+// it are those rustc names for a static link of the library (`make
+// native-static-libs`: target/release/native-static-libs.txt), all part of
+// the C library's installation.
+
 /*
 #cgo soidc_intree CFLAGS: -I${SRCDIR}/../../include
-#cgo soidc_intree LDFLAGS: -L${SRCDIR}/../../target/release -lsoidc -Wl,-rpath,${SRCDIR}/../../target/release
-#cgo !soidc_intree pkg-config: soidc
+#cgo soidc_intree,!soidc_static LDFLAGS: -L${SRCDIR}/../../target/release -lsoidc -Wl,-rpath,${SRCDIR}/../../target/release
+#cgo soidc_intree,soidc_static LDFLAGS: ${SRCDIR}/../../target/release/libsoidc.a
+#cgo !soidc_intree,!soidc_static pkg-config: soidc
+#cgo !soidc_intree,soidc_static LDFLAGS: -l:libsoidc.a
+#cgo soidc_static LDFLAGS: -lgcc_s -lutil -lrt -lpthread -lm -ldl
 #include <stdlib.h>
 #include "shim.h"
 */

@@ -66,6 +66,16 @@
 // by some provider) is left at the zero value and kept in Extra, so a
 // successful call never fails in decoding.
 //
+// # Typed claims, APIs and tests
+//
+// Claims.Decode, DecodeAccessTokenAs[T] and ClaimAs[T] put validated claims
+// into the caller's own types; ClaimRule values (the decode option
+// require_claims) are checked by the library. TokenSource and Transport call
+// APIs with tokens renewed before they expire. The sub-package soidchttp is an
+// http.Handler middleware for APIs (bearer and DPoP-bound tokens, RFC 6750
+// answers); soidctest is an in-process provider for unit tests; the module
+// soidcoauth2 adapts TokenSource to golang.org/x/oauth2.
+//
 // # Building
 //
 // By default the package links the installed library, found by
@@ -74,7 +84,9 @@
 // source tree instead (`make build` at the repository root:
 // target/release/libsoidc.so, found at run time through an rpath relative to
 // this directory) and uses include/soidc.h; the repository's own tests and
-// examples build with that tag. The build tag debug makes every
+// examples build with that tag. The build tag soidc_static links
+// libsoidc.a instead of the shared library, for a binary that runs without
+// libsoidc.so (see cgo.go). The build tag debug makes every
 // library call run the garbage collector first, so that a missing
 // runtime.KeepAlive shows up in tests.
 package soidc

@@ -28,6 +28,7 @@ const (
 	StatusAuthenticationFailed  Status = C.SOIDC_ERR_AUTHENTICATION_FAILED
 	StatusPending               Status = C.SOIDC_ERR_PENDING
 	StatusInternal              Status = C.SOIDC_ERR_INTERNAL
+	StatusNotFound              Status = C.SOIDC_ERR_NOT_FOUND // a path or pointer that finds nothing
 )
 
 // String returns the lower-case name soidc uses in error documents
@@ -77,6 +78,11 @@ type Error struct {
 	// so a server answers 503 and retries, not 401.
 	Reason string
 
+	// Rule names the claim rule a token failed (ReasonClaimRule): the rule's
+	// Name, or its path and operator ("realm_access.roles contains"); never a
+	// claim value. "" otherwise.
+	Rule string
+
 	// Raw is the complete error document ({"status": ..., "message": ..., ...}),
 	// nil for errors detected by this package.
 	Raw json.RawMessage
@@ -117,6 +123,7 @@ var (
 	ErrAuthenticationFailed  = sentinel(StatusAuthenticationFailed)
 	ErrPending               = sentinel(StatusPending)
 	ErrInternal              = sentinel(StatusInternal)
+	ErrNotFound              = sentinel(StatusNotFound)
 )
 
 // The values of Error.Reason: why a token did not validate, or why a call
@@ -156,6 +163,12 @@ const (
 	// ReasonTimeout: the call's time budget (its timeout, or the context's
 	// deadline, or CreateTimeout for a constructor) ran out (StatusNetwork).
 	ReasonTimeout = "timeout"
+	// ReasonDPoPNotBound: a client with DPoP on got a token response whose
+	// token_type is not DPoP, a token not bound to its key (ErrProtocol, RFC 9449 §5).
+	ReasonDPoPNotBound = "dpop_not_bound"
+	// ReasonCnfX5t: a certificate-bound access token (cnf["x5t#S256"], RFC 8705
+	// §3) without AccessTokenOptions.ClientCertPEM, or with another certificate.
+	ReasonCnfX5t = "cnf_x5t"
 )
 
 // ErrClosed is returned by every method of a Client after Close.
@@ -170,6 +183,7 @@ type errorDocument struct {
 	HTTPStatus       int    `json:"http_status"`
 	Interval         int    `json:"interval"`
 	Reason           string `json:"reason"`
+	Rule             string `json:"rule"`
 }
 
 // errorFromDocument builds the *Error for a failed call from its status and
@@ -194,6 +208,7 @@ func errorFromDocument(status Status, doc string) *Error {
 	e.HTTPStatus = d.HTTPStatus
 	e.Interval = d.Interval
 	e.Reason = d.Reason
+	e.Rule = d.Rule
 	return e
 }
 

@@ -45,6 +45,9 @@ type AuthCodeStartOptions struct {
 	// 9101), "plain", or "" (signed when the provider's metadata requires it).
 	RequestObject    string
 	RequestObjectAlg string // the request object's JWS alg; "" chooses from the key and the provider
+	// DPoPJKT sends dpop_jkt, binding the code to the client's DPoP key (RFC
+	// 9449 §10): nil means yes when the client has a DPoP key.
+	DPoPJKT *bool
 }
 
 // MarshalJSON returns the options document soidc reads.
@@ -82,9 +85,10 @@ func (o AuthCodeStartOptions) MarshalJSON() ([]byte, error) {
 		PAR          *bool          `json:"par,omitempty"`
 		RequestObj   string         `json:"request_object,omitempty"`
 		RequestAlg   string         `json:"request_object_alg,omitempty"`
+		DPoPJKT      *bool          `json:"dpop_jkt,omitempty"`
 	}{o.RedirectURI, o.Scope, state, nonce, pkce, o.CodeVerifier, o.Prompt, seconds(o.MaxAge),
 		o.LoginHint, o.ACRValues, o.UILocales, o.ResponseMode, o.Resource, o.ExtraParams,
-		o.PAR, o.RequestObject, o.RequestObjectAlg})
+		o.PAR, o.RequestObject, o.RequestObjectAlg, o.DPoPJKT})
 }
 
 // AuthCodeStart builds the authorization URL to send the browser to. Keep the
@@ -124,20 +128,24 @@ type AuthCodeResultOptions struct {
 	// query.jwt, fragment.jwt) a plain response is refused. A JWT response
 	// (JARM) is verified whenever it comes.
 	ResponseMode string
+	// RequireClaims are claim rules on the ID token (require_claims); a
+	// response without an ID token then fails with ReasonClaimRule.
+	RequireClaims []ClaimRule
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o AuthCodeResultOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		State            string   `json:"state,omitempty"`
-		Nonce            string   `json:"nonce,omitempty"`
-		CodeVerifier     string   `json:"code_verifier,omitempty"`
-		RedirectURI      string   `json:"redirect_uri,omitempty"`
-		MaxAge           *int64   `json:"max_age,omitempty"`
-		RequireIDToken   *bool    `json:"require_id_token,omitempty"`
-		ACRValuesAllowed []string `json:"acr_values_allowed,omitempty"`
-		ResponseMode     string   `json:"response_mode,omitempty"`
-	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed, o.ResponseMode})
+		State            string      `json:"state,omitempty"`
+		Nonce            string      `json:"nonce,omitempty"`
+		CodeVerifier     string      `json:"code_verifier,omitempty"`
+		RedirectURI      string      `json:"redirect_uri,omitempty"`
+		MaxAge           *int64      `json:"max_age,omitempty"`
+		RequireIDToken   *bool       `json:"require_id_token,omitempty"`
+		ACRValuesAllowed []string    `json:"acr_values_allowed,omitempty"`
+		ResponseMode     string      `json:"response_mode,omitempty"`
+		RequireClaims    []ClaimRule `json:"require_claims,omitempty"`
+	}{o.State, o.Nonce, o.CodeVerifier, o.RedirectURI, seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed, o.ResponseMode, o.RequireClaims})
 }
 
 // AuthCodeHandleResult handles the redirect back from the provider:
@@ -164,17 +172,20 @@ type AuthCodeExchangeOptions struct {
 	MaxAge       *time.Duration // checked against auth_time
 	// ACRValuesAllowed, if not empty: the ID token's acr must be one of them (ReasonACR).
 	ACRValuesAllowed []string
+	// RequireClaims are claim rules on the ID token (require_claims).
+	RequireClaims []ClaimRule
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o AuthCodeExchangeOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		RedirectURI      string   `json:"redirect_uri,omitempty"`
-		CodeVerifier     string   `json:"code_verifier,omitempty"`
-		Nonce            string   `json:"nonce,omitempty"`
-		MaxAge           *int64   `json:"max_age,omitempty"`
-		ACRValuesAllowed []string `json:"acr_values_allowed,omitempty"`
-	}{o.RedirectURI, o.CodeVerifier, o.Nonce, seconds(o.MaxAge), o.ACRValuesAllowed})
+		RedirectURI      string      `json:"redirect_uri,omitempty"`
+		CodeVerifier     string      `json:"code_verifier,omitempty"`
+		Nonce            string      `json:"nonce,omitempty"`
+		MaxAge           *int64      `json:"max_age,omitempty"`
+		ACRValuesAllowed []string    `json:"acr_values_allowed,omitempty"`
+		RequireClaims    []ClaimRule `json:"require_claims,omitempty"`
+	}{o.RedirectURI, o.CodeVerifier, o.Nonce, seconds(o.MaxAge), o.ACRValuesAllowed, o.RequireClaims})
 }
 
 // AuthCodeExchange exchanges an authorization code at the token endpoint (the
@@ -195,15 +206,20 @@ type GrantOptions struct {
 	Resource    []string       // RFC 8707 resource indicators
 	ExtraParams map[string]any // more form parameters; arrays become repeated parameters
 	Nonce       string         // password grant: the expected nonce of the ID token (not for the device flow)
+	// RequireClaims: password grant only, claim rules on the ID token
+	// (require_claims; refused by the client credentials grant, which has no
+	// ID token).
+	RequireClaims []ClaimRule
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o GrantOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Resource    []string       `json:"resource,omitempty"`
-		ExtraParams map[string]any `json:"extra_params,omitempty"`
-		Nonce       string         `json:"nonce,omitempty"`
-	}{o.Resource, o.ExtraParams, o.Nonce})
+		Resource      []string       `json:"resource,omitempty"`
+		ExtraParams   map[string]any `json:"extra_params,omitempty"`
+		Nonce         string         `json:"nonce,omitempty"`
+		RequireClaims []ClaimRule    `json:"require_claims,omitempty"`
+	}{o.Resource, o.ExtraParams, o.Nonce, o.RequireClaims})
 }
 
 // ClientCredentialsGrant runs the client credentials grant (RFC 6749 §4.4).
@@ -240,16 +256,19 @@ type RefreshOptions struct {
 	IDToken     string
 	Resource    []string
 	ExtraParams map[string]any
+	// RequireClaims are claim rules on a new ID token (require_claims).
+	RequireClaims []ClaimRule
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o RefreshOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Scope       string         `json:"scope,omitempty"`
-		IDToken     string         `json:"id_token,omitempty"`
-		Resource    []string       `json:"resource,omitempty"`
-		ExtraParams map[string]any `json:"extra_params,omitempty"`
-	}{o.Scope, o.IDToken, o.Resource, o.ExtraParams})
+		Scope         string         `json:"scope,omitempty"`
+		IDToken       string         `json:"id_token,omitempty"`
+		Resource      []string       `json:"resource,omitempty"`
+		ExtraParams   map[string]any `json:"extra_params,omitempty"`
+		RequireClaims []ClaimRule    `json:"require_claims,omitempty"`
+	}{o.Scope, o.IDToken, o.Resource, o.ExtraParams, o.RequireClaims})
 }
 
 // ExchangeRefreshToken runs the refresh token grant. A new ID token is
@@ -408,13 +427,17 @@ type UserinfoOptions struct {
 	// ExpectedSub is the ID token's sub; a UserInfo response for another
 	// subject is ErrValidation.
 	ExpectedSub string
+	// TokenType is the token response's token_type, "Bearer" or "DPoP" (""
+	// means DPoP on a client with a DPoP key, Bearer otherwise).
+	TokenType string
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o UserinfoOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		ExpectedSub string `json:"expected_sub,omitempty"`
-	}{o.ExpectedSub})
+		TokenType   string `json:"token_type,omitempty"`
+	}{o.ExpectedSub, o.TokenType})
 }
 
 // FetchUserinfo fetches the UserInfo of the user accessToken was issued for.

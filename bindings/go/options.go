@@ -28,6 +28,9 @@ const (
 	AuthClientSecretJWT   AuthMethod = "client_secret_jwt"
 	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"
 	AuthNone              AuthMethod = "none"
+	// Mutual TLS (RFC 8705 §2.1, §2.2): need Options.ClientCertFile and ClientKeyFile.
+	AuthTLSClientAuth           AuthMethod = "tls_client_auth"
+	AuthSelfSignedTLSClientAuth AuthMethod = "self_signed_tls_client_auth"
 )
 
 // Options are a client's options. The zero value of a field means soidc's
@@ -69,6 +72,15 @@ type Options struct {
 	// newline is removed), instead of Config.ClientSecret, which must then be
 	// "". It keeps the secret out of command lines and environments.
 	ClientSecretFile string
+	// ClientCertFile and ClientKeyFile are the PEM client certificate (then any
+	// intermediates) and its private key for mutual TLS (RFC 8705), read with the
+	// rules of ClientSecretFile; set both or neither. With AuthTLSClientAuth or
+	// AuthSelfSignedTLSClientAuth (the default when the certificate is the only
+	// credential) they authenticate the client; with another method they serve
+	// certificate-bound tokens. A client with a certificate uses the provider's
+	// mtls_endpoint_aliases.
+	ClientCertFile string
+	ClientKeyFile  string
 	// AllowedAlgs are the JWS algorithms accepted for tokens (the provider's
 	// advertised asymmetric ones; "none" is never accepted; HS* only when listed).
 	AllowedAlgs []string
@@ -76,6 +88,22 @@ type Options struct {
 	MaxResponseBytes int64
 	// AllowInsecureHTTP allows http:// URLs on any host (false: only on loopback).
 	AllowInsecureHTTP bool
+	// DPoP turns on DPoP (RFC 9449) with this proof algorithm: "ES256",
+	// "EdDSA", "PS256" or "RS256" ("": off, unless a DPoP key is given, whose
+	// own algorithm is then used). See Client.DPoPProof.
+	DPoP string
+	// DPoPKeyPEM is the DPoP private key as PEM (default: one generated at
+	// creation); DPoPKeyFile reads it from a file checked like ClientSecretFile.
+	DPoPKeyPEM  string
+	DPoPKeyFile string
+	// DPoPReplayCacheEntries and DPoPReplayWindow size the resource server's
+	// replay cache of DPoP proof jtis (RFC 9449 §11.1), per client and
+	// process (100000 entries, at most 10 million; 300 s, 1 s to 1 h, in
+	// whole seconds rounded up): a proof older than the window is refused
+	// whatever AccessTokenOptions.DPoPMaxAge says. Replicas behind a load
+	// balancer do not share it.
+	DPoPReplayCacheEntries int64
+	DPoPReplayWindow       time.Duration
 
 	// Logger, if not nil, is the client's own logger from the start, as
 	// Client.SetLogger would install it afterwards: NewClientFromIssuerURL
@@ -113,9 +141,16 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		PrivateKeyKID           string     `json:"private_key_kid,omitempty"`
 		PrivateKeyFile          string     `json:"private_key_file,omitempty"`
 		ClientSecretFile        string     `json:"client_secret_file,omitempty"`
+		ClientCertFile          string     `json:"client_cert_file,omitempty"`
+		ClientKeyFile           string     `json:"client_key_file,omitempty"`
 		AllowedAlgs             []string   `json:"allowed_algs,omitempty"`
 		MaxResponseBytes        int64      `json:"max_response_bytes,omitempty"`
 		AllowInsecureHTTP       bool       `json:"allow_insecure_http,omitempty"`
+		DPoP                    string     `json:"dpop,omitempty"`
+		DPoPKeyPEM              string     `json:"dpop_key_pem,omitempty"`
+		DPoPKeyFile             string     `json:"dpop_key_file,omitempty"`
+		DPoPReplayCacheEntries  int64      `json:"dpop_replay_cache_entries,omitempty"`
+		DPoPReplayWindowS       int64      `json:"dpop_replay_window_s,omitempty"`
 	}{
 		TimeoutMS:               ceilDiv(o.Timeout, time.Millisecond),
 		CreateTimeoutMS:         ceilDiv(o.CreateTimeout, time.Millisecond),
@@ -130,9 +165,16 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		PrivateKeyKID:           o.PrivateKeyKID,
 		PrivateKeyFile:          o.PrivateKeyFile,
 		ClientSecretFile:        o.ClientSecretFile,
+		ClientCertFile:          o.ClientCertFile,
+		ClientKeyFile:           o.ClientKeyFile,
 		AllowedAlgs:             o.AllowedAlgs,
 		MaxResponseBytes:        o.MaxResponseBytes,
 		AllowInsecureHTTP:       o.AllowInsecureHTTP,
+		DPoP:                    o.DPoP,
+		DPoPKeyPEM:              o.DPoPKeyPEM,
+		DPoPKeyFile:             o.DPoPKeyFile,
+		DPoPReplayCacheEntries:  o.DPoPReplayCacheEntries,
+		DPoPReplayWindowS:       ceilDiv(o.DPoPReplayWindow, time.Second),
 	})
 }
 

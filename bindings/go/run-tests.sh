@@ -3,7 +3,8 @@
 # `make test-go` after `make build`:
 #   gofmt -l (must print nothing), go vet, go test -race, go test -race -tags debug
 #   (the debug tag forces a GC in every C call, so a missing KeepAlive crashes),
-# for bindings/go and examples/go, all with -tags soidc_intree (the library of this
+# for bindings/go, bindings/go/soidcoauth2 (the x/oauth2 adapter, a module of its
+# own) and examples/go, all with -tags soidc_intree (the library of this
 # source tree), then a build and short run without tags, as a `go get` user builds
 # (the library found by pkg-config); all inside tests/with-provider.sh (the test
 # OpenID provider).
@@ -45,7 +46,7 @@ gotest() {
   rm -f "$log"
 }
 
-for module in "$root/bindings/go" "$root/examples/go"; do
+for module in "$root/bindings/go" "$root/bindings/go/soidcoauth2" "$root/examples/go"; do
   cd "$module"
   name="${module#"$root"/}"
 
@@ -90,6 +91,37 @@ sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|$version|" -e "s|@LIBS_PRIVATE@||" 
   export CGO_CFLAGS="-O2 -g -I$prefix/include"
   go vet ./...
   go test -count=1 -run 'TestVersion|TestDiscovery|TestDecodeAccessToken' ./...
+)
+
+# The static build (-tags soidc_static, libsoidc.a) for single-binary deployment:
+# the client-credentials example built from this tree's libsoidc.a, and as a user
+# of an installed prefix builds it (libsoidc.a found through CGO_LDFLAGS, the header
+# through CGO_CFLAGS); each binary must not need libsoidc.so (ldd) and must get
+# and validate a token at the provider.
+step "static build (-tags soidc_static): binaries without libsoidc.so"
+ln -s "$root/target/release/libsoidc.a" "$prefix/lib/libsoidc.a"
+(
+  cd "$root/examples/go"
+  bin="$prefix/bin"
+  mkdir -p "$bin"
+  go build -tags soidc_intree,soidc_static -o "$bin/intree-static" ./cmd/client-credentials
+  CGO_CFLAGS="-O2 -g -I$prefix/include" CGO_LDFLAGS="-L$prefix/lib" \
+    go build -tags soidc_static -o "$bin/installed-static" ./cmd/client-credentials
+  for b in intree-static installed-static; do
+    if ldd "$bin/$b" | grep -q libsoidc; then
+      echo "$b needs libsoidc.so:" >&2
+      ldd "$bin/$b" >&2
+      exit 1
+    fi
+    echo "$b: $(du -h "$bin/$b" | cut -f1), needs: $(ldd "$bin/$b" | awk '{print $1}' | grep -v vdso | tr '\n' ' ')"
+    SOIDC_CLIENT_SECRET="conf-basic-secret-0123456789abcdef" \
+      "$bin/$b" -issuer "$SOIDC_TEST_ISSUER" -client-id conf-basic -scope "api:read" -resource "https://api.soidc.test" >/dev/null
+    echo "$b: token obtained and validated"
+  done
+)
+(
+  cd "$root/bindings/go"
+  go test -count=1 -tags soidc_intree,soidc_static -run 'TestVersion|TestDecodeAccessToken' .
 )
 
 step "Go binding and examples: all checks passed"

@@ -40,6 +40,8 @@ type IDTokenOptions struct {
 	AccessToken      string // checks at_hash
 	Code             string // checks c_hash
 	CacheOnly        bool   // use cached keys only, never touch the network
+	// RequireClaims are rules checked after validation (require_claims).
+	RequireClaims []ClaimRule
 
 	// ValidateACR, if not nil, decides whether the token's acr is acceptable:
 	// it is called with the acr and present true, or with "" and present false
@@ -64,8 +66,9 @@ func (o IDTokenOptions) MarshalJSON() ([]byte, error) {
 		AccessToken           string       `json:"access_token,omitempty"`
 		Code                  string       `json:"code,omitempty"`
 		CacheOnly             bool         `json:"cache_only,omitempty"`
+		RequireClaims         []ClaimRule  `json:"require_claims,omitempty"`
 	}{o.Nonce, o.IgnoreNonce, o.ExtraTrustedAudiences, unixTime(o.MinIssuedAt), unixSeconds(o.MinAuthTime),
-		seconds(o.MaxAge), o.ExpectSelfAZP, o.ACRValuesAllowed, o.AccessToken, o.Code, o.CacheOnly})
+		seconds(o.MaxAge), o.ExpectSelfAZP, o.ACRValuesAllowed, o.AccessToken, o.Code, o.CacheOnly, o.RequireClaims})
 }
 
 // acrCall is what the ACR trampoline (callbacks.go) reaches through its
@@ -126,6 +129,35 @@ type AccessTokenOptions struct {
 	Audiences      []string
 	RequiredScopes []string // each must be in the token's scope
 	CacheOnly      bool     // use cached keys only, never touch the network
+	// RequireClaims are rules checked after validation (require_claims); a
+	// failed one is ErrValidation with ReasonClaimRule.
+	RequireClaims []ClaimRule
+
+	// DPoP (RFC 9449 §4.3, §7.1): a resource server receiving a request with
+	// "Authorization: DPoP <token>" passes the request's DPoP header as
+	// DPoPProof, and the request's method and URI (without query and
+	// fragment) as HTTPMethod and HTTPURI. soidc checks the proof and that
+	// its key is the one the token is bound to (cnf.jkt). Without DPoPProof,
+	// a bound token is refused (ReasonDPoPMissing): the Bearer scheme must
+	// not carry one (RFC 9449 §7.2).
+	DPoPProof  string
+	HTTPMethod string
+	HTTPURI    string
+	// DPoP is "required" (the token must be bound and come with a proof) or
+	// "allowed"; "" is soidc's default (a bound token requires a proof; a
+	// proof for an unbound token is refused).
+	DPoP string
+	// DPoPMaxAge is how old a proof's iat may be (soidc: 300 s), in whole
+	// seconds rounded up.
+	DPoPMaxAge time.Duration
+	// DPoPNonce, if not "", is the nonce the proof must carry (RFC 9449 §9,
+	// the server's DPoP-Nonce); a proof without it is ReasonDPoPNonce.
+	DPoPNonce string
+	// ClientCertPEM is the request's TLS client certificate (PEM, or base64 DER):
+	// a token with cnf["x5t#S256"] is accepted only with that certificate
+	// (RFC 8705 §3); otherwise ErrValidation with reason "cnf_x5t". A
+	// certificate given for a token without that cnf is accepted.
+	ClientCertPEM string
 }
 
 // errAudienceTwice is AccessTokenOptions with both Audience and Audiences.
@@ -143,11 +175,23 @@ func (o AccessTokenOptions) MarshalJSON() ([]byte, error) {
 	case len(o.Audiences) > 0:
 		audience = o.Audiences
 	}
+	var maxAge *int64
+	if o.DPoPMaxAge != 0 {
+		maxAge = seconds(&o.DPoPMaxAge)
+	}
 	return json.Marshal(struct {
-		Audience       any      `json:"audience,omitempty"`
-		RequiredScopes []string `json:"required_scopes,omitempty"`
-		CacheOnly      bool     `json:"cache_only,omitempty"`
-	}{audience, o.RequiredScopes, o.CacheOnly})
+		Audience       any         `json:"audience,omitempty"`
+		RequiredScopes []string    `json:"required_scopes,omitempty"`
+		CacheOnly      bool        `json:"cache_only,omitempty"`
+		RequireClaims  []ClaimRule `json:"require_claims,omitempty"`
+		DPoPProof      string      `json:"dpop_proof,omitempty"`
+		HTTPMethod     string      `json:"http_method,omitempty"`
+		HTTPURI        string      `json:"http_uri,omitempty"`
+		DPoP           string      `json:"dpop,omitempty"`
+		DPoPMaxAgeS    *int64      `json:"dpop_max_age_s,omitempty"`
+		DPoPNonce      string      `json:"dpop_nonce,omitempty"`
+		ClientCertPEM  string      `json:"client_cert_pem,omitempty"`
+	}{audience, o.RequiredScopes, o.CacheOnly, o.RequireClaims, o.DPoPProof, o.HTTPMethod, o.HTTPURI, o.DPoP, maxAge, o.DPoPNonce, o.ClientCertPEM})
 }
 
 // DecodeAccessToken decodes and validates a JWT access token (RFC 9068 §4),
@@ -190,6 +234,8 @@ type LogoutTokenOptions struct {
 	// MaxAge is that window, in whole seconds rounded up, 1 s to 10 min
 	// (default 2 min). Only with AllowMissingExp (else ErrInvalidArgument).
 	MaxAge time.Duration
+	// RequireClaims are rules checked after validation (require_claims).
+	RequireClaims []ClaimRule
 }
 
 // MarshalJSON returns the options document soidc reads.
@@ -204,7 +250,8 @@ func (o LogoutTokenOptions) MarshalJSON() ([]byte, error) {
 		CacheOnly             bool         `json:"cache_only,omitempty"`
 		AllowMissingExp       bool         `json:"allow_missing_exp,omitempty"`
 		MaxAgeS               *int64       `json:"max_age_s,omitempty"`
-	}{o.ExtraTrustedAudiences, unixTime(o.MinIssuedAt), o.CacheOnly, o.AllowMissingExp, maxAge})
+		RequireClaims         []ClaimRule  `json:"require_claims,omitempty"`
+	}{o.ExtraTrustedAudiences, unixTime(o.MinIssuedAt), o.CacheOnly, o.AllowMissingExp, maxAge, o.RequireClaims})
 }
 
 // DecodeLogoutToken decodes and validates a back-channel logout token (OpenID

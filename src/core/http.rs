@@ -22,6 +22,8 @@ pub struct Response {
     pub content_type: Option<String>,
     pub cache_control: Option<String>,
     pub www_authenticate: Option<String>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8, §9), as sent (checked where it is used).
+    pub dpop_nonce: Option<String>,
     pub body: Vec<u8>,
     /// The host the request went to, for messages.
     pub host: String,
@@ -110,6 +112,8 @@ struct HttpConfig {
     allow_insecure_http: bool,
     proxy: Option<ureq::Proxy>,
     roots: Arc<Vec<Certificate<'static>>>,
+    /// RFC 8705: the certificate presented when a server asks for one.
+    client_cert: Option<ureq::tls::ClientCert>,
 }
 
 static SECURE_EXECUTION: AtomicBool = AtomicBool::new(false);
@@ -240,6 +244,7 @@ impl Http {
             allow_insecure_http: cfg.allow_insecure_http,
             proxy,
             roots,
+            client_cert: cfg.client_cert.as_ref().map(|c| c.tls.clone()),
         };
         let agent = build_agent(&config);
         Ok(Http {
@@ -385,6 +390,7 @@ impl Http {
         let content_type = header("content-type");
         let cache_control = header("cache-control");
         let www_authenticate = header("www-authenticate");
+        let dpop_nonce = header("dpop-nonce");
         if (300..400).contains(&status) {
             let target = header("location")
                 .and_then(|l| url.join(&l).ok())
@@ -402,7 +408,7 @@ impl Http {
             .read_to_vec()
             .map_err(|e| map_error(e, &host, what, timeout))?;
         log_at!(Level::Debug, "{what}: HTTP {status} from {host}, {} bytes", body.len());
-        Ok(Response { status, content_type, cache_control, www_authenticate, body, host })
+        Ok(Response { status, content_type, cache_control, www_authenticate, dpop_nonce, body, host })
     }
 }
 
@@ -461,6 +467,9 @@ fn build_agent(cfg: &HttpConfig) -> ureq::Agent {
         .provider(TlsProvider::Rustls)
         .unversioned_rustls_crypto_provider(crypto)
         .root_certs(RootCerts::Specific(cfg.roots.clone()))
+        // Presented only to a server that asks for a client certificate (RFC 8705 §2:
+        // mutual TLS at the token endpoint or its mtls_endpoint_aliases entry).
+        .client_cert(cfg.client_cert.clone())
         .build();
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)

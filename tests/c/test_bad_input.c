@@ -424,6 +424,11 @@ static void test_rule_options(const soidc_client *client) {
         {12, "{\"audience\": []}", "audience"},
         {12, "{\"audience\": [1]}", "audience"},
         {12, "{\"audience\": 5}", "audience"},
+        {12, "{\"client_cert_pem\": 5}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"\"}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"garbage!\"}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"AAAA\"}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}", "client_cert_pem"},
         /* the code flow */
         {1, "{\"state\": \"s1\", \"acr_values_allowed\": []}", "acr_values_allowed"},
         {1, "{\"state\": \"s1\", \"acr_values_allowed\": \"urn:gold\"}", "acr_values_allowed"},
@@ -450,6 +455,57 @@ static void test_utilities(void) {
     soidc_string_free(NULL);
     soidc_set_log_callback(NULL, SOIDC_LOG_TRACE, NULL); /* NULL = logging off */
     CHECK(soidc_status_name(-100) != NULL);
+}
+
+/* ---- DPoP, client side: soidc_client_dpop_jwk and soidc_dpop_proof ----------------- */
+
+static void test_dpop_functions(const char *issuer, const char *client_id, const soidc_client *plain) {
+    soidc_client *c = NULL;
+    char *doc = NULL;
+    soidc_status st = soidc_client_from_issuer_url(issuer, NULL, client_id, secret, NULL, "{\"dpop\": true}", &c, &doc);
+    CHECK_STATUS(st, SOIDC_OK, doc);
+    soidc_string_free(doc);
+    if (c == NULL) return;
+    static const char bad_utf8[] = {'G', (char)0xff, 'T', 0};
+    /* The call first, then the out-pointer's value (argument order is unspecified in C). */
+#define DPOP_INVALID(call, word)              \
+    do {                                      \
+        doc = DUMMY_STR;                      \
+        soidc_status dpop_st_ = (call);       \
+        EXPECT_INVALID(dpop_st_, doc, word);  \
+    } while (0)
+
+    DPOP_INVALID(soidc_client_dpop_jwk(NULL, &doc), "client");
+    DPOP_INVALID(soidc_client_dpop_jwk(plain, &doc), NULL); /* no DPoP key */
+    CHECK(soidc_client_dpop_jwk(c, NULL) == SOIDC_ERR_INVALID_ARGUMENT);
+    doc = DUMMY_STR;
+    st = soidc_client_dpop_jwk(c, &doc);
+    CHECK_STATUS(st, SOIDC_OK, doc);
+    char *jkt = json_string_at(doc, "/jkt");
+    CHECK(jkt != NULL && strlen(jkt) == 43);
+    soidc_string_free(jkt);
+    soidc_string_free(doc);
+
+    const char *url = "https://rs.example/items?page=1";
+    DPOP_INVALID(soidc_dpop_proof(NULL, "GET", url, NULL, NULL, &doc), "client");
+    DPOP_INVALID(soidc_dpop_proof(c, NULL, url, NULL, NULL, &doc), "method");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", NULL, NULL, NULL, &doc), "url");
+    DPOP_INVALID(soidc_dpop_proof(c, bad_utf8, url, NULL, NULL, &doc), "method");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", bad_utf8, NULL, NULL, &doc), "url");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", url, bad_utf8, NULL, &doc), "access_token");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", url, NULL, "{\"nonce\": 5}", &doc), "nonce");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", url, NULL, "{\"nonse\": \"x\"}", &doc), NULL);
+    DPOP_INVALID(soidc_dpop_proof(plain, "GET", url, NULL, NULL, &doc), NULL);
+    CHECK(soidc_dpop_proof(c, "GET", url, NULL, NULL, NULL) == SOIDC_ERR_INVALID_ARGUMENT);
+    doc = DUMMY_STR;
+    st = soidc_dpop_proof(c, "GET", url, "an-access-token", "{\"nonce\": \"n\"}", &doc);
+    CHECK_STATUS(st, SOIDC_OK, doc);
+    char *proof = json_string_at(doc, "/proof");
+    CHECK(proof != NULL && strchr(proof, '.') != NULL);
+    soidc_string_free(proof);
+    soidc_string_free(doc);
+    soidc_client_free(c);
+#undef DPOP_INVALID
 }
 
 int main(void) {
@@ -491,7 +547,25 @@ int main(void) {
             EXPECT_INVALID(st, doc, NULL);
         }
 
+        /* Mutual TLS client options (RFC 8705): wrong types, half a pair, unreadable files. */
+        static const struct { const char *options; const char *word; } bad_mtls[] = {
+            {"{\"client_cert_file\": 5, \"client_key_file\": \"/nonexistent\"}", "client_cert_file"},
+            {"{\"client_cert_file\": \"/nonexistent\"}", "client_key_file"},
+            {"{\"client_cert_file\": \"/nonexistent/c.pem\", \"client_key_file\": \"/nonexistent/k.pem\"}", "cannot open"},
+            {"{\"client_cert_file\": \"/\", \"client_key_file\": \"/\"}", "regular file"},
+            {"{\"auth_method\": \"tls_client_auth\"}", "client_cert_file"},
+        };
+        for (size_t i = 0; i < sizeof bad_mtls / sizeof bad_mtls[0]; i++) {
+            soidc_client *c = DUMMY_CLIENT;
+            doc = DUMMY_STR;
+            st = soidc_client_from_issuer_config(metadata, NULL, client_id, NULL, NULL, bad_mtls[i].options, &c, &doc);
+            CHECK(c == NULL);
+            if (c != DUMMY_CLIENT) soidc_client_free(c);
+            EXPECT_INVALID(st, doc, bad_mtls[i].word);
+        }
+
         test_client_functions(client);
+        test_dpop_functions(issuer, client_id, client);
     }
 
     /* A client with a redirect URI (soidc_auth_code_start needs one) for the flows. */

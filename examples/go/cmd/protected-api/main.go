@@ -1,7 +1,9 @@
 // Command protected-api is a small HTTP API whose routes are protected by
-// OAuth 2.0 bearer tokens: RFC 9068 JWT access tokens validated with soidc
-// (signature, issuer, expiry, audience and scope). It answers 401/403 with a
-// WWW-Authenticate challenge as RFC 6750 says.
+// OAuth 2.0 access tokens: RFC 9068 JWT access tokens validated with soidc
+// (signature, issuer, expiry, audience and scope) through the soidchttp
+// middleware, sent as bearer tokens or DPoP-bound with a proof (RFC 9449).
+// It answers 401/400/403 with a WWW-Authenticate challenge as RFC 6750 §3
+// and RFC 9449 §7.1 say.
 //
 //	protected-api -issuer https://id.example.com -audience https://api.example.com [-listen 127.0.0.1:8080] [-state-file /var/lib/api/soidc-state.json]
 //
@@ -27,10 +29,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	soidc "github.com/soidc/soidc/bindings/go"
+	"github.com/soidc/soidc/bindings/go/soidchttp"
 )
 
 func main() {
@@ -79,29 +83,49 @@ func run(log *slog.Logger, issuer, audience, clientID, listen, stateFile string)
 	return nil
 }
 
-// routes is the API: each route states the scopes it needs.
-func routes(tokens accessTokenDecoder, audience string, log *slog.Logger) http.Handler {
-	bearer := &Bearer{Tokens: tokens, Audience: audience, Realm: "protected-api", Timeout: 5 * time.Second, Log: log}
+// routes is the API: each route states the scopes (and claim rules) it
+// needs; soidchttp answers 401/400/403 as RFC 6750 §3 says, accepts
+// DPoP-bound tokens with a proof (RFC 9449 §7.1) beside bearer tokens, and
+// 503 with Retry-After when the token cannot be checked.
+func routes(tokens soidchttp.Validator, audience string, log *slog.Logger) http.Handler {
+	return routesWith(&soidchttp.Middleware{Client: tokens, Audience: audience, Realm: "protected-api", Timeout: 5 * time.Second, Log: log})
+}
+
+func routesWith(mw *soidchttp.Middleware) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /api/hello", bearer.Require([]string{"api:read"}, http.HandlerFunc(hello)))
-	mux.Handle("POST /api/notes", bearer.Require([]string{"api:write"}, http.HandlerFunc(addNote)))
+	mux.Handle("GET /api/hello", mw.Require(http.HandlerFunc(hello), soidchttp.Scopes("api:read")))
+	mux.Handle("POST /api/notes", mw.Require(http.HandlerFunc(addNote), soidchttp.Scopes("api:write")))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	return mux
 }
 
+// callerClaims are the claims this API reads, in its own type.
+type callerClaims struct {
+	Subject  string `json:"sub"`
+	ClientID string `json:"client_id"`
+	Scope    string `json:"scope"`
+}
+
 func hello(w http.ResponseWriter, r *http.Request) {
-	c := Claims(r.Context())
+	c, err := soidchttp.ClaimsFromContext[callerClaims](r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error"})
+		return
+	}
+	_, dpop := soidchttp.Token(r.Context())
 	writeJSON(w, http.StatusOK, map[string]any{
 		"message":   "hello, " + c.Subject,
 		"client_id": c.ClientID,
-		"scopes":    c.Scopes(),
+		"scopes":    strings.Fields(c.Scope),
+		"dpop":      dpop,
 	})
 }
 
 func addNote(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusCreated, map[string]string{"created_by": Claims(r.Context()).Subject})
+	c := soidchttp.AccessTokenClaims(r.Context())
+	writeJSON(w, http.StatusCreated, map[string]string{"created_by": c.Subject})
 }
 
 // newClient creates the API's soidc client with its keys fetched (so that the

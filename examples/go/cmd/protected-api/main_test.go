@@ -13,6 +13,7 @@ import (
 	"time"
 
 	soidc "github.com/soidc/soidc/bindings/go"
+	"github.com/soidc/soidc/bindings/go/soidchttp"
 )
 
 const audience = "https://api.soidc.test"
@@ -88,8 +89,7 @@ func TestNoKeysYetAnswer503AgainstProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	bearer := &Bearer{Tokens: api, Audience: audience, Realm: "protected-api", Timeout: 5 * time.Second, CacheOnly: true, Log: quietLog()}
-	h := bearer.Require([]string{"api:read"}, http.HandlerFunc(hello))
+	h := routesWith(&soidchttp.Middleware{Client: api, Audience: audience, Realm: "protected-api", Timeout: 5 * time.Second, CacheOnly: true, Log: quietLog()})
 	r := httptest.NewRequest("GET", "/api/hello", nil)
 	r.Header.Set("Authorization", "Bearer "+tokens.AccessToken)
 	w := httptest.NewRecorder()
@@ -151,15 +151,16 @@ func TestAgainstProvider(t *testing.T) {
 		challenge                         string // a prefix of WWW-Authenticate
 	}{
 		{"open route", "GET", "/healthz", "", 200, ""},
-		{"no credentials", "GET", "/api/hello", "", 401, `Bearer realm="protected-api"`},
-		{"another scheme", "GET", "/api/hello", "Basic Y29uZjpzZWNyZXQ=", 401, `Bearer realm="protected-api"`},
+		{"no credentials", "GET", "/api/hello", "", 401, `Bearer realm="protected-api", scope="api:read"`},
+		{"another scheme", "GET", "/api/hello", "Basic Y29uZjpzZWNyZXQ=", 401, `Bearer realm="protected-api", scope="api:read"`},
 		{"malformed header", "GET", "/api/hello", "Bearer two words", 400, `Bearer realm="protected-api", error="invalid_request"`},
 		{"garbage token", "GET", "/api/hello", "Bearer abc.def.ghi", 401, `Bearer realm="protected-api", error="invalid_token"`},
 		{"an ID token", "GET", "/api/hello", "Bearer " + idTokens.IDToken, 401, `Bearer realm="protected-api", error="invalid_token"`},
 		{"read token, read route", "GET", "/api/hello", "Bearer " + read, 200, ""},
 		{"lower-case scheme", "GET", "/api/hello", "bearer " + read, 200, ""},
 		{"read token, write route", "POST", "/api/notes", "Bearer " + read, 403,
-			`Bearer realm="protected-api", error="insufficient_scope", error_description="the access token lacks a required scope", scope="api:write"`},
+			`Bearer realm="protected-api", error="insufficient_scope", error_description="the access token does not grant access to this resource", scope="api:write"`},
+		{"DPoP scheme without a proof", "GET", "/api/hello", "DPoP " + read, 401, `Bearer realm="protected-api"`},
 		{"write token, write route", "POST", "/api/notes", "Bearer " + readWrite, 201, ""},
 	}
 	for _, tc := range tests {
@@ -168,7 +169,7 @@ func TestAgainstProvider(t *testing.T) {
 			if ex.status != tc.status || !strings.HasPrefix(ex.challenge, tc.challenge) || (tc.challenge == "" && ex.challenge != "") {
 				t.Fatalf("got %d %q %v, want %d %q", ex.status, ex.challenge, ex.body, tc.status, tc.challenge)
 			}
-			if tc.status == 401 && tc.challenge == `Bearer realm="protected-api"` && ex.challenge != tc.challenge {
+			if tc.status == 401 && strings.HasSuffix(tc.challenge, `scope="api:read"`) && ex.challenge != tc.challenge {
 				t.Fatalf("an error code without credentials: %q", ex.challenge)
 			}
 		})
