@@ -829,6 +829,9 @@ inline constexpr std::string_view acr = "acr";
 inline constexpr std::string_view exp = "exp";
 /// A logout token without `exp` whose `jti` this client already accepted.
 inline constexpr std::string_view replay = "replay";
+/// A `require_claims` rule failed; the error document's `rule` names it (its `name`,
+/// else its path and op). Access tokens also carry error "insufficient_scope" (HTTP 403).
+inline constexpr std::string_view claim_rule = "claim_rule";
 /// Not a validation failure: the call's time budget (`timeout_ms`, or
 /// `create_timeout_ms` for a creation) ran out (`SOIDC_ERR_NETWORK`).
 inline constexpr std::string_view timeout = "timeout";
@@ -1348,8 +1351,17 @@ class AuthStart : public Document {
   [[nodiscard]] std::optional<std::string> code_verifier() const { return string_at("code_verifier"); }
   /// The `redirect_uri` used.
   [[nodiscard]] std::optional<std::string> redirect_uri() const { return string_at("redirect_uri"); }
+  /// The `max_age` asked for (absent when not asked for).
+  [[nodiscard]] std::optional<std::int64_t> max_age() const { return get<std::int64_t>("/max_age"); }
+  /// The `acr_values` asked for (empty when not asked for).
+  [[nodiscard]] std::vector<std::string> acr_values() const {
+    return get<std::vector<std::string>>("/acr_values").value_or(std::vector<std::string>());
+  }
   /// The options document for auth_code_handle_result() that checks the redirect
-  /// against this start: its state, nonce, code_verifier and redirect_uri.
+  /// against this start: its state, nonce, code_verifier and redirect_uri, and its
+  /// max_age when one was asked for (the ID token's auth_time is then checked). The
+  /// requested acr_values are not added: OIDC Core §3.1.2.1 makes them voluntary; to
+  /// require one of them, add `"acr_values_allowed"` with acr_values().
   [[nodiscard]] std::string result_options() const {
     std::string out = "{";
     for (const char* key : {"state", "nonce", "code_verifier", "redirect_uri"}) {
@@ -1357,6 +1369,10 @@ class AuthStart : public Document {
         out += out.size() > 1 ? "," : "";
         out += json_quote(key) + ":" + json_quote(*v);
       }
+    }
+    if (std::optional<std::int64_t> m = max_age()) {
+      out += out.size() > 1 ? "," : "";
+      out += "\"max_age\":" + std::to_string(*m);
     }
     return out + "}";
   }
@@ -2233,6 +2249,52 @@ inline Result<Claims> Client::try_decode_logout_token(std::string_view raw_token
   return call<Claims>("decode_logout_token", {&t, &o}, [&](const soidc_client* c, char** out) {
     return soidc_decode_logout_token(c, t.get(), o.get(), out);
   });
+}
+
+// ---------------------------------------------------------------------------
+// Claim paths
+// ---------------------------------------------------------------------------
+
+/// soidc_claims_get(): the JSON text of the claim at `path` in a claims document
+/// (Claims::raw(), TokenResponse's `id_token_claims`, or any JSON object), with the
+/// path syntax of the `require_claims` option: dotted (`realm_access.roles`, `\.` for
+/// a dot inside a name: `https://example\.com/claims.tenant`) or an RFC 6901 pointer
+/// when it starts with `/`; a name applied to an array maps over its elements and
+/// collects the values found. Parse the text with JsonValue::parse(). A claim that is
+/// absent is an Error with status SOIDC_ERR_NOT_FOUND; a bad path or document is
+/// SOIDC_ERR_INVALID_ARGUMENT.
+[[nodiscard]] inline Result<std::string> try_claims_get(std::string_view claims_json, std::string_view path) {
+  const auto j = detail::required(claims_json, "claims_json");
+  const auto p = detail::required(path, "path");
+  if (std::optional<Error> e = detail::nul_error({&j, &p})) {
+    return *e;
+  }
+  char* raw = nullptr;
+  const Status status = soidc_claims_get(j.get(), p.get(), &raw);
+  const detail::UniqueString value(raw);  // freed on every path below
+  if (status == SOIDC_ERR_NOT_FOUND) {
+    return detail::binding_error(status, "soidc_claims_get: no claim at the path");
+  }
+  if (status != SOIDC_OK) {
+    return detail::binding_error(status, "soidc_claims_get: the claims document or the path is invalid");
+  }
+  if (!value) {
+    return detail::binding_error(SOIDC_ERR_INTERNAL, "soidc_claims_get returned SOIDC_OK but no value");
+  }
+  return std::string(value.get());
+}
+
+/// As try_claims_get(), with std::nullopt for an absent claim; throws soidc::Error
+/// (or aborts without exceptions) for a bad path or document.
+[[nodiscard]] inline std::optional<std::string> claims_get(std::string_view claims_json, std::string_view path) {
+  Result<std::string> r = try_claims_get(claims_json, path);
+  if (!r) {
+    if (r.error().status() == SOIDC_ERR_NOT_FOUND) {
+      return std::nullopt;
+    }
+    detail::raise(r.error());
+  }
+  return std::move(r).value();
 }
 
 // ---------------------------------------------------------------------------

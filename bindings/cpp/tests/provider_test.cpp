@@ -1077,4 +1077,35 @@ TEST_F(Provider, DpopBoundTokensAndProofs) {
   EXPECT_EQ(soidc::try_dpop_proof(empty, "GET", "https://api.example/").error().status(), SOIDC_ERR_INVALID_ARGUMENT);
 }
 
+TEST_F(Provider, RequireClaimsAndClaimsGet) {
+  // Alice's ID token with the test provider's "roles" scope: nested roles, a claim name
+  // with dots, an array of objects.
+  const std::string id_token = alice_tokens("openid roles").id_token().value_or("");
+  const std::string rules = R"({"require_claims": [
+      {"claim": "realm_access.roles", "op": "contains", "value": "ssh-login"},
+      {"claim": "https://example\\.com/claims.tenant", "op": "eq", "value": "acme"}]})";
+  const soidc::Claims claims = client().decode_id_token(id_token, rules);
+  EXPECT_EQ(soidc::claims_get(claims.raw(), "realm_access.roles").value_or(""), R"(["ssh-login","dev"])");
+  EXPECT_EQ(soidc::claims_get(claims.raw(), "https://example\\.com/claims.tenant").value_or(""), R"("acme")");
+  EXPECT_EQ(soidc::claims_get(claims.raw(), "orgs.id").value_or(""), R"(["org-1","org-2"])");
+  EXPECT_FALSE(soidc::claims_get(claims.raw(), "no.such.claim").has_value());
+  const soidc::Result<std::string> bad_path = soidc::try_claims_get(claims.raw(), "a..b");
+  ASSERT_FALSE(bad_path.ok());
+  EXPECT_EQ(bad_path.error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(soidc::try_claims_get(claims.raw(), std::string_view("s\0ub", 4)).error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+
+  const soidc::Result<soidc::Claims> refused = client().try_decode_id_token(
+      id_token, R"({"require_claims": [{"claim": "realm_access.roles", "op": "contains", "value": "root", "name": "root only"}]})");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().status(), SOIDC_ERR_VALIDATION);
+  EXPECT_EQ(refused.error().reason(), soidc::reason::claim_rule) << refused.error().document();
+  EXPECT_EQ(soidc::json_string_member(refused.error().document(), "rule").value_or(""), "root only");
+
+  // The start document carries max_age and acr_values; result_options() passes max_age on.
+  const soidc::AuthStart start = client().auth_code_start(R"({"max_age": 300, "acr_values": ["urn:acr:mfa"]})");
+  EXPECT_EQ(start.max_age().value_or(0), 300);
+  EXPECT_EQ(start.acr_values(), std::vector<std::string>{"urn:acr:mfa"});
+  EXPECT_NE(start.result_options().find("\"max_age\":300"), std::string::npos) << start.result_options();
+}
+
 }  // namespace
