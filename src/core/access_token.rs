@@ -173,6 +173,7 @@ impl Client {
             method,
             uri,
             max_age_s,
+            replay_window_s: self.config.dpop_replay_window_s,
             leeway_s: self.config.leeway_s,
             nonce: nonce.as_deref(),
         }))

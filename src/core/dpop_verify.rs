@@ -94,8 +94,13 @@ pub struct Request<'a> {
     pub method: &'a str,
     /// The request's URI, normalised by [`normalise_htu`].
     pub uri: String,
-    /// How old a proof may be (seconds), before leeway.
+    /// How old a proof may be (seconds), before leeway; at most `replay_window_s`.
     pub max_age_s: u64,
+    /// How long the client remembers a `jti` after the proof's `iat` (before leeway): the
+    /// client's `dpop_replay_window_s`, the same for every call whatever its `max_age_s`,
+    /// so that a call with a longer `dpop_max_age_s` cannot accept a proof that a call
+    /// with a shorter one already accepted and forgot.
+    pub replay_window_s: u64,
     pub leeway_s: u64,
     /// The nonce the server gave the client (RFC 9449 §9), when it wants one.
     pub nonce: Option<&'a str>,
@@ -340,8 +345,10 @@ pub fn verify(req: &Request<'_>, access_token: &str, jkt: Option<&str>, cache: &
         }
     }
     // §11.1: jti not seen within the proof's acceptance window (it is remembered until
-    // that window ends). Scoped by the key, so one client's jti never blocks another's.
-    if !cache.insert_new(&thumbprint, jti, iat + max_age + leeway + 1, now) {
+    // the longest window any call on this client accepts has ended). Scoped by the key,
+    // so one client's jti never blocks another's.
+    let until = iat.saturating_add(req.replay_window_s as i64 + leeway + 1);
+    if !cache.insert_new(&thumbprint, jti, until, now) {
         return Err(fail("dpop_replay", format!("jti {} was already used with this key (a replayed proof)", quote_untrusted(jti))));
     }
     Ok(thumbprint)
