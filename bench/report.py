@@ -141,6 +141,9 @@ for alg in ALGS:
              f"soidc.idnonce.{alg}.t1", f"pair.soidcnonce_vs_limit.{alg}", "limit")
 rate_row(A, "soidc `soidc_decode_access_token` (RFC 9068, typ at+jwt, options `{\"audience\":…}`), RS256, 1 thread",
          "soidc.at.RS256.t1", "pair.at_vs_limit.RS256", "limit")
+rate_row(A, "soidc `soidc_decode_access_token`, DPoP-bound (`cnf.jkt`) RS256 token + ES256 proof (RFC 9449: "
+            "two signatures, replay cache full and evicting), 1 thread",
+         "soidc.atdpop.RS256.t1", "pair.atdpop_vs_at.RS256", "bearer at+jwt", 0.45)
 for alg in ALGS:
     rate_row(A, f"limit, {alg}, 2 threads (what the machine gives 2 threads during this run)",
              f"raw.{alg}.t2", f"pair.limit_2t_vs_1t.{alg}", "limit 1 thread")

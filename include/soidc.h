@@ -333,7 +333,11 @@ extern "C" {
  *   below), `dpop_key_pem` (the DPoP private key as PEM: PKCS#8 `PRIVATE KEY` holding a
  *   P-256, Ed25519 or RSA key, SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`,
  *   unencrypted, at most 64 KiB), `dpop_key_file` (the same from a file, checked like
- *   `client_secret_file`). Secret files must be regular files owned by the
+ *   `client_secret_file`), and for a resource server checking DPoP proofs (see
+ *   `soidc_decode_access_token`) `dpop_replay_cache_entries` (100000, 1 to 10000000: how
+ *   many proof `jti`s the client's replay cache holds) and `dpop_replay_window_s` (300, 1
+ *   to 3600: how long a `jti` is remembered; older proofs are refused). Secret files must
+ *   be regular files owned by the
  *   process's effective user or root and not accessible by group or others (mode 0600 or
  *   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
  *   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -1321,7 +1325,7 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * of strings; a missing one fails with `error` = `insufficient_scope` in the error
  * document), `cache_only` (true: validate against cached keys only, never touching the
  * network — for request paths such as an nginx worker; prime the cache with
- * `soidc_client_provider_keys`), `timeout_ms`, `require_claims` (claim rules, as for
+ * `soidc_client_provider_keys`), `timeout_ms`, the DPoP options below, `require_claims` (claim rules, as for
  * `soidc_decode_id_token`; checked last, and a failed rule also carries `error` =
  * `insufficient_scope`, RFC 6750 §3.1: the token is valid but lacks a privilege, HTTP 403).
  *
@@ -1337,8 +1341,58 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * DPoP: a resource server that accepts only certificate-bound tokens checks that the
  * returned claims have `cnf["x5t#S256"]`).
  *
- * Success: the claims object. Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION`,
- * `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status when keys were fetched.
+ * Success: the claims object, untouched (for a DPoP-bound token, its `cnf.jkt` is the
+ * thumbprint of the key whose proof was just verified). Returns `SOIDC_OK`,
+ * `SOIDC_ERR_VALIDATION`, `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status
+ * when keys were fetched.
+ *
+ * DPoP (RFC 9449 §7.1), for a request with `Authorization: DPoP <token>` and a `DPoP` header:
+ * - `dpop_proof` (string): the `DPoP` header value, as received. Omit it when the request
+ *   has no `DPoP` header (an empty string is an invalid proof). With it, `http_method`
+ *   (string, the request's method, compared case-sensitively with `htm`) and `http_uri`
+ *   (string, the request's absolute `http`/`https` URI as the client addressed it, e.g.
+ *   `https://api.example.com/items?page=2`; query and fragment are ignored, and both it and
+ *   `htu` are normalised per RFC 3986 §6.2.2 and §6.2.3) are required.
+ * - `dpop` (string): `"required"`: only DPoP-bound tokens (with `cnf.jkt`), each with a valid
+ *   proof; `"allowed"`: as the default, and a proof presented with an unbound token is
+ *   checked (all but the key binding) and then accepted instead of refused. Default: a
+ *   token with `cnf.jkt` needs a valid proof, a proof with a token without `cnf.jkt` is
+ *   refused, an unbound token without proof is accepted (Bearer). A bound token is never
+ *   accepted without its proof.
+ * - `dpop_max_age_s` (1 to 3600, default 300): the oldest proof `iat` accepted, plus the
+ *   client's `leeway_s`; a proof may be at most `leeway_s` in the future. The client option
+ *   `dpop_replay_window_s` caps it.
+ * - `dpop_nonce` (string, optional): the nonce the server gave the client (RFC 9449 §9):
+ *   the proof must carry it.
+ *
+ * The proof checks (RFC 9449 §4.3), each with its `reason` in the error document: exactly
+ * one proof (a comma in the header value means several), a compact JWS of at most 16 KiB,
+ * `typ` `dpop+jwt`, `alg` one of ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512
+ * (`none` and HS* are refused), a `jwk` header that is a public key (no `d`, `p`, `q`, `dp`,
+ * `dq`, `qi`, `oth`, `k`) verifying the signature, `jti`, `htm`, `htu`, `iat` present
+ * (`dpop_invalid` for all of these), `htm` (`dpop_htm`), `htu` (`dpop_htu`), `nonce` when
+ * `dpop_nonce` is given (`dpop_nonce`), `iat` in the window (`dpop_iat`), `ath` =
+ * base64url(SHA-256(token)) (`dpop_ath`), the RFC 7638 thumbprint of `jwk` equal to the
+ * token's `cnf.jkt` (`dpop_jkt`, also for an unbound token with `dpop: "required"`), and,
+ * once all else passed, the `jti` not seen before (`dpop_replay`). A bound token without
+ * a proof fails with `dpop_missing`, a proof with an unbound token with `dpop_unexpected`.
+ * DPoP error documents also carry `error`, the code for the `WWW-Authenticate: DPoP`
+ * challenge (`invalid_dpop_proof`; `invalid_token` for `dpop_missing` and
+ * `dpop_unexpected`; `use_dpop_nonce` for `dpop_nonce`), and `algs`, the space-separated
+ * algorithms accepted, for the challenge's `algs` parameter.
+ *
+ * Replay cache (RFC 9449 §11.1): each client keeps the `jti`s of the proofs it accepted,
+ * scoped by the proof key's thumbprint, until no call on that client could accept the proof
+ * any more (`iat` + `dpop_replay_window_s` + `leeway_s`); checking and recording is one
+ * atomic step, so of several threads presenting one proof exactly one succeeds. The cache holds at most
+ * `dpop_replay_cache_entries` (client option, default 100000, about 100 bytes each); when
+ * full, the oldest entry is evicted and a replay of that proof within its window is no
+ * longer detected: size it for your request rate times the window. It is per client and
+ * per process, in memory only: with several processes (nginx workers, a preforked
+ * server) or several clients, or across a restart, a replay reaching another cache is not
+ * detected; share a store of seen `(jkt, jti)` pairs yourself, or use server nonces
+ * (`dpop_nonce`), if that matters. Only proofs that passed every other check, with a
+ * valid token, reach the cache. No DPoP check touches the network.
  *
  * Validation error documents of every decode function carry, for the failures a server
  * reacts to differently, a machine-readable `reason`: `no_keys_cached` (`cache_only` and
@@ -1348,8 +1402,8 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * expected), `sub` (empty or longer than 255 bytes), `acr` (not in `acr_values_allowed`,
  * or refused by the callback), `exp` (a logout token without `exp`), `replay` (a logout
  * token without `exp` whose `jti` was already accepted), `claim_rule` (a `require_claims`
- * rule failed; `rule` names it). Other failures have no `reason`;
- * the message always explains.
+ * rule failed; `rule` names it), `cnf_x5t`, and the DPoP reasons above (`dpop_*`). Other
+ * failures have no `reason`; the message always explains.
  */
 soidc_status soidc_decode_access_token(const soidc_client *client,
                                        const char *raw_token,

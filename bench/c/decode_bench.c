@@ -12,7 +12,8 @@
  *   decode_bench profile   DIR ALG N     N decodes of one token, nothing else (for callgrind/perf)
  *
  * DIR holds what bench/run.sh prepared: metadata.json, params.json, RS256.jwt,
- * ES256.jwt, EdDSA.jwt, at.jwt, and `port` (the local stub server).
+ * ES256.jwt, EdDSA.jwt, at.jwt, at-dpop.jwt + dpop-proofs.txt (DPoP, RFC 9449), and `port`
+ * (the local stub server).
  */
 #define _GNU_SOURCE
 #include "soidc.h"
@@ -102,13 +103,13 @@ static long stub_stat(const char *key) {
     return strtol(p + strlen(pat), NULL, 10);
 }
 
-static soidc_client *make_client(const char *secret) {
+static soidc_client *make_client_with(const char *secret, const char *options) {
     char *metadata = slurp("metadata.json");
     char *params = slurp("params.json");
     char *client_id = json_str(params, "client_id");
     soidc_client *c = NULL;
     char *err = NULL;
-    soidc_status st = soidc_client_from_issuer_config(metadata, NULL, client_id, secret, NULL, NULL, &c, &err);
+    soidc_status st = soidc_client_from_issuer_config(metadata, NULL, client_id, secret, NULL, options, &c, &err);
     if (st != SOIDC_OK) die("soidc_client_from_issuer_config", err);
     free(metadata);
     free(params);
@@ -116,14 +117,39 @@ static soidc_client *make_client(const char *secret) {
     return c;
 }
 
+static soidc_client *make_client(const char *secret) { return make_client_with(secret, NULL); }
+
+/* The client of the DPoP figures: its replay cache holds 1024 proof jtis, a quarter of the
+   4096 proofs in dpop-proofs.txt, so every proof has been evicted when it comes round again
+   (each decode pays a full cache's insert and eviction), and the window is an hour, so that
+   proofs signed when the tokens were generated stay acceptable for the whole run. */
+static const char DPOP_CLIENT_OPTS[] = "{\"dpop_replay_cache_entries\":1024,\"dpop_replay_window_s\":3600}";
+
 /* ------------------------------------------------------------------ decoding */
+
+/* DPoP proofs (dpop-proofs.txt), presented in turn; one counter for all threads. */
+static struct {
+    char **proofs;
+    int n;
+    atomic_uint next;
+    char aud[200];
+} dpop;
+
+static void dpop_load(const char *aud) {
+    char *all = slurp("dpop-proofs.txt");
+    int cap = 8192;
+    dpop.proofs = malloc(sizeof(char *) * (size_t)cap);
+    for (char *line = strtok(all, "\n"); line && dpop.n < cap; line = strtok(NULL, "\n")) dpop.proofs[dpop.n++] = line;
+    if (dpop.n < 2048) die("too few DPoP proofs", NULL);
+    snprintf(dpop.aud, sizeof dpop.aud, "%s", aud);
+}
 
 /* The limit, from bench/rust (libsoidc_bench_limit.so): aws-lc-rs ParsedPublicKey::verify_sig
    on the same tokens, keys parsed once. Index: 0 RS256, 1 ES256, 2 EdDSA. */
 int soidc_bench_limit_load(const char *dir);
 int soidc_bench_limit_verify(int index);
 
-enum kind { ID_TOKEN, ACCESS_TOKEN };
+enum kind { ID_TOKEN, ACCESS_TOKEN, ACCESS_TOKEN_DPOP };
 
 struct job {
     const soidc_client *client;
@@ -134,9 +160,19 @@ struct job {
 
 static void decode_once(const struct job *j) {
     char *out = NULL;
-    soidc_status st = j->kind == ID_TOKEN
-                          ? soidc_decode_id_token(j->client, j->token, j->options, NULL, NULL, &out)
-                          : soidc_decode_access_token(j->client, j->token, j->options, &out);
+    soidc_status st;
+    if (j->kind == ACCESS_TOKEN_DPOP) {
+        /* What a resource server does per request: its options with the request's proof. */
+        char opts[4096];
+        const char *proof = dpop.proofs[atomic_fetch_add(&dpop.next, 1) % (unsigned)dpop.n];
+        snprintf(opts, sizeof opts,
+                 "{\"audience\":\"%s\",\"http_method\":\"GET\",\"http_uri\":\"https://api.bench.soidc.test/items\","
+                 "\"dpop_max_age_s\":3600,\"dpop_proof\":\"%s\"}", dpop.aud, proof);
+        st = soidc_decode_access_token(j->client, j->token, opts, &out);
+    } else {
+        st = j->kind == ID_TOKEN ? soidc_decode_id_token(j->client, j->token, j->options, NULL, NULL, &out)
+                                 : soidc_decode_access_token(j->client, j->token, j->options, &out);
+    }
     if (st != SOIDC_OK) die("soidc rejected a benchmark token", out);
     soidc_string_free(out);
 }
@@ -278,9 +314,13 @@ static void mode_decode(double secs) {
     char *tokens[NALGS];
     for (int i = 0; i < NALGS; i++) tokens[i] = token_file(ALGS[i]);
     char *at = slurp("at.jwt");
+    char *at_dpop = slurp("at-dpop.jwt");
+    dpop_load(aud);
     if (soidc_bench_limit_load(dir) != 0) die("cannot load the limit's keys and tokens", dir);
     soidc_client *c = make_client(NULL); /* one shared client for every figure */
     warm(c, tokens, at, at_opts);        /* the JWKS is fetched once here and cached */
+    soidc_client *cd = make_client_with(NULL, DPOP_CLIENT_OPTS);
+    warm(cd, tokens, at, at_opts);
     double slice = 0.1;
     int cycles = (int)(secs / slice + 0.5);
     if (cycles < 3) cycles = 3;
@@ -290,20 +330,22 @@ static void mode_decode(double secs) {
         struct job id = {.client = c, .kind = ID_TOKEN, .token = tokens[i], .options = IGNORE_NONCE};
         struct job idn = {.client = c, .kind = ID_TOKEN, .token = tokens[i], .options = nonce_opts};
         struct job atj = {.client = c, .kind = ACCESS_TOKEN, .token = at, .options = at_opts};
+        struct job dpj = {.client = cd, .kind = ACCESS_TOKEN_DPOP, .token = at_dpop};
         snprintf(keys[0], 64, "raw.%s.t1", ALGS[i]);
         snprintf(keys[1], 64, "soidc.id.%s.t1", ALGS[i]);
         snprintf(keys[2], 64, "soidc.idnonce.%s.t1", ALGS[i]);
         snprintf(keys[3], 64, "raw.%s.t2", ALGS[i]);
         snprintf(keys[4], 64, "soidc.id.%s.t2", ALGS[i]);
-        struct workload ws[6] = {
+        struct workload ws[7] = {
             {.key = keys[0], .limit_index = i, .threads = 1},
             {.key = keys[1], .job = &id, .threads = 1},
             {.key = keys[2], .job = &idn, .threads = 1},
             {.key = keys[3], .limit_index = i, .threads = 2},
             {.key = keys[4], .job = &id, .threads = 2},
             {.key = "soidc.at.RS256.t1", .job = &atj, .threads = 1},
+            {.key = "soidc.atdpop.RS256.t1", .job = &dpj, .threads = 1},
         };
-        int k = i == 0 ? 6 : 5;
+        int k = i == 0 ? 7 : 5;
         run_group(ws, k, cycles, slice);
         char name[96];
         snprintf(name, sizeof name, "pair.soidc_vs_limit.%s", ALGS[i]);
@@ -314,12 +356,17 @@ static void mode_decode(double secs) {
         print_pair(name, &ws[3], &ws[0], cycles);
         snprintf(name, sizeof name, "pair.soidc_2t_vs_1t.%s", ALGS[i]);
         print_pair(name, &ws[4], &ws[1], cycles);
-        if (i == 0) print_pair("pair.at_vs_limit.RS256", &ws[5], &ws[0], cycles);
+        if (i == 0) {
+            print_pair("pair.at_vs_limit.RS256", &ws[5], &ws[0], cycles);
+            print_pair("pair.atdpop_vs_at.RS256", &ws[6], &ws[5], cycles);
+        }
         fflush(stdout);
     }
     soidc_client_free(c);
+    soidc_client_free(cd);
     for (int i = 0; i < NALGS; i++) free(tokens[i]);
     free(at);
+    free(at_dpop);
     free(params);
     free(nonce);
     free(aud);
@@ -333,8 +380,10 @@ static void mode_nettest(long n) {
     char *tokens[NALGS];
     for (int i = 0; i < NALGS; i++) tokens[i] = token_file(ALGS[i]);
     char *at = slurp("at.jwt");
+    char *at_dpop = slurp("at-dpop.jwt");
+    dpop_load(aud);
     long j0 = stub_stat("jwks_requests");
-    soidc_client *c = make_client(NULL);
+    soidc_client *c = make_client_with(NULL, DPOP_CLIENT_OPTS);
     warm(c, tokens, at, at_opts);
     long j1 = stub_stat("jwks_requests");
     long decodes = 0;
@@ -346,7 +395,9 @@ static void mode_nettest(long n) {
         }
         struct job j = {.client = c, .kind = ACCESS_TOKEN, .token = at, .options = at_opts};
         decode_once(&j);
-        decodes++;
+        struct job d = {.client = c, .kind = ACCESS_TOKEN_DPOP, .token = at_dpop};
+        decode_once(&d); /* DPoP-bound token + proof: no network either */
+        decodes += 2;
     }
     long j2 = stub_stat("jwks_requests");
     printf("R net.jwks_requests_warmup %ld\n", j1 - j0);
@@ -355,6 +406,7 @@ static void mode_nettest(long n) {
     soidc_client_free(c);
     for (int i = 0; i < NALGS; i++) free(tokens[i]);
     free(at);
+    free(at_dpop);
     free(params);
     free(aud);
 }

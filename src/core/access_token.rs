@@ -173,6 +173,7 @@ impl Client {
             method,
             uri,
             max_age_s,
+            replay_window_s: self.config.dpop_replay_window_s,
             leeway_s: self.config.leeway_s,
             nonce: nonce.as_deref(),
         }))
@@ -211,7 +212,7 @@ impl Client {
                 "a proof was presented with a token that is not DPoP-bound (no cnf.jkt)",
             )),
             (Some(req), jkt) => {
-                dpop_verify::verify(req, raw, jkt, &self.dpop_jtis, claims::now()).map(|_| ())
+                dpop_verify::verify(req, raw, jkt, &self.dpop_jtis, &self.dpop_keys, claims::now()).map(|_| ())
             }
         }
     }

@@ -66,6 +66,8 @@ pub struct Client {
     pub(crate) dpop_nonces: crate::core::dpop::NonceStore,
     /// `jti`s of accepted DPoP proofs, scoped by key thumbprint (RFC 9449 §11.1).
     pub(crate) dpop_jtis: crate::core::replay::JtiCache,
+    /// DPoP proof headers already checked, parsed (see `dpop_verify::ProofKeyCache`).
+    pub(crate) dpop_keys: crate::core::dpop_verify::ProofKeyCache,
 }
 
 impl fmt::Debug for Client {
@@ -502,6 +504,7 @@ impl Client {
             dpop,
             dpop_nonces: Default::default(),
             dpop_jtis,
+            dpop_keys: Default::default(),
         })
     }
 

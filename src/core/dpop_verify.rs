@@ -94,8 +94,13 @@ pub struct Request<'a> {
     pub method: &'a str,
     /// The request's URI, normalised by [`normalise_htu`].
     pub uri: String,
-    /// How old a proof may be (seconds), before leeway.
+    /// How old a proof may be (seconds), before leeway; at most `replay_window_s`.
     pub max_age_s: u64,
+    /// How long the client remembers a `jti` after the proof's `iat` (before leeway): the
+    /// client's `dpop_replay_window_s`, the same for every call whatever its `max_age_s`,
+    /// so that a call with a longer `dpop_max_age_s` cannot accept a proof that a call
+    /// with a shorter one already accepted and forgot.
+    pub replay_window_s: u64,
     pub leeway_s: u64,
     /// The nonce the server gave the client (RFC 9449 §9), when it wants one.
     pub nonce: Option<&'a str>,
@@ -196,40 +201,21 @@ fn claim_str<'a>(c: &'a Map<String, Value>, name: &str) -> Result<&'a str> {
     }
 }
 
-/// Checks one proof against the request and the access token it came with (RFC 9449
-/// §4.3 points 1 to 13, then the `jti` replay check of §11.1, last, so that a refused
-/// proof never occupies the cache). `jkt`: the token's `cnf.jkt`, `None` for an unbound
-/// token (only with `dpop: "allowed"`). Returns the proof key's thumbprint.
-pub fn verify(req: &Request<'_>, access_token: &str, jkt: Option<&str>, cache: &JtiCache, now: i64) -> Result<String> {
-    // §4.3 point 1: one proof. HTTP joins repeated header fields with commas, and a compact
-    // JWS has none, so a comma means several proofs.
-    if req.proof.len() > MAX_PROOF_BYTES {
-        return Err(fail(
-            "dpop_invalid",
-            format!("is {} bytes, more than the {MAX_PROOF_BYTES}-byte limit", req.proof.len()),
-        ));
-    }
-    let proof = req.proof.trim_matches([' ', '\t']);
-    if proof.contains(',') {
-        return Err(fail("dpop_invalid", "several proofs (a comma in the DPoP header value); exactly one is allowed (RFC 9449 §4.3)"));
-    }
-    if proof.is_empty() {
-        return Err(fail("dpop_invalid", "the DPoP header value is empty"));
-    }
-    // Point 2: a well-formed compact JWS.
-    let mut parts = proof.splitn(4, '.');
-    let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(p), Some(s), None) => (h, p, s),
-        _ => return Err(fail("dpop_invalid", "not a compact JWS (three base64url parts)")),
-    };
-    let bad = |what: &str| fail("dpop_invalid", format!("{what} is not valid unpadded base64url"));
-    let header_bytes = jose::b64_decode(h, "header").map_err(|_| bad("header"))?;
+/// A proof header's key, checked (RFC 9449 §4.3 points 4, 5 and 7) and parsed.
+pub(crate) struct ProofKey {
+    alg: Alg,
+    key: crate::core::keys::VerifyKey,
+    /// RFC 7638 thumbprint of the `jwk`.
+    thumbprint: String,
+}
+
+/// Decodes and checks a proof's header (its base64url text `h`): `typ`, no `crit`, an
+/// accepted asymmetric `alg`, a public `jwk` fitting it. A deterministic function of `h`.
+fn parse_header(h: &str) -> Result<ProofKey> {
+    let header_bytes = jose::b64_decode(h, "header")
+        .map_err(|_| fail("dpop_invalid", "header is not valid unpadded base64url"))?;
     let header = crate::core::json::parse_object(&header_bytes)
         .map_err(|e| fail("dpop_invalid", format!("header is not a JSON object: {e}")))?;
-    let payload = jose::b64_decode(p, "payload").map_err(|_| bad("payload"))?;
-    let claims = crate::core::json::parse_object(&payload)
-        .map_err(|e| fail("dpop_invalid", format!("payload is not a JSON object: {e}")))?;
-    let signature = jose::b64_decode(s, "signature").map_err(|_| bad("signature"))?;
     // Point 4: typ.
     let typ = header.get("typ").and_then(Value::as_str);
     if !jose::typ_is(typ, "dpop+jwt") {
@@ -268,7 +254,6 @@ pub fn verify(req: &Request<'_>, access_token: &str, jkt: Option<&str>, cache: &
     if let Some(m) = PRIVATE_MEMBERS.iter().find(|m| jwk.contains_key(**m)) {
         return Err(fail("dpop_invalid", format!("header jwk has the private member \"{m}\"; it must be a public key (RFC 9449 §4.3)")));
     }
-    // Point 6: the signature verifies with that key.
     let key = match parse_jwk(jwk, &[alg]) {
         Ok(Some(k)) => k,
         Ok(None) => {
@@ -276,8 +261,92 @@ pub fn verify(req: &Request<'_>, access_token: &str, jkt: Option<&str>, cache: &
         }
         Err(e) => return Err(fail("dpop_invalid", format!("header jwk: {e}"))),
     };
-    if signature.is_empty() || !key.verify(alg, &proof.as_bytes()[..h.len() + 1 + p.len()], &signature) {
+    let thumbprint = jwk_thumbprint(jwk).map_err(|e| fail("dpop_invalid", e))?;
+    Ok(ProofKey { alg, key, thumbprint })
+}
+
+/// How many distinct proof headers a client keeps parsed; when full it starts afresh.
+const PROOF_KEY_CACHE_CAP: usize = 1024;
+/// Longer headers are never kept (an RSA-4096 key's header is about 800 bytes).
+const PROOF_KEY_CACHE_MAX_HEADER: usize = 2048;
+
+/// Proof headers seen with a valid signature, parsed: a client sends the same header (typ,
+/// alg, jwk) with every proof, so the header's JSON, the key's parsing and its thumbprint
+/// are paid once per key; each proof's signature is still verified. Keyed by the header's
+/// exact base64url text, so a hit is exactly the header that was checked. Bounded at
+/// [`PROOF_KEY_CACHE_CAP`] entries (cleared when full: someone minting keys only makes
+/// himself slower); per client, in memory.
+#[derive(Default)]
+pub struct ProofKeyCache {
+    map: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<ProofKey>>>,
+}
+
+impl ProofKeyCache {
+    fn get(&self, h: &str) -> Option<std::sync::Arc<ProofKey>> {
+        self.map.read().unwrap_or_else(|p| p.into_inner()).get(h).cloned()
+    }
+
+    fn insert(&self, h: &str, key: std::sync::Arc<ProofKey>) {
+        if h.len() > PROOF_KEY_CACHE_MAX_HEADER {
+            return;
+        }
+        let mut m = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= PROOF_KEY_CACHE_CAP {
+            m.clear();
+        }
+        m.insert(h.to_owned(), key);
+    }
+}
+
+/// Checks one proof against the request and the access token it came with (RFC 9449
+/// §4.3 points 1 to 13, then the `jti` replay check of §11.1, last, so that a refused
+/// proof never occupies the cache). `jkt`: the token's `cnf.jkt`, `None` for an unbound
+/// token (only with `dpop: "allowed"`). Returns the proof key's thumbprint.
+pub fn verify(
+    req: &Request<'_>,
+    access_token: &str,
+    jkt: Option<&str>,
+    cache: &JtiCache,
+    keys: &ProofKeyCache,
+    now: i64,
+) -> Result<String> {
+    // §4.3 point 1: one proof. HTTP joins repeated header fields with commas, and a compact
+    // JWS has none, so a comma means several proofs.
+    if req.proof.len() > MAX_PROOF_BYTES {
+        return Err(fail(
+            "dpop_invalid",
+            format!("is {} bytes, more than the {MAX_PROOF_BYTES}-byte limit", req.proof.len()),
+        ));
+    }
+    let proof = req.proof.trim_matches([' ', '\t']);
+    if proof.contains(',') {
+        return Err(fail("dpop_invalid", "several proofs (a comma in the DPoP header value); exactly one is allowed (RFC 9449 §4.3)"));
+    }
+    if proof.is_empty() {
+        return Err(fail("dpop_invalid", "the DPoP header value is empty"));
+    }
+    // Point 2: a well-formed compact JWS.
+    let mut parts = proof.splitn(4, '.');
+    let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) => (h, p, s),
+        _ => return Err(fail("dpop_invalid", "not a compact JWS (three base64url parts)")),
+    };
+    let bad = |what: &str| fail("dpop_invalid", format!("{what} is not valid unpadded base64url"));
+    let payload = jose::b64_decode(p, "payload").map_err(|_| bad("payload"))?;
+    let claims = crate::core::json::parse_object(&payload)
+        .map_err(|e| fail("dpop_invalid", format!("payload is not a JSON object: {e}")))?;
+    let signature = jose::b64_decode(s, "signature").map_err(|_| bad("signature"))?;
+    // Points 4, 5, 7: the header, parsed once per distinct header (see ProofKeyCache).
+    let (key, cached) = match keys.get(h) {
+        Some(k) => (k, true),
+        None => (std::sync::Arc::new(parse_header(h)?), false),
+    };
+    // Point 6: the signature verifies with that key.
+    if signature.is_empty() || !key.key.verify(key.alg, &proof.as_bytes()[..h.len() + 1 + p.len()], &signature) {
         return Err(fail("dpop_invalid", "the signature does not verify with the header jwk"));
+    }
+    if !cached {
+        keys.insert(h, key.clone());
     }
     // Point 3: the required claims.
     let jti = claim_str(&claims, "jti")?;
@@ -333,18 +402,20 @@ pub fn verify(req: &Request<'_>, access_token: &str, jkt: Option<&str>, cache: &
         None => return Err(fail("dpop_ath", "the proof has no ath, required with an access token (RFC 9449 §4.2)")),
     }
     // Point 13: the key is the one the token is bound to.
-    let thumbprint = jwk_thumbprint(jwk).map_err(|e| fail("dpop_invalid", e))?;
+    let thumbprint = &key.thumbprint;
     if let Some(jkt) = jkt {
         if thumbprint != jkt {
-            return Err(fail("dpop_jkt", format!("the proof key's thumbprint {} is not the token's cnf.jkt {}", quote_untrusted(&thumbprint), quote_untrusted(jkt))));
+            return Err(fail("dpop_jkt", format!("the proof key's thumbprint {} is not the token's cnf.jkt {}", quote_untrusted(thumbprint), quote_untrusted(jkt))));
         }
     }
     // §11.1: jti not seen within the proof's acceptance window (it is remembered until
-    // that window ends). Scoped by the key, so one client's jti never blocks another's.
-    if !cache.insert_new(&thumbprint, jti, iat + max_age + leeway + 1, now) {
+    // the longest window any call on this client accepts has ended). Scoped by the key,
+    // so one client's jti never blocks another's.
+    let until = iat.saturating_add(req.replay_window_s as i64 + leeway + 1);
+    if !cache.insert_new(thumbprint, jti, until, now) {
         return Err(fail("dpop_replay", format!("jti {} was already used with this key (a replayed proof)", quote_untrusted(jti))));
     }
-    Ok(thumbprint)
+    Ok(thumbprint.clone())
 }
 
 #[cfg(test)]

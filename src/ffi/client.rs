@@ -112,7 +112,11 @@ fn create(
 ///   below), `dpop_key_pem` (the DPoP private key as PEM: PKCS#8 `PRIVATE KEY` holding a
 ///   P-256, Ed25519 or RSA key, SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`,
 ///   unencrypted, at most 64 KiB), `dpop_key_file` (the same from a file, checked like
-///   `client_secret_file`). Secret files must be regular files owned by the
+///   `client_secret_file`), and for a resource server checking DPoP proofs (see
+///   `soidc_decode_access_token`) `dpop_replay_cache_entries` (100000, 1 to 10000000: how
+///   many proof `jti`s the client's replay cache holds) and `dpop_replay_window_s` (300, 1
+///   to 3600: how long a `jti` is remembered; older proofs are refused). Secret files must
+///   be regular files owned by the
 ///   process's effective user or root and not accessible by group or others (mode 0600 or
 ///   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
 ///   their path's content beyond the parsed secret, which is wiped from memory when the

@@ -117,6 +117,15 @@ if ! tokens="$(tests/c/fetch-tokens.sh 2>"$tokens_log")"; then
   exit 1
 fi
 eval "$tokens"
+# A DPoP-bound token and proofs for test_dpop.c (node's crypto, not soidc).
+if wanted dpop; then
+  dpop_log="$out/dpop-token.log"
+  if dpop_env="$(node tests/c/dpop-token.mjs 2>"$dpop_log")"; then
+    eval "$dpop_env"
+  else
+    result dpop-token 1 "$dpop_log" "(no DPoP-bound token: test_dpop cannot run)"
+  fi
+fi
 
 # 3. Each test_*.c: build with ASan+UBSan, run.
 for src in tests/c/test_*.c; do

@@ -35,6 +35,11 @@ const CLIENT_SECRET: &str = "soidc-bench-secret-0123456789abcdef";
 const NONCE: &str = "n-0S6_WzA2Mj-bench-nonce-7bV1";
 const API_AUDIENCE: &str = "https://api.bench.soidc.test";
 use soidc_bench_limit::ALGS;
+/// DPoP proofs generated; the bench client's replay cache holds fewer (see decode_bench.c),
+/// so each proof has been evicted by the time it comes round again.
+const DPOP_PROOFS: usize = 4096;
+/// The resource the DPoP proofs are for (method GET).
+const DPOP_URI: &str = "https://api.bench.soidc.test/items";
 
 fn die(msg: impl std::fmt::Display) -> ! {
     eprintln!("soidc-bench: {msg}");
@@ -100,7 +105,7 @@ fn jws(alg: &str, kid: &str, typ: &str, claims: &Value, der: &[u8]) -> String {
 }
 
 /// Writes into out_dir: `<ALG>.jwt` (ID tokens), `at.jwt` (RFC 9068 access token,
-/// RS256), `jwks.json` (the three public stub keys), `params.json` (what peers check
+/// RS256), `at-dpop.jwt` and `dpop-proofs.txt` (see [`dpop`]), `jwks.json` (the three public stub keys), `params.json` (what peers check
 /// against) and `token-response.json` (the stub token endpoint's fixed answer).
 fn gen(keys: &Path, out: &Path) {
     std::fs::create_dir_all(out).unwrap_or_else(|e| die(e));
@@ -153,6 +158,7 @@ fn gen(keys: &Path, out: &Path) {
             });
             let at = jws(alg, stem, "at+jwt", &at_claims, &der);
             write(&out.join("at.jwt"), &at);
+            dpop(keys, out, &at_claims, stem, &der);
             // The stub token endpoint's fixed answer (~1 KB, like a real one).
             let resp = json!({
                 "access_token": at,
@@ -174,6 +180,33 @@ fn gen(keys: &Path, out: &Path) {
         "algs": ALGS.iter().map(|(a, _)| *a).collect::<Vec<_>>(),
     });
     write(&out.join("params.json"), &serde_json::to_string_pretty(&params).unwrap());
+}
+
+/// DPoP at the resource server (RFC 9449): `at-dpop.jwt`, the claims of `at.jwt` bound with
+/// `cnf.jkt` to the ES256 key tests/keys/client-es256, and `dpop-proofs.txt`, DPOP_PROOFS
+/// distinct ES256 proofs of that key (GET DPOP_URI, `ath` of that token), one per line.
+fn dpop(keys: &Path, out: &Path, at_claims: &Value, stem: &str, der: &[u8]) {
+    let key_der = pem_to_der(&read(&keys.join("client-es256.pem")));
+    let full: Value = serde_json::from_str(&read(&keys.join("client-es256.pub.jwk.json"))).unwrap_or_else(|e| die(e));
+    let jwk = json!({"kty": full["kty"], "crv": full["crv"], "x": full["x"], "y": full["y"]});
+    // RFC 7638: required members in lexicographic order (jwk's members are strings).
+    let canon = format!(r#"{{"crv":{},"kty":{},"x":{},"y":{}}}"#, jwk["crv"], jwk["kty"], jwk["x"], jwk["y"]);
+    let jkt = b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canon.as_bytes()).as_ref());
+    let mut claims = at_claims.clone();
+    claims["cnf"] = json!({ "jkt": jkt });
+    let at = jws("RS256", stem, "at+jwt", &claims, der);
+    write(&out.join("at-dpop.jwt"), &at);
+    let ath = b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, at.as_bytes()).as_ref());
+    let header = b64(serde_json::to_string(&json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk})).unwrap().as_bytes());
+    let iat = now();
+    let mut lines = String::new();
+    for i in 0..DPOP_PROOFS {
+        let c = json!({"jti": format!("bench-{iat}-{i}"), "htm": "GET", "htu": DPOP_URI, "iat": iat, "ath": ath});
+        let input = format!("{header}.{}", b64(serde_json::to_string(&c).unwrap().as_bytes()));
+        let sig = sign("ES256", &key_der, input.as_bytes());
+        lines.push_str(&format!("{input}.{}\n", b64(&sig)));
+    }
+    write(&out.join("dpop-proofs.txt"), &lines);
 }
 
 // ---------------------------------------------------------------- timing
