@@ -77,6 +77,10 @@ typedef struct {
 #if (NGX_THREADS)
     ngx_thread_task_t         *task;
 #endif
+    void                      *smcf;            /* the main conf */
+    ngx_event_t                kick_ev;         /* unknown-kid refresh (inline) */
+    ngx_msec_t                 kick_after;      /* next unknown-kid refresh allowed */
+    unsigned                   kicked:1;        /* kick_after is set */
 } ngx_http_soidc_provider_t;
 
 
@@ -92,6 +96,7 @@ typedef struct {
     ngx_event_t                timer;           /* per worker */
     char                      *keys_options;    /* JSON for the refresh */
     ngx_shm_zone_t            *shm_zone;        /* soidc_keys_zone, or NULL */
+    ngx_msec_t                 kid_refresh;     /* soidc_unknown_kid_refresh */
 } ngx_http_soidc_main_conf_t;
 
 
@@ -102,6 +107,9 @@ typedef struct {
     ngx_str_t                  audience;
     ngx_str_t                  realm;
     ngx_array_t               *scopes;          /* ngx_str_t */
+    ngx_array_t               *rules;           /* u_char *: JSON rule objects */
+    ngx_http_complex_value_t  *token;           /* soidc_token, or NULL */
+    ngx_uint_t                 unknown_kid_status; /* 401 or 503 */
 
     /* computed when merged */
     ngx_http_soidc_provider_t *provider;
@@ -115,7 +123,14 @@ typedef struct {
 typedef struct {
     const char                *claims;
     ngx_http_soidc_loc_conf_t *conf;            /* validated for this location */
+    ngx_str_t                  reason;          /* why the token was refused */
 } ngx_http_soidc_ctx_t;
+
+
+/* soidc_claim_set $var PATH: the claim's RFC 6901 pointer (NUL-terminated). */
+typedef struct {
+    u_char                    *pointer;
+} ngx_http_soidc_claim_var_t;
 
 
 /* One key refresh, filled on the event loop, run on the event loop or a thread. */
@@ -152,12 +167,30 @@ static char *ngx_http_soidc_keys_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_soidc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_soidc_token(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_soidc_require_claim(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_soidc_claim_set(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_soidc_unknown_kid_refresh(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_uint_t ngx_http_soidc_kick(ngx_http_soidc_provider_t *pv,
+    ngx_log_t *log);
+static void ngx_http_soidc_kick_handler(ngx_event_t *ev);
 static ngx_int_t ngx_http_soidc_init_process(ngx_cycle_t *cycle);
 static void ngx_http_soidc_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_soidc_timer_handler(ngx_event_t *ev);
 static void ngx_http_soidc_refresh_work(ngx_http_soidc_refresh_t *rf);
 static void ngx_http_soidc_refresh_done(ngx_http_soidc_refresh_t *rf,
     ngx_log_t *log);
+
+
+static ngx_conf_enum_t  ngx_http_soidc_unknown_kid_statuses[] = {
+    { ngx_string("401"), NGX_HTTP_UNAUTHORIZED },
+    { ngx_string("503"), NGX_HTTP_SERVICE_UNAVAILABLE },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_soidc_commands[] = {
@@ -231,6 +264,41 @@ static ngx_command_t  ngx_http_soidc_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("soidc_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("soidc_require_claim"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_soidc_require_claim,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("soidc_claim_set"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_soidc_claim_set,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("soidc_unknown_kid_refresh"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_unknown_kid_refresh,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("soidc_unknown_kid_status"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, unknown_kid_status),
+      &ngx_http_soidc_unknown_kid_statuses },
 
       ngx_null_command
 };
@@ -512,11 +580,14 @@ ngx_http_soidc_description(ngx_pool_t *pool, ngx_str_t *msg, ngx_str_t *out)
 
 static ngx_int_t
 ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
-    ngx_int_t status, const char *error, ngx_str_t *description)
+    ngx_int_t status, const char *error, ngx_str_t *description,
+    ngx_uint_t with_scope)
 {
     size_t            len;
     u_char           *p;
     ngx_table_elt_t  *h;
+
+    with_scope = with_scope && slcf->scope_attr.len;
 
     len = sizeof("Bearer realm=\"\"") - 1 + slcf->realm.len;
 
@@ -528,7 +599,7 @@ ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
         len += sizeof(", error_description=\"\"") - 1 + description->len;
     }
 
-    if (status == NGX_HTTP_FORBIDDEN && slcf->scope_attr.len) {
+    if (with_scope) {
         len += sizeof(", scope=\"\"") - 1 + slcf->scope_attr.len;
     }
 
@@ -559,7 +630,7 @@ ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
         p = ngx_sprintf(p, ", error_description=\"%V\"", description);
     }
 
-    if (status == NGX_HTTP_FORBIDDEN && slcf->scope_attr.len) {
+    if (with_scope) {
         p = ngx_sprintf(p, ", scope=\"%V\"", &slcf->scope_attr);
     }
 
@@ -577,29 +648,82 @@ ngx_http_soidc_string_cleanup(void *data)
 }
 
 
-/* 503 + Retry-After: this worker cannot validate tokens yet (no client, or
- * soidc reports "no_keys_cached"); the refresh timer keeps trying. */
+/* Records why the request's token was refused, for $soidc_reason: `reason`
+ * (a static string) or, when NULL, `rs` (in the request pool). */
+static ngx_int_t
+ngx_http_soidc_set_reason(ngx_http_request_t *r, const char *reason,
+    ngx_str_t *rs)
+{
+    ngx_http_soidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_soidc_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_soidc_module);
+    }
+
+    ctx->claims = NULL;
+    ctx->conf = NULL;
+
+    if (reason) {
+        ctx->reason.data = (u_char *) reason;
+        ctx->reason.len = ngx_strlen(reason);
+
+    } else {
+        ctx->reason = *rs;
+    }
+
+    return NGX_OK;
+}
+
+
+/* 503 + Retry-After: this worker cannot validate the token now (no client, no
+ * keys cached, or a key refresh for an unknown kid is on its way). */
 static ngx_int_t
 ngx_http_soidc_unavailable(ngx_http_request_t *r, ngx_http_soidc_provider_t *pv,
-    const char *why)
+    const char *why, ngx_uint_t retry_after)
 {
+    u_char           *p;
     ngx_table_elt_t  *h;
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "soidc: no signing keys of \"%V\" are cached yet (%s); "
-                  "answering 503", &pv->issuer, why);
+    if (why) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "soidc: no signing keys of \"%V\" are cached yet (%s); "
+                      "answering 503", &pv->issuer, why);
 
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "soidc: token with an unknown kid while the keys of "
+                      "\"%V\" are being refreshed; answering 503", &pv->issuer);
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
     h = ngx_list_push(&r->headers_out.headers);
-    if (h != NULL) {
+    if (h != NULL && p != NULL) {
         h->hash = 1;
 #if (nginx_version >= 1023000)
         h->next = NULL;
 #endif
         ngx_str_set(&h->key, "Retry-After");
-        ngx_str_set(&h->value, "5");
+        h->value.data = p;
+        h->value.len = ngx_sprintf(p, "%ui", retry_after) - p;
     }
 
     return NGX_HTTP_SERVICE_UNAVAILABLE;
+}
+
+
+static ngx_uint_t
+ngx_http_soidc_str_is(ngx_str_t *s, const char *lit)
+{
+    size_t  n = ngx_strlen(lit);
+
+    return s->len == n && ngx_strncmp(s->data, lit, n) == 0;
 }
 
 
@@ -608,14 +732,15 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
 {
     char                       *doc, *token;
     size_t                      i;
-    ngx_int_t                   status;
     ngx_str_t                   value, tok, msg, err, reason, desc;
+    ngx_uint_t                  pending, retry;
     soidc_status                rc;
     ngx_table_elt_t            *auth;
     ngx_pool_cleanup_t         *cln;
     ngx_http_soidc_ctx_t       *ctx;
     ngx_http_soidc_provider_t  *pv;
     ngx_http_soidc_loc_conf_t  *slcf;
+    ngx_http_soidc_main_conf_t *smcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_soidc_module);
 
@@ -630,13 +755,36 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    if (slcf->token) {
+        /* soidc_token: the token is the value of a variable (a cookie, ...);
+         * empty means no token */
+        if (ngx_http_complex_value(r, slcf->token, &tok) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (tok.len == 0) {
+            if (ngx_http_soidc_set_reason(r, "no_token", NULL) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                            NULL, NULL, 0);
+        }
+
+        goto check;
+    }
+
     auth = r->headers_in.authorization;
 
     /* RFC 6750 §3.1: no credentials, or another scheme: a challenge without
      * an error code */
     if (auth == NULL) {
+        if (ngx_http_soidc_set_reason(r, "no_token", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED, NULL,
-                                        NULL);
+                                        NULL, 0);
     }
 
     value = auth->value;
@@ -645,8 +793,12 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         || ngx_strncasecmp(value.data, (u_char *) "Bearer", 6) != 0
         || (value.len > 6 && value.data[6] != ' ' && value.data[6] != '\t'))
     {
+        if (ngx_http_soidc_set_reason(r, "no_token", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED, NULL,
-                                        NULL);
+                                        NULL, 0);
     }
 
     for (i = 6; i < value.len && (value.data[i] == ' ' || value.data[i] == '\t');
@@ -664,22 +816,42 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         tok.len--;
     }
 
+check:
+
     if (!ngx_http_soidc_is_b64token(&tok)
         || tok.len > NGX_HTTP_SOIDC_MAX_TOKEN)
     {
-        ngx_str_set(&desc, "the Authorization header does not carry one "
-                           "bearer token (RFC 6750 section 2.1)");
+        if (slcf->token) {
+            ngx_str_set(&desc, "the token is not one b64token "
+                               "(RFC 6750 section 2.1)");
+        } else {
+            ngx_str_set(&desc, "the Authorization header does not carry one "
+                               "bearer token (RFC 6750 section 2.1)");
+        }
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "soidc: malformed Authorization: Bearer header");
+                      "soidc: malformed bearer token (%s)",
+                      slcf->token ? "soidc_token" : "Authorization header");
+
+        if (ngx_http_soidc_set_reason(r, "invalid_request", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_BAD_REQUEST,
-                                        "invalid_request", &desc);
+                                        "invalid_request", &desc, 0);
     }
 
     pv = slcf->provider;
 
     if (pv->client == NULL) {
         /* discovery has not succeeded yet: nothing to validate with */
-        return ngx_http_soidc_unavailable(r, pv, "no client yet: discovery has not succeeded");
+        if (ngx_http_soidc_set_reason(r, "no_client", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_soidc_unavailable(r, pv,
+                       "no client yet: discovery has not succeeded",
+                       NGX_HTTP_SOIDC_RETRY_MSEC / 1000);
     }
 
     token = ngx_pnalloc(r->pool, tok.len + 1);
@@ -723,6 +895,7 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
 
         ctx->claims = doc;
         ctx->conf = slcf;
+        ngx_str_null(&ctx->reason);
 
         /* on to the next handler: in the rewrite phase NGX_OK would end the
          * request */
@@ -738,36 +911,67 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "soidc: soidc_decode_access_token failed (%s): %V",
                       soidc_status_name(rc), &msg);
+        (void) ngx_http_soidc_set_reason(r, "internal_error", NULL);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* soidc says why in "reason": no keys cached yet is the server's state,
-     * not the client's fault */
-    if (ngx_http_soidc_json_string(r->pool, doc, "/reason", &reason) == NGX_OK
-        && reason.len == sizeof("no_keys_cached") - 1
-        && ngx_strncmp(reason.data, "no_keys_cached", reason.len) == 0)
+    /* soidc says why in "reason" (its "error" when there is none) */
+    if (ngx_http_soidc_json_string(r->pool, doc, "/reason", &reason) != NGX_OK
+        && ngx_http_soidc_json_string(r->pool, doc, "/error", &reason) != NGX_OK)
     {
-        return ngx_http_soidc_unavailable(r, pv, "reason no_keys_cached");
+        ngx_str_set(&reason, "invalid_token");
+    }
+
+    if (ngx_http_soidc_set_reason(r, NULL, &reason) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* no keys cached yet is the server's state, not the client's fault */
+    if (ngx_http_soidc_str_is(&reason, "no_keys_cached")) {
+        return ngx_http_soidc_unavailable(r, pv,
+                       "reason no_keys_cached",
+                       NGX_HTTP_SOIDC_RETRY_MSEC / 1000);
     }
 
     ngx_http_soidc_description(r->pool, &msg, &desc);
 
+    if (ngx_http_soidc_str_is(&reason, "unknown_kid")) {
+        /* perhaps signed with a key newer than the cached JWKS: one
+         * rate-limited refresh in the background, never on this request */
+        pending = ngx_http_soidc_kick(pv, r->connection->log);
+
+        if (pending && slcf->unknown_kid_status == NGX_HTTP_SERVICE_UNAVAILABLE)
+        {
+            smcf = pv->smcf;
+            retry = (smcf->timeout + 999) / 1000;
+            return ngx_http_soidc_unavailable(r, pv, NULL, retry ? retry : 1);
+        }
+    }
+
     if (ngx_http_soidc_json_string(r->pool, doc, "/error", &err) == NGX_OK
-        && err.len == sizeof("insufficient_scope") - 1
-        && ngx_strncmp(err.data, "insufficient_scope", err.len) == 0)
+        && ngx_http_soidc_str_is(&err, "insufficient_scope"))
     {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "soidc: insufficient scope: %V", &msg);
-        status = NGX_HTTP_FORBIDDEN;
-        return ngx_http_soidc_challenge(r, slcf, status, "insufficient_scope",
-                                        &desc);
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_FORBIDDEN,
+                                        "insufficient_scope", &desc, 1);
+    }
+
+    if (ngx_http_soidc_str_is(&reason, "claim_rule")) {
+        /* a valid token whose claims fail a soidc_require_claim rule: it does
+         * not grant this location (RFC 6750 section 3.1, insufficient_scope:
+         * the request requires higher privileges) */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "soidc: claim rule failed: %V", &msg);
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_FORBIDDEN,
+                                        "insufficient_scope", &desc, 0);
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "soidc: bearer token rejected: %V", &msg);
 
     return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
-                                    "invalid_token", &desc);
+                                    "invalid_token", &desc, 0);
 }
 
 
@@ -775,49 +979,39 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
 /* Variables                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static ngx_int_t
-ngx_http_soidc_claim(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    ngx_str_t *name)
+/* The request's context: its own, or else the main request's (a subrequest
+ * sees the claims of the main request). */
+static ngx_http_soidc_ctx_t *
+ngx_http_soidc_get_ctx(ngx_http_request_t *r)
 {
-    char                  *raw, *text;
-    u_char                *pointer, *p;
-    size_t                 i;
-    ngx_int_t              rc;
-    ngx_str_t              s;
-    soidc_status           st;
     ngx_http_soidc_ctx_t  *ctx;
 
-    /* a subrequest sees its own claims, or else those of the main request */
     ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
     if (ctx == NULL) {
         ctx = ngx_http_get_module_ctx(r->main, ngx_http_soidc_module);
     }
 
-    if (ctx == NULL) {
+    return ctx;
+}
+
+
+/* The claim at the RFC 6901 pointer `pointer` of the validated claims. */
+static ngx_int_t
+ngx_http_soidc_claim_at(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    const u_char *pointer)
+{
+    char                  *raw, *text;
+    ngx_int_t              rc;
+    ngx_str_t              s;
+    soidc_status           st;
+    ngx_http_soidc_ctx_t  *ctx;
+
+    ctx = ngx_http_soidc_get_ctx(r);
+
+    if (ctx == NULL || ctx->claims == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
-
-    /* the JSON pointer "/NAME", with '~' and '/' escaped (RFC 6901) */
-    pointer = ngx_pnalloc(r->pool, 2 * name->len + 2);
-    if (pointer == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = pointer;
-    *p++ = '/';
-
-    for (i = 0; i < name->len; i++) {
-        if (name->data[i] == '~' || name->data[i] == '/') {
-            *p++ = '~';
-            *p++ = name->data[i] == '~' ? '0' : '1';
-
-        } else {
-            *p++ = name->data[i];
-        }
-    }
-
-    *p = '\0';
 
     raw = NULL;
     st = soidc_json_get_raw(ctx->claims, (const char *) pointer, &raw);
@@ -861,6 +1055,75 @@ ngx_http_soidc_claim(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 
 
 static ngx_int_t
+ngx_http_soidc_claim(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    ngx_str_t *name)
+{
+    u_char      *pointer, *p;
+    size_t       i;
+
+    /* the JSON pointer "/NAME", with '~' and '/' escaped (RFC 6901) */
+    pointer = ngx_pnalloc(r->pool, 2 * name->len + 2);
+    if (pointer == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = pointer;
+    *p++ = '/';
+
+    for (i = 0; i < name->len; i++) {
+        if (name->data[i] == '~' || name->data[i] == '/') {
+            *p++ = '~';
+            *p++ = name->data[i] == '~' ? '0' : '1';
+
+        } else {
+            *p++ = name->data[i];
+        }
+    }
+
+    *p = '\0';
+
+    return ngx_http_soidc_claim_at(r, v, pointer);
+}
+
+
+/* soidc_claim_set $var PATH */
+static ngx_int_t
+ngx_http_soidc_claim_set_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_soidc_claim_var_t  *cv = (ngx_http_soidc_claim_var_t *) data;
+
+    return ngx_http_soidc_claim_at(r, v, cv->pointer);
+}
+
+
+/* $soidc_reason: why the token was refused (soidc's "reason", or the module's
+ * own: no_token, invalid_request, no_client); not found after a success or
+ * when the location does not check tokens. */
+static ngx_int_t
+ngx_http_soidc_reason_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_soidc_ctx_t  *ctx;
+
+    ctx = ngx_http_soidc_get_ctx(r);
+
+    if (ctx == NULL || ctx->reason.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = ctx->reason.data;
+    v->len = ctx->reason.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
 ngx_http_soidc_fixed_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
@@ -892,6 +1155,9 @@ static ngx_http_variable_t  ngx_http_soidc_vars[] = {
 
     { ngx_string("soidc_claim_"), NULL, ngx_http_soidc_prefix_variable,
       0, NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_PREFIX, 0 },
+
+    { ngx_string("soidc_reason"), NULL, ngx_http_soidc_reason_variable,
+      0, NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
 };
@@ -940,6 +1206,7 @@ ngx_http_soidc_create_main_conf(ngx_conf_t *cf)
     smcf->refresh = NGX_CONF_UNSET_MSEC;
     smcf->timeout = NGX_CONF_UNSET_MSEC;
     smcf->use_thread_pool = NGX_CONF_UNSET;
+    smcf->kid_refresh = NGX_CONF_UNSET_MSEC;
 
     return smcf;
 }
@@ -955,6 +1222,7 @@ ngx_http_soidc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->refresh, 60000);
     ngx_conf_init_msec_value(smcf->timeout, 2000);
     ngx_conf_init_value(smcf->use_thread_pool, 0);
+    ngx_conf_init_msec_value(smcf->kid_refresh, 5000);
 
     if (smcf->refresh < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -998,6 +1266,9 @@ ngx_http_soidc_create_loc_conf(ngx_conf_t *cf)
 
     slcf->bearer = NGX_CONF_UNSET;
     slcf->scopes = NGX_CONF_UNSET_PTR;
+    slcf->rules = NGX_CONF_UNSET_PTR;
+    slcf->token = NGX_CONF_UNSET_PTR;
+    slcf->unknown_kid_status = NGX_CONF_UNSET_UINT;
 
     return slcf;
 }
@@ -1069,6 +1340,7 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf
         return NULL;
     }
 
+    pv->smcf = smcf;
     pv->issuer.len = conf->issuer.len;
     *ngx_cpymem(pv->issuer.data, conf->issuer.data, conf->issuer.len) = '\0';
     pv->ca_file.len = conf->ca_file.len;
@@ -1116,13 +1388,488 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf
 }
 
 
+/*
+ * Checks a location's decode options at configuration time (nginx -t), with a
+ * throwaway client made from a fixed metadata document (no network): soidc
+ * parses the options before the token, so a "not a JWS" validation error
+ * means it accepted them, and an invalid-argument error names what it refused
+ * (an operator or value of soidc_require_claim, or a libsoidc without
+ * require_claims).
+ */
+static ngx_int_t
+ngx_http_soidc_check_decode_options(ngx_conf_t *cf, const char *options)
+{
+    char          *doc, *msg;
+    soidc_client  *client;
+    soidc_status   st;
+
+    static const char  metadata[] =
+        "{\"issuer\":\"https://config-check.soidc.invalid\","
+        "\"authorization_endpoint\":\"https://config-check.soidc.invalid/a\","
+        "\"jwks_uri\":\"https://config-check.soidc.invalid/jwks\","
+        "\"response_types_supported\":[\"code\"],"
+        "\"subject_types_supported\":[\"public\"],"
+        "\"id_token_signing_alg_values_supported\":[\"RS256\"]}";
+
+    client = NULL;
+    doc = NULL;
+
+    st = soidc_client_from_issuer_config(metadata, NULL,
+                                         "ngx_http_soidc_module", NULL, NULL,
+                                         NULL, &client, &doc);
+    if (st != SOIDC_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc: the configuration check client could not "
+                           "be created (%s): %s", soidc_status_name(st),
+                           doc ? doc : "(no error document)");
+        soidc_string_free(doc);
+        return NGX_ERROR;
+    }
+
+    st = soidc_decode_access_token(client, "not-a-token", options, &doc);
+    soidc_client_free(client);
+
+    if (st == SOIDC_ERR_INVALID_ARGUMENT) {
+        msg = NULL;
+        (void) soidc_json_get_string(doc, "/message", &msg);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc refuses this location's token checks "
+                           "(soidc_require_claim needs a libsoidc with the "
+                           "\"require_claims\" decode option): %s",
+                           msg ? msg : "(no message)");
+        soidc_string_free(msg);
+        soidc_string_free(doc);
+        return NGX_ERROR;
+    }
+
+    soidc_string_free(doc);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A claim path of soidc_require_claim / soidc_claim_set as the RFC 6901 JSON
+ * pointer soidc's JSON helpers take (NUL-terminated, in the pool), or NULL
+ * with the reason in *err. The syntax is soidc's (require_claims): a path
+ * starting with "/" is a JSON pointer already; otherwise dot-separated names,
+ * "\." a dot inside a name (and "\\" a backslash), array elements by their
+ * index ("groups.0").
+ */
+static u_char *
+ngx_http_soidc_path_pointer(ngx_pool_t *pool, ngx_str_t *path, char **err)
+{
+    u_char  *pointer, *p, c;
+    size_t   i, seg;
+
+    if (path->len == 0) {
+        *err = "is empty";
+        return NULL;
+    }
+
+    pointer = ngx_pnalloc(pool, 2 * path->len + 2);
+    if (pointer == NULL) {
+        *err = "could not be stored";
+        return NULL;
+    }
+
+    if (path->data[0] == '/') {
+        for (i = 0; i < path->len; i++) {
+            if (path->data[i] == '~'
+                && (i + 1 == path->len
+                    || (path->data[i + 1] != '0' && path->data[i + 1] != '1')))
+            {
+                *err = "has a \"~\" not followed by 0 or 1 (RFC 6901)";
+                return NULL;
+            }
+        }
+
+        *ngx_cpymem(pointer, path->data, path->len) = '\0';
+        return pointer;
+    }
+
+    p = pointer;
+    *p++ = '/';
+    seg = 0;
+
+    for (i = 0; i < path->len; i++) {
+        c = path->data[i];
+
+        if (c == '\\') {
+            if (i + 1 == path->len
+                || (path->data[i + 1] != '.' && path->data[i + 1] != '\\'))
+            {
+                *err = "has a \"\\\" that escapes neither \".\" nor \"\\\"";
+                return NULL;
+            }
+
+            c = path->data[++i];
+
+        } else if (c == '.') {
+            if (seg == 0) {
+                *err = "has an empty name (\"..\", or a leading or trailing "
+                       "\".\")";
+                return NULL;
+            }
+
+            *p++ = '/';
+            seg = 0;
+            continue;
+        }
+
+        if (c == '~' || c == '/') {
+            *p++ = '~';
+            *p++ = c == '~' ? '0' : '1';
+
+        } else {
+            *p++ = c;
+        }
+
+        seg++;
+    }
+
+    if (seg == 0) {
+        *err = "has an empty name (\"..\", or a leading or trailing \".\")";
+        return NULL;
+    }
+
+    *p = '\0';
+
+    return pointer;
+}
+
+
+static char *
+ngx_http_soidc_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_soidc_loc_conf_t *slcf = conf;
+
+    ngx_str_t                         *value;
+    ngx_http_compile_complex_value_t   ccv;
+
+    if (slcf->token != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        slcf->token = NULL;     /* the Authorization header */
+        return NGX_CONF_OK;
+    }
+
+    slcf->token = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (slcf->token == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
+
+    ccv.cf = cf;
+    ccv.value = &value[1];
+    ccv.complex_value = slcf->token;
+
+    if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->token->lengths == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_token \"%V\" holds no variable: it takes "
+                           "the variable the token is read from, e.g. "
+                           "$cookie_access_token, or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* A value of soidc_require_claim as JSON: a string (quoted by soidc), or with
+ * the prefix "json:" a JSON value checked by soidc's parser. */
+static u_char *
+ngx_http_soidc_rule_value(ngx_conf_t *cf, ngx_str_t *v)
+{
+    char       *raw;
+    u_char     *z, *copy;
+    ngx_str_t   s;
+
+    if (v->len >= 5 && ngx_strncmp(v->data, "json:", 5) == 0) {
+        z = ngx_pnalloc(cf->pool, v->len - 5 + 1);
+        if (z == NULL) {
+            return NULL;
+        }
+
+        *ngx_cpymem(z, v->data + 5, v->len - 5) = '\0';
+
+        raw = NULL;
+        if (soidc_json_get_raw((const char *) z, "", &raw) != SOIDC_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "soidc_require_claim: \"%V\" is not a JSON "
+                               "value after \"json:\"", v);
+            return NULL;
+        }
+
+        /* the compact text soidc wrote, without the caller's whitespace */
+        copy = ngx_pnalloc(cf->pool, ngx_strlen(raw) + 1);
+        if (copy != NULL) {
+            ngx_memcpy(copy, raw, ngx_strlen(raw) + 1);
+        }
+
+        soidc_string_free(raw);
+        return copy;
+    }
+
+    s = *v;
+
+    if (!ngx_http_soidc_is_clean_utf8(&s)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_require_claim: values must be UTF-8 without "
+                           "control characters");
+        return NULL;
+    }
+
+    return ngx_http_soidc_json_quote(cf->pool, &s);
+}
+
+
+/* soidc_require_claim PATH OP [VALUE ...]: one rule of soidc's require_claims
+ * ({"claim": PATH, "op": OP, "value": ...}); the rules of a location replace
+ * the inherited ones, like soidc_required_scope. */
+static char *
+ngx_http_soidc_require_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_soidc_loc_conf_t *slcf = conf;
+
+    char        *err;
+    u_char      *path, **rule, *p, **values;
+    size_t       len;
+    ngx_str_t   *value, op;
+    ngx_uint_t   i, nvalues, multi;
+
+    value = cf->args->elts;
+
+    if (ngx_http_soidc_path_pointer(cf->pool, &value[1], &err) == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_require_claim: the claim path \"%V\" %s",
+                           &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_http_soidc_is_clean_utf8(&value[1])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_require_claim: the claim path must be UTF-8 "
+                           "without control characters");
+        return NGX_CONF_ERROR;
+    }
+
+    op = value[2];
+    nvalues = cf->args->nelts - 3;
+
+    if (ngx_strcmp(op.data, "exists") == 0) {
+        if (nvalues != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "soidc_require_claim: \"exists\" takes no "
+                               "value");
+            return NGX_CONF_ERROR;
+        }
+        multi = 0;
+
+    } else if (ngx_strcmp(op.data, "eq") == 0
+               || ngx_strcmp(op.data, "contains") == 0)
+    {
+        if (nvalues != 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "soidc_require_claim: \"%V\" takes exactly one "
+                               "value", &op);
+            return NGX_CONF_ERROR;
+        }
+        multi = 0;
+
+    } else if (ngx_strcmp(op.data, "in") == 0
+               || ngx_strcmp(op.data, "contains_any") == 0)
+    {
+        if (nvalues == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "soidc_require_claim: \"%V\" takes one or more "
+                               "values", &op);
+            return NGX_CONF_ERROR;
+        }
+        multi = 1;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_require_claim: unknown operator \"%V\" "
+                           "(eq, in, contains, contains_any or exists)", &op);
+        return NGX_CONF_ERROR;
+    }
+
+    path = ngx_http_soidc_json_quote(cf->pool, &value[1]);
+    if (path == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    len = sizeof("{\"claim\":,\"op\":\"\",\"value\":[]}") + ngx_strlen(path)
+          + op.len;
+
+    values = NULL;
+
+    if (nvalues) {
+        values = ngx_palloc(cf->pool, nvalues * sizeof(u_char *));
+        if (values == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        for (i = 0; i < nvalues; i++) {
+            values[i] = ngx_http_soidc_rule_value(cf, &value[3 + i]);
+            if (values[i] == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            len += ngx_strlen(values[i]) + 1;
+        }
+    }
+
+    p = ngx_pnalloc(cf->pool, len);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->rules == NGX_CONF_UNSET_PTR) {
+        slcf->rules = ngx_array_create(cf->pool, 2, sizeof(u_char *));
+        if (slcf->rules == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    rule = ngx_array_push(slcf->rules);
+    if (rule == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *rule = p;
+
+    p = ngx_sprintf(p, "{\"claim\":%s,\"op\":\"%V\"", path, &op);
+
+    if (nvalues) {
+        p = ngx_cpymem(p, ",\"value\":", sizeof(",\"value\":") - 1);
+
+        if (multi) {
+            *p++ = '[';
+        }
+
+        for (i = 0; i < nvalues; i++) {
+            p = ngx_sprintf(p, "%s%s", i ? "," : "", values[i]);
+        }
+
+        if (multi) {
+            *p++ = ']';
+        }
+    }
+
+    *p++ = '}';
+    *p = '\0';
+
+    return NGX_CONF_OK;
+}
+
+
+/* soidc_claim_set $var PATH: a variable holding a (nested) claim of the
+ * validated token, formatted as $soidc_claim_NAME. */
+static char *
+ngx_http_soidc_claim_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                        *err;
+    ngx_str_t                   *value, name;
+    ngx_http_variable_t         *var;
+    ngx_http_soidc_claim_var_t  *cv;
+
+    value = cf->args->elts;
+
+    if (value[1].len < 2 || value[1].data[0] != '$') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_claim_set: invalid variable name \"%V\" "
+                           "(write it with \"$\")", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data + 1;
+    name.len = value[1].len - 1;
+
+    cv = ngx_palloc(cf->pool, sizeof(ngx_http_soidc_claim_var_t));
+    if (cv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (!ngx_http_soidc_is_clean_utf8(&value[2])) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_claim_set: the claim path must be UTF-8 "
+                           "without control characters");
+        return NGX_CONF_ERROR;
+    }
+
+    cv->pointer = ngx_http_soidc_path_pointer(cf->pool, &value[2], &err);
+    if (cv->pointer == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_claim_set: the claim path \"%V\" %s",
+                           &value[2], err);
+        return NGX_CONF_ERROR;
+    }
+
+    /* not changeable: a second definition of the name is refused by nginx */
+    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    var->get_handler = ngx_http_soidc_claim_set_variable;
+    var->data = (uintptr_t) cv;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_soidc_unknown_kid_refresh(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_soidc_main_conf_t *smcf = conf;
+
+    ngx_str_t   *value;
+    ngx_msec_t   ms;
+
+    if (smcf->kid_refresh != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        smcf->kid_refresh = 0;
+        return NGX_CONF_OK;
+    }
+
+    ms = ngx_parse_time(&value[1], 0);
+    if (ms == (ngx_msec_t) NGX_ERROR || ms < 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid soidc_unknown_kid_refresh \"%V\" (a time "
+                           "of at least 1s, or \"off\")", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->kid_refresh = ms;
+
+    return NGX_CONF_OK;
+}
+
+
 static char *
 ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     ngx_http_soidc_loc_conf_t *prev = parent;
     ngx_http_soidc_loc_conf_t *conf = child;
 
-    u_char      *p, *audience, **quoted;
+    u_char      *p, *audience, **quoted, **rule;
     size_t       len;
     ngx_str_t   *scope;
     ngx_uint_t   i, n;
@@ -1133,6 +1880,10 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
+    ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);
+    ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+    ngx_conf_merge_uint_value(conf->unknown_kid_status,
+                              prev->unknown_kid_status, NGX_HTTP_UNAUTHORIZED);
 
     if (!conf->bearer) {
         return NGX_CONF_OK;
@@ -1186,8 +1937,16 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    len = sizeof("{\"cache_only\":true,\"audience\":,\"required_scopes\":[]}")
+    len = sizeof("{\"cache_only\":true,\"audience\":,\"required_scopes\":[]"
+                 ",\"require_claims\":[]}")
           + ngx_strlen(audience);
+
+    if (conf->rules) {
+        rule = conf->rules->elts;
+        for (i = 0; i < conf->rules->nelts; i++) {
+            len += ngx_strlen(rule[i]) + 1;
+        }
+    }
 
     n = conf->scopes ? conf->scopes->nelts : 0;
 
@@ -1228,8 +1987,27 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         *p++ = ']';
     }
 
+    if (conf->rules && conf->rules->nelts) {
+        p = ngx_cpymem(p, ",\"require_claims\":[",
+                       sizeof(",\"require_claims\":[") - 1);
+
+        rule = conf->rules->elts;
+        for (i = 0; i < conf->rules->nelts; i++) {
+            p = ngx_sprintf(p, "%s%s", i ? "," : "", rule[i]);
+        }
+
+        *p++ = ']';
+    }
+
     *p++ = '}';
     *p = '\0';
+
+    if (conf->rules && conf->rules->nelts
+        && ngx_http_soidc_check_decode_options(cf, conf->decode_options)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     /* the scope="..." attribute of 403 challenges */
     if (conf->scopes && conf->scopes->nelts) {
@@ -1766,7 +2544,8 @@ ngx_http_soidc_refresh_event(ngx_event_t *ev)
 
 static void
 ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
-    ngx_http_soidc_provider_t *pv, ngx_uint_t may_use_threads, ngx_log_t *log)
+    ngx_http_soidc_provider_t *pv, ngx_uint_t may_use_threads, ngx_uint_t force,
+    ngx_log_t *log)
 {
     ngx_uint_t                 fetch_keys;
     ngx_http_soidc_refresh_t   local, *rf;
@@ -1780,7 +2559,7 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
 
     fetch_keys = 1;
 
-    if (pv->shared) {
+    if (pv->shared && !force) {
         /* one worker per interval fetches; the others import its keys */
         fetch_keys = ngx_http_soidc_shared_claim(smcf, pv);
 
@@ -1868,7 +2647,69 @@ ngx_http_soidc_shared_wait(ngx_http_soidc_main_conf_t *smcf,
                   &pv->issuer, 2 * smcf->timeout);
 
     pv->shared->next_fetch = 0;
-    ngx_http_soidc_refresh(smcf, pv, 0, log);
+    ngx_http_soidc_refresh(smcf, pv, 0, 0, log);
+}
+
+
+/* The inline unknown-kid refresh (no thread pool): runs from a timer on the
+ * event loop, like the periodic refresh, never inside a request. */
+static void
+ngx_http_soidc_kick_handler(ngx_event_t *ev)
+{
+    ngx_http_soidc_provider_t  *pv = ev->data;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
+
+    ngx_http_soidc_refresh(pv->smcf, pv, 0, 1, ev->log);
+}
+
+
+/*
+ * A token with a kid the cached keys do not have (the provider may have
+ * started signing with a new key): schedules one key refresh, at most one per
+ * soidc_unknown_kid_refresh interval per worker, on the thread pool (or from a
+ * timer without one). Returns 1 if a refresh is scheduled or running now.
+ * Never waits: the request that triggered it is answered at once.
+ */
+static ngx_uint_t
+ngx_http_soidc_kick(ngx_http_soidc_provider_t *pv, ngx_log_t *log)
+{
+    ngx_http_soidc_main_conf_t  *smcf = pv->smcf;
+
+    if (pv->busy || pv->kick_ev.timer_set) {
+        return 1;
+    }
+
+    if (smcf->kid_refresh == 0 || ngx_exiting || ngx_quit || ngx_terminate) {
+        return 0;
+    }
+
+    if (pv->kicked
+        && (ngx_msec_int_t) (ngx_current_msec - pv->kick_after) < 0)
+    {
+        return 0;       /* rate limit: refreshed for an unknown kid lately */
+    }
+
+    pv->kicked = 1;
+    pv->kick_after = ngx_current_msec + smcf->kid_refresh;
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "soidc: token with an unknown kid: refreshing the keys of "
+                  "\"%V\" in the background (next such refresh in %M ms at "
+                  "the earliest)", &pv->issuer, smcf->kid_refresh);
+
+#if (NGX_THREADS)
+    if (smcf->use_thread_pool) {
+        ngx_http_soidc_refresh(smcf, pv, 1, 1, ngx_cycle->log);
+        return pv->busy;
+    }
+#endif
+
+    ngx_add_timer(&pv->kick_ev, 1);
+
+    return 1;
 }
 
 
@@ -1908,7 +2749,7 @@ ngx_http_soidc_timer_handler(ngx_event_t *ev)
 
     pvp = smcf->providers.elts;
     for (i = 0; i < smcf->providers.nelts; i++) {
-        ngx_http_soidc_refresh(smcf, pvp[i], 1, ev->log);
+        ngx_http_soidc_refresh(smcf, pvp[i], 1, 0, ev->log);
     }
 
     ngx_add_timer(ev, ngx_http_soidc_next_delay(smcf));
@@ -1953,9 +2794,14 @@ ngx_http_soidc_init_process(ngx_cycle_t *cycle)
             (void) ngx_http_soidc_shared_attach(smcf, pvp[i], cycle->log);
         }
 
+        pvp[i]->kick_ev.handler = ngx_http_soidc_kick_handler;
+        pvp[i]->kick_ev.data = pvp[i];
+        pvp[i]->kick_ev.log = cycle->log;
+        pvp[i]->kick_ev.cancelable = 1;
+
         /* before the first request: discovery and the first keys, blocking for
          * at most 2 * soidc_fetch_timeout; a failure is retried by the timer */
-        ngx_http_soidc_refresh(smcf, pvp[i], 0, cycle->log);
+        ngx_http_soidc_refresh(smcf, pvp[i], 0, 0, cycle->log);
 
         if (pvp[i]->shared && pvp[i]->client && !pvp[i]->keys_loaded) {
             ngx_http_soidc_shared_wait(smcf, pvp[i], cycle->log);
