@@ -56,6 +56,23 @@ const USERS = {
   },
 };
 
+// Extra claims of the access tokens the password grant issues to a user (nested claims for
+// claim paths and rules, e.g. the nginx module's soidc_claim_set / soidc_require_claim).
+const USER_AT_CLAIMS = {
+  alice: {
+    realm_access: { roles: ['api-user', 'admin'] },
+    'https://example.com/claims': { tenant: 'acme' },
+    groups: ['staff', 'ops'],
+    level: 3,
+  },
+  bob: {
+    realm_access: { roles: ['api-user'] },
+    'https://example.com/claims': { tenant: 'other' },
+    groups: [],
+    level: 1,
+  },
+};
+
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const REDIRECT_URIS = ['http://127.0.0.1:9/callback'];
 const POST_LOGOUT_URIS = ['http://127.0.0.1:9/logged-out'];
@@ -368,6 +385,10 @@ function buildProvider(issuer) {
     clients: buildClients(issuer).map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null))),
     jwks: { keys: signingKeys },
     cookies: { keys: ['soidc-test-cookie-key-not-a-secret'] },
+    async extraTokenClaims(ctx, token) {
+      const extra = token.kind === 'AccessToken' && token.gty === 'password' ? USER_AT_CLAIMS[token.accountId] : undefined;
+      return extra ? structuredClone(extra) : undefined;
+    },
     async findAccount(ctx, id) {
       const user = USERS[id];
       if (!user) return undefined;

@@ -1,0 +1,299 @@
+#!/usr/bin/env bash
+# Integration test of the newer features of ngx_http_soidc_module, with Debian's nginx and
+# the real test OpenID provider (tests/provider): soidc_claim_set (nested claims),
+# $soidc_reason, soidc_token, the background key refresh on an unknown kid
+# (soidc_unknown_kid_refresh / soidc_unknown_kid_status), soidc_require_claim, and the
+# configuration errors of these directives at `nginx -t`. Output and environment as
+# run.sh ("nginx feature tests: N passed, M failed").
+set -uo pipefail
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+trap lib_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+lib_install_deps nginx nginx-dev gcc make curl node || exit 1
+if [ ! -f "$REPO/target/release/libsoidc.so" ]; then
+  echo "target/release/libsoidc.so is missing: run 'make build' first" >&2
+  exit 1
+fi
+lib_build_module || exit 1
+
+PASS=0
+FAIL=0
+SKIP=0
+KID_REFRESH_S=2      # soidc_unknown_kid_refresh of features.conf.in
+TIMEOUT_MS=1500      # soidc_fetch_timeout
+
+result() { # result OK NAME EXPECTED OBSERVED
+  local tag=FAIL
+  if [ "$1" = 1 ]; then tag=PASS; PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); fi
+  printf '%s  %-58s expected: %s | observed: %s\n' "$tag" "$2" "$3" "$4"
+}
+skip() { SKIP=$((SKIP + 1)); printf 'SKIP  %-58s %s\n' "$1" "$2"; }
+info() { printf 'INFO  %-58s %s\n' "$1" "$2"; }
+
+# req PORT PATH [curl args...]: sets STATUS, WWWAUTH, BODY, TIME_MS (total time)
+req() {
+  local port="$1" path="$2" out; shift 2
+  out="$(curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code} %{time_total}' --max-time 10 "$@" \
+    "http://127.0.0.1:$port$path")"
+  STATUS="${out%% *}"
+  TIME_MS="$(awk -v t="${out#* }" 'BEGIN { printf "%d", t * 1000 }')"
+  WWWAUTH="$(sed -n 's/^[Ww][Ww][Ww]-[Aa]uthenticate: *//p' "$WORK/headers" | tr -d '\r')"
+  BODY="$(cat "$WORK/body")"
+}
+show() { if [ -n "$WWWAUTH" ]; then echo "$STATUS [${WWWAUTH:0:140}]"; else echo "$STATUS [no WWW-Authenticate]"; fi; }
+
+case_ok() { # case_ok NAME PORT PATH BODY [curl args...]
+  local name="$1" port="$2" path="$3" want="$4"; shift 4
+  req "$port" "$path" "$@"
+  local ok=0
+  [ "$STATUS" = 200 ] && [ "$BODY" = "$want" ] && ok=1
+  result $ok "$name" "200 \"$want\"" "$STATUS \"${BODY:0:100}\""
+}
+case_challenge() { # case_challenge NAME PORT PATH STATUS REGEX|NONE DESCRIPTION [curl args...]
+  local name="$1" port="$2" path="$3" exp="$4" re="$5" desc="$6"; shift 6
+  req "$port" "$path" "$@"
+  local ok=1
+  [ "$STATUS" = "$exp" ] || ok=0
+  if [ "$re" = NONE ]; then [ -z "$WWWAUTH" ] || ok=0
+  elif ! [[ "$WWWAUTH" =~ $re ]]; then ok=0; fi
+  result $ok "$name" "$exp [$desc]" "$(show)"
+}
+bearer() { echo "Authorization: Bearer $1"; }
+fetch_count() { curl -s "$1/test/jwks-fetch-count" | sed -n 's/.*"count":\([0-9]*\).*/\1/p'; }
+b64url_decode() {
+  local s; s="$(printf '%s' "$1" | tr '_-' '/+')"
+  while [ $(( ${#s} % 4 )) -ne 0 ]; do s="$s="; done
+  printf '%s' "$s" | base64 -d 2>/dev/null
+}
+# the first signature character changed (the last one may only carry padding bits)
+bad_signature() {
+  local sig repl=A
+  sig="$(printf '%s' "$1" | cut -d. -f3)"
+  [ "${sig:0:1}" = A ] && repl=B
+  echo "$(printf '%s' "$1" | cut -d. -f1-2).$repl${sig:1}"
+}
+kid_of() { b64url_decode "$(printf '%s' "$1" | cut -d. -f1)" | sed -n 's/.*"kid":"\([^"]*\)".*/\1/p'; }
+# user_token ISSUER USER SCOPE: an access token of the password grant (test-only grant of
+# the provider), carrying the user's nested test claims
+user_token() {
+  curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=password -d "username=$2" \
+    -d "password=$2-password" --data-urlencode "scope=$3" --data-urlencode "resource=$RESOURCE" \
+    "$1/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
+}
+# wait_200 PORT PATH TOKEN LIMIT_S: polls every 100 ms until 200; sets WAITED_MS
+wait_200() {
+  local port="$1" path="$2" tok="$3" limit_ms=$(( $4 * 1000 )) t0 now
+  t0="$(date +%s%3N)"
+  while :; do
+    req "$port" "$path" -H "$(bearer "$tok")"
+    now="$(date +%s%3N)"
+    WAITED_MS=$(( now - t0 ))
+    [ "$STATUS" = 200 ] && return 0
+    [ "$WAITED_MS" -ge "$limit_ms" ] && return 1
+    sleep 0.1
+  done
+}
+
+echo "== starting two OpenID providers (A serves the tests, B issues tokens of foreign kids)"
+lib_provider_start A || exit 1
+lib_provider_start B || exit 1
+ISS_A="${PROVIDER_ISSUER[A]}"; ISS_B="${PROVIDER_ISSUER[B]}"
+echo "   A=$ISS_A B=$ISS_B"
+
+# does this libsoidc know the require_claims decode option? (branch claims)
+RULES=0
+export NGX_CONF_TEMPLATE="$NGX_TEST_DIR/features.conf.in"
+lib_nginx_conf R "$(lib_free_port)" "$ISS_A" inline 300s "${TIMEOUT_MS}ms" 1
+sed -i "/# @RULES@/r $NGX_TEST_DIR/rules.conf" "${NGINX_PREFIX[R]}/nginx.conf"
+rules_t="$("$NGINX_BIN" -t -p "${NGINX_PREFIX[R]}" -c "${NGINX_PREFIX[R]}/nginx.conf" -e "${NGINX_PREFIX[R]}/logs/error.log" 2>&1)" && RULES=1
+
+# T: thread-pool refresh; I: inline refresh (timer). Both: 1 worker, periodic refresh
+# every 300 s (so that only the unknown-kid refresh can pick up a rotation here).
+lib_nginx_conf T "$(lib_free_port)" "$ISS_A" thread 300s "${TIMEOUT_MS}ms" 1
+lib_nginx_conf I "$(lib_free_port)" "$ISS_A" inline 300s "${TIMEOUT_MS}ms" 1
+if [ "$RULES" = 1 ]; then
+  sed -i "/# @RULES@/r $NGX_TEST_DIR/rules.conf" "${NGINX_PREFIX[T]}/nginx.conf"
+fi
+lib_nginx_start T || exit 1
+lib_nginx_start I || exit 1
+PT="${NGINX_PORT[T]}"; PI="${NGINX_PORT[I]}"
+
+TOK="$(lib_token "$ISS_A" api:read)"
+TOK_ALICE="$(user_token "$ISS_A" alice api:read)"
+TOK_BOB="$(user_token "$ISS_A" bob api:read)"
+TOK_B="$(lib_token "$ISS_B" api:read)"
+if [ -z "$TOK" ] || [ -z "$TOK_ALICE" ] || [ -z "$TOK_BOB" ] || [ -z "$TOK_B" ]; then
+  echo "could not get access tokens from the providers" >&2
+  exit 1
+fi
+
+echo "== soidc_claim_set: nested claims"
+case_ok "alice: paths, \\. escape, index, pointer, number, absent" "$PT" /claims \
+  'roles=["api-user","admin"] first=api-user tenant=acme ptr=acme level=3 nothing=[]' -H "$(bearer "$TOK_ALICE")"
+case_ok "bob: the same variables" "$PT" /claims \
+  'roles=["api-user"] first=api-user tenant=other ptr=other level=1 nothing=[]' -H "$(bearer "$TOK_BOB")"
+case_ok "client token without these claims: all empty" "$PT" /claims \
+  'roles= first= tenant= ptr= level= nothing=[]' -H "$(bearer "$TOK")"
+
+echo "== soidc_token: the token from a cookie or any variable"
+case_ok "token in the cookie access_token" "$PT" /cookie alice -H "Cookie: x=1; access_token=$TOK_ALICE"
+case_ok "token in the query argument access_token" "$PT" "/arg?access_token=$TOK_BOB" bob
+case_challenge "no cookie (the Authorization header is not read)" "$PT" /cookie 401 \
+  '^Bearer realm="soidc-test"$' 'Bearer realm, no error' -H "$(bearer "$TOK")"
+case_challenge "cookie with a bad signature" "$PT" /cookie 401 'error="invalid_token"' \
+  'invalid_token' -H "Cookie: access_token=$(bad_signature "$TOK_ALICE")"
+case_challenge "argument that is not a b64token" "$PT" "/arg?access_token=a%20b" 400 \
+  'error="invalid_request"' 'invalid_request'
+
+echo "== \$soidc_reason in the access log"
+req "$PT" /api
+req "$PT" /api -H "Authorization: Bearer a b"
+req "$PT" /api -H "$(bearer "$(bad_signature "$TOK")")"
+req "$PT" /api -H "$(bearer "$TOK")"
+sleep 0.3
+alog="${NGINX_PREFIX[T]}/logs/access.log"
+want="reason=no_token reason=invalid_request reason=signature reason=-"
+got="$(grep '"GET /api HTTP/1.1"' "$alog" | tail -4 | grep -o 'reason=[^ ]*' | tr '\n' ' ' | sed 's/ $//')"
+ok=0; [ "$got" = "$want" ] && ok=1
+result $ok "no token, malformed, bad signature, valid" "$want" "$got"
+ok=0; grep -q '"GET /cookie HTTP/1.1" 200 sub=alice reason=- tenant=acme' "$alog" && ok=1
+result $ok "a claim_set variable in the access log" "200 sub=alice reason=- tenant=acme" \
+  "$(grep '"GET /cookie HTTP/1.1" 200' "$alog" | head -1)"
+
+echo "== unknown kid: one rate-limited background refresh (instance T: thread pool)"
+c0="$(fetch_count "$ISS_A")"
+codes=""
+for _ in $(seq 1 20); do req "$PT" /api -H "$(bearer "$TOK_B")"; codes="$codes$STATUS "; done
+sleep 0.5
+c1="$(fetch_count "$ISS_A")"
+ok=0; [ "$(echo $codes | tr ' ' '\n' | sort -u)" = 401 ] && [ $((c1 - c0)) -eq 1 ] && ok=1
+result $ok "20 tokens of a foreign kid within the interval" "401 each, 1 JWKS fetch" \
+  "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%sx%s ", $1, $2}')fetches +$((c1 - c0))"
+ok=0; grep -q 'reason=unknown_kid' "$alog" && ok=1
+result $ok "\$soidc_reason of those requests" "reason=unknown_kid" "$(grep -c 'reason=unknown_kid' "$alog") lines"
+sleep "$KID_REFRESH_S.2"
+
+curl -s -X POST "$ISS_A/test/rotate" >/dev/null       # new key first in the JWKS, old kept
+TOK2="$(lib_token "$ISS_A" api:read)"
+info "A rotated (old key kept)" "kid $(kid_of "$TOK") -> $(kid_of "$TOK2")"
+c0="$(fetch_count "$ISS_A")"
+req "$PT" /api -H "$(bearer "$TOK2")"
+first="$STATUS in ${TIME_MS} ms"
+wait_200 "$PT" /api "$TOK2" 5; okw=$?
+c1="$(fetch_count "$ISS_A")"
+ok=0; [[ "$first" == 401* ]] && [ $okw = 0 ] && [ "$WAITED_MS" -lt 3000 ] && ok=1
+result $ok "token of the new key (T)" "401 at once, then 200 within 3 s" \
+  "first $first, 200 after $WAITED_MS ms, JWKS fetches +$((c1 - c0))"
+case_ok "token of the old key still valid (T)" "$PT" /api conf-basic -H "$(bearer "$TOK")"
+ok=0; grep -q 'soidc: token with an unknown kid: refreshing the keys of "'"$ISS_A"'" in the background' \
+  "${NGINX_PREFIX[T]}/logs/error.log" && ok=1
+result $ok "the refresh is logged (T)" "info: ... refreshing the keys ... in the background" \
+  "$(grep -c 'refreshing the keys of' "${NGINX_PREFIX[T]}/logs/error.log") lines"
+
+echo "== unknown kid, inline refresh from a timer (instance I, no thread pool)"
+req "$PI" /api -H "$(bearer "$TOK2")"
+first="$STATUS in ${TIME_MS} ms"
+wait_200 "$PI" /api "$TOK2" 5; okw=$?
+ok=0; [[ "$first" == 401* ]] && [ $okw = 0 ] && [ "$WAITED_MS" -lt 3000 ] && ok=1
+result $ok "token of the new key (I)" "401 at once, then 200 within 3 s" "first $first, 200 after $WAITED_MS ms"
+
+echo "== the worker is never blocked while the refresh runs (provider A hung by SIGSTOP)"
+sleep "$KID_REFRESH_S.2"
+curl -s -X POST "$ISS_A/test/rotate" >/dev/null
+TOK3="$(lib_token "$ISS_A" api:read)"
+kill -STOP "${PROVIDER_PID[A]}"
+t_stop="$(date +%s%3N)"
+req "$PT" /api -H "$(bearer "$TOK3")"
+first="$STATUS in ${TIME_MS} ms"
+max=0; codes=""
+for _ in $(seq 1 10); do
+  req "$PT" /health; codes="$codes$STATUS "; [ "$TIME_MS" -gt "$max" ] && max="$TIME_MS"
+  req "$PT" /api -H "$(bearer "$TOK")"; codes="$codes$STATUS "; [ "$TIME_MS" -gt "$max" ] && max="$TIME_MS"
+  sleep 0.08
+done
+t_end="$(date +%s%3N)"
+kill -CONT "${PROVIDER_PID[A]}"
+ok=0; [[ "$first" == 401* ]] && [ "${first#* in }" != "" ] && [ "$(echo "$first" | awk '{print $3}')" -lt 500 ] \
+  && [ "$(echo $codes | tr ' ' '\n' | sort -u)" = 200 ] && [ "$max" -lt 300 ] && ok=1
+result $ok "new kid + 20 requests while the refresh hangs" "401 < 500 ms; 200 each < 300 ms" \
+  "first $first; $(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%sx%s ", $1, $2}')max ${max} ms over $((t_end - t_stop)) ms"
+wait_200 "$PT" /api "$TOK3" 8; okw=$?
+ok=0; [ $okw = 0 ] && ok=1
+result $ok "the new key after the provider resumed (T)" "200 within 8 s" "200 after $WAITED_MS ms"
+
+echo "== soidc_unknown_kid_status 503: Retry-After while the refresh runs"
+sleep "$KID_REFRESH_S.2"
+curl -s -X POST "$ISS_A/test/rotate" >/dev/null
+TOK4="$(lib_token "$ISS_A" api:read)"
+kill -STOP "${PROVIDER_PID[A]}"
+req "$PT" /kid503 -H "$(bearer "$TOK4")"
+ra="$(sed -n 's/^[Rr]etry-[Aa]fter: *//p' "$WORK/headers" | tr -d '\r')"
+ok=0; [ "$STATUS" = 503 ] && [ "$ra" = $(( (TIMEOUT_MS + 999) / 1000 )) ] && [ "$TIME_MS" -lt 500 ] && ok=1
+result $ok "new kid, refresh scheduled" "503 + Retry-After: $(( (TIMEOUT_MS + 999) / 1000 )) at once" \
+  "$STATUS Retry-After: ${ra:-none} in $TIME_MS ms"
+req "$PT" /kid503 -H "$(bearer "$TOK4")"
+ra="$(sed -n 's/^[Rr]etry-[Aa]fter: *//p' "$WORK/headers" | tr -d '\r')"
+ok=0; [ "$STATUS" = 503 ] && [ -n "$ra" ] && ok=1
+result $ok "again while the refresh still runs" "503 + Retry-After" "$STATUS Retry-After: ${ra:-none}"
+kill -CONT "${PROVIDER_PID[A]}"
+wait_200 "$PT" /kid503 "$TOK4" 8; okw=$?
+ok=0; [ $okw = 0 ] && ok=1
+result $ok "then the token is accepted" "200 within 8 s" "200 after $WAITED_MS ms"
+case_challenge "foreign kid right after a refresh (rate limited)" "$PT" /kid503 401 \
+  'error="invalid_token"' 'invalid_token, no refresh pending' -H "$(bearer "$TOK_B")"
+
+echo "== soidc_require_claim (soidc's require_claims)"
+if [ "$RULES" = 1 ]; then
+  case_ok "alice: role admin and tenant acme" "$PT" /admin alice -H "$(bearer "$TOK_ALICE")"
+  case_challenge "bob: no role admin" "$PT" /admin 403 'error="insufficient_scope"' \
+    'insufficient_scope' -H "$(bearer "$TOK_BOB")"
+  ok=0; grep -q '"GET /admin HTTP/1.1" 403 sub=- reason=claim_rule' "$alog" && ok=1
+  result $ok "\$soidc_reason of the refusal" "reason=claim_rule" "$(grep '"GET /admin HTTP/1.1" 403' "$alog" | tail -1)"
+  case_ok "alice: level in [2, 3] (JSON numbers)" "$PT" /level alice -H "$(bearer "$TOK_ALICE")"
+  case_challenge "bob: level 1" "$PT" /level 403 'error="insufficient_scope"' 'insufficient_scope' \
+    -H "$(bearer "$TOK_BOB")"
+  case_ok "alice: groups contains_any ops dev" "$PT" /groups alice -H "$(bearer "$TOK_ALICE")"
+  case_challenge "client token: no groups claim" "$PT" /groups 403 'error="insufficient_scope"' \
+    'insufficient_scope' -H "$(bearer "$TOK")"
+else
+  ok=0; [[ "$rules_t" == *'needs a libsoidc with the "require_claims" decode option'* ]] && ok=1
+  result $ok "nginx -t with rules, libsoidc without require_claims" "refused, says so" \
+    "$(echo "$rules_t" | grep -o 'soidc refuses[^:]*: [^i]*' | head -1)"
+  skip "soidc_require_claim requests" "this libsoidc has no require_claims (branch claims)"
+fi
+
+echo "== configuration errors at nginx -t"
+conf_error() { # conf_error NAME SED-EXPRESSION EXPECTED-SUBSTRING
+  local X="$WORK/nginx-X"; mkdir -p "$X/logs"
+  sed "$2" "${NGINX_PREFIX[I]}/nginx.conf" >"$X/nginx.conf"
+  local out rc
+  out="$("$NGINX_BIN" -t -p "$X" -c "$X/nginx.conf" -e "$X/logs/error.log" 2>&1)"; rc=$?
+  local ok=0; [ $rc -ne 0 ] && [[ "$out" == *"$3"* ]] && ok=1
+  result $ok "$1" "refused: $3" "exit $rc: $(echo "$out" | grep -o 'emerg\] .*' | head -1 | cut -c8-150)"
+}
+ins() { echo "s|^    soidc_unknown_kid_refresh 2s;|&\n    $1|"; }
+conf_error "soidc_claim_set with an empty name in the path" "$(ins 'soidc_claim_set $x a..b;')" 'has an empty name'
+conf_error "soidc_claim_set with a bad escape" "$(ins 'soidc_claim_set $x a\\\\xb;')" 'escapes neither'
+conf_error "soidc_claim_set without \$" "$(ins 'soidc_claim_set x a.b;')" 'invalid variable name "x"'
+conf_error "soidc_claim_set: variable defined twice" "$(ins 'soidc_claim_set $soidc_roles a;')" 'duplicate'
+conf_error "soidc_require_claim: unknown operator" "$(ins 'soidc_require_claim a.b like x;')" 'unknown operator "like"'
+conf_error "soidc_require_claim eq without a value" "$(ins 'soidc_require_claim a eq;')" 'takes exactly one value'
+conf_error "soidc_require_claim exists with a value" "$(ins 'soidc_require_claim a exists x;')" 'takes no value'
+conf_error "soidc_require_claim: bad json: value" "$(ins 'soidc_require_claim a eq json:[1,;')" 'is not a JSON value'
+conf_error "soidc_require_claim: bad JSON pointer" "$(ins 'soidc_require_claim /a~2 exists;')" 'not followed by 0 or 1'
+conf_error "soidc_token without a variable" "$(ins 'soidc_token abc;')" 'holds no variable'
+conf_error "soidc_unknown_kid_status 402" "$(ins 'soidc_unknown_kid_status 402;')" 'invalid value "402"'
+conf_error "soidc_unknown_kid_refresh 10ms" "s|soidc_unknown_kid_refresh 2s;|soidc_unknown_kid_refresh 10ms;|" \
+  'invalid soidc_unknown_kid_refresh "10ms"'
+
+echo "== nginx stops cleanly"
+for n in T I; do lib_nginx_stop "$n"; done
+crit="$(cat "$WORK"/nginx-[TI]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
+ok=0; [ -z "$crit" ] && ok=1
+result $ok "no alert/crit/emerg in the error logs" "none" "${crit:-none}"
+
+echo "nginx feature tests: $PASS passed, $FAIL failed, $SKIP skipped"
+[ "$FAIL" -eq 0 ]
