@@ -141,6 +141,8 @@ lib_nginx_conf C "$(lib_free_port)" "$ISS_A" inline 300s 1s 1
 # K: discovery succeeds, the JWKS is unreachable: a client without keys
 lib_nginx_conf K "$(lib_free_port)" "$ISS_K" inline 300s 300ms 1
 sed -i "s|^    soidc_audience .*|&\n    soidc_ca_file $WORK/no-such-ca.pem;|" "${NGINX_PREFIX[C]}/nginx.conf"
+# N counts JWKS fetches: without the unknown-kid refresh (features.sh tests that one)
+sed -i "s|^    soidc_audience .*|&\n    soidc_unknown_kid_refresh off;|" "${NGINX_PREFIX[N]}/nginx.conf"
 
 echo "== starting nginx instances (Debian $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') + ngx_http_soidc_module)"
 lib_nginx_start T || exit 1
@@ -238,7 +240,7 @@ case_challenge "token from the future (nginx clock -1 h)" "$PF" /api 401 \
   'error="invalid_token", error_description=".*iat .* in the future' 'invalid_token, iat' \
   -H "$(bearer "$TOK_READ")"
 
-echo "== the request path never fetches keys (instance N, issuer B, refresh 300 s)"
+echo "== the request path never fetches keys (instance N, issuer B, refresh 300 s, soidc_unknown_kid_refresh off)"
 case_ok "valid token of B" "$PN" /api conf-basic -H "$(bearer "$TOK_B")"
 before="$(fetch_count "$ISS_B")"
 codes=""
