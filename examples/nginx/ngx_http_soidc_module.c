@@ -65,7 +65,9 @@ typedef struct {
 typedef struct {
     ngx_str_t                  issuer;          /* NUL-terminated */
     ngx_str_t                  ca_file;         /* NUL-terminated, may be empty */
+    ngx_str_t                  jwks_file;       /* NUL-terminated, may be empty */
     char                      *client_options;  /* JSON, NUL-terminated */
+    char                      *metadata;        /* with jwks_file: the client's */
 
     /* per worker */
     soidc_client              *client;
@@ -81,6 +83,10 @@ typedef struct {
     ngx_event_t                kick_ev;         /* unknown-kid refresh (inline) */
     ngx_msec_t                 kick_after;      /* next unknown-kid refresh allowed */
     unsigned                   kicked:1;        /* kick_after is set */
+    unsigned                   file_seen:1;     /* the file_* fields are set */
+    time_t                     file_mtime;
+    off_t                      file_size;
+    ngx_file_uniq_t            file_uniq;
 } ngx_http_soidc_provider_t;
 
 
@@ -102,8 +108,9 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                 bearer;
-    ngx_str_t                  issuer;
+    ngx_array_t               *issuers;         /* ngx_str_t */
     ngx_str_t                  ca_file;
+    ngx_str_t                  jwks_file;
     ngx_str_t                  audience;
     ngx_str_t                  realm;
     ngx_array_t               *scopes;          /* ngx_str_t */
@@ -112,7 +119,8 @@ typedef struct {
     ngx_uint_t                 unknown_kid_status; /* 401 or 503 */
 
     /* computed when merged */
-    ngx_http_soidc_provider_t *provider;
+    ngx_http_soidc_provider_t *provider;        /* the first issuer's */
+    ngx_array_t                providers;       /* one per issuer */
     char                      *decode_options;  /* JSON, NUL-terminated */
     ngx_str_t                  scope_attr;      /* "a b c" for scope="..." */
 } ngx_http_soidc_loc_conf_t;
@@ -169,6 +177,8 @@ static char *ngx_http_soidc_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_soidc_token(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_soidc_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_soidc_require_claim(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_soidc_claim_set(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -178,6 +188,8 @@ static char *ngx_http_soidc_unknown_kid_refresh(ngx_conf_t *cf,
 static ngx_uint_t ngx_http_soidc_kick(ngx_http_soidc_provider_t *pv,
     ngx_log_t *log);
 static void ngx_http_soidc_kick_handler(ngx_event_t *ev);
+static ngx_uint_t ngx_http_soidc_jwks_file_load(ngx_http_soidc_provider_t *pv,
+    ngx_log_t *log);
 static ngx_int_t ngx_http_soidc_init_process(ngx_cycle_t *cycle);
 static void ngx_http_soidc_exit_process(ngx_cycle_t *cycle);
 static void ngx_http_soidc_timer_handler(ngx_event_t *ev);
@@ -203,10 +215,17 @@ static ngx_command_t  ngx_http_soidc_commands[] = {
       NULL },
 
     { ngx_string("soidc_issuer"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_soidc_issuer,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_soidc_loc_conf_t, issuer),
+      0,
+      NULL },
+
+    { ngx_string("soidc_jwks_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_ca_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, jwks_file),
       NULL },
 
     { ngx_string("soidc_ca_file"),
@@ -727,13 +746,107 @@ ngx_http_soidc_str_is(ngx_str_t *s, const char *lit)
 }
 
 
+/*
+ * The provider to check the token with: the location's only issuer, or the
+ * one whose URL equals the token's "iss" (read from the unverified payload:
+ * it only chooses the keys; soidc then verifies the signature with that
+ * issuer's keys and checks "iss" itself). A token that cannot be read goes to
+ * the first issuer, whose check reports what is wrong with it. NULL: the
+ * token names an issuer the location does not accept.
+ */
+static ngx_http_soidc_provider_t *
+ngx_http_soidc_select_provider(ngx_http_request_t *r,
+    ngx_http_soidc_loc_conf_t *slcf, ngx_str_t *tok)
+{
+    char                        *iss;
+    u_char                      *p1, *p2, *end;
+    ngx_str_t                    src, dst;
+    ngx_uint_t                   i;
+    ngx_http_soidc_provider_t  **pvp, *found;
+
+    pvp = slcf->providers.elts;
+
+    if (slcf->providers.nelts == 1) {
+        return pvp[0];
+    }
+
+    end = tok->data + tok->len;
+
+    p1 = ngx_strlchr(tok->data, end, '.');
+    if (p1 == NULL) {
+        return pvp[0];
+    }
+
+    p2 = ngx_strlchr(p1 + 1, end, '.');
+    if (p2 == NULL) {
+        return pvp[0];
+    }
+
+    src.data = p1 + 1;
+    src.len = p2 - src.data;
+
+    dst.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(src.len) + 1);
+    if (dst.data == NULL) {
+        return pvp[0];
+    }
+
+    if (ngx_decode_base64url(&dst, &src) != NGX_OK) {
+        return pvp[0];
+    }
+
+    dst.data[dst.len] = '\0';
+
+    iss = NULL;
+    if (soidc_json_get_string((const char *) dst.data, "/iss", &iss)
+        != SOIDC_OK)
+    {
+        return pvp[0];
+    }
+
+    found = NULL;
+
+    for (i = 0; i < slcf->providers.nelts; i++) {
+        if (ngx_strcmp(pvp[i]->issuer.data, iss) == 0) {
+            found = pvp[i];
+            break;
+        }
+    }
+
+    soidc_string_free(iss);
+
+    return found;
+}
+
+
+/* An unknown kid with soidc_jwks_file: reads the file now if it changed (a
+ * local file, no network; rate-limited like the refresh). 1 if new keys were
+ * imported, so that the token is checked once more. */
+static ngx_uint_t
+ngx_http_soidc_file_kick(ngx_http_soidc_provider_t *pv, ngx_log_t *log)
+{
+    ngx_http_soidc_main_conf_t  *smcf = pv->smcf;
+
+    if (smcf->kid_refresh == 0
+        || (pv->kicked
+            && (ngx_msec_int_t) (ngx_current_msec - pv->kick_after) < 0))
+    {
+        return 0;
+    }
+
+    pv->kicked = 1;
+    pv->kick_after = ngx_current_msec + smcf->kid_refresh;
+
+    return ngx_http_soidc_jwks_file_load(pv, ngx_cycle->log);
+}
+
+
 static ngx_int_t
 ngx_http_soidc_handler(ngx_http_request_t *r)
 {
     char                       *doc, *token;
     size_t                      i;
     ngx_str_t                   value, tok, msg, err, reason, desc;
-    ngx_uint_t                  pending, retry;
+    ngx_uint_t                  pending, retry, again;
     soidc_status                rc;
     ngx_table_elt_t            *auth;
     ngx_pool_cleanup_t         *cln;
@@ -841,7 +954,21 @@ check:
                                         "invalid_request", &desc, 0);
     }
 
-    pv = slcf->provider;
+    pv = ngx_http_soidc_select_provider(r, slcf, &tok);
+
+    if (pv == NULL) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "soidc: bearer token rejected: its \"iss\" is none of "
+                      "this location's issuers");
+
+        if (ngx_http_soidc_set_reason(r, "issuer", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&desc, "the token's issuer is not accepted here");
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                        "invalid_token", &desc, 0);
+    }
 
     if (pv->client == NULL) {
         /* discovery has not succeeded yet: nothing to validate with */
@@ -861,6 +988,10 @@ check:
 
     ngx_memcpy(token, tok.data, tok.len);
     token[tok.len] = '\0';
+
+    again = 0;
+
+decode:
 
     /* never blocks: cache_only validates against the cached keys only */
     doc = NULL;
@@ -935,7 +1066,15 @@ check:
 
     ngx_http_soidc_description(r->pool, &msg, &desc);
 
-    if (ngx_http_soidc_str_is(&reason, "unknown_kid")) {
+    if (ngx_http_soidc_str_is(&reason, "unknown_kid") && pv->jwks_file.len) {
+        /* the file may hold a newer key: read it if it changed, and check
+         * the token once more with its keys */
+        if (!again && ngx_http_soidc_file_kick(pv, r->connection->log)) {
+            again = 1;
+            goto decode;
+        }
+
+    } else if (ngx_http_soidc_str_is(&reason, "unknown_kid")) {
         /* perhaps signed with a key newer than the cached JWKS: one
          * rate-limited refresh in the background, never on this request */
         pending = ngx_http_soidc_kick(pv, r->connection->log);
@@ -1268,6 +1407,7 @@ ngx_http_soidc_create_loc_conf(ngx_conf_t *cf)
     slcf->scopes = NGX_CONF_UNSET_PTR;
     slcf->rules = NGX_CONF_UNSET_PTR;
     slcf->token = NGX_CONF_UNSET_PTR;
+    slcf->issuers = NGX_CONF_UNSET_PTR;
     slcf->unknown_kid_status = NGX_CONF_UNSET_UINT;
 
     return slcf;
@@ -1303,10 +1443,253 @@ ngx_http_soidc_is_clean_utf8(ngx_str_t *s)
 }
 
 
-static ngx_http_soidc_provider_t *
-ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf)
+/* ------------------------------------------------------------------------ */
+/* soidc_jwks_file: keys from a local file, reloaded when it changes         */
+/* ------------------------------------------------------------------------ */
+
+#define NGX_HTTP_SOIDC_MAX_JWKS_FILE  (1024 * 1024)
+
+/*
+ * Reads the provider's JWKS file if it changed since the last look (inode,
+ * size, modification time), or in any case with `force`: NGX_OK with *out
+ * (ngx_alloc'd, NUL-terminated, freed by the caller with ngx_free),
+ * NGX_DECLINED when unchanged, NGX_ERROR with *err and *eno.
+ */
+static ngx_int_t
+ngx_http_soidc_jwks_file_read(ngx_http_soidc_provider_t *pv, ngx_uint_t force,
+    char **out, const char **err, ngx_err_t *eno, ngx_log_t *log)
 {
-    u_char                       *p, *ca;
+    char             *buf;
+    size_t            size, got;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_file_info_t   fi;
+
+    *eno = 0;
+    *out = NULL;
+
+    fd = ngx_open_file(pv->jwks_file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        *eno = ngx_errno;
+        *err = "cannot be opened";
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        *eno = ngx_errno;
+        *err = "cannot be read";
+        goto failed;
+    }
+
+    if (!ngx_is_file(&fi)) {
+        *err = "is not a regular file";
+        goto failed;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (size > NGX_HTTP_SOIDC_MAX_JWKS_FILE) {
+        *err = "is larger than 1 MiB";
+        goto failed;
+    }
+
+    if (!force && pv->file_seen
+        && pv->file_uniq == ngx_file_uniq(&fi)
+        && pv->file_size == ngx_file_size(&fi)
+        && pv->file_mtime == ngx_file_mtime(&fi))
+    {
+        (void) ngx_close_file(fd);
+        return NGX_DECLINED;
+    }
+
+    buf = ngx_alloc(size + 1, log);
+    if (buf == NULL) {
+        *err = "could not be read (out of memory)";
+        goto failed;
+    }
+
+    for (got = 0; got < size; got += n) {
+        n = ngx_read_fd(fd, buf + got, size - got);
+        if (n <= 0) {
+            *eno = n < 0 ? ngx_errno : 0;
+            *err = "could not be read to its end (changed while read?)";
+            ngx_free(buf);
+            goto failed;
+        }
+    }
+
+    buf[size] = '\0';
+    (void) ngx_close_file(fd);
+
+    /* a file that fails is not read again until it changes */
+    pv->file_seen = 1;
+    pv->file_uniq = ngx_file_uniq(&fi);
+    pv->file_size = ngx_file_size(&fi);
+    pv->file_mtime = ngx_file_mtime(&fi);
+
+    *out = buf;
+
+    return NGX_OK;
+
+failed:
+
+    (void) ngx_close_file(fd);
+    return NGX_ERROR;
+}
+
+
+/* nginx -t: the file exists and soidc accepts its keys for the issuer. */
+static ngx_int_t
+ngx_http_soidc_jwks_file_check(ngx_conf_t *cf, ngx_http_soidc_provider_t *pv)
+{
+    char          *buf, *doc, *msg;
+    ngx_err_t      eno;
+    const char    *err;
+    soidc_client  *client;
+    soidc_status   st;
+
+    if (ngx_http_soidc_jwks_file_read(pv, 1, &buf, &err, &eno, cf->log)
+        != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, eno, "soidc_jwks_file \"%V\" %s",
+                           &pv->jwks_file, err);
+        return NGX_ERROR;
+    }
+
+    pv->file_seen = 0;      /* each worker loads it at start */
+
+    client = NULL;
+    doc = NULL;
+
+    st = soidc_client_from_issuer_config(pv->metadata, NULL,
+                                         "ngx_http_soidc_module", NULL, NULL,
+                                         NULL, &client, &doc);
+    if (st == SOIDC_OK) {
+        st = soidc_client_import_keys(client, buf, NULL, &doc);
+        soidc_client_free(client);
+    }
+
+    ngx_free(buf);
+
+    if (st != SOIDC_OK) {
+        msg = NULL;
+        (void) soidc_json_get_string(doc, "/message", &msg);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_jwks_file \"%V\" (issuer \"%V\"): soidc "
+                           "refuses it (%s): %s", &pv->jwks_file, &pv->issuer,
+                           soidc_status_name(st), msg ? msg : "(no message)");
+        soidc_string_free(msg);
+        soidc_string_free(doc);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* In a worker, on the event loop (a local file, no network): creates the
+ * client if needed and imports the file's keys if it changed. Returns 1 if
+ * new keys were imported. */
+static ngx_uint_t
+ngx_http_soidc_jwks_file_load(ngx_http_soidc_provider_t *pv, ngx_log_t *log)
+{
+    char          *buf, *doc, *msg;
+    ngx_err_t      eno;
+    const char    *err;
+    soidc_status   st;
+
+    if (pv->client == NULL) {
+        doc = NULL;
+        st = soidc_client_from_issuer_config(pv->metadata, NULL,
+                                             "ngx_http_soidc_module", NULL,
+                                             NULL, pv->client_options,
+                                             &pv->client, &doc);
+        if (st != SOIDC_OK) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "soidc: client for issuer \"%V\" (soidc_jwks_file) "
+                          "could not be created (%s): %s", &pv->issuer,
+                          soidc_status_name(st), doc ? doc : "(no document)");
+            soidc_string_free(doc);
+            return 0;
+        }
+
+        pv->file_seen = 0;
+    }
+
+    switch (ngx_http_soidc_jwks_file_read(pv, 0, &buf, &err, &eno, log)) {
+
+    case NGX_DECLINED:
+        return 0;
+
+    case NGX_ERROR:
+        ngx_log_error(NGX_LOG_WARN, log, eno, "soidc: soidc_jwks_file \"%V\" "
+                      "%s; %s", &pv->jwks_file, err,
+                      pv->keys_loaded ? "the cached keys stay in use"
+                                      : "requests get 503 until it is readable");
+        return 0;
+
+    default:
+        break;
+    }
+
+    doc = NULL;
+    st = soidc_client_import_keys(pv->client, buf,
+                                  "{\"max_age_s\":86400}", &doc);
+    ngx_free(buf);
+
+    if (st != SOIDC_OK) {
+        msg = NULL;
+        (void) soidc_json_get_string(doc, "/message", &msg);
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "soidc: soidc_jwks_file \"%V\" refused (%s): %s; %s",
+                      &pv->jwks_file, soidc_status_name(st),
+                      msg ? msg : "(no message)",
+                      pv->keys_loaded ? "the cached keys stay in use"
+                                      : "requests get 503 until it is fixed");
+        soidc_string_free(msg);
+        soidc_string_free(doc);
+        return 0;
+    }
+
+    pv->keys_loaded = 1;
+    pv->last_success = ngx_current_msec;
+
+    ngx_log_error(NGX_LOG_INFO, log, 0,
+                  "soidc: keys of \"%V\" loaded from soidc_jwks_file \"%V\"",
+                  &pv->issuer, &pv->jwks_file);
+
+    return 1;
+}
+
+
+static ngx_uint_t
+ngx_http_soidc_str_eq(ngx_str_t *a, ngx_str_t *b)
+{
+    return a->len == b->len && ngx_strncmp(a->data, b->data, a->len) == 0;
+}
+
+
+static ngx_int_t
+ngx_http_soidc_copy_z(ngx_pool_t *pool, ngx_str_t *src, ngx_str_t *dst)
+{
+    dst->data = ngx_pnalloc(pool, src->len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst->len = src->len;
+    *ngx_cpymem(dst->data, src->data, src->len) = '\0';
+
+    return NGX_OK;
+}
+
+
+/* One provider per (issuer, soidc_ca_file, soidc_jwks_file). */
+static ngx_http_soidc_provider_t *
+ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_str_t *issuer,
+    ngx_http_soidc_loc_conf_t *conf)
+{
+    u_char                       *p, *ca, *iss;
     size_t                        len;
     ngx_uint_t                    i;
     ngx_http_soidc_provider_t    *pv, **pvp;
@@ -1317,12 +1700,9 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf
     pvp = smcf->providers.elts;
 
     for (i = 0; i < smcf->providers.nelts; i++) {
-        if (pvp[i]->issuer.len == conf->issuer.len
-            && ngx_strncmp(pvp[i]->issuer.data, conf->issuer.data,
-                           conf->issuer.len) == 0
-            && pvp[i]->ca_file.len == conf->ca_file.len
-            && ngx_strncmp(pvp[i]->ca_file.data, conf->ca_file.data,
-                           conf->ca_file.len) == 0)
+        if (ngx_http_soidc_str_eq(&pvp[i]->issuer, issuer)
+            && ngx_http_soidc_str_eq(&pvp[i]->ca_file, &conf->ca_file)
+            && ngx_http_soidc_str_eq(&pvp[i]->jwks_file, &conf->jwks_file))
         {
             return pvp[i];
         }
@@ -1334,17 +1714,54 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_http_soidc_loc_conf_t *conf
     }
 
     /* NUL-terminated copies */
-    pv->issuer.data = ngx_pnalloc(cf->pool, conf->issuer.len + 1);
-    pv->ca_file.data = ngx_pnalloc(cf->pool, conf->ca_file.len + 1);
-    if (pv->issuer.data == NULL || pv->ca_file.data == NULL) {
+    if (ngx_http_soidc_copy_z(cf->pool, issuer, &pv->issuer) != NGX_OK
+        || ngx_http_soidc_copy_z(cf->pool, &conf->ca_file, &pv->ca_file)
+           != NGX_OK
+        || ngx_http_soidc_copy_z(cf->pool, &conf->jwks_file, &pv->jwks_file)
+           != NGX_OK)
+    {
         return NULL;
     }
 
     pv->smcf = smcf;
-    pv->issuer.len = conf->issuer.len;
-    *ngx_cpymem(pv->issuer.data, conf->issuer.data, conf->issuer.len) = '\0';
-    pv->ca_file.len = conf->ca_file.len;
-    *ngx_cpymem(pv->ca_file.data, conf->ca_file.data, conf->ca_file.len) = '\0';
+
+    if (pv->jwks_file.len) {
+        /* keys from a file: the client is made from this metadata document
+         * (no discovery, no network); its jwks_uri is never fetched, since
+         * every decode is cache_only */
+        iss = ngx_http_soidc_json_quote(cf->pool, &pv->issuer);
+        if (iss == NULL) {
+            return NULL;
+        }
+
+        len = sizeof("{\"issuer\":,\"authorization_endpoint\":,\"jwks_uri\":,"
+                     "\"response_types_supported\":[\"code\"],"
+                     "\"subject_types_supported\":[\"public\"],"
+                     "\"id_token_signing_alg_values_supported\":[\"RS256\","
+                     "\"RS384\",\"RS512\",\"PS256\",\"PS384\",\"PS512\","
+                     "\"ES256\",\"ES384\",\"ES512\",\"EdDSA\"]}")
+              + 3 * ngx_strlen(iss);
+
+        p = ngx_pnalloc(cf->pool, len);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        pv->metadata = (char *) p;
+        p = ngx_sprintf(p, "{\"issuer\":%s,\"authorization_endpoint\":%s,"
+                        "\"jwks_uri\":%s,"
+                        "\"response_types_supported\":[\"code\"],"
+                        "\"subject_types_supported\":[\"public\"],"
+                        "\"id_token_signing_alg_values_supported\":[\"RS256\","
+                        "\"RS384\",\"RS512\",\"PS256\",\"PS384\",\"PS512\","
+                        "\"ES256\",\"ES384\",\"ES512\",\"EdDSA\"]}",
+                        iss, iss, iss);
+        *p = '\0';
+
+        if (ngx_http_soidc_jwks_file_check(cf, pv) != NGX_OK) {
+            return NULL;
+        }
+    }
 
     /* client options: the fetch timeout for discovery and JWKS, the CA file
      * (quoted by soidc_json_quote) */
@@ -1871,12 +2288,14 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     u_char      *p, *audience, **quoted, **rule;
     size_t       len;
-    ngx_str_t   *scope;
+    ngx_str_t   *scope, *issuer;
+    ngx_http_soidc_provider_t  **pvp;
     ngx_uint_t   i, n;
 
     ngx_conf_merge_value(conf->bearer, prev->bearer, 0);
-    ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
+    ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_str_value(conf->ca_file, prev->ca_file, "");
+    ngx_conf_merge_str_value(conf->jwks_file, prev->jwks_file, "");
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
@@ -1889,7 +2308,7 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_OK;
     }
 
-    if (conf->issuer.len == 0) {
+    if (conf->issuers == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"soidc_bearer on\" needs \"soidc_issuer\"");
         return NGX_CONF_ERROR;
@@ -1903,13 +2322,25 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         return NGX_CONF_ERROR;
     }
 
-    if (!ngx_http_soidc_is_clean_utf8(&conf->issuer)
-        || !ngx_http_soidc_is_clean_utf8(&conf->audience)
-        || !ngx_http_soidc_is_clean_utf8(&conf->ca_file))
+    issuer = conf->issuers->elts;
+    for (i = 0; i < conf->issuers->nelts; i++) {
+        if (!ngx_http_soidc_is_clean_utf8(&issuer[i])) {
+            goto not_clean;
+        }
+    }
+
+    if (!ngx_http_soidc_is_clean_utf8(&conf->audience)
+        || !ngx_http_soidc_is_clean_utf8(&conf->ca_file)
+        || !ngx_http_soidc_is_clean_utf8(&conf->jwks_file))
     {
+        goto not_clean;
+    }
+
+    if (conf->jwks_file.len && conf->issuers->nelts > 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "soidc_issuer, soidc_audience and soidc_ca_file "
-                           "must be UTF-8 without control characters");
+                           "\"soidc_jwks_file\" holds the keys of one issuer, "
+                           "but \"soidc_issuer\" names %ui here",
+                           conf->issuers->nelts);
         return NGX_CONF_ERROR;
     }
 
@@ -1925,10 +2356,26 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
 
-    conf->provider = ngx_http_soidc_register_provider(cf, conf);
-    if (conf->provider == NULL) {
+    if (ngx_array_init(&conf->providers, cf->pool, conf->issuers->nelts,
+                       sizeof(ngx_http_soidc_provider_t *))
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
+
+    for (i = 0; i < conf->issuers->nelts; i++) {
+        pvp = ngx_array_push(&conf->providers);
+        if (pvp == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *pvp = ngx_http_soidc_register_provider(cf, &issuer[i], conf);
+        if (*pvp == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    conf->provider = ((ngx_http_soidc_provider_t **) conf->providers.elts)[0];
 
     /* the options of soidc_decode_access_token, built once; every string
      * value quoted by soidc_json_quote */
@@ -2033,30 +2480,89 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     return NGX_CONF_OK;
+
+not_clean:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "soidc_issuer, soidc_audience, soidc_ca_file and "
+                       "soidc_jwks_file must be UTF-8 without control "
+                       "characters");
+    return NGX_CONF_ERROR;
 }
 
 
+/* soidc_ca_file, soidc_jwks_file: a path relative to the configuration
+ * prefix, as ssl_trusted_certificate */
 static char *
 ngx_http_soidc_ca_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_soidc_loc_conf_t *slcf = conf;
+    ngx_str_t  *value, *path;
 
-    ngx_str_t  *value;
+    path = (ngx_str_t *) ((char *) conf + cmd->offset);
 
-    if (slcf->ca_file.data) {
+    if (path->data) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    slcf->ca_file = value[1];
+    *path = value[1];
 
-    if (slcf->ca_file.len == 0) {
+    if (path->len == 0) {
         return "must not be empty";
     }
 
-    /* relative to the configuration prefix, as ssl_trusted_certificate */
-    if (ngx_conf_full_name(cf->cycle, &slcf->ca_file, 1) != NGX_OK) {
+    if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* soidc_issuer URL ...: several issuers; a token is checked against the one
+ * its (unverified) "iss" names */
+static char *
+ngx_http_soidc_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_soidc_loc_conf_t *slcf = conf;
+
+    ngx_str_t   *value, *s;
+    ngx_uint_t   i, j;
+
+    if (slcf->issuers != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    slcf->issuers = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                     sizeof(ngx_str_t));
+    if (slcf->issuers == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        if (value[i].len == 0) {
+            return "has an empty issuer";
+        }
+
+        for (j = 1; j < i; j++) {
+            if (value[j].len == value[i].len
+                && ngx_strncmp(value[j].data, value[i].data, value[i].len) == 0)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "soidc_issuer \"%V\" is given twice",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        s = ngx_array_push(slcf->issuers);
+        if (s == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *s = value[i];
     }
 
     return NGX_CONF_OK;
@@ -2550,6 +3056,12 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
     ngx_uint_t                 fetch_keys;
     ngx_http_soidc_refresh_t   local, *rf;
 
+    if (pv->jwks_file.len) {
+        /* keys from a local file: read when it changed, no network */
+        (void) ngx_http_soidc_jwks_file_load(pv, log);
+        return;
+    }
+
     if (pv->busy) {
         ngx_log_error(NGX_LOG_INFO, log, 0,
                       "soidc: the previous key refresh for \"%V\" still runs",
@@ -2790,7 +3302,7 @@ ngx_http_soidc_init_process(ngx_cycle_t *cycle)
         }
 #endif
 
-        if (smcf->shm_zone) {
+        if (smcf->shm_zone && pvp[i]->jwks_file.len == 0) {
             (void) ngx_http_soidc_shared_attach(smcf, pvp[i], cycle->log);
         }
 
