@@ -106,7 +106,18 @@ echo "   A=$ISS_A B=$ISS_B"
 # does this libsoidc know the require_claims decode option? (branch claims)
 RULES=0
 export NGX_CONF_TEMPLATE="$NGX_TEST_DIR/features.conf.in"
+# jwks_file PATH: provider A's JWKS written to PATH atomically (rename)
+jwks_file() {
+  local uri
+  uri="$(curl -s "$ISS_A/.well-known/openid-configuration" | sed -n 's/.*"jwks_uri":"\([^"]*\)".*/\1/p')"
+  curl -s "$uri" >"$1.tmp" && mv "$1.tmp" "$1"
+}
+conf_fill() { # the parts lib_nginx_conf does not fill in; the first JWKS file
+  sed -i "s|@ISSUER_B@|$ISS_B|g" "${NGINX_PREFIX[$1]}/nginx.conf"
+  jwks_file "${NGINX_PREFIX[$1]}/jwks.json"
+}
 lib_nginx_conf R "$(lib_free_port)" "$ISS_A" inline 300s "${TIMEOUT_MS}ms" 1
+conf_fill R
 sed -i "/# @RULES@/r $NGX_TEST_DIR/rules.conf" "${NGINX_PREFIX[R]}/nginx.conf"
 rules_t="$("$NGINX_BIN" -t -p "${NGINX_PREFIX[R]}" -c "${NGINX_PREFIX[R]}/nginx.conf" -e "${NGINX_PREFIX[R]}/logs/error.log" 2>&1)" && RULES=1
 
@@ -114,6 +125,7 @@ rules_t="$("$NGINX_BIN" -t -p "${NGINX_PREFIX[R]}" -c "${NGINX_PREFIX[R]}/nginx.
 # every 300 s (so that only the unknown-kid refresh can pick up a rotation here).
 lib_nginx_conf T "$(lib_free_port)" "$ISS_A" thread 300s "${TIMEOUT_MS}ms" 1
 lib_nginx_conf I "$(lib_free_port)" "$ISS_A" inline 300s "${TIMEOUT_MS}ms" 1
+conf_fill T; conf_fill I
 if [ "$RULES" = 1 ]; then
   sed -i "/# @RULES@/r $NGX_TEST_DIR/rules.conf" "${NGINX_PREFIX[T]}/nginx.conf"
 fi
@@ -162,6 +174,17 @@ result $ok "no token, malformed, bad signature, valid" "$want" "$got"
 ok=0; grep -q '"GET /cookie HTTP/1.1" 200 sub=alice reason=- tenant=acme' "$alog" && ok=1
 result $ok "a claim_set variable in the access log" "200 sub=alice reason=- tenant=acme" \
   "$(grep '"GET /cookie HTTP/1.1" 200' "$alog" | head -1)"
+
+echo "== several issuers per location (soidc_issuer A B)"
+case_ok "token of A" "$PT" /multi "conf-basic $ISS_A" -H "$(bearer "$TOK")"
+case_ok "token of B" "$PT" /multi "conf-basic $ISS_B" -H "$(bearer "$TOK_B")"
+forged="$(printf '%s' "$TOK" | cut -d. -f1).$(printf '{"iss":"https://other.soidc.test","sub":"x"}' | base64 -w0 | tr '+/' '-_' | tr -d '=').$(printf '%s' "$TOK" | cut -d. -f3)"
+case_challenge "token naming a third issuer" "$PT" /multi 401 \
+  'error="invalid_token", error_description="the token.s issuer is not accepted here"' 'invalid_token, issuer' \
+  -H "$(bearer "$forged")"
+case_challenge "token of B at a location of A only" "$PT" /api 401 'error="invalid_token"' 'invalid_token' \
+  -H "$(bearer "$TOK_B")"
+sleep "$KID_REFRESH_S.2"     # the unknown-kid refresh of that request rate-limits the next
 
 echo "== unknown kid: one rate-limited background refresh (instance T: thread pool)"
 c0="$(fetch_count "$ISS_A")"
@@ -245,6 +268,27 @@ result $ok "then the token is accepted" "200 within 8 s" "200 after $WAITED_MS m
 case_challenge "foreign kid right after a refresh (rate limited)" "$PT" /kid503 401 \
   'error="invalid_token"' 'invalid_token, no refresh pending' -H "$(bearer "$TOK_B")"
 
+echo "== soidc_jwks_file: keys from a file, reloaded when it changed"
+c0="$(fetch_count "$ISS_A")"
+case_ok "token of a key in the file" "$PT" /file conf-basic -H "$(bearer "$TOK")"
+curl -s -X POST "$ISS_A/test/rotate?drop_old=1" >/dev/null
+TOK5="$(lib_token "$ISS_A" api:read)"
+case_challenge "token of a new key, file not yet changed" "$PT" /file 401 'error="invalid_token"' \
+  'invalid_token, unknown kid' -H "$(bearer "$TOK5")"
+sleep "$KID_REFRESH_S.2"
+ch0="$(fetch_count "$ISS_A")"
+jwks_file "${NGINX_PREFIX[T]}/jwks.json"     # (this fetch is the test's, not nginx's)
+ch1="$(fetch_count "$ISS_A")"
+case_ok "file replaced: the next request reads it and passes" "$PT" /file conf-basic -H "$(bearer "$TOK5")"
+case_challenge "token of the key dropped from the file" "$PT" /file 401 'error="invalid_token"' \
+  'invalid_token' -H "$(bearer "$TOK")"
+c1="$(fetch_count "$ISS_A")"
+ok=0; [ $((c1 - c0 - (ch1 - ch0))) = 0 ] && ok=1
+result $ok "JWKS fetches by nginx for /file" "+0 (no network)" "+$((c1 - c0 - (ch1 - ch0)))"
+ok=0; grep -q "soidc: keys of \"$ISS_A\" loaded from soidc_jwks_file" "${NGINX_PREFIX[T]}/logs/error.log" && ok=1
+result $ok "the reload is logged" "info: keys ... loaded from soidc_jwks_file" \
+  "$(grep -c 'loaded from soidc_jwks_file' "${NGINX_PREFIX[T]}/logs/error.log") lines"
+
 echo "== soidc_require_claim (soidc's require_claims)"
 if [ "$RULES" = 1 ]; then
   case_ok "alice: role admin and tenant acme" "$PT" /admin alice -H "$(bearer "$TOK_ALICE")"
@@ -288,6 +332,16 @@ conf_error "soidc_token without a variable" "$(ins 'soidc_token abc;')" 'holds n
 conf_error "soidc_unknown_kid_status 402" "$(ins 'soidc_unknown_kid_status 402;')" 'invalid value "402"'
 conf_error "soidc_unknown_kid_refresh 10ms" "s|soidc_unknown_kid_refresh 2s;|soidc_unknown_kid_refresh 10ms;|" \
   'invalid soidc_unknown_kid_refresh "10ms"'
+
+conf_error "soidc_jwks_file naming a missing file" "$(ins "soidc_jwks_file $WORK/no-such-jwks.json;")" \
+  'no-such-jwks.json" cannot be opened'
+echo '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}' >"$WORK/bad-jwks.json"
+conf_error "soidc_jwks_file without a usable key" "$(ins "soidc_jwks_file $WORK/bad-jwks.json;")" \
+  'soidc refuses it'
+conf_error "soidc_jwks_file with two issuers" \
+  "s|soidc_issuer $ISS_A $ISS_B;|&\n            soidc_jwks_file $WORK/bad-jwks.json;|" 'holds the keys of one issuer'
+conf_error "soidc_issuer naming one issuer twice" "s|soidc_issuer $ISS_A $ISS_B;|soidc_issuer $ISS_A $ISS_A;|" \
+  'is given twice'
 
 echo "== nginx stops cleanly"
 for n in T I; do lib_nginx_stop "$n"; done
