@@ -66,6 +66,9 @@ typedef struct {
     ngx_str_t                  issuer;          /* NUL-terminated */
     ngx_str_t                  ca_file;         /* NUL-terminated, may be empty */
     ngx_str_t                  jwks_file;       /* NUL-terminated, may be empty */
+    ngx_str_t                  client_id;       /* NUL-terminated */
+    ngx_str_t                  secret_file;     /* may be empty */
+    char                      *client_secret;   /* read by the master, or NULL */
     char                      *client_options;  /* JSON, NUL-terminated */
     char                      *metadata;        /* with jwks_file: the client's */
 
@@ -90,6 +93,15 @@ typedef struct {
 } ngx_http_soidc_provider_t;
 
 
+/* One cached introspection answer (per worker; direct-mapped, bounded). */
+typedef struct {
+    u_char                    *token;           /* ngx_alloc'd */
+    size_t                     len;
+    char                      *doc;             /* ngx_alloc'd */
+    ngx_msec_t                 expires;
+} ngx_http_soidc_cache_slot_t;
+
+
 typedef struct {
     ngx_array_t                providers;       /* ngx_http_soidc_provider_t * */
     ngx_msec_t                 refresh;
@@ -103,6 +115,10 @@ typedef struct {
     char                      *keys_options;    /* JSON for the refresh */
     ngx_shm_zone_t            *shm_zone;        /* soidc_keys_zone, or NULL */
     ngx_msec_t                 kid_refresh;     /* soidc_unknown_kid_refresh */
+    ngx_int_t                  cache_s;         /* soidc_introspection_cache_s */
+    ngx_uint_t                 cache_entries;   /* ..._cache_entries */
+    ngx_http_soidc_cache_slot_t *cache;         /* per worker */
+    char                      *introspect_options;
 } ngx_http_soidc_main_conf_t;
 
 
@@ -116,6 +132,9 @@ typedef struct {
     ngx_array_t               *scopes;          /* ngx_str_t */
     ngx_array_t               *rules;           /* u_char *: JSON rule objects */
     ngx_http_complex_value_t  *token;           /* soidc_token, or NULL */
+    ngx_flag_t                 introspection;   /* opaque tokens: introspect */
+    ngx_str_t                  client_id;
+    ngx_str_t                  secret_file;
     ngx_uint_t                 unknown_kid_status; /* 401 or 503 */
 
     /* computed when merged */
@@ -132,7 +151,25 @@ typedef struct {
     const char                *claims;
     ngx_http_soidc_loc_conf_t *conf;            /* validated for this location */
     ngx_str_t                  reason;          /* why the token was refused */
+
+    /* introspection on the thread pool */
+    unsigned                   pending:1;       /* a job runs */
+    unsigned                   answered:1;      /* result below is set */
+    ngx_http_soidc_loc_conf_t *job_conf;
+    soidc_status               job_status;
+    char                      *job_doc;         /* in the request pool */
 } ngx_http_soidc_ctx_t;
+
+
+/* One introspection, run on a thread-pool thread. */
+typedef struct {
+    ngx_http_request_t        *request;
+    soidc_client              *client;
+    const char                *token;           /* in the request pool */
+    const char                *options;
+    soidc_status               status;          /* out */
+    char                      *doc;             /* out: soidc's string */
+} ngx_http_soidc_introspection_t;
 
 
 /* soidc_claim_set $var PATH: the claim's RFC 6901 pointer (NUL-terminated). */
@@ -146,6 +183,8 @@ typedef struct {
     ngx_http_soidc_main_conf_t *smcf;
     ngx_http_soidc_provider_t *provider;
     const char                *issuer;
+    const char                *client_id;
+    const char                *client_secret;
     const char                *client_options;
     const char                *keys_options;
     soidc_client              *client;          /* in: NULL = discover first */
@@ -282,6 +321,41 @@ static ngx_command_t  ngx_http_soidc_commands[] = {
       ngx_http_soidc_thread_pool,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("soidc_introspection"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, introspection),
+      NULL },
+
+    { ngx_string("soidc_client_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, client_id),
+      NULL },
+
+    { ngx_string("soidc_client_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_ca_file,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, secret_file),
+      NULL },
+
+    { ngx_string("soidc_introspection_cache_s"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_soidc_main_conf_t, cache_s),
+      NULL },
+
+    { ngx_string("soidc_introspection_cache_entries"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_soidc_main_conf_t, cache_entries),
       NULL },
 
     { ngx_string("soidc_token"),
@@ -710,7 +784,10 @@ ngx_http_soidc_unavailable(ngx_http_request_t *r, ngx_http_soidc_provider_t *pv,
     u_char           *p;
     ngx_table_elt_t  *h;
 
-    if (why) {
+    if (why && *why == '\0') {
+        /* logged by the caller */
+
+    } else if (why) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "soidc: no signing keys of \"%V\" are cached yet (%s); "
                       "answering 503", &pv->issuer, why);
@@ -743,6 +820,440 @@ ngx_http_soidc_str_is(ngx_str_t *s, const char *lit)
     size_t  n = ngx_strlen(lit);
 
     return s->len == n && ngx_strncmp(s->data, lit, n) == 0;
+}
+
+
+/* ------------------------------------------------------------------------ */
+/* Opaque tokens: introspection on the thread pool, bounded per-worker cache */
+/* ------------------------------------------------------------------------ */
+
+#define NGX_HTTP_SOIDC_MAX_CACHED_TOKEN  1024
+
+/* A compact JWS has exactly two dots; anything else is treated as opaque. */
+static ngx_uint_t
+ngx_http_soidc_is_jws(ngx_str_t *tok)
+{
+    size_t      i;
+    ngx_uint_t  dots;
+
+    for (i = 0, dots = 0; i < tok->len; i++) {
+        if (tok->data[i] == '.') {
+            dots++;
+        }
+    }
+
+    return dots == 2;
+}
+
+
+/* Compares without stopping at the first difference (a cached token must not
+ * be guessable from lookup times). */
+static ngx_uint_t
+ngx_http_soidc_same_token(const u_char *a, const u_char *b, size_t len)
+{
+    size_t  i;
+    u_char  d;
+
+    for (i = 0, d = 0; i < len; i++) {
+        d |= a[i] ^ b[i];
+    }
+
+    return d == 0;
+}
+
+
+static ngx_http_soidc_cache_slot_t *
+ngx_http_soidc_cache_slot(ngx_http_soidc_main_conf_t *smcf, ngx_str_t *tok)
+{
+    return &smcf->cache[ngx_hash_key(tok->data, tok->len)
+                        % smcf->cache_entries];
+}
+
+
+static const char *
+ngx_http_soidc_cache_find(ngx_http_soidc_main_conf_t *smcf, ngx_str_t *tok)
+{
+    ngx_http_soidc_cache_slot_t  *slot;
+
+    if (smcf->cache == NULL || tok->len > NGX_HTTP_SOIDC_MAX_CACHED_TOKEN) {
+        return NULL;
+    }
+
+    slot = ngx_http_soidc_cache_slot(smcf, tok);
+
+    if (slot->token == NULL || slot->len != tok->len
+        || (ngx_msec_int_t) (slot->expires - ngx_current_msec) <= 0
+        || !ngx_http_soidc_same_token(slot->token, tok->data, tok->len))
+    {
+        return NULL;
+    }
+
+    return slot->doc;
+}
+
+
+/* Keeps an introspection answer for soidc_introspection_cache_s, and an
+ * active token's at most until its exp; one slot per hash value, so the cache
+ * never holds more than soidc_introspection_cache_entries answers. */
+static void
+ngx_http_soidc_cache_store(ngx_http_soidc_main_conf_t *smcf, ngx_str_t *tok,
+    const char *doc, ngx_log_t *log)
+{
+    int                           active;
+    char                         *d;
+    u_char                       *t;
+    size_t                        n;
+    int64_t                       exp;
+    ngx_msec_t                    ttl;
+    ngx_http_soidc_cache_slot_t  *slot;
+
+    if (smcf->cache == NULL || tok->len > NGX_HTTP_SOIDC_MAX_CACHED_TOKEN) {
+        return;
+    }
+
+    ttl = (ngx_msec_t) smcf->cache_s * 1000;
+
+    if (soidc_json_get_bool(doc, "/active", &active) == SOIDC_OK && active
+        && soidc_json_get_int64(doc, "/exp", &exp) == SOIDC_OK)
+    {
+        if (exp <= (int64_t) ngx_time()) {
+            return;
+        }
+
+        if ((exp - (int64_t) ngx_time()) * 1000 < (int64_t) ttl) {
+            ttl = (ngx_msec_t) (exp - (int64_t) ngx_time()) * 1000;
+        }
+    }
+
+    n = ngx_strlen(doc);
+
+    t = ngx_alloc(tok->len, log);
+    d = ngx_alloc(n + 1, log);
+    if (t == NULL || d == NULL) {
+        ngx_free(t);
+        ngx_free(d);
+        return;
+    }
+
+    ngx_memcpy(t, tok->data, tok->len);
+    ngx_memcpy(d, doc, n + 1);
+
+    slot = ngx_http_soidc_cache_slot(smcf, tok);
+
+    if (slot->token) {
+        ngx_free(slot->token);
+        ngx_free(slot->doc);
+    }
+
+    slot->token = t;
+    slot->len = tok->len;
+    slot->doc = d;
+    slot->expires = ngx_current_msec + ttl;
+}
+
+
+/* An introspection answer against the location's audience and scopes. */
+static ngx_int_t
+ngx_http_soidc_introspection_result(ngx_http_request_t *r,
+    ngx_http_soidc_loc_conf_t *slcf, const char *doc)
+{
+    int                     active;
+    char                   *value, *raw;
+    u_char                  pointer[32], *p, *end;
+    ngx_str_t               desc, sc, *scope;
+    ngx_uint_t              i, found;
+    ngx_http_soidc_ctx_t   *ctx;
+
+    if (soidc_json_get_bool(doc, "/active", &active) != SOIDC_OK || !active) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "soidc: bearer token rejected: introspection says it "
+                      "is not active");
+        if (ngx_http_soidc_set_reason(r, "inactive", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&desc, "the token is not active");
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                        "invalid_token", &desc, 0);
+    }
+
+    /* aud, when the answer has one (RFC 7662 section 2.2): a string or an
+     * array holding soidc_audience */
+    raw = NULL;
+    if (soidc_json_get_raw(doc, "/aud", &raw) == SOIDC_OK) {
+        soidc_string_free(raw);
+        found = 0;
+
+        /* "/aud" itself when a string, else "/aud/0", "/aud/1", ... */
+        for (i = 0; i <= 64 && !found; i++) {
+            if (i == 0) {
+                p = ngx_cpymem(pointer, "/aud", 4);
+            } else {
+                p = ngx_sprintf(pointer, "/aud/%ui", i - 1);
+            }
+
+            *p = '\0';
+            value = NULL;
+
+            if (soidc_json_get_string(doc, (char *) pointer, &value)
+                != SOIDC_OK)
+            {
+                if (i == 0) {
+                    continue;
+                }
+
+                break;
+            }
+
+            found = ngx_strlen(value) == slcf->audience.len
+                    && ngx_strncmp(value, slcf->audience.data,
+                                   slcf->audience.len) == 0;
+            soidc_string_free(value);
+        }
+
+        if (!found) {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "soidc: bearer token rejected: its introspected "
+                          "aud does not hold \"%V\"", &slcf->audience);
+            if (ngx_http_soidc_set_reason(r, "audience", NULL) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_str_set(&desc, "the token's aud does not name this resource "
+                               "server");
+            return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                            "invalid_token", &desc, 0);
+        }
+    }
+
+    /* the required scopes, all in the space-separated "scope" */
+    if (slcf->scopes && slcf->scopes->nelts) {
+        if (ngx_http_soidc_json_string(r->pool, doc, "/scope", &sc) != NGX_OK) {
+            ngx_str_null(&sc);
+        }
+
+        scope = slcf->scopes->elts;
+
+        for (i = 0; i < slcf->scopes->nelts; i++) {
+            found = 0;
+            p = sc.data;
+            end = sc.data + sc.len;
+
+            while (p && p < end && !found) {
+                u_char *e = ngx_strlchr(p, end, ' ');
+
+                if (e == NULL) {
+                    e = end;
+                }
+
+                found = (size_t) (e - p) == scope[i].len
+                        && ngx_strncmp(p, scope[i].data, scope[i].len) == 0;
+                p = e + 1;
+            }
+
+            if (!found) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "soidc: insufficient scope: the introspected "
+                              "token lacks \"%V\"", &scope[i]);
+                if (ngx_http_soidc_set_reason(r, "scope", NULL) != NGX_OK) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                ngx_str_set(&desc, "the token lacks a required scope");
+                return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_FORBIDDEN,
+                                                "insufficient_scope", &desc, 1);
+            }
+        }
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+    ctx->claims = doc;
+    ctx->conf = slcf;
+    ngx_str_null(&ctx->reason);
+
+    return NGX_DECLINED;
+}
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_soidc_introspect_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_soidc_introspection_t  *job = data;
+
+    job->doc = NULL;
+    job->status = soidc_introspect_token(job->client, job->token,
+                                         "access_token", job->options,
+                                         &job->doc);
+}
+
+
+/* On the event loop: the answer is in; the request goes on in its phase
+ * handler, which finds it in the context. */
+static void
+ngx_http_soidc_introspect_event(ngx_event_t *ev)
+{
+    size_t                           n;
+    ngx_str_t                        tok;
+    ngx_thread_task_t               *task = ev->data;
+    ngx_connection_t                *c;
+    ngx_http_request_t              *r;
+    ngx_http_soidc_ctx_t            *ctx;
+    ngx_http_soidc_main_conf_t      *smcf;
+    ngx_http_soidc_introspection_t  *job = task->ctx;
+
+    r = job->request;
+    c = r->connection;
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+    ctx->pending = 0;
+    ctx->answered = 1;
+    ctx->job_status = job->status;
+    ctx->job_doc = NULL;
+
+    if (job->doc) {
+        n = ngx_strlen(job->doc);
+        ctx->job_doc = ngx_pnalloc(r->pool, n + 1);
+        if (ctx->job_doc) {
+            ngx_memcpy(ctx->job_doc, job->doc, n + 1);
+        }
+    }
+
+    if (job->status == SOIDC_OK && job->doc) {
+        smcf = ngx_http_get_module_main_conf(r, ngx_http_soidc_module);
+        tok.data = (u_char *) job->token;
+        tok.len = ngx_strlen(job->token);
+        ngx_http_soidc_cache_store(smcf, &tok, job->doc, c->log);
+    }
+
+    soidc_string_free(job->doc);
+    job->doc = NULL;
+
+    r->write_event_handler(r);
+    ngx_http_run_posted_requests(c);
+}
+
+#endif
+
+
+/* The opaque-token path: a cached answer, the answer of this request's job,
+ * or a job posted to the thread pool (NGX_DONE: the request waits, the worker
+ * does not). */
+static ngx_int_t
+ngx_http_soidc_introspect(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
+    ngx_http_soidc_provider_t *pv, ngx_str_t *tok)
+{
+#if (NGX_THREADS)
+    char                            *copy;
+    const char                      *cached;
+    size_t                           n;
+    ngx_thread_task_t               *task;
+    ngx_http_soidc_ctx_t            *ctx;
+    ngx_http_soidc_main_conf_t      *smcf;
+    ngx_http_soidc_introspection_t  *job;
+
+    smcf = pv->smcf;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+
+    if (ctx && ctx->pending) {
+        return NGX_DONE;        /* woken up early: the job still runs */
+    }
+
+    if (ctx && ctx->answered && ctx->job_conf == slcf) {
+        ctx->answered = 0;
+
+        if (ctx->job_status != SOIDC_OK || ctx->job_doc == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "soidc: introspection at \"%V\" failed (%s): %s; "
+                          "answering 503", &pv->issuer,
+                          soidc_status_name(ctx->job_status),
+                          ctx->job_doc ? ctx->job_doc : "(no document)");
+            if (ngx_http_soidc_set_reason(r, "introspection_failed", NULL)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_soidc_unavailable(r, pv, "",
+                                              NGX_HTTP_SOIDC_RETRY_MSEC / 1000);
+        }
+
+        return ngx_http_soidc_introspection_result(r, slcf, ctx->job_doc);
+    }
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_soidc_ctx_t));
+        if (ctx == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_soidc_module);
+    }
+
+    cached = ngx_http_soidc_cache_find(smcf, tok);
+
+    if (cached) {
+        n = ngx_strlen(cached);
+        copy = ngx_pnalloc(r->pool, n + 1);
+        if (copy == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(copy, cached, n + 1);
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "soidc: introspection cache hit");
+
+        return ngx_http_soidc_introspection_result(r, slcf, copy);
+    }
+
+    task = ngx_thread_task_alloc(r->pool,
+                                 sizeof(ngx_http_soidc_introspection_t));
+    if (task == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job = task->ctx;
+    job->request = r;
+    job->client = pv->client;
+    job->options = smcf->introspect_options;
+    job->doc = NULL;
+
+    copy = ngx_pnalloc(r->pool, tok->len + 1);
+    if (copy == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *ngx_cpymem(copy, tok->data, tok->len) = '\0';
+    job->token = copy;
+
+    task->handler = ngx_http_soidc_introspect_thread;
+    task->event.handler = ngx_http_soidc_introspect_event;
+    task->event.data = task;
+    task->event.log = r->connection->log;
+
+    if (ngx_thread_task_post(smcf->thread_pool, task) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->pending = 1;
+    ctx->answered = 0;
+    ctx->job_conf = slcf;
+
+    r->main->blocked++;
+    r->aio = 1;
+
+    return NGX_DONE;
+
+#else
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;      /* refused at configuration */
+
+#endif
 }
 
 
@@ -988,6 +1499,10 @@ check:
 
     ngx_memcpy(token, tok.data, tok.len);
     token[tok.len] = '\0';
+
+    if (slcf->introspection && !ngx_http_soidc_is_jws(&tok)) {
+        return ngx_http_soidc_introspect(r, slcf, pv, &tok);
+    }
 
     again = 0;
 
@@ -1346,6 +1861,8 @@ ngx_http_soidc_create_main_conf(ngx_conf_t *cf)
     smcf->timeout = NGX_CONF_UNSET_MSEC;
     smcf->use_thread_pool = NGX_CONF_UNSET;
     smcf->kid_refresh = NGX_CONF_UNSET_MSEC;
+    smcf->cache_s = NGX_CONF_UNSET;
+    smcf->cache_entries = NGX_CONF_UNSET_UINT;
 
     return smcf;
 }
@@ -1362,6 +1879,31 @@ ngx_http_soidc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->timeout, 2000);
     ngx_conf_init_value(smcf->use_thread_pool, 0);
     ngx_conf_init_msec_value(smcf->kid_refresh, 5000);
+    ngx_conf_init_value(smcf->cache_s, 30);
+    ngx_conf_init_uint_value(smcf->cache_entries, 1024);
+
+    if (smcf->cache_s < 0 || smcf->cache_s > 86400) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_introspection_cache_s must be 0 (no cache) "
+                           "to 86400");
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->cache_entries == 0 || smcf->cache_entries > 1048576) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_introspection_cache_entries must be 1 to "
+                           "1048576");
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, sizeof("{\"timeout_ms\":}") + NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->introspect_options = (char *) p;
+    p = ngx_sprintf(p, "{\"timeout_ms\":%M}", smcf->timeout);
+    *p = '\0';
 
     if (smcf->refresh < 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1408,6 +1950,7 @@ ngx_http_soidc_create_loc_conf(ngx_conf_t *cf)
     slcf->rules = NGX_CONF_UNSET_PTR;
     slcf->token = NGX_CONF_UNSET_PTR;
     slcf->issuers = NGX_CONF_UNSET_PTR;
+    slcf->introspection = NGX_CONF_UNSET;
     slcf->unknown_kid_status = NGX_CONF_UNSET_UINT;
 
     return slcf;
@@ -1662,6 +2205,91 @@ ngx_http_soidc_jwks_file_load(ngx_http_soidc_provider_t *pv, ngx_log_t *log)
 }
 
 
+/*
+ * soidc_client_secret_file: a regular file not accessible by group or others
+ * (mode 0600 or 0400, like soidc's client_secret_file), at most 4 KiB; the
+ * secret is its content without a trailing newline. NULL after logging.
+ */
+static char *
+ngx_http_soidc_read_secret(ngx_conf_t *cf, ngx_str_t *path)
+{
+    char             *buf;
+    size_t            size, got;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_file_info_t   fi;
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "soidc_client_secret_file \"%V\" cannot be opened",
+                           path);
+        return NULL;
+    }
+
+    buf = NULL;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || !ngx_is_file(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_client_secret_file \"%V\" is not a regular "
+                           "file", path);
+        goto done;
+    }
+
+    if (fi.st_mode & 077) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_client_secret_file \"%V\" is accessible by "
+                           "group or others (mode %04o); make it 0600 or 0400",
+                           path, (unsigned) (fi.st_mode & 07777));
+        goto done;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (size == 0 || size > 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_client_secret_file \"%V\" must hold 1 to "
+                           "4096 bytes", path);
+        goto done;
+    }
+
+    buf = ngx_pnalloc(cf->pool, size + 1);
+    if (buf == NULL) {
+        goto done;
+    }
+
+    for (got = 0; got < size; got += n) {
+        n = ngx_read_fd(fd, buf + got, size - got);
+        if (n <= 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                               "soidc_client_secret_file \"%V\" could not be "
+                               "read", path);
+            buf = NULL;
+            goto done;
+        }
+    }
+
+    while (size && (buf[size - 1] == '\n' || buf[size - 1] == '\r')) {
+        size--;
+    }
+
+    buf[size] = '\0';
+
+    if (size == 0 || ngx_strlen(buf) != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_client_secret_file \"%V\" holds no secret "
+                           "(empty, or a NUL byte)", path);
+        buf = NULL;
+    }
+
+done:
+
+    (void) ngx_close_file(fd);
+
+    return buf;
+}
+
+
 static ngx_uint_t
 ngx_http_soidc_str_eq(ngx_str_t *a, ngx_str_t *b)
 {
@@ -1702,7 +2330,12 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_str_t *issuer,
     for (i = 0; i < smcf->providers.nelts; i++) {
         if (ngx_http_soidc_str_eq(&pvp[i]->issuer, issuer)
             && ngx_http_soidc_str_eq(&pvp[i]->ca_file, &conf->ca_file)
-            && ngx_http_soidc_str_eq(&pvp[i]->jwks_file, &conf->jwks_file))
+            && ngx_http_soidc_str_eq(&pvp[i]->jwks_file, &conf->jwks_file)
+            && ngx_http_soidc_str_eq(&pvp[i]->secret_file, &conf->secret_file)
+            && (ngx_http_soidc_str_eq(&pvp[i]->client_id, &conf->client_id)
+                || (conf->client_id.len == 0
+                    && ngx_strcmp(pvp[i]->client_id.data,
+                                  "ngx_http_soidc_module") == 0)))
         {
             return pvp[i];
         }
@@ -1718,9 +2351,32 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_str_t *issuer,
         || ngx_http_soidc_copy_z(cf->pool, &conf->ca_file, &pv->ca_file)
            != NGX_OK
         || ngx_http_soidc_copy_z(cf->pool, &conf->jwks_file, &pv->jwks_file)
+           != NGX_OK
+        || ngx_http_soidc_copy_z(cf->pool, &conf->secret_file,
+                                 &pv->secret_file)
            != NGX_OK)
     {
         return NULL;
+    }
+
+    if (conf->client_id.len) {
+        if (ngx_http_soidc_copy_z(cf->pool, &conf->client_id, &pv->client_id)
+            != NGX_OK)
+        {
+            return NULL;
+        }
+
+    } else {
+        ngx_str_set(&pv->client_id, "ngx_http_soidc_module");
+    }
+
+    if (pv->secret_file.len) {
+        /* read here, by the master (as root, like ssl_certificate_key), so
+         * that the file can stay readable by root only */
+        pv->client_secret = ngx_http_soidc_read_secret(cf, &pv->secret_file);
+        if (pv->client_secret == NULL) {
+            return NULL;
+        }
     }
 
     pv->smcf = smcf;
@@ -2290,12 +2946,16 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     size_t       len;
     ngx_str_t   *scope, *issuer;
     ngx_http_soidc_provider_t  **pvp;
+    ngx_http_soidc_main_conf_t  *smcf;
     ngx_uint_t   i, n;
 
     ngx_conf_merge_value(conf->bearer, prev->bearer, 0);
     ngx_conf_merge_ptr_value(conf->issuers, prev->issuers, NULL);
     ngx_conf_merge_str_value(conf->ca_file, prev->ca_file, "");
     ngx_conf_merge_str_value(conf->jwks_file, prev->jwks_file, "");
+    ngx_conf_merge_str_value(conf->client_id, prev->client_id, "");
+    ngx_conf_merge_str_value(conf->secret_file, prev->secret_file, "");
+    ngx_conf_merge_value(conf->introspection, prev->introspection, 0);
     ngx_conf_merge_str_value(conf->audience, prev->audience, "");
     ngx_conf_merge_str_value(conf->realm, prev->realm, "api");
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
@@ -2334,6 +2994,57 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         || !ngx_http_soidc_is_clean_utf8(&conf->jwks_file))
     {
         goto not_clean;
+    }
+
+    if (!ngx_http_soidc_is_clean_utf8(&conf->client_id)
+        || !ngx_http_soidc_is_clean_utf8(&conf->secret_file))
+    {
+        goto not_clean;
+    }
+
+    if (conf->secret_file.len && conf->client_id.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"soidc_client_secret_file\" needs "
+                           "\"soidc_client_id\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->introspection) {
+        if (conf->client_id.len == 0 || conf->secret_file.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"soidc_introspection on\" needs "
+                               "\"soidc_client_id\" and "
+                               "\"soidc_client_secret_file\" (the "
+                               "credentials of the introspection requests)");
+            return NGX_CONF_ERROR;
+        }
+
+        if (conf->rules && conf->rules->nelts) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"soidc_require_claim\" applies to JWT access "
+                               "tokens (soidc's require_claims); it does not "
+                               "combine with \"soidc_introspection on\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (conf->jwks_file.len) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"soidc_introspection on\" needs the "
+                               "provider's metadata; it does not combine "
+                               "with \"soidc_jwks_file\"");
+            return NGX_CONF_ERROR;
+        }
+
+        smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_soidc_module);
+
+        if (smcf->use_thread_pool != 1) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"soidc_introspection on\" needs "
+                               "\"soidc_thread_pool\" (introspection is a "
+                               "network call, which never runs on the event "
+                               "loop)");
+            return NGX_CONF_ERROR;
+        }
     }
 
     if (conf->jwks_file.len && conf->issuers->nelts > 1) {
@@ -2770,8 +3481,8 @@ ngx_http_soidc_refresh_work(ngx_http_soidc_refresh_t *rf)
     if (rf->client == NULL) {
         rf->step = "discovery";
         rf->status = soidc_client_from_issuer_url(rf->issuer, NULL,
-                                                  "ngx_http_soidc_module",
-                                                  NULL, NULL,
+                                                  rf->client_id,
+                                                  rf->client_secret, NULL,
                                                   rf->client_options,
                                                   &rf->new_client, &rf->error);
         if (rf->status != SOIDC_OK) {
@@ -3090,6 +3801,8 @@ ngx_http_soidc_refresh(ngx_http_soidc_main_conf_t *smcf,
     rf->smcf = smcf;
     rf->provider = pv;
     rf->issuer = (const char *) pv->issuer.data;
+    rf->client_id = (const char *) pv->client_id.data;
+    rf->client_secret = pv->client_secret;
     rf->client_options = pv->client_options;
     rf->keys_options = smcf->keys_options;
     rf->client = pv->client;
@@ -3287,6 +4000,15 @@ ngx_http_soidc_init_process(ngx_cycle_t *cycle)
     soidc_set_log_callback(ngx_http_soidc_log,
                            ngx_http_soidc_log_max_level(cycle->log),
                            cycle->log);
+
+    if (smcf->use_thread_pool && smcf->cache_s > 0) {
+        smcf->cache = ngx_calloc(smcf->cache_entries
+                                 * sizeof(ngx_http_soidc_cache_slot_t),
+                                 cycle->log);
+        if (smcf->cache == NULL) {
+            return NGX_ERROR;
+        }
+    }
 
     pvp = smcf->providers.elts;
 
