@@ -2239,8 +2239,10 @@ ngx_http_soidc_read_secret(ngx_conf_t *cf, ngx_str_t *path)
     if (fi.st_mode & 077) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "soidc_client_secret_file \"%V\" is accessible by "
-                           "group or others (mode %04o); make it 0600 or 0400",
-                           path, (unsigned) (fi.st_mode & 07777));
+                           "group or others (mode 0%ui%ui%ui); make it 0600 or "
+                           "0400", path, (ngx_uint_t) (fi.st_mode >> 6) & 7,
+                           (ngx_uint_t) (fi.st_mode >> 3) & 7,
+                           (ngx_uint_t) fi.st_mode & 7);
         goto done;
     }
 

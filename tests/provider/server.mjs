@@ -499,7 +499,7 @@ function buildProvider(issuer) {
         status: ctx.status,
       });
     }
-    if ((ctx.path === '/device/auth' || ctx.path === '/request') && ctx.method === 'POST') {
+    if ((ctx.path === '/device/auth' || ctx.path === '/request' || ctx.path === '/token/introspection') && ctx.method === 'POST') {
       const body = (ctx.oidc && ctx.oidc.body) || {};
       endpointRequests.push({
         path: ctx.path,

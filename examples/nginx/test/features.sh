@@ -126,6 +126,9 @@ rules_t="$("$NGINX_BIN" -t -p "${NGINX_PREFIX[R]}" -c "${NGINX_PREFIX[R]}/nginx.
 lib_nginx_conf T "$(lib_free_port)" "$ISS_A" thread 300s "${TIMEOUT_MS}ms" 1
 lib_nginx_conf I "$(lib_free_port)" "$ISS_A" inline 300s "${TIMEOUT_MS}ms" 1
 conf_fill T; conf_fill I
+sed -i "/# @OPAQUE@/r $NGX_TEST_DIR/opaque.conf" "${NGINX_PREFIX[T]}/nginx.conf"
+printf '%s\n' "$CLIENT_SECRET" >"${NGINX_PREFIX[T]}/secret"
+chmod 600 "${NGINX_PREFIX[T]}/secret"
 if [ "$RULES" = 1 ]; then
   sed -i "/# @RULES@/r $NGX_TEST_DIR/rules.conf" "${NGINX_PREFIX[T]}/nginx.conf"
 fi
@@ -289,6 +292,65 @@ ok=0; grep -q "soidc: keys of \"$ISS_A\" loaded from soidc_jwks_file" "${NGINX_P
 result $ok "the reload is logged" "info: keys ... loaded from soidc_jwks_file" \
   "$(grep -c 'loaded from soidc_jwks_file' "${NGINX_PREFIX[T]}/logs/error.log") lines"
 
+echo "== opaque tokens: introspection on the thread pool, cache of 2 s"
+intro_count() { curl -s "$ISS_A/test/endpoint-requests" | grep -o '"path":"/token/introspection"' | wc -l; }
+opaque_token() { lib_token "$ISS_A" openid conf-post conf-post-secret-0123456789abcdef -; }
+OP1="$(opaque_token)"
+i0="$(intro_count)"
+case_ok "opaque token of client conf-post" "$PT" /opaque "conf-post openid" -H "$(bearer "$OP1")"
+codes=""
+for _ in $(seq 1 5); do req "$PT" /opaque -H "$(bearer "$OP1")"; codes="$codes$STATUS "; done
+i1="$(intro_count)"
+ok=0; [ "$(echo $codes | tr ' ' '\n' | sort -u)" = 200 ] && [ $((i1 - i0)) -eq 1 ] && ok=1
+result $ok "6 requests with that token within the cache time" "200 each, 1 introspection" \
+  "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%sx%s ", $1, $2}')introspections +$((i1 - i0))"
+curl -s -u conf-post:conf-post-secret-0123456789abcdef -d "token=$OP1" "$ISS_A/token/revocation" >/dev/null
+case_ok "revoked at the provider, answer still cached" "$PT" /opaque "conf-post openid" -H "$(bearer "$OP1")"
+sleep 2.3
+case_challenge "after the cache time: introspected again, inactive" "$PT" /opaque 401 \
+  'error="invalid_token", error_description="the token is not active"' 'invalid_token, not active' \
+  -H "$(bearer "$OP1")"
+i2="$(intro_count)"
+ok=0; [ $((i2 - i1)) -eq 1 ] && grep -q '"GET /opaque HTTP/1.1" 401 sub=- reason=inactive' "$alog" && ok=1
+result $ok "the expiry caused one introspection; \$soidc_reason" "+1, reason=inactive" \
+  "+$((i2 - i1)), $(grep -c 'reason=inactive' "$alog") inactive lines"
+case_challenge "made-up opaque token" "$PT" /opaque 401 'error="invalid_token"' 'invalid_token' \
+  -H "Authorization: Bearer madeUpOpaqueToken0123456789"
+OP2="$(opaque_token)"
+case_challenge "opaque token without scope api:write" "$PT" /opaque-write 403 \
+  'error="insufficient_scope".*scope="api:write"' 'insufficient_scope' -H "$(bearer "$OP2")"
+wait_200 "$PT" /opaque "$TOK5" 5   # (this location's client may first need the rotated key)
+ok=0; [ "$STATUS" = 200 ] && [ "$BODY" = "conf-basic api:read" ] && ok=1
+result $ok "a JWT at the same location: validated locally" "200 \"conf-basic api:read\"" "$STATUS \"${BODY:0:60}\""
+
+OP3="$(opaque_token)"
+kill -STOP "${PROVIDER_PID[A]}"
+( req "$PT" /opaque -H "$(bearer "$OP3")"; echo "$STATUS $TIME_MS $BODY" >"$WORK/pending" ) &
+pend=$!
+sleep 0.2
+max=0; codes=""
+t0="$(date +%s%3N)"
+while [ $(( $(date +%s%3N) - t0 )) -lt 600 ]; do
+  req "$PT" /health; codes="$codes$STATUS "; [ "$TIME_MS" -gt "$max" ] && max="$TIME_MS"
+  req "$PT" /multi -H "$(bearer "$TOK_B")"; codes="$codes$STATUS "; [ "$TIME_MS" -gt "$max" ] && max="$TIME_MS"
+  sleep 0.05
+done
+kill -CONT "${PROVIDER_PID[A]}"
+wait "$pend"
+ok=0; [ "$(echo $codes | tr ' ' '\n' | sort -u)" = 200 ] && [ "$max" -lt 300 ] && ok=1
+result $ok "requests while an introspection hangs (0.8 s)" "200 each < 300 ms" \
+  "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%sx%s ", $1, $2}')max $max ms"
+read -r pst pms pbody <"$WORK/pending"
+ok=0; [ "$pst" = 200 ] && [ "$pms" -ge 500 ] && ok=1
+result $ok "the waiting request, answered when the provider resumed" "200 after >= 500 ms" "$pst after $pms ms \"$pbody\""
+OP4="$(opaque_token)"
+kill -STOP "${PROVIDER_PID[A]}"
+req "$PT" /opaque -H "$(bearer "$OP4")"
+kill -CONT "${PROVIDER_PID[A]}"
+ra="$(sed -n 's/^[Rr]etry-[Aa]fter: *//p' "$WORK/headers" | tr -d '\r')"
+ok=0; [ "$STATUS" = 503 ] && [ -n "$ra" ] && [ "$TIME_MS" -ge 1400 ] && ok=1
+result $ok "introspection timing out (provider hung)" "503 + Retry-After after ~1.5 s" "$STATUS Retry-After: ${ra:-none} after $TIME_MS ms"
+
 echo "== soidc_require_claim (soidc's require_claims)"
 if [ "$RULES" = 1 ]; then
   case_ok "alice: role admin and tenant acme" "$PT" /admin alice -H "$(bearer "$TOK_ALICE")"
@@ -342,6 +404,17 @@ conf_error "soidc_jwks_file with two issuers" \
   "s|soidc_issuer $ISS_A $ISS_B;|&\n            soidc_jwks_file $WORK/bad-jwks.json;|" 'holds the keys of one issuer'
 conf_error "soidc_issuer naming one issuer twice" "s|soidc_issuer $ISS_A $ISS_B;|soidc_issuer $ISS_A $ISS_A;|" \
   'is given twice'
+
+printf 'x\n' >"$WORK/secret-644"; chmod 644 "$WORK/secret-644"
+conf_error "soidc_introspection without soidc_thread_pool" \
+  "$(ins "location = /x { soidc_bearer on; soidc_introspection on; soidc_client_id c; soidc_client_secret_file $WORK/secret-644; }" | sed 's/^s|^    soidc_unknown_kid_refresh 2s;|/s|^        # @OPAQUE@|/')" \
+  'needs "soidc_thread_pool"'
+conf_error "soidc_introspection without credentials" \
+  "$(ins "location = /x { soidc_bearer on; soidc_introspection on; }" | sed 's/^s|^    soidc_unknown_kid_refresh 2s;|/s|^        # @OPAQUE@|/')" \
+  'needs "soidc_client_id" and "soidc_client_secret_file"'
+conf_error "soidc_client_secret_file readable by others" \
+  "$(ins "soidc_client_id c; soidc_client_secret_file $WORK/secret-644;" | sed 's/^s|^    soidc_unknown_kid_refresh 2s;|/s|^        # @OPAQUE@|/')" \
+  'accessible by group or others (mode 0644)'
 
 echo "== nginx stops cleanly"
 for n in T I; do lib_nginx_stop "$n"; done
