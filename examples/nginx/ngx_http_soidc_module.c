@@ -25,8 +25,21 @@
  *   for a bad token, no error for a missing one), 400 invalid_request for a malformed
  *   Authorization header, 403 insufficient_scope, 503 while no keys are cached
  *   (no client yet, or soidc's error document says reason "no_keys_cached").
- * - Claims are exposed as $soidc_sub, $soidc_scope and $soidc_claim_<name>, read
- *   with soidc's JSON helpers; option values are quoted with soidc_json_quote.
+ * - Claims are exposed as $soidc_sub, $soidc_scope and $soidc_claim_<name>, and
+ *   nested ones through soidc_claim_set (claim paths turned into RFC 6901
+ *   pointers at configuration time), read with soidc's JSON helpers; option
+ *   values are quoted with soidc_json_quote. $soidc_reason tells the access log
+ *   why a token was refused (soidc's machine-readable "reason").
+ * - A token with an unknown kid schedules one rate-limited key refresh in the
+ *   background (thread pool, or a timer without one) and is answered at once.
+ * - soidc_require_claim becomes soidc's require_claims decode option; the
+ *   options of each location are checked with soidc at nginx -t.
+ * - soidc_token reads the token from any variable; several soidc_issuer URLs
+ *   choose the client by the token's (unverified) iss; soidc_jwks_file installs
+ *   keys from a file (soidc_client_import_keys), read again when it changes.
+ * - Opaque tokens (soidc_introspection) are introspected on the thread pool
+ *   while the request waits (NGX_DONE, r->main->blocked) and the worker does
+ *   not; answers are kept in a bounded per-worker cache.
  */
 
 #include <ngx_config.h>
