@@ -3217,8 +3217,37 @@ not_clean:
 }
 
 
-/* soidc_ca_file, soidc_jwks_file: a path relative to the configuration
- * prefix, as ssl_trusted_certificate */
+/* The file exists, is a regular file and can be opened for reading (by the
+ * master; workers may run as another user). */
+static ngx_int_t
+ngx_http_soidc_check_path(ngx_conf_t *cf, ngx_str_t *directive,
+    ngx_str_t *path)
+{
+    ngx_fd_t         fd;
+    ngx_file_info_t  fi;
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "%V \"%V\" cannot be opened", directive, path);
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR || !ngx_is_file(&fi)) {
+        (void) ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%V \"%V\" is not a regular file", directive, path);
+        return NGX_ERROR;
+    }
+
+    (void) ngx_close_file(fd);
+
+    return NGX_OK;
+}
+
+
+/* soidc_ca_file, soidc_jwks_file, soidc_client_secret_file: a path relative
+ * to the configuration prefix, as ssl_trusted_certificate */
 static char *
 ngx_http_soidc_ca_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -3238,6 +3267,11 @@ ngx_http_soidc_ca_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (ngx_conf_full_name(cf->cycle, path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a bad path fails here, at nginx -t, rather than in every worker */
+    if (ngx_http_soidc_check_path(cf, &cmd->name, path) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
