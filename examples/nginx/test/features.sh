@@ -192,11 +192,13 @@ sleep "$KID_REFRESH_S.2"     # the unknown-kid refresh of that request rate-limi
 echo "== unknown kid: one rate-limited background refresh (instance T: thread pool)"
 c0="$(fetch_count "$ISS_A")"
 t0="$(date +%s%3N)"
+pids=()
 for i in $(seq 1 20); do      # at once, so that they fall into one interval
   curl -s -o /dev/null -w '%{http_code}\n' --max-time 10 -H "$(bearer "$TOK_B")" \
     "http://127.0.0.1:$PT/api" >"$WORK/flood-$i" &
+  pids+=($!)
 done
-wait
+wait "${pids[@]}"             # (not a bare wait: the providers and nginx are children too)
 elapsed=$(( $(date +%s%3N) - t0 ))
 codes="$(cat "$WORK"/flood-* | tr '\n' ' ')"
 sleep 0.5
