@@ -615,7 +615,9 @@ soidc_status soidc_auth_code_start(const soidc_client *client,
  * current URL without query and fragment, as simple_openid_connect does), `max_age`,
  * `acr_values_allowed` (non-empty array: the ID token's `acr` must be one of them,
  * `reason` = `acr`), `require_id_token` (default: when the client's scope contains
- * `openid`), `timeout_ms`, `response_mode` (the one asked for in the start: with a JWT
+ * `openid`), `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`;
+ * a response without an ID token then fails with `reason` = `claim_rule`), `timeout_ms`,
+ * `response_mode` (the one asked for in the start: with a JWT
  * mode a plain response is `SOIDC_ERR_VALIDATION`, with a plain mode a JWT response is;
  * `form_post` modes are `SOIDC_ERR_INVALID_ARGUMENT` here: use
  * `soidc_auth_code_handle_form_post`).
@@ -646,7 +648,7 @@ soidc_status soidc_auth_code_handle_result(const soidc_client *client,
  *   `nonce`, `code_verifier`, `redirect_uri` (default: the client's; `"auto"` is refused,
  *   there is no current URL), `response_mode` (`form_post`, `form_post.jwt` or `jwt`).
  * - `options_json` (nullable): `max_age`, `acr_values_allowed`, `require_id_token`,
- *   `timeout_ms`.
+ *   `require_claims`, `timeout_ms`.
  *
  * The checks are those of `soidc_auth_code_handle_result`, in the same order: a repeated
  * parameter is refused, a JARM `response` is verified first, then RFC 9207 `iss`, `state`,
@@ -665,7 +667,8 @@ soidc_status soidc_auth_code_handle_form_post(const soidc_client *client,
 /**
  * Exchanges an authorization code at the token endpoint (the lower-level step of
  * `soidc_auth_code_handle_result`). `options_json` (nullable): `redirect_uri`,
- * `code_verifier`, `nonce`, `max_age`, `acr_values_allowed`, `timeout_ms`. An ID token in
+ * `code_verifier`, `nonce`, `max_age`, `acr_values_allowed`, `require_claims` (as for
+ * `soidc_auth_code_handle_result`), `timeout_ms`. An ID token in
  * the response is validated and its claims added as `id_token_claims`; one that carries a
  * nonce although `nonce` is not given is refused (`reason` = `nonce`).
  * Returns as `soidc_auth_code_handle_result`, without `SOIDC_ERR_AUTHENTICATION_FAILED`.
@@ -678,7 +681,8 @@ soidc_status soidc_auth_code_exchange(const soidc_client *client,
 /**
  * Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
  * `options_json` (nullable): `resource` (RFC 8707, string or array), `extra_params`,
- * `timeout_ms`. Success: the token response (an ID token, if any, validated; this grant
+ * `timeout_ms` (`nonce` and `require_claims` are refused: this grant has no ID token to
+ * check). Success: the token response (an ID token, if any, validated; this grant
  * sends no nonce, so an ID token carrying one is refused, `reason` = `nonce`).
  * Returns `SOIDC_OK`, `SOIDC_ERR_PROVIDER` (e.g. `invalid_client`), `SOIDC_ERR_HTTP`,
  * `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer, or an `error` member in a
@@ -697,7 +701,8 @@ soidc_status soidc_client_credentials_grant(const soidc_client *client,
  * `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (sent as a `nonce`
  * parameter, which this grant does not standardise but servers must ignore when unknown,
  * and required in the ID token; without it, an ID token carrying a nonce is refused),
- * `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
+ * `resource`, `extra_params`, `timeout_ms`, `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
+ * response without an ID token then fails with `reason` = `claim_rule`). An ID token in the response is
  * validated and its claims added as `id_token_claims`. The password never appears in
  * errors or logs. Returns as `soidc_client_credentials_grant`, plus `SOIDC_ERR_VALIDATION`.
  */
@@ -712,7 +717,8 @@ soidc_status soidc_direct_access_grant(const soidc_client *client,
  * Refresh token grant. `options_json` (nullable): `scope`, `id_token` (the original ID
  * token: a new ID token must keep its `iss`, `sub`, `aud` and `auth_time`, OpenID Connect
  * Core §12.2; and a `nonce` in the new one, which some providers repeat, must be the
- * original's), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
+ * original's), `resource`, `extra_params`, `timeout_ms`, `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
+ * response without an ID token then fails with `reason` = `claim_rule`). A new ID token is validated and its
  * claims added as `id_token_claims`; its nonce is not checked otherwise (the login's nonce
  * is not at hand: the `ignore_nonce` of `soidc_decode_id_token`).
  * Returns as `soidc_direct_access_grant`.
@@ -747,7 +753,9 @@ soidc_status soidc_device_authorization_start(const soidc_client *client,
  * `options_json` (nullable): `wait` (bool, default false), `interval` and `expires_in`
  * (from the start response; defaults 5 s and unbounded), `nonce` (expected in the ID
  * token; without it an ID token carrying a nonce is refused), `code_verifier` (from the
- * start response when PKCE was on; 43-128 characters of `[A-Za-z0-9-._~]`), `timeout_ms`.
+ * start response when PKCE was on; 43-128 characters of `[A-Za-z0-9-._~]`), `timeout_ms`,
+ * `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
+ * response without an ID token then fails with `reason` = `claim_rule`).
  * Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not
  * finished (the error document's `error` is `authorization_pending` or `slow_down`, and
  * `interval` the interval to use next). With `wait`: blocks the calling thread, sleeping
@@ -766,7 +774,9 @@ soidc_status soidc_device_authorization_poll(const soidc_client *client,
  * Fetches the UserInfo of the user an access token was issued for (sent as a Bearer
  * header). JSON responses and signed JWT responses (`application/jwt`: signature,
  * `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
- * ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`. A `sub`
+ * ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`,
+ * `require_claims` (claim rules on the UserInfo claims, JSON or signed, as for
+ * `soidc_decode_id_token`). A `sub`
  * longer than 255 bytes (OpenID Connect Core §2) is `SOIDC_ERR_VALIDATION`, `reason` = `sub`.
  * Success: the claims object. A rejected token is `SOIDC_ERR_PROVIDER` with the
  * `WWW-Authenticate` error (`invalid_token`). No userinfo endpoint:
@@ -891,6 +901,38 @@ soidc_status soidc_json_get_bool(const char *json, const char *pointer, int *out
  * pointer syntax); never a type error. No network access; thread-safe.
  */
 soidc_status soidc_json_get_raw(const char *json, const char *pointer, char **out_value);
+
+/**
+ * Reads a claim by a claim path (the paths of the `require_claims` option of the decode
+ * functions) and gives its JSON text: the way to read nested claims such as
+ * `realm_access.roles` or `https://example\.com/claims.tenant` from the claims a decode
+ * returned.
+ *
+ * - `claims_json`: required, a NUL-terminated UTF-8 JSON object (the claims document of
+ *   `soidc_decode_id_token`, `soidc_decode_access_token`, `id_token_claims`, UserInfo,
+ *   or the caller's own), read as strictly as by `soidc_json_get_string` (malformed JSON,
+ *   trailing characters, a repeated member name, nesting deeper than 64 levels are
+ *   refused; the document must be an object).
+ * - `path`: required. A dotted path: names separated by `.`, where `\.` is a dot inside
+ *   a name and `\\` a backslash (`realm_access.roles`, `https://example\.com/claims.tenant`;
+ *   any other `\` and an empty name are refused); or, when it starts with `/`, an RFC 6901
+ *   JSON pointer (`/realm_access/roles`, `/groups/0`, `~1` for `/` and `~0` for `~`). A
+ *   name applied to an array is applied to each of its elements and the values found are
+ *   collected into an array: `orgs.id` over `{"orgs":[{"id":1},{"id":2},{}]}` gives
+ *   `[1,2]`; in a JSON pointer an array index selects that element instead. At most 512
+ *   bytes and 32 names.
+ * - `out_value`: required; set to NULL on entry, then receives the value's JSON text
+ *   (compact: a string with its quotes, a number, `true`, `false`, `null`, an array or an
+ *   object; read it further with the `soidc_json_get_*` functions and the pointer `""`),
+ *   to be freed with `soidc_string_free`.
+ *
+ * Returns `SOIDC_OK`; `SOIDC_ERR_NOT_FOUND` when the path finds nothing (an absent member,
+ * a step into a string, number, boolean or null, or an array where no element has the
+ * name); `SOIDC_ERR_INVALID_ARGUMENT` for a NULL argument, invalid UTF-8, a document
+ * refused as above, or a bad path; `SOIDC_ERR_INTERNAL` for a bug. No error document is
+ * produced. No network access; thread-safe.
+ */
+soidc_status soidc_claims_get(const char *claims_json, const char *path, char **out_value);
 
 /**
  * Quotes a string as a JSON string literal, quotes included, to put any value into an
@@ -1094,10 +1136,35 @@ soidc_status soidc_token_exchange(const soidc_client *client,
  *   true), `acr_values_allowed` (non-empty array of strings: the token must carry an
  *   `acr` that is one of them; checked before the callback, and both must pass),
  *   `access_token` (checks `at_hash`), `code` (checks `c_hash`), `timeout_ms` (for a JWKS
- *   fetch), `cache_only` (bool: use cached keys only and never touch the network).
+ *   fetch), `cache_only` (bool: use cached keys only and never touch the network),
+ *   `require_claims` (claim rules, below).
  * - `validate_acr`, `user_data`: nullable callback, see `soidc_acr_validator`.
  * - `out_json`: nullable; receives the claims object (every claim, unknown ones kept)
  *   or the error document. Free it with `soidc_string_free`.
+ *
+ * `require_claims` (every decode and every call that validates an ID token accepts it):
+ * an array of rules `{"claim": PATH, "op": OP, "value": ANY, "name": STRING}`, checked in
+ * order after every other check has passed. PATH is a dotted path (`realm_access.roles`;
+ * `\.` is a dot inside a name and `\\` a backslash, as in
+ * `https://example\.com/claims.tenant`) or, when it starts with `/`, an RFC 6901 JSON
+ * pointer (`/realm_access/roles`, `/groups/0`). A name applied to an array is applied to
+ * each element and the values found are collected into an array (`orgs.id` over
+ * `[{"id":1},{"id":2}]` is `[1,2]`); in a pointer, an array index selects one element.
+ * OP: `eq` (JSON equality; `1` equals `1.0`), `in` (`value` is a non-empty array; the
+ * claim equals one of its members), `contains` (the claim is an array with a member
+ * equal to `value`, or a string of space-separated values such as `scope` with one equal
+ * to `value`; over a collected path a member of a collected array counts),
+ * `contains_any` (`value` is a non-empty array; `contains` holds for one of its
+ * members), `exists` (present, whatever the value; no `value`). An absent claim fails
+ * every op. `name` (optional) labels the rule in errors. Limits: 64 rules, paths of at
+ * most 512 bytes and 32 names, names of at most 128 bytes, each `value` at most 16 KiB as
+ * JSON; a path that collects more than 4,096 values counts as absent. A malformed rule
+ * (unknown member, unknown op, missing or misshapen `value`, bad path, a limit exceeded)
+ * is `SOIDC_ERR_INVALID_ARGUMENT` before any token work. A failed rule is
+ * `SOIDC_ERR_VALIDATION` with `reason` = `claim_rule` and `rule` = the rule's `name`,
+ * else its path and op (`"realm_access.roles contains"`); the message names the rule and
+ * the kind of failure, never a claim value. Read claims with the same paths with
+ * `soidc_claims_get`.
  *
  * Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION` (the message names the failed check with
  * the expected and found values), `SOIDC_ERR_INVALID_ARGUMENT`, or `SOIDC_ERR_NETWORK` /
@@ -1124,7 +1191,9 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * of strings; a missing one fails with `error` = `insufficient_scope` in the error
  * document), `cache_only` (true: validate against cached keys only, never touching the
  * network — for request paths such as an nginx worker; prime the cache with
- * `soidc_client_provider_keys`), `timeout_ms`.
+ * `soidc_client_provider_keys`), `timeout_ms`, `require_claims` (claim rules, as for
+ * `soidc_decode_id_token`; checked last, and a failed rule also carries `error` =
+ * `insufficient_scope`, RFC 6750 §3.1: the token is valid but lacks a privilege, HTTP 403).
  * Success: the claims object. Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION`,
  * `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status when keys were fetched.
  *
@@ -1135,7 +1204,8 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * `insufficient_scope`), `nonce` (missing, different, or present although none was
  * expected), `sub` (empty or longer than 255 bytes), `acr` (not in `acr_values_allowed`,
  * or refused by the callback), `exp` (a logout token without `exp`), `replay` (a logout
- * token without `exp` whose `jti` was already accepted). Other failures have no `reason`;
+ * token without `exp` whose `jti` was already accepted), `claim_rule` (a `require_claims`
+ * rule failed; `rule` names it). Other failures have no `reason`;
  * the message always explains.
  */
 soidc_status soidc_decode_access_token(const soidc_client *client,
@@ -1157,7 +1227,9 @@ soidc_status soidc_decode_access_token(const soidc_client *client,
  * `options_json` (nullable): `extra_trusted_audiences`, `min_iat` (seconds, fractions
  * allowed), `cache_only`, `timeout_ms`, `allow_missing_exp` (bool, default false: for
  * providers built on drafts that did not send `exp`), `max_age_s` (with
- * `allow_missing_exp` only, 1 to 600, default 120).
+ * `allow_missing_exp` only, 1 to 600, default 120), `require_claims` (claim rules, as for
+ * `soidc_decode_id_token`, checked after every other check and before the `jti` is
+ * remembered).
  *
  * With `allow_missing_exp`, a token without `exp` is accepted only if its `iat` is at
  * most `max_age_s` (plus `leeway_s`) old (else `reason` = `expired`) and its `jti` was not

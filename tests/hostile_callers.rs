@@ -55,7 +55,7 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 41] = [
+const COVERED: [&str; 42] = [
     "soidc_auth_code_handle_form_post",
     "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
@@ -70,6 +70,7 @@ const COVERED: [&str; 41] = [
     "soidc_client_export_state", "soidc_client_from_state", "soidc_client_import_keys",
     "soidc_token_exchange", "soidc_register_client", "soidc_client_read_registration",
     "soidc_client_update_registration", "soidc_client_delete_registration",
+    "soidc_claims_get",
 ];
 
 fn export_state(c: *const cl::soidc_client, options: Option<&str>) -> Outcome {
@@ -873,4 +874,61 @@ fn registration_hostile_arguments() {
         let e = check(what, &out, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_NETWORK, SOIDC_ERR_HTTP]).unwrap();
         assert!(e["message"].as_str().unwrap().len() < 500, "{what}: the message does not echo the input");
     }
+}
+
+/// `soidc_claims_get` with hostile arguments: NULL and invalid UTF-8 in each argument, a NULL
+/// out-pointer, garbage documents and paths, a 10 MB document, 10 MB of nesting, a 10 MB
+/// path and a path of 100 000 names. Statuses and out-pointers only; nothing is printed.
+#[test]
+fn claims_get_hostile_arguments() {
+    use soidc::ffi::json::soidc_claims_get;
+    let c = |s: &str| std::ffi::CString::new(s).unwrap();
+    let bad_utf8: &[u8] = b"\xff\xfe\0";
+    let bad = bad_utf8.as_ptr() as *const c_char;
+    let doc = c(r#"{"realm_access":{"roles":["a","b"]},"orgs":[{"id":1},{"id":2}],"x.y":true}"#);
+    let get = |d: *const c_char, p: *const c_char| -> (i32, Option<String>) {
+        let mut out: *mut c_char = std::ptr::dangling_mut::<c_char>();
+        // SAFETY: NULL or valid C strings; a writable out-pointer preset to garbage, which
+        // the call sets to NULL or to a string of the library's that `take` frees once.
+        unsafe {
+            let status = soidc_claims_get(d, p, &mut out);
+            (status, take(out))
+        }
+    };
+    let path = c("realm_access.roles");
+    assert_eq!(get(doc.as_ptr(), path.as_ptr()), (SOIDC_OK, Some(r#"["a","b"]"#.into())));
+    assert_eq!(get(doc.as_ptr(), c(r"x\.y").as_ptr()), (SOIDC_OK, Some("true".into())));
+    assert_eq!(get(doc.as_ptr(), c("orgs.id").as_ptr()), (SOIDC_OK, Some("[1,2]".into())));
+    assert_eq!(get(ptr::null(), path.as_ptr()), (SOIDC_ERR_INVALID_ARGUMENT, None));
+    assert_eq!(get(doc.as_ptr(), ptr::null()), (SOIDC_ERR_INVALID_ARGUMENT, None));
+    assert_eq!(get(bad, path.as_ptr()), (SOIDC_ERR_INVALID_ARGUMENT, None));
+    assert_eq!(get(doc.as_ptr(), bad), (SOIDC_ERR_INVALID_ARGUMENT, None));
+    for garbage in ["", "{", "[1]", "\"str\"", "null", r#"{"a":1,"a":2}"#, r#"{"a":1} trailing"#, "\u{1}"] {
+        assert_eq!(get(c(garbage).as_ptr(), path.as_ptr()), (SOIDC_ERR_INVALID_ARGUMENT, None), "{garbage:?}");
+    }
+    for bad_path in ["", ".", "a..b", "a.", r"a\b", "/~2", "/~"] {
+        assert_eq!(get(doc.as_ptr(), c(bad_path).as_ptr()), (SOIDC_ERR_INVALID_ARGUMENT, None), "{bad_path:?}");
+    }
+    for absent in ["nope", "realm_access.nope", "realm_access.roles.x", "/orgs/5/id", "/realm_access/roles/-"] {
+        assert_eq!(get(doc.as_ptr(), c(absent).as_ptr()), (SOIDC_ERR_NOT_FOUND, None), "{absent:?}");
+    }
+    // SAFETY: valid C strings and a NULL out-pointer.
+    assert_eq!(unsafe { soidc_claims_get(doc.as_ptr(), path.as_ptr(), ptr::null_mut()) }, SOIDC_ERR_INVALID_ARGUMENT);
+
+    let mut huge = String::with_capacity(TEN_MB + 64);
+    huge.push_str(r#"{"pad":""#);
+    huge.extend(std::iter::repeat_n('x', TEN_MB));
+    huge.push_str(r#"","n":{"v":[1,{"w":2}]}}"#);
+    let huge = c(&huge);
+    assert_eq!(get(huge.as_ptr(), c("n.v.w").as_ptr()), (SOIDC_OK, Some("[2]".into())));
+    let (status, pad) = get(huge.as_ptr(), c("pad").as_ptr());
+    assert_eq!((status, pad.map(|p| p.len())), (SOIDC_OK, Some(TEN_MB + 2)));
+    let deep = c(&("{\"a\":".repeat(TEN_MB / 5) + "1" + &"}".repeat(TEN_MB / 5)));
+    assert_eq!(get(deep.as_ptr(), c("a").as_ptr()), (SOIDC_ERR_INVALID_ARGUMENT, None));
+    let long_path = c(&"a".repeat(TEN_MB));
+    assert_eq!(get(doc.as_ptr(), long_path.as_ptr()).0, SOIDC_ERR_INVALID_ARGUMENT);
+    let many_names = c(&vec!["a"; 100_000].join("."));
+    assert_eq!(get(doc.as_ptr(), many_names.as_ptr()).0, SOIDC_ERR_INVALID_ARGUMENT);
+    let long_pointer = c(&"/a".repeat(TEN_MB / 2));
+    assert_eq!(get(doc.as_ptr(), long_pointer.as_ptr()).0, SOIDC_ERR_INVALID_ARGUMENT);
 }

@@ -418,7 +418,7 @@ fn acr_values_allowed_with_and_without_the_callback() {
 /// ended no longer counts as a replay.
 #[test]
 fn jti_cache_is_bounded_and_forgets_ended_windows() {
-    use soidc::core::other_tokens::JtiCache;
+    use soidc::core::replay::JtiCache;
     const JTI_CACHE_CAP: usize = 10_000; // documented in the header (soidc_decode_logout_token)
     let cache = JtiCache::default();
     let now = 1_000_000;

@@ -2,7 +2,7 @@
 //! authorization URL, handling the redirect, and exchanging the code.
 
 use crate::core::client::Client;
-use crate::core::error::{q, Error, ErrorKind, Result};
+use crate::core::error::{quote_untrusted, Error, ErrorKind, Result};
 use crate::core::grants::{push_extra, StringOrList};
 use crate::core::http::{check_url, RequestOptions};
 use crate::core::id_token::IdTokenChecks;
@@ -39,7 +39,7 @@ impl AutoOrBool {
             Some(AutoOrBool::Text(t)) if t == "auto" => Ok(auto()),
             Some(AutoOrBool::Text(t)) => Err(Error::invalid_argument(format!(
                 "option {what}: {} is not \"auto\", true or false",
-                q(t)
+                quote_untrusted(t)
             ))),
         }
     }
@@ -89,6 +89,8 @@ struct ResultOptions {
     acr_values_allowed: Option<Vec<String>>,
     /// The response_mode asked for: a JWT mode requires a JARM response.
     response_mode: Option<String>,
+    /// Claim rules on the ID token.
+    require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// `state_json` of the form_post handler: what `soidc_auth_code_start` returned.
@@ -110,6 +112,7 @@ struct FormPostOptions {
     max_age: Option<u64>,
     require_id_token: Option<bool>,
     acr_values_allowed: Option<Vec<String>>,
+    require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// The largest form_post body accepted (a JARM response is a few kilobytes).
@@ -132,13 +135,13 @@ fn form_post_params(content_type: &str, body: &str) -> Result<Map<String, Value>
     if !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(Error::invalid_argument(format!(
             "content_type {} is not application/x-www-form-urlencoded",
-            q(content_type)
+            quote_untrusted(content_type)
         )));
     }
     for p in parts {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
         if k.trim().eq_ignore_ascii_case("charset") && !v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8") {
-            return Err(Error::invalid_argument(format!("content_type {}: only UTF-8 is supported", q(content_type))));
+            return Err(Error::invalid_argument(format!("content_type {}: only UTF-8 is supported", quote_untrusted(content_type))));
         }
     }
     if body.len() > MAX_FORM_POST_BYTES {
@@ -150,7 +153,7 @@ fn form_post_params(content_type: &str, body: &str) -> Result<Map<String, Value>
     let mut map = Map::new();
     for (k, v) in url::form_urlencoded::parse(body.as_bytes()).into_owned() {
         if map.insert(k.clone(), Value::String(v)).is_some() {
-            return Err(Error::validation(format!("authorization response repeats the parameter {}", q(&k))));
+            return Err(Error::validation(format!("authorization response repeats the parameter {}", quote_untrusted(&k))));
         }
     }
     Ok(map)
@@ -165,6 +168,7 @@ struct ExchangeOptions {
     nonce: Option<String>,
     max_age: Option<u64>,
     acr_values_allowed: Option<Vec<String>>,
+    require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// Lifetime of a request object: it is used within the login.
@@ -220,10 +224,74 @@ fn response_params(url: &Url) -> Result<Map<String, Value>> {
     let mut map = Map::new();
     for (k, v) in pairs {
         if map.insert(k.clone(), Value::String(v)).is_some() {
-            return Err(Error::validation(format!("authorization response repeats the parameter {}", q(&k))));
+            return Err(Error::validation(format!("authorization response repeats the parameter {}", quote_untrusted(&k))));
         }
     }
     Ok(map)
+}
+
+/// The authorization response's own checks, before the code is used: the issuer
+/// (RFC 9207 §2.4), the state (RFC 6749 §10.12), then an error response (RFC 6749
+/// §4.1.2.1), whose text is believed only once iss and state matched.
+fn check_response(params: &Map<String, Value>, expected_state: Option<&str>, issuer: &str, iss_required: bool) -> Result<()> {
+    let get = |k: &str| params.get(k).and_then(Value::as_str);
+    // RFC 9207: the mix-up defence comes first, errors included.
+    match get("iss") {
+        Some(iss) if iss != issuer => {
+            return Err(Error::validation(format!(
+                "authorization response iss {} is not the issuer {} (RFC 9207 mix-up defence)",
+                quote_untrusted(iss),
+                quote_untrusted(issuer)
+            )))
+        }
+        Some(_) => {}
+        None if iss_required => {
+            return Err(Error::validation(
+                "authorization response has no iss parameter although the provider advertises authorization_response_iss_parameter_supported (RFC 9207)",
+            ))
+        }
+        None => {}
+    }
+    // state before error: an error response with a wrong state is not the
+    // provider's (RFC 6749 §10.12), so its text must not be believed.
+    match (expected_state, get("state")) {
+        (Some(expected), Some(got)) if expected == got => {}
+        (Some(expected), Some(got)) => {
+            return Err(Error::validation(format!("state {} does not match the expected state {}", quote_untrusted(got), quote_untrusted(expected))))
+        }
+        (Some(_), None) => return Err(Error::validation("state was expected but the response has none")),
+        (None, Some(_)) => {
+            return Err(Error::invalid_argument(
+                "the response carries a state but options_json has none: pass the state from soidc_auth_code_start",
+            ))
+        }
+        (None, None) => {}
+    }
+    if let Some(code) = get("error") {
+        let mut e = Error::new(
+            ErrorKind::AuthenticationFailed,
+            format!(
+                "the provider returned error {}{}",
+                quote_untrusted(code),
+                get("error_description").map(|d| format!(": {}", quote_untrusted(d))).unwrap_or_default()
+            ),
+        );
+        for k in ["error", "error_description", "error_uri"] {
+            if let Some(v) = get(k) {
+                e = e.with_detail(k, v);
+            }
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// An authorization request's parameters and the secrets it carries.
+struct AuthParams {
+    form: Vec<(String, String)>,
+    state: Option<String>,
+    nonce: Option<String>,
+    verifier: Option<String>,
 }
 
 impl Client {
@@ -245,6 +313,36 @@ impl Client {
         }
         let redirect_uri = self.redirect_uri_or(o.redirect_uri.as_deref())?;
         let mut url = check_url(&self.metadata.authorization_endpoint, "authorization_endpoint", self.http.allow_insecure_http())?;
+        let AuthParams { mut form, state, nonce, verifier } = self.authorization_params(&o, &redirect_uri)?;
+        self.apply_request_object(&o, &mut form)?;
+        // The request is pushed when asked, or when the provider or the client's
+        // registration requires it (RFC 9126 §5, §6).
+        let par = AutoOrBool::resolve(o.par.as_ref(), "par", || {
+            self.config.require_par || self.metadata.require_pushed_authorization_requests == Some(true)
+        })?;
+        let mut result = json!({
+            "state": state,
+            "nonce": nonce,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+        });
+        if par {
+            let req = self.request_options(o.timeout_ms)?;
+            let (request_uri, expires_in) = self.push_authorization_request(form, req)?;
+            url.query_pairs_mut()
+                .append_pair("client_id", &self.client_id)
+                .append_pair("request_uri", &request_uri);
+            result["expires_in"] = json!(expires_in);
+        } else {
+            url.query_pairs_mut().extend_pairs(form.iter());
+        }
+        result["url"] = json!(url.as_str());
+        Ok(result)
+    }
+
+    /// The authorization request's parameters (OIDC Core §3.1.2.1, RFC 7636 §4.3), with
+    /// the state, nonce and PKCE verifier it uses (each generated unless given or off).
+    fn authorization_params(&self, o: &StartOptions, redirect_uri: &str) -> Result<AuthParams> {
         let pick = |v: &Option<ValueChoice>, what: &str| -> Result<Option<String>> {
             match v {
                 None | Some(ValueChoice::Generate(true)) => Ok(Some(random_token())),
@@ -268,7 +366,7 @@ impl Client {
         let mut form: Vec<(String, String)> = vec![
             ("response_type".into(), "code".into()),
             ("client_id".into(), self.client_id.clone()),
-            ("redirect_uri".into(), redirect_uri.clone()),
+            ("redirect_uri".into(), redirect_uri.to_owned()),
             ("scope".into(), scope),
         ];
         let mut opt = |k: &str, v: Option<String>| {
@@ -299,6 +397,12 @@ impl Client {
             o.extra_params.as_ref(),
             &["code_challenge", "code_challenge_method", "request", "request_uri"],
         )?;
+        Ok(AuthParams { form, state, nonce, verifier })
+    }
+
+    /// RFC 9101 §5: replaces the parameters by a signed request object when asked, or
+    /// when the provider requires one (`require_signed_request_object`).
+    fn apply_request_object(&self, o: &StartOptions, form: &mut Vec<(String, String)>) -> Result<()> {
         let signed = match o.request_object.as_deref() {
             None => self.metadata.require_signed_request_object == Some(true),
             Some("signed") => true,
@@ -306,7 +410,7 @@ impl Client {
             Some(other) => {
                 return Err(Error::invalid_argument(format!(
                     "option request_object: {} is not \"signed\" or \"plain\"",
-                    q(other)
+                    quote_untrusted(other)
                 )))
             }
         };
@@ -314,36 +418,14 @@ impl Client {
             return Err(Error::invalid_argument("option request_object_alg needs request_object \"signed\""));
         }
         if signed {
-            let jwt = self.request_object(&form, o.request_object_alg.as_deref())?;
+            let jwt = self.request_object(form, o.request_object_alg.as_deref())?;
             // RFC 9101 §5: client_id and request; response_type and scope repeated
             // as OpenID Connect Core §6.1 asks (the provider uses the JWT's values).
             let keep = |k: &str| matches!(k, "client_id" | "response_type" | "scope");
             form.retain(|(k, _)| keep(k));
             form.push(("request".into(), jwt));
         }
-        // The request is pushed when asked, or when the provider or the client's
-        // registration requires it (RFC 9126 §5, §6).
-        let par = AutoOrBool::resolve(o.par.as_ref(), "par", || {
-            self.config.require_par || self.metadata.require_pushed_authorization_requests == Some(true)
-        })?;
-        let mut result = json!({
-            "state": state,
-            "nonce": nonce,
-            "code_verifier": verifier,
-            "redirect_uri": redirect_uri,
-        });
-        if par {
-            let req = self.request_options(o.timeout_ms)?;
-            let (request_uri, expires_in) = self.push_authorization_request(form, req)?;
-            url.query_pairs_mut()
-                .append_pair("client_id", &self.client_id)
-                .append_pair("request_uri", &request_uri);
-            result["expires_in"] = json!(expires_in);
-        } else {
-            url.query_pairs_mut().extend_pairs(form.iter());
-        }
-        result["url"] = json!(url.as_str());
-        Ok(result)
+        Ok(())
     }
 
     /// RFC 9101: the authorization parameters as a signed request object
@@ -385,7 +467,7 @@ impl Client {
                     None => {
                         return Err(Error::invalid_argument(format!(
                             "option request_object_alg: the client's private key cannot sign with {} (it signs {})",
-                            q(w),
+                            quote_untrusted(w),
                             algs.iter().map(|a| name(*a)).collect::<Vec<_>>().join(", ")
                         )))
                     }
@@ -484,7 +566,7 @@ impl Client {
             if !matches!(m, "form_post" | "form_post.jwt" | "jwt") {
                 return Err(Error::invalid_argument(format!(
                     "state_json: response_mode {} does not POST its response (use soidc_auth_code_handle_result)",
-                    q(m)
+                    quote_untrusted(m)
                 )));
             }
         }
@@ -499,6 +581,7 @@ impl Client {
             require_id_token: op.require_id_token,
             acr_values_allowed: op.acr_values_allowed,
             response_mode: st.response_mode,
+            require_claims: op.require_claims,
         };
         self.finish_authorization(params, None, o)
     }
@@ -541,7 +624,7 @@ impl Client {
             if !list.iter().any(|a| a == jws.alg.name()) {
                 return Err(Error::validation(format!(
                     "{what}: alg {} is not in the provider's authorization_signing_alg_values_supported",
-                    q(jws.alg.name())
+                    quote_untrusted(jws.alg.name())
                 )));
             }
         }
@@ -554,7 +637,7 @@ impl Client {
             return Err(Error::validation(format!(
                 "{what}: aud {} does not contain client_id {}",
                 crate::core::claims::show_list(&aud),
-                q(&self.client_id)
+                quote_untrusted(&self.client_id)
             ))
             .with_detail("reason", "audience"));
         }
@@ -572,7 +655,7 @@ impl Client {
                 other => {
                     return Err(Error::validation(format!(
                         "{what}: parameter {} is {}, expected a string",
-                        q(k),
+                        quote_untrusted(k),
                         crate::core::jose::json_type(other)
                     )))
                 }
@@ -591,61 +674,14 @@ impl Client {
             Some(m) => Some(jwt_mode(m).ok_or_else(|| {
                 Error::invalid_argument(format!(
                     "option response_mode: {} is not query, fragment, form_post, jwt, query.jwt, fragment.jwt or form_post.jwt",
-                    q(m)
+                    quote_untrusted(m)
                 ))
             })?),
         };
         let req = self.request_options(o.timeout_ms)?;
         let params = self.open_jarm(params, jwt_expected, req)?;
         let get = |k: &str| params.get(k).and_then(Value::as_str);
-        // RFC 9207: the mix-up defence comes first, errors included.
-        match get("iss") {
-            Some(iss) if iss != self.issuer => {
-                return Err(Error::validation(format!(
-                    "authorization response iss {} is not the issuer {} (RFC 9207 mix-up defence)",
-                    q(iss),
-                    q(&self.issuer)
-                )))
-            }
-            Some(_) => {}
-            None if self.metadata.authorization_response_iss_parameter_supported == Some(true) => {
-                return Err(Error::validation(
-                    "authorization response has no iss parameter although the provider advertises authorization_response_iss_parameter_supported (RFC 9207)",
-                ))
-            }
-            None => {}
-        }
-        // state before error: an error response with a wrong state is not the
-        // provider's (RFC 6749 §10.12), so its text must not be believed.
-        match (o.state.as_deref(), get("state")) {
-            (Some(expected), Some(got)) if expected == got => {}
-            (Some(expected), Some(got)) => {
-                return Err(Error::validation(format!("state {} does not match the expected state {}", q(got), q(expected))))
-            }
-            (Some(_), None) => return Err(Error::validation("state was expected but the response has none")),
-            (None, Some(_)) => {
-                return Err(Error::invalid_argument(
-                    "the response carries a state but options_json has none: pass the state from soidc_auth_code_start",
-                ))
-            }
-            (None, None) => {}
-        }
-        if let Some(code) = get("error") {
-            let mut e = Error::new(
-                ErrorKind::AuthenticationFailed,
-                format!(
-                    "the provider returned error {}{}",
-                    q(code),
-                    get("error_description").map(|d| format!(": {}", q(d))).unwrap_or_default()
-                ),
-            );
-            for k in ["error", "error_description", "error_uri"] {
-                if let Some(v) = get(k) {
-                    e = e.with_detail(k, v);
-                }
-            }
-            return Err(e);
-        }
+        check_response(&params, o.state.as_deref(), &self.issuer, self.metadata.authorization_response_iss_parameter_supported == Some(true))?;
         let code = get("code").ok_or_else(|| Error::validation("authorization response has neither code nor error"))?;
         let redirect_uri = match (o.redirect_uri.as_deref(), auto_base) {
             (Some("auto"), Some(base)) => base,
@@ -663,6 +699,7 @@ impl Client {
             code: Some(code.to_owned()),
             expect_self_azp: true,
             acr_values_allowed,
+            require_claims: o.require_claims.clone(),
             ..Default::default()
         };
         self.exchange_code(code, &redirect_uri, o.code_verifier.as_deref(), checks, require_id, req)
@@ -678,6 +715,7 @@ impl Client {
             max_age: o.max_age,
             expect_self_azp: true,
             acr_values_allowed,
+            require_claims: o.require_claims,
             ..Default::default()
         };
         let req = self.request_options(o.timeout_ms)?;

@@ -1,7 +1,7 @@
 //! Typed access to JWT claims. A claim of the wrong JSON type is a validation
 //! error naming the claim and the type found, never treated as absent.
 
-use crate::core::error::{q, Error, Result};
+use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::jose::json_type;
 use serde_json::{Map, Value};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -111,7 +111,7 @@ pub fn audiences(c: &Claims) -> Result<Vec<&str>> {
 pub fn check_issuer(c: &Claims, issuer: &str) -> Result<()> {
     let iss = req_str(c, "iss")?;
     if iss != issuer {
-        return Err(Error::validation(format!("iss {} does not match the issuer {}", q(iss), q(issuer)))
+        return Err(Error::validation(format!("iss {} does not match the issuer {}", quote_untrusted(iss), quote_untrusted(issuer)))
             .with_detail("reason", "issuer"));
     }
     Ok(())
@@ -148,9 +148,9 @@ pub fn check_times(c: &Claims, now: i64, leeway: i64, exp_required: bool, iat_re
 }
 
 /// Renders a list of audiences for messages: `["a", "b"]`, each quoted with
-/// [`q`] and at most 8 shown.
+/// [`quote_untrusted`] and at most 8 shown.
 pub fn show_list(items: &[&str]) -> String {
-    let mut parts: Vec<String> = items.iter().take(8).map(|s| q(s)).collect();
+    let mut parts: Vec<String> = items.iter().take(8).map(|s| quote_untrusted(s)).collect();
     if items.len() > 8 {
         parts.push(format!("... ({} in all)", items.len()));
     }

@@ -59,7 +59,7 @@ pub struct Client {
     signing_key: Option<SigningKey>,
     log: std::sync::RwLock<Option<crate::core::log::Target>>,
     /// `jti`s of accepted logout tokens without `exp` (`allow_missing_exp`).
-    pub(crate) logout_jtis: crate::core::other_tokens::JtiCache,
+    pub(crate) logout_jtis: crate::core::replay::JtiCache,
 }
 
 impl fmt::Debug for Client {
@@ -182,8 +182,8 @@ impl Client {
         if let Some(expected) = config.issuer.as_deref().filter(|e| *e != issuer) {
             return Err(Error::invalid_argument(format!(
                 "the option issuer {} differs from issuer_url {}",
-                crate::core::error::q(expected),
-                crate::core::error::q(issuer)
+                crate::core::error::quote_untrusted(expected),
+                crate::core::error::quote_untrusted(issuer)
             )));
         }
         let http = Http::new(&config)?;
@@ -353,8 +353,8 @@ impl Client {
         if metadata.issuer != issuer {
             return Err(Error::protocol(format!(
                 "discovery issuer mismatch: the document says {} but the client was given {}",
-                crate::core::error::q(&metadata.issuer),
-                crate::core::error::q(issuer)
+                crate::core::error::quote_untrusted(&metadata.issuer),
+                crate::core::error::quote_untrusted(issuer)
             )));
         }
         Ok((metadata, doc))
@@ -371,8 +371,8 @@ impl Client {
         if let Some(expected) = config.issuer.as_deref().filter(|e| *e != metadata.issuer) {
             return Err(Error::invalid_argument(format!(
                 "the option issuer {} differs from the metadata's issuer {}",
-                crate::core::error::q(expected),
-                crate::core::error::q(&metadata.issuer)
+                crate::core::error::quote_untrusted(expected),
+                crate::core::error::quote_untrusted(&metadata.issuer)
             )));
         }
         let http = Http::new(&config)?;

@@ -3,7 +3,7 @@
 
 use crate::core::claims;
 use crate::core::client::Client;
-use crate::core::error::{q, Error, ErrorKind, Result};
+use crate::core::error::{quote_untrusted, Error, ErrorKind, Result};
 use crate::core::http::check_url;
 use crate::core::jose;
 use crate::core::keys::KeyPolicy;
@@ -69,6 +69,7 @@ impl Client {
         struct UserinfoOptions {
             timeout_ms: Option<u64>,
             expected_sub: Option<String>,
+            require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: UserinfoOptions = options::parse(options_json, "options_json")?;
         let req = self.request_options(o.timeout_ms)?;
@@ -82,7 +83,7 @@ impl Client {
                 let fields = bearer_error(h);
                 if let Some(Value::String(code)) = fields.get("error") {
                     let mut e = Error::new(ErrorKind::Provider, format!(
-                        "userinfo endpoint at {} answered HTTP {} with error {}", resp.host, resp.status, q(code)
+                        "userinfo endpoint at {} answered HTTP {} with error {}", resp.host, resp.status, quote_untrusted(code)
                     ));
                     e.details = fields;
                     return Err(e.with_detail("http_status", resp.status));
@@ -119,10 +120,14 @@ impl Client {
             if sub != expected {
                 return Err(Error::validation(format!(
                     "userinfo: sub {} does not match the expected sub {} (the ID token's)",
-                    q(sub),
-                    q(expected)
+                    quote_untrusted(sub),
+                    quote_untrusted(expected)
                 )));
             }
+        }
+        // The caller's claim rules, on the UserInfo claims (signed or plain JSON).
+        if let Some(rules) = &o.require_claims {
+            rules.check(&claims).map_err(|e| e.context("userinfo"))?;
         }
         Ok(Value::Object(claims))
     }

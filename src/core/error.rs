@@ -191,7 +191,7 @@ const QUOTE_MAX: usize = 96;
 /// for a message: in double quotes, control characters and quotes escaped so that
 /// it cannot forge log lines, and cut after `QUOTE_MAX` characters so that one
 /// request cannot make the host log megabytes.
-pub fn q(value: &str) -> String {
+pub fn quote_untrusted(value: &str) -> String {
     let mut out = String::with_capacity(value.len().min(QUOTE_MAX) + 8);
     out.push('"');
     for (i, c) in value.chars().enumerate() {

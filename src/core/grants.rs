@@ -23,6 +23,8 @@ pub struct GrantOptions {
     pub extra_params: Option<Map<String, Value>>,
     /// Expected nonce of an ID token in the response (password grant).
     pub nonce: Option<String>,
+    /// Claim rules on the ID token of the response (password grant).
+    pub require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +101,11 @@ impl Client {
         if o.nonce.is_some() {
             return Err(Error::invalid_argument("options_json: nonce does not apply to the client credentials grant"));
         }
+        if o.require_claims.is_some() {
+            return Err(Error::invalid_argument(
+                "options_json: require_claims does not apply to the client credentials grant (no ID token; check the access token with soidc_decode_access_token)",
+            ));
+        }
         let req = self.request_options(o.timeout_ms)?;
         let scope = scope.unwrap_or(&self.scope);
         let form = self.grant_form("client_credentials", Some(scope), &o)?;
@@ -121,7 +128,12 @@ impl Client {
                 form.push(("nonce".into(), n.clone()));
             }
         }
-        let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
+        let checks = IdTokenChecks {
+            nonce: o.nonce.clone(),
+            expect_self_azp: true,
+            require_claims: o.require_claims.clone(),
+            ..Default::default()
+        };
         // The password grant does not promise an ID token even with openid.
         self.token_request(form, req, IdTokenExpectation { checks, original: None, required: false })
     }
@@ -137,6 +149,7 @@ impl Client {
             id_token: Option<String>,
             resource: Option<StringOrList>,
             extra_params: Option<Map<String, Value>>,
+            require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: RefreshOptions = options::parse(options_json, "options_json")?;
         // Check the original ID token before the refresh token is spent: a provider
@@ -148,13 +161,13 @@ impl Client {
             None => None,
         };
         let req = self.request_options(o.timeout_ms)?;
-        let g = GrantOptions { timeout_ms: None, resource: o.resource, extra_params: o.extra_params, nonce: None };
+        let g = GrantOptions { timeout_ms: None, resource: o.resource, extra_params: o.extra_params, nonce: None, require_claims: None };
         let mut form = self.grant_form("refresh_token", o.scope.as_deref(), &g)?;
         form.push(("refresh_token".into(), refresh_token.into()));
         // Some providers (Keycloak) repeat the original nonce in a refreshed ID token; the
         // nonce of the login is not at hand here, so the check is skipped (with the original
         // ID token, its nonce must be the original's: see check_refresh_continuity).
-        let checks = IdTokenChecks { expect_self_azp: true, ignore_nonce: true, ..Default::default() };
+        let checks = IdTokenChecks { expect_self_azp: true, ignore_nonce: true, require_claims: o.require_claims, ..Default::default() };
         self.token_request(form, req, IdTokenExpectation { checks, original: original.as_ref(), required: false })
     }
 
@@ -235,6 +248,7 @@ impl Client {
             expires_in: Option<u64>,
             nonce: Option<String>,
             code_verifier: Option<String>,
+            require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: PollOptions = options::parse(options_json, "options_json")?;
         if let Some(v) = &o.code_verifier {
@@ -251,7 +265,12 @@ impl Client {
         };
         let mut interval = Duration::from_secs(o.interval.unwrap_or(5).clamp(1, 300));
         let started = Instant::now();
-        let checks = IdTokenChecks { nonce: o.nonce.clone(), expect_self_azp: true, ..Default::default() };
+        let checks = IdTokenChecks {
+            nonce: o.nonce.clone(),
+            expect_self_azp: true,
+            require_claims: o.require_claims.clone(),
+            ..Default::default()
+        };
         loop {
             let mut form = vec![
                 ("grant_type".to_owned(), "urn:ietf:params:oauth:grant-type:device_code".to_owned()),

@@ -189,22 +189,22 @@ fn is_loopback(url: &Url) -> bool {
 /// absolute, http(s), https unless loopback or `allow_insecure_http`.
 pub fn check_url(raw: &str, what: &str, allow_insecure_http: bool) -> Result<Url> {
     let url = Url::parse(raw)
-        .map_err(|e| Error::protocol(format!("{what} {} is not a valid URL: {e}", crate::core::error::q(raw))))?;
+        .map_err(|e| Error::protocol(format!("{what} {} is not a valid URL: {e}", crate::core::error::quote_untrusted(raw))))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_insecure_http || is_loopback(&url) => {}
         "http" => {
             return Err(Error::protocol(format!(
                 "{what} {} uses http:// on a non-loopback host; https is required (set allow_insecure_http to override)",
-                crate::core::error::q(raw)
+                crate::core::error::quote_untrusted(raw)
             )))
         }
         other => {
-            return Err(Error::protocol(format!("{what} {} has unsupported scheme {}", crate::core::error::q(raw), crate::core::error::q(other))))
+            return Err(Error::protocol(format!("{what} {} has unsupported scheme {}", crate::core::error::quote_untrusted(raw), crate::core::error::quote_untrusted(other))))
         }
     }
     if url.host().is_none() {
-        return Err(Error::protocol(format!("{what} {} has no host", crate::core::error::q(raw))));
+        return Err(Error::protocol(format!("{what} {} has no host", crate::core::error::quote_untrusted(raw))));
     }
     Ok(url)
 }

@@ -2,7 +2,7 @@
 //! plus every parameter of simple_openid_connect's `decode_id_token`.
 
 use crate::core::claims::{self, Claims};
-use crate::core::error::{q, Error, Result};
+use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::jose::{half_hash, Alg};
 
 /// What the caller expects of one ID token (all optional).
@@ -25,6 +25,8 @@ pub struct IdTokenChecks {
     pub code: Option<String>,
     /// Declarative ACR check: the token must carry an `acr` in this list.
     pub acr_values_allowed: Option<Vec<String>>,
+    /// `require_claims`: claim rules checked once every other check passed.
+    pub require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 /// The ACR check: called with the token's `acr`, or `None` when it has none.
@@ -38,7 +40,8 @@ pub struct Context<'a> {
     pub now: i64,
 }
 
-/// Runs every claim check on a token whose signature is already verified.
+/// Runs every claim check on a token whose signature is already verified, in the order
+/// of OIDC Core §3.1.3.7.
 pub fn validate(
     ctx: &Context<'_>,
     alg: Alg,
@@ -47,19 +50,57 @@ pub fn validate(
     checks: &IdTokenChecks,
     acr_check: Option<AcrCheck<'_>>,
 ) -> Result<()> {
+    check_typ(typ)?;
+    // 2. issuer
+    claims::check_issuer(c, ctx.issuer)?;
+    // 3.-5. audience and azp
+    check_audience(ctx, c, checks)?;
+    // sub: required, a non-empty string
+    let sub = claims::req_str(c, "sub")?;
+    if sub.is_empty() {
+        return Err(Error::validation("claim \"sub\" is empty").with_detail("reason", "sub"));
+    }
+    claims::check_sub_length(sub)?;
+    // 9./10. exp, iat, nbf
+    claims::check_times(c, ctx.now, ctx.leeway, true, true)?;
+    if let Some(min_iat) = checks.min_iat {
+        claims::check_min_iat(c, min_iat)?;
+    }
+    // 11. nonce
+    check_nonce(c, checks)?;
+    // 12. acr
+    check_acr(c, checks, acr_check)?;
+    // 13. auth_time
+    check_auth_time(ctx, c, checks)?;
+    // at_hash / c_hash when the caller passes the access token / code
+    check_hashes(alg, c, checks)?;
+    // Last: the caller's own claim rules, on a token soidc has accepted.
+    if let Some(rules) = &checks.require_claims {
+        rules.check(c)?;
+    }
+    Ok(())
+}
+
+/// The header `typ`, when present, must be that of a JWT (OIDC Core §2 does not define
+/// one; RFC 7519 §5.1 recommends "JWT"), so that an access token (`at+jwt`) or a logout
+/// token (`logout+jwt`) is never accepted as an ID token.
+fn check_typ(typ: Option<&str>) -> Result<()> {
     if let Some(t) = typ {
         let t = t.to_ascii_lowercase();
         let t = t.strip_prefix("application/").unwrap_or(&t);
         if t != "jwt" {
             return Err(Error::validation(format!(
                 "header typ {} is not that of an ID token (expected JWT or none)",
-                q(t)
+                quote_untrusted(t)
             )));
         }
     }
-    // 2. issuer
-    claims::check_issuer(c, ctx.issuer)?;
-    // 3. audience: ours, and every other one trusted
+    Ok(())
+}
+
+/// OIDC Core §3.1.3.7 steps 3-5: our client_id among the audiences, every other
+/// audience trusted, `azp` present with several audiences, and ours when asked.
+fn check_audience(ctx: &Context<'_>, c: &Claims, checks: &IdTokenChecks) -> Result<()> {
     let aud = claims::audiences(c)?;
     if !aud.contains(&ctx.client_id) {
         return Err(Error::validation(format!(
@@ -76,7 +117,7 @@ pub fn validate(
         return Err(Error::validation(format!(
             "aud {} contains {}, which is neither client_id \"{}\" nor in extra_trusted_audiences",
             claims::show_list(&aud),
-            q(untrusted),
+            quote_untrusted(untrusted),
             ctx.client_id
         )));
     }
@@ -92,27 +133,18 @@ pub fn validate(
         if azp != ctx.client_id {
             return Err(Error::validation(format!(
                 "azp {} is not client_id \"{}\"",
-                q(azp),
+                quote_untrusted(azp),
                 ctx.client_id
             )));
         }
     }
-    // sub: required, a non-empty string
-    let sub = claims::req_str(c, "sub")?;
-    if sub.is_empty() {
-        return Err(Error::validation("claim \"sub\" is empty").with_detail("reason", "sub"));
-    }
-    claims::check_sub_length(sub)?;
-    // 9./10. exp, iat, nbf
-    claims::check_times(c, ctx.now, ctx.leeway, true, true)?;
-    if let Some(min_iat) = checks.min_iat {
-        claims::check_min_iat(c, min_iat)?;
-    }
-    // 11. nonce
-    check_nonce(c, checks)?;
-    // 12. acr: the declarative list, then the callback (both must pass). The callback
-    // is called even without acr, so a caller who requires one is never bypassed by a
-    // token that has none.
+    Ok(())
+}
+
+/// OIDC Core §3.1.3.7 step 12: the declarative list, then the callback (both must
+/// pass). The callback is called even without acr, so a caller who requires one is
+/// never bypassed by a token that has none.
+fn check_acr(c: &Claims, checks: &IdTokenChecks, acr_check: Option<AcrCheck<'_>>) -> Result<()> {
     let acr = claims::opt_str(c, "acr")?;
     if let Some(allowed) = &checks.acr_values_allowed {
         match acr {
@@ -120,7 +152,7 @@ pub fn validate(
             Some(a) => {
                 return Err(Error::validation(format!(
                     "acr {} is not in acr_values_allowed {}",
-                    q(a),
+                    quote_untrusted(a),
                     claims::show_list(&allowed.iter().map(String::as_str).collect::<Vec<_>>())
                 ))
                 .with_detail("reason", "acr"))
@@ -137,13 +169,17 @@ pub fn validate(
         check(acr).map_err(|reason| {
             Error::validation(format!(
                 "acr {} was rejected by the validate_acr callback{}",
-                acr.map(q).unwrap_or_else(|| "(absent)".into()),
+                acr.map(quote_untrusted).unwrap_or_else(|| "(absent)".into()),
                 if reason.is_empty() { String::new() } else { format!(": {reason}") }
             ))
             .with_detail("reason", "acr")
         })?;
     }
-    // 13. auth_time
+    Ok(())
+}
+
+/// OIDC Core §3.1.3.7 step 13 (`max_age`) and `min_auth_time`.
+fn check_auth_time(ctx: &Context<'_>, c: &Claims, checks: &IdTokenChecks) -> Result<()> {
     let auth_time = claims::opt_time(c, "auth_time")?;
     if let Some(max_age) = checks.max_age {
         let at = auth_time.ok_or_else(|| {
@@ -162,7 +198,12 @@ pub fn validate(
             return Err(Error::validation(format!("auth_time {at} is before min_auth_time {min}")));
         }
     }
-    // at_hash / c_hash when the caller passes the access token / code
+    Ok(())
+}
+
+/// `at_hash` / `c_hash` (OIDC Core §3.1.3.8, §3.3.2.11) when the caller passes the
+/// access token / code and the token carries the hash.
+fn check_hashes(alg: Alg, c: &Claims, checks: &IdTokenChecks) -> Result<()> {
     if let Some(at) = &checks.access_token {
         if let Some(h) = claims::opt_str(c, "at_hash")? {
             if h != half_hash(alg, at) {
@@ -193,7 +234,7 @@ fn check_nonce(c: &Claims, checks: &IdTokenChecks) -> Result<()> {
     match (&checks.nonce, token_nonce) {
         (Some(_), None) => fail("nonce was expected but the token has no nonce claim".into()),
         (Some(expected), Some(n)) if n != expected => {
-            fail(format!("nonce {} does not match the expected nonce {}", q(n), q(expected)))
+            fail(format!("nonce {} does not match the expected nonce {}", quote_untrusted(n), quote_untrusted(expected)))
         }
         (None, Some(_)) => fail(
             "the token carries a nonce but none was expected: pass the nonce of the authentication request \

@@ -205,11 +205,11 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         return Err(Error::validation("token alg \"none\" (unsigned) is never accepted"));
     }
     let alg = Alg::parse(alg_name)
-        .ok_or_else(|| Error::validation(format!("token alg {} is not supported", crate::core::error::q(alg_name))))?;
+        .ok_or_else(|| Error::validation(format!("token alg {} is not supported", crate::core::error::quote_untrusted(alg_name))))?;
     if let Some(crit) = &header.crit {
         return Err(Error::validation(format!(
             "token header has \"crit\" {}, and soidc understands no critical extension",
-            crate::core::error::q(&crit.to_string())
+            crate::core::error::quote_untrusted(&crit.to_string())
         )));
     }
     let kid = string_member(header.kid, "kid")?;
@@ -232,5 +232,14 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
         signature,
         claims,
         payload,
+    })
+}
+
+/// Whether a JOSE header `typ` is `expected`, with or without the `application/` prefix
+/// (RFC 7515 §4.1.9: the prefix may be omitted; media types are case-insensitive).
+pub(crate) fn typ_is(typ: Option<&str>, expected: &str) -> bool {
+    typ.is_some_and(|t| {
+        let t = t.to_ascii_lowercase();
+        t == expected || t.strip_prefix("application/") == Some(expected)
     })
 }

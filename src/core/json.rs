@@ -102,7 +102,7 @@ impl<'de> Visitor<'de> for Strict {
             if out.contains_key(&k) {
                 return Err(de::Error::custom(format!(
                     "member {} appears more than once",
-                    crate::core::error::q(&k)
+                    crate::core::error::quote_untrusted(&k)
                 )));
             }
             let v = m.next_value_seed(inner)?;

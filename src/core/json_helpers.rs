@@ -7,7 +7,7 @@
 //! [`crate::core::json::MAX_DEPTH`] are refused before any lookup, so a document whose
 //! readers could disagree is never answered.
 
-use crate::core::error::q;
+use crate::core::error::quote_untrusted;
 use crate::core::{Error, ErrorKind};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -26,7 +26,7 @@ fn check_pointer(pointer: &str) -> Result<Option<&str>, Error> {
     let Some(rest) = pointer.strip_prefix('/') else {
         return Err(Error::invalid_argument(format!(
             "JSON pointer {} must be empty (the whole document) or start with '/'",
-            q(pointer)
+            quote_untrusted(pointer)
         )));
     };
     let bytes = rest.as_bytes();
@@ -34,7 +34,7 @@ fn check_pointer(pointer: &str) -> Result<Option<&str>, Error> {
         if *b == b'~' && !matches!(bytes.get(i + 1), Some(b'0' | b'1')) {
             return Err(Error::invalid_argument(format!(
                 "JSON pointer {}: '~' must be followed by '0' or '1'",
-                q(pointer)
+                quote_untrusted(pointer)
             )));
         }
     }
@@ -64,7 +64,7 @@ fn array_index(token: &str) -> Option<usize> {
 }
 
 fn not_found(pointer: &str) -> Error {
-    Error::new(ErrorKind::NotFound, format!("the document has no value at {}", q(pointer)))
+    Error::new(ErrorKind::NotFound, format!("the document has no value at {}", quote_untrusted(pointer)))
 }
 
 /// The exact text of the value `pointer` refers to in `json`, as it appears in `json`
@@ -116,7 +116,7 @@ pub fn lookup(json: &str, pointer: &str) -> Result<Value, Error> {
 fn wrong_type(pointer: &str, expected: &str, found: &Value) -> Error {
     Error::invalid_argument(format!(
         "the value at {} is {}, not {expected}",
-        q(pointer),
+        quote_untrusted(pointer),
         crate::core::jose::json_type(found)
     ))
 }
@@ -127,7 +127,7 @@ pub fn get_string(json: &str, pointer: &str) -> Result<String, Error> {
     match lookup(json, pointer)? {
         Value::String(s) if s.contains('\0') => Err(Error::invalid_argument(format!(
             "the string at {} contains a NUL character",
-            q(pointer)
+            quote_untrusted(pointer)
         ))),
         Value::String(s) => Ok(s),
         other => Err(wrong_type(pointer, "a string", &other)),
@@ -139,7 +139,7 @@ pub fn get_string(json: &str, pointer: &str) -> Result<String, Error> {
 pub fn get_i64(json: &str, pointer: &str) -> Result<i64, Error> {
     match lookup(json, pointer)? {
         Value::Number(n) => n.as_i64().ok_or_else(|| {
-            Error::invalid_argument(format!("the number at {} is not an integer in the range of int64_t", q(pointer)))
+            Error::invalid_argument(format!("the number at {} is not an integer in the range of int64_t", quote_untrusted(pointer)))
         }),
         other => Err(wrong_type(pointer, "an integer", &other)),
     }

@@ -10,7 +10,7 @@
 //! dead provider sees a bounded number of requests however many callers there
 //! are. No lock is held while fetching or logging.
 
-use crate::core::error::{q, Error, ErrorKind, Result};
+use crate::core::error::{quote_untrusted, Error, ErrorKind, Result};
 use crate::core::http::{Http, RequestOptions};
 use crate::core::jose::{json_type, Alg, Jws, KeyFamily};
 use crate::core::log::Level;
@@ -69,6 +69,8 @@ fn b64_member(jwk: &Map<String, Value>, name: &str) -> std::result::Result<Vec<u
 }
 
 type JwkResult<T> = std::result::Result<T, String>;
+/// One JWK's public key, parsed once for each algorithm it may verify.
+type ParsedKeys = Vec<(Alg, ParsedPublicKey)>;
 
 /// Parses one JWK. `Ok(None)`: a key that is not for signatures (use `enc`,
 /// symmetric, or an algorithm soidc does not use); `Err`: a broken key.
@@ -111,7 +113,7 @@ fn parse_jwk(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Option<VerifyK
 }
 
 /// RFC 7518 §6.3.1: `n` and `e`.
-fn parse_rsa(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Vec<(Alg, ParsedPublicKey)>> {
+fn parse_rsa(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<ParsedKeys> {
     let n = b64_member(jwk, "n")?;
     let e = b64_member(jwk, "e")?;
     let comps = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
@@ -130,7 +132,7 @@ fn parse_rsa(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Vec<(Alg, Pars
 fn parse_ec(
     jwk: &Map<String, Value>,
     wanted: &dyn Fn(KeyFamily) -> Vec<Alg>,
-) -> JwkResult<Option<(KeyFamily, Vec<(Alg, ParsedPublicKey)>)>> {
+) -> JwkResult<Option<(KeyFamily, ParsedKeys)>> {
     let crv = member(jwk, "crv")?.ok_or("member \"crv\" is missing")?;
     let (family, verify_alg, len): (_, &'static signature::EcdsaVerificationAlgorithm, usize) = match crv {
         "P-256" => (KeyFamily::EcP256, &signature::ECDSA_P256_SHA256_FIXED, 32),
@@ -158,7 +160,7 @@ fn parse_ec(
 }
 
 /// RFC 8037 §2: `crv` Ed25519 (others are not used), `x`.
-fn parse_okp(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Option<Vec<(Alg, ParsedPublicKey)>>> {
+fn parse_okp(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Option<ParsedKeys>> {
     if member(jwk, "crv")? != Some("Ed25519") {
         return Ok(None);
     }
@@ -237,7 +239,7 @@ impl KeySet {
         }
         if tried > 0 {
             return Err(Error::validation(match &jws.kid {
-                Some(kid) => format!("signature check failed: the {} signature does not verify with key {}", jws.alg.name(), q(kid)),
+                Some(kid) => format!("signature check failed: the {} signature does not verify with key {}", jws.alg.name(), quote_untrusted(kid)),
                 None => format!("signature check failed: the {} signature verifies with none of the {tried} candidate keys (token has no kid)", jws.alg.name()),
             })
             .with_detail("reason", "signature"));
@@ -245,7 +247,7 @@ impl KeySet {
         if let Some(key) = kid_seen_wrong_type {
             return Err(Error::validation(format!(
                 "signature check failed: key {} is {:?}{} and cannot verify alg {}",
-                q(key.kid.as_deref().unwrap_or("")),
+                quote_untrusted(key.kid.as_deref().unwrap_or("")),
                 key.family,
                 key.alg.map(|a| format!(" (alg {})", a.name())).unwrap_or_default(),
                 jws.alg.name()
@@ -590,11 +592,11 @@ impl KeyCache {
                 Some(l) if !Arc::ptr_eq(&l, &set) && kid.is_none_or(|k| l.has_kid(k)) => Some(l),
                 _ => match self.fetch_shared(http, policy.request, Trigger::UnknownKid) {
                     Ok(Some(s)) => {
-                        log_at!(Level::Info, "unknown kid {}: JWKS refetched", kid.map(q).unwrap_or_else(|| "(none)".into()));
+                        log_at!(Level::Info, "unknown kid {}: JWKS refetched", kid.map(quote_untrusted).unwrap_or_else(|| "(none)".into()));
                         Some(s)
                     }
                     Ok(None) => {
-                        log_at!(Level::Debug, "unknown kid {}: refetch suppressed (rate limit or back-off)", kid.map(q).unwrap_or_else(|| "(none)".into()));
+                        log_at!(Level::Debug, "unknown kid {}: refetch suppressed (rate limit or back-off)", kid.map(quote_untrusted).unwrap_or_else(|| "(none)".into()));
                         None
                     }
                     Err(e) if e.kind == ErrorKind::Validation => return Err(e),
@@ -616,7 +618,7 @@ impl KeyCache {
             return Err(e);
         }
         Err(Error::validation(match kid {
-            Some(k) => format!("signature check failed: no key with kid {} and a type fitting alg {} in the provider's JWKS", q(k), jws.alg.name()),
+            Some(k) => format!("signature check failed: no key with kid {} and a type fitting alg {} in the provider's JWKS", quote_untrusted(k), jws.alg.name()),
             None => format!("signature check failed: the provider's JWKS has no key fitting alg {}", jws.alg.name()),
         })
         .with_detail("reason", "unknown_kid"))

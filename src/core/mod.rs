@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod authcode;
+pub mod claim_rules;
 pub mod claims;
 pub mod client;
 pub mod endpoints;
@@ -20,7 +21,9 @@ pub mod metadata;
 pub mod options;
 pub mod secret;
 pub mod state;
-pub mod other_tokens;
+pub mod access_token;
+pub mod logout_token;
+pub mod replay;
 pub mod token;
 pub mod registration;
 pub mod token_exchange;

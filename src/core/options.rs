@@ -22,7 +22,7 @@ pub fn parse<T: DeserializeOwned + Default>(json: Option<&str>, what: &str) -> R
     };
     if let Some((key, _)) = members.iter().find(|(_, v)| v.is_null()) {
         return Err(Error::invalid_argument(format!(
-            "{what}: option {} is null; omit it to get its default", crate::core::error::q(key)
+            "{what}: option {} is null; omit it to get its default", crate::core::error::quote_untrusted(key)
         )));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
@@ -298,6 +298,8 @@ pub struct IdTokenOptions {
     pub cache_only: Option<bool>,
     /// The token's `acr` must be one of these (beside the ACR callback, if any).
     pub acr_values_allowed: Option<Vec<String>>,
+    /// Claim rules (see `claim_rules.rs`), parsed strictly here.
+    pub require_claims: Option<crate::core::claim_rules::ClaimRules>,
 }
 
 impl IdTokenOptions {
@@ -320,6 +322,7 @@ impl IdTokenOptions {
             access_token: self.access_token,
             code: self.code,
             acr_values_allowed: check_acr_values_allowed(self.acr_values_allowed, "options_json")?,
+            require_claims: self.require_claims,
         })
     }
 }

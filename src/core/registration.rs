@@ -10,7 +10,7 @@
 //! to the caller only, never into a log line or an error message.
 
 use crate::core::client::Client;
-use crate::core::error::{q, Error, Result};
+use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::http::{check_url, Http, Method, RequestOptions, Response};
 use crate::core::jose::json_type;
 use crate::core::log::Level;
@@ -78,7 +78,7 @@ fn parse_metadata(metadata_json: &str) -> Result<Map<String, Value>> {
 fn check_target(raw: &str, what: &str, allow_insecure_http: bool) -> Result<()> {
     let url = check_url(raw, what, allow_insecure_http).map_err(|e| Error::invalid_argument(e.message))?;
     if url.fragment().is_some() {
-        return Err(Error::invalid_argument(format!("{what} {} must not have a fragment", q(raw))));
+        return Err(Error::invalid_argument(format!("{what} {} must not have a fragment", quote_untrusted(raw))));
     }
     Ok(())
 }
@@ -147,7 +147,7 @@ pub fn register(target: &str, metadata_json: &str, options_json: Option<&str>) -
     } else {
         let url = check_url(target, "issuer", insecure).map_err(|e| Error::invalid_argument(e.message))?;
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::invalid_argument(format!("issuer {} must not have a query or fragment", q(target))));
+            return Err(Error::invalid_argument(format!("issuer {} must not have a query or fragment", quote_untrusted(target))));
         }
     }
     let (http, req) = http_for(o.timeout_ms, o.ca_file, o.allow_insecure_http)?;
@@ -158,7 +158,7 @@ pub fn register(target: &str, metadata_json: &str, options_json: Option<&str>) -
         metadata.registration_endpoint.ok_or_else(|| {
             Error::unsupported(format!(
                 "the provider {} advertises no registration_endpoint (dynamic registration is not enabled there)",
-                q(target)
+                quote_untrusted(target)
             ))
         })?
     };
@@ -174,7 +174,7 @@ pub fn register(target: &str, metadata_json: &str, options_json: Option<&str>) -
         return Err(refused(&resp, what));
     }
     let info = client_information(&resp, what)?;
-    log_at!(Level::Info, "registered client {} at {}", q(info["client_id"].as_str().unwrap_or("")), resp.host);
+    log_at!(Level::Info, "registered client {} at {}", quote_untrusted(info["client_id"].as_str().unwrap_or("")), resp.host);
     Ok(info)
 }
 

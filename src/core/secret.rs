@@ -53,7 +53,7 @@ pub(crate) fn effective_uid() -> Option<u32> {
 /// the option in messages; the content never appears in them. A trailing
 /// newline is removed when `trim_newline` (a client secret written with `echo`).
 pub fn read_secret_file(path: &str, option: &str, trim_newline: bool) -> Result<Secret> {
-    let fail = |why: String| Error::invalid_argument(format!("{option} {}: {why}", crate::core::error::q(path)));
+    let fail = |why: String| Error::invalid_argument(format!("{option} {}: {why}", crate::core::error::quote_untrusted(path)));
     if path.is_empty() {
         return Err(Error::invalid_argument(format!("{option} must not be empty")));
     }

@@ -22,7 +22,7 @@
 //! least one usable key. Keys past `jwks_expires_at` are accepted: they are used
 //! (a `cache_only` decode uses them) and refreshed on first use that may fetch.
 
-use crate::core::error::{q, Error, Result};
+use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::keys::{KeySet, KeysExport};
 use crate::core::jose::Alg;
 use crate::core::log::Level;
@@ -117,7 +117,7 @@ pub fn parse(text: &[u8], expected_issuer: &str, algs: &dyn Fn(&ProviderMetadata
     }
     let m = crate::core::json::parse_object(text).map_err(|e| refuse(format!("malformed JSON: {e}")))?;
     if let Some(k) = m.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
-        return Err(refuse(format!("unknown member {}", q(k))));
+        return Err(refuse(format!("unknown member {}", quote_untrusted(k))));
     }
     match m.get("soidc_state") {
         Some(v) if v.as_u64() == Some(STATE_VERSION) => {}
@@ -126,12 +126,12 @@ pub fn parse(text: &[u8], expected_issuer: &str, algs: &dyn Fn(&ProviderMetadata
     }
     let issuer = m.get("issuer").and_then(Value::as_str).ok_or_else(|| refuse("member \"issuer\" is missing or not a string"))?;
     if issuer != expected_issuer {
-        return Err(refuse(format!("belongs to issuer {}, but this client expects {}", q(issuer), q(expected_issuer))));
+        return Err(refuse(format!("belongs to issuer {}, but this client expects {}", quote_untrusted(issuer), quote_untrusted(expected_issuer))));
     }
     let metadata_doc = m.get("metadata").filter(|v| v.is_object()).ok_or_else(|| refuse("member \"metadata\" is missing or not an object"))?;
     let metadata = ProviderMetadata::parse(metadata_doc).map_err(|e| refuse(e.message))?;
     if metadata.issuer != issuer {
-        return Err(refuse(format!("its metadata names issuer {}, not {} (tampered)", q(&metadata.issuer), q(issuer))));
+        return Err(refuse(format!("its metadata names issuer {}, not {} (tampered)", quote_untrusted(&metadata.issuer), quote_untrusted(issuer))));
     }
     let now = unix_secs(SystemTime::now());
     let fetched = time_member(&m, "metadata_fetched_at", now)?.ok_or_else(|| refuse("member \"metadata_fetched_at\" is missing"))?;
@@ -207,18 +207,18 @@ impl FileCache {
         match std::fs::symlink_metadata(&dir) {
             Ok(m) if m.is_dir() => {}
             Ok(_) => {
-                log_at!(Level::Warn, "cache_dir {}: not a directory; caching skipped", q(&dir.to_string_lossy()));
+                log_at!(Level::Warn, "cache_dir {}: not a directory; caching skipped", quote_untrusted(&dir.to_string_lossy()));
                 return None;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Err(e) = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir) {
-                    log_at!(Level::Warn, "cache_dir {}: cannot create it ({e}); caching skipped", q(&dir.to_string_lossy()));
+                    log_at!(Level::Warn, "cache_dir {}: cannot create it ({e}); caching skipped", quote_untrusted(&dir.to_string_lossy()));
                     return None;
                 }
-                log_at!(Level::Info, "cache_dir {}: created (mode 0700)", q(&dir.to_string_lossy()));
+                log_at!(Level::Info, "cache_dir {}: created (mode 0700)", quote_untrusted(&dir.to_string_lossy()));
             }
             Err(e) => {
-                log_at!(Level::Warn, "cache_dir {}: {e}; caching skipped", q(&dir.to_string_lossy()));
+                log_at!(Level::Warn, "cache_dir {}: {e}; caching skipped", quote_untrusted(&dir.to_string_lossy()));
                 return None;
             }
         }
@@ -232,7 +232,7 @@ impl FileCache {
     }
 
     fn show(&self) -> String {
-        q(&self.path.to_string_lossy())
+        quote_untrusted(&self.path.to_string_lossy())
     }
 
     /// The file's content when it may be trusted: a regular file (not a symlink, the
@@ -321,7 +321,7 @@ impl FileCache {
     /// then goes ahead without it).
     pub fn lock(&self, deadline: Instant) -> Option<CacheLock> {
         if std::fs::symlink_metadata(&self.lock_path).is_ok_and(|m| !m.file_type().is_file()) {
-            log_at!(Level::Warn, "lock file {}: not a regular file; not used", q(&self.lock_path.to_string_lossy()));
+            log_at!(Level::Warn, "lock file {}: not a regular file; not used", quote_untrusted(&self.lock_path.to_string_lossy()));
             return None;
         }
         let file = match OpenOptions::new()
@@ -334,7 +334,7 @@ impl FileCache {
         {
             Ok(f) => f,
             Err(e) => {
-                log_at!(Level::Warn, "lock file {}: cannot open ({e}); going on without it", q(&self.lock_path.to_string_lossy()));
+                log_at!(Level::Warn, "lock file {}: cannot open ({e}); going on without it", quote_untrusted(&self.lock_path.to_string_lossy()));
                 return None;
             }
         };
@@ -344,7 +344,7 @@ impl FileCache {
         match file.metadata() {
             Ok(m) if m.uid() == 0 || Some(m.uid()) == euid => {}
             _ => {
-                log_at!(Level::Warn, "lock file {}: not owned by this process's user or root; not used", q(&self.lock_path.to_string_lossy()));
+                log_at!(Level::Warn, "lock file {}: not owned by this process's user or root; not used", quote_untrusted(&self.lock_path.to_string_lossy()));
                 return None;
             }
         }
@@ -353,13 +353,13 @@ impl FileCache {
                 Ok(()) => return Some(CacheLock(file)),
                 Err(std::fs::TryLockError::WouldBlock) => {}
                 Err(std::fs::TryLockError::Error(e)) => {
-                    log_at!(Level::Warn, "lock file {}: {e}; going on without it", q(&self.lock_path.to_string_lossy()));
+                    log_at!(Level::Warn, "lock file {}: {e}; going on without it", quote_untrusted(&self.lock_path.to_string_lossy()));
                     return None;
                 }
             }
             let now = Instant::now();
             if now >= deadline {
-                log_at!(Level::Warn, "lock file {}: still held by another process at the deadline; fetching without it", q(&self.lock_path.to_string_lossy()));
+                log_at!(Level::Warn, "lock file {}: still held by another process at the deadline; fetching without it", quote_untrusted(&self.lock_path.to_string_lossy()));
                 return None;
             }
             std::thread::sleep((deadline - now).min(Duration::from_millis(20)));

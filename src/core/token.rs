@@ -4,7 +4,7 @@
 
 use crate::core::claims::Claims;
 use crate::core::client::Client;
-use crate::core::error::{q, Error, ErrorKind, Result};
+use crate::core::error::{quote_untrusted, Error, ErrorKind, Result};
 use crate::core::http::{RequestOptions, Response};
 use crate::core::id_token::IdTokenChecks;
 use crate::core::jose::json_type;
@@ -24,9 +24,9 @@ pub fn error_from_response(resp: &Response, what: &str) -> Error {
                     "{what} at {} answered HTTP {} with error {}{}",
                     resp.host,
                     resp.status,
-                    q(code),
+                    quote_untrusted(code),
                     match body.get("error_description") {
-                        Some(Value::String(d)) => format!(": {}", q(d)),
+                        Some(Value::String(d)) => format!(": {}", quote_untrusted(d)),
                         _ => String::new(),
                     }
                 ),
@@ -104,6 +104,16 @@ impl Client {
             None if expect.required => {
                 return Err(Error::protocol("token response has no id_token although the openid scope was requested"));
             }
+            // Rules asked for on the ID token cannot pass without one: refused rather than
+            // skipped, so that a response without an ID token never bypasses them.
+            None if expect.checks.require_claims.as_ref().is_some_and(|r| !r.is_empty()) => {
+                let rule = expect.checks.require_claims.as_ref().and_then(|r| r.rules().first()).map(|r| r.label.clone());
+                return Err(Error::validation(
+                    "require_claims was given but the token response carries no ID token to check the rules on",
+                )
+                .with_detail("reason", "claim_rule")
+                .with_detail("rule", rule.unwrap_or_default()));
+            }
             None => {}
             Some(raw) => {
                 let mut checks = expect.checks;
@@ -155,7 +165,7 @@ pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>>
         let mut e = Error::protocol(format!(
             "token response carries error {} next to {}; neither a success nor an error response (RFC 6749 §5.1/§5.2)",
             match code {
-                Value::String(c) => q(c),
+                Value::String(c) => quote_untrusted(c),
                 v => json_type(v).to_owned(),
             },
             if body.contains_key("access_token") { "an access_token" } else { "a success status" }
@@ -175,7 +185,7 @@ pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>>
     match body.get("token_type") {
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
         Some(Value::String(t)) => {
-            return Err(Error::protocol(format!("token response: token_type {} is not Bearer", q(t))))
+            return Err(Error::protocol(format!("token response: token_type {} is not Bearer", quote_untrusted(t))))
         }
         Some(v) => return Err(Error::protocol(format!("token response: token_type is {}, expected a string", json_type(v)))),
         None => return Err(Error::protocol("token response has no token_type")),

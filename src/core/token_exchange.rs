@@ -7,7 +7,7 @@
 //! consumes it itself decodes it with `decode_access_token` / `decode_id_token`.
 
 use crate::core::client::Client;
-use crate::core::error::{q, Error, Result};
+use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::grants::StringOrList;
 use crate::core::jose::json_type;
 use crate::core::log::Level;
@@ -77,14 +77,14 @@ pub fn check_token_type(what: &str, value: &str) -> Result<()> {
     if value.starts_with(IETF_PREFIX) {
         return Err(Error::invalid_argument(format!(
             "{what} {} is not a token type RFC 8693 §3 registers (access_token, refresh_token, id_token, saml1, saml2, jwt under {IETF_PREFIX})",
-            q(value)
+            quote_untrusted(value)
         )));
     }
     match url::Url::parse(value) {
         Ok(_) if !value.chars().any(char::is_whitespace) => Ok(()),
         _ => Err(Error::invalid_argument(format!(
             "{what} {} is not a token type identifier: expected a URI such as {TOKEN_TYPE_ACCESS_TOKEN}",
-            q(value)
+            quote_untrusted(value)
         ))),
     }
 }
@@ -156,7 +156,7 @@ impl Client {
                     _ => {
                         return Err(Error::invalid_argument(format!(
                             "options_json: resource {} is not an absolute URI without a fragment (RFC 8693 §2.1)",
-                            q(r)
+                            quote_untrusted(r)
                         )))
                     }
                 }
@@ -210,7 +210,7 @@ pub fn check_exchange_response(body: &Map<String, Value>) -> Result<()> {
     if check_token_type("issued_token_type", issued).is_err() {
         return Err(Error::protocol(format!(
             "token exchange response: issued_token_type {} is not a token type identifier",
-            q(issued)
+            quote_untrusted(issued)
         )));
     }
     string("token_type")?;

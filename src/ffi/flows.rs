@@ -105,7 +105,9 @@ pub unsafe extern "C" fn soidc_auth_code_start(
 /// current URL without query and fragment, as simple_openid_connect does), `max_age`,
 /// `acr_values_allowed` (non-empty array: the ID token's `acr` must be one of them,
 /// `reason` = `acr`), `require_id_token` (default: when the client's scope contains
-/// `openid`), `timeout_ms`, `response_mode` (the one asked for in the start: with a JWT
+/// `openid`), `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`;
+/// a response without an ID token then fails with `reason` = `claim_rule`), `timeout_ms`,
+/// `response_mode` (the one asked for in the start: with a JWT
 /// mode a plain response is `SOIDC_ERR_VALIDATION`, with a plain mode a JWT response is;
 /// `form_post` modes are `SOIDC_ERR_INVALID_ARGUMENT` here: use
 /// `soidc_auth_code_handle_form_post`).
@@ -149,7 +151,7 @@ pub unsafe extern "C" fn soidc_auth_code_handle_result(
 ///   `nonce`, `code_verifier`, `redirect_uri` (default: the client's; `"auto"` is refused,
 ///   there is no current URL), `response_mode` (`form_post`, `form_post.jwt` or `jwt`).
 /// - `options_json` (nullable): `max_age`, `acr_values_allowed`, `require_id_token`,
-///   `timeout_ms`.
+///   `require_claims`, `timeout_ms`.
 ///
 /// The checks are those of `soidc_auth_code_handle_result`, in the same order: a repeated
 /// parameter is refused, a JARM `response` is verified first, then RFC 9207 `iss`, `state`,
@@ -183,7 +185,8 @@ pub unsafe extern "C" fn soidc_auth_code_handle_form_post(
 
 /// Exchanges an authorization code at the token endpoint (the lower-level step of
 /// `soidc_auth_code_handle_result`). `options_json` (nullable): `redirect_uri`,
-/// `code_verifier`, `nonce`, `max_age`, `acr_values_allowed`, `timeout_ms`. An ID token in
+/// `code_verifier`, `nonce`, `max_age`, `acr_values_allowed`, `require_claims` (as for
+/// `soidc_auth_code_handle_result`), `timeout_ms`. An ID token in
 /// the response is validated and its claims added as `id_token_claims`; one that carries a
 /// nonce although `nonce` is not given is refused (`reason` = `nonce`).
 /// Returns as `soidc_auth_code_handle_result`, without `SOIDC_ERR_AUTHENTICATION_FAILED`.
@@ -209,7 +212,8 @@ pub unsafe extern "C" fn soidc_auth_code_exchange(
 
 /// Client credentials grant (RFC 6749 §4.4). `scope` NULL = the client's scope.
 /// `options_json` (nullable): `resource` (RFC 8707, string or array), `extra_params`,
-/// `timeout_ms`. Success: the token response (an ID token, if any, validated; this grant
+/// `timeout_ms` (`nonce` and `require_claims` are refused: this grant has no ID token to
+/// check). Success: the token response (an ID token, if any, validated; this grant
 /// sends no nonce, so an ID token carrying one is refused, `reason` = `nonce`).
 /// Returns `SOIDC_OK`, `SOIDC_ERR_PROVIDER` (e.g. `invalid_client`), `SOIDC_ERR_HTTP`,
 /// `SOIDC_ERR_PROTOCOL` (no access_token, token_type not Bearer, or an `error` member in a
@@ -241,7 +245,8 @@ pub unsafe extern "C" fn soidc_client_credentials_grant(
 /// `scope` NULL = the client's scope. `options_json` (nullable): `nonce` (sent as a `nonce`
 /// parameter, which this grant does not standardise but servers must ignore when unknown,
 /// and required in the ID token; without it, an ID token carrying a nonce is refused),
-/// `resource`, `extra_params`, `timeout_ms`. An ID token in the response is
+/// `resource`, `extra_params`, `timeout_ms`, `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
+/// response without an ID token then fails with `reason` = `claim_rule`). An ID token in the response is
 /// validated and its claims added as `id_token_claims`. The password never appears in
 /// errors or logs. Returns as `soidc_client_credentials_grant`, plus `SOIDC_ERR_VALIDATION`.
 #[no_mangle]
@@ -271,7 +276,8 @@ pub unsafe extern "C" fn soidc_direct_access_grant(
 /// Refresh token grant. `options_json` (nullable): `scope`, `id_token` (the original ID
 /// token: a new ID token must keep its `iss`, `sub`, `aud` and `auth_time`, OpenID Connect
 /// Core §12.2; and a `nonce` in the new one, which some providers repeat, must be the
-/// original's), `resource`, `extra_params`, `timeout_ms`. A new ID token is validated and its
+/// original's), `resource`, `extra_params`, `timeout_ms`, `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
+/// response without an ID token then fails with `reason` = `claim_rule`). A new ID token is validated and its
 /// claims added as `id_token_claims`; its nonce is not checked otherwise (the login's nonce
 /// is not at hand: the `ignore_nonce` of `soidc_decode_id_token`).
 /// Returns as `soidc_direct_access_grant`.
@@ -332,7 +338,9 @@ pub unsafe extern "C" fn soidc_device_authorization_start(
 /// `options_json` (nullable): `wait` (bool, default false), `interval` and `expires_in`
 /// (from the start response; defaults 5 s and unbounded), `nonce` (expected in the ID
 /// token; without it an ID token carrying a nonce is refused), `code_verifier` (from the
-/// start response when PKCE was on; 43-128 characters of `[A-Za-z0-9-._~]`), `timeout_ms`.
+/// start response when PKCE was on; 43-128 characters of `[A-Za-z0-9-._~]`), `timeout_ms`,
+/// `require_claims` (claim rules on the ID token, as for `soidc_decode_id_token`; a
+/// response without an ID token then fails with `reason` = `claim_rule`).
 /// Without `wait`: asks once and returns `SOIDC_ERR_PENDING` while the user has not
 /// finished (the error document's `error` is `authorization_pending` or `slow_down`, and
 /// `interval` the interval to use next). With `wait`: blocks the calling thread, sleeping
@@ -364,7 +372,9 @@ pub unsafe extern "C" fn soidc_device_authorization_poll(
 /// Fetches the UserInfo of the user an access token was issued for (sent as a Bearer
 /// header). JSON responses and signed JWT responses (`application/jwt`: signature,
 /// `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
-/// ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`. A `sub`
+/// ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`,
+/// `require_claims` (claim rules on the UserInfo claims, JSON or signed, as for
+/// `soidc_decode_id_token`). A `sub`
 /// longer than 255 bytes (OpenID Connect Core §2) is `SOIDC_ERR_VALIDATION`, `reason` = `sub`.
 /// Success: the claims object. A rejected token is `SOIDC_ERR_PROVIDER` with the
 /// `WWW-Authenticate` error (`invalid_token`). No userinfo endpoint:

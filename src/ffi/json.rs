@@ -152,6 +152,48 @@ pub unsafe extern "C" fn soidc_json_get_raw(
     read_into(json, pointer, out_value, |json, pointer| c_string(json_helpers::lookup_raw(json, pointer)?.to_owned()))
 }
 
+/// Reads a claim by a claim path (the paths of the `require_claims` option of the decode
+/// functions) and gives its JSON text: the way to read nested claims such as
+/// `realm_access.roles` or `https://example\.com/claims.tenant` from the claims a decode
+/// returned.
+///
+/// - `claims_json`: required, a NUL-terminated UTF-8 JSON object (the claims document of
+///   `soidc_decode_id_token`, `soidc_decode_access_token`, `id_token_claims`, UserInfo,
+///   or the caller's own), read as strictly as by `soidc_json_get_string` (malformed JSON,
+///   trailing characters, a repeated member name, nesting deeper than 64 levels are
+///   refused; the document must be an object).
+/// - `path`: required. A dotted path: names separated by `.`, where `\.` is a dot inside
+///   a name and `\\` a backslash (`realm_access.roles`, `https://example\.com/claims.tenant`;
+///   any other `\` and an empty name are refused); or, when it starts with `/`, an RFC 6901
+///   JSON pointer (`/realm_access/roles`, `/groups/0`, `~1` for `/` and `~0` for `~`). A
+///   name applied to an array is applied to each of its elements and the values found are
+///   collected into an array: `orgs.id` over `{"orgs":[{"id":1},{"id":2},{}]}` gives
+///   `[1,2]`; in a JSON pointer an array index selects that element instead. At most 512
+///   bytes and 32 names.
+/// - `out_value`: required; set to NULL on entry, then receives the value's JSON text
+///   (compact: a string with its quotes, a number, `true`, `false`, `null`, an array or an
+///   object; read it further with the `soidc_json_get_*` functions and the pointer `""`),
+///   to be freed with `soidc_string_free`.
+///
+/// Returns `SOIDC_OK`; `SOIDC_ERR_NOT_FOUND` when the path finds nothing (an absent member,
+/// a step into a string, number, boolean or null, or an array where no element has the
+/// name); `SOIDC_ERR_INVALID_ARGUMENT` for a NULL argument, invalid UTF-8, a document
+/// refused as above, or a bad path; `SOIDC_ERR_INTERNAL` for a bug. No error document is
+/// produced. No network access; thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn soidc_claims_get(
+    claims_json: *const c_char,
+    path: *const c_char,
+    out_value: *mut *mut c_char,
+) -> soidc_status {
+    // SAFETY: this function's contract: `claims_json` and `path` NULL or NUL-terminated
+    // and unchanged during the call, `out_value` NULL or writable.
+    let (json, path, mut out_value) =
+        unsafe { (arg_str(claims_json, "claims_json"), arg_str(path, "path"), Out::from_raw(out_value)) };
+    out_value.clear();
+    read_into(json, path, out_value, |json, path| c_string(crate::core::claim_rules::claims_get(json, path)?))
+}
+
 /// Quotes a string as a JSON string literal, quotes included, to put any value into an
 /// options document safely: `"` and `\` are escaped, and so is every control character
 /// (U+0001 to U+001F: `\n`, `\t`, ... or `\u00XX`, as RFC 8259 §7 requires); everything

@@ -49,10 +49,35 @@ pub type soidc_acr_validator =
 ///   true), `acr_values_allowed` (non-empty array of strings: the token must carry an
 ///   `acr` that is one of them; checked before the callback, and both must pass),
 ///   `access_token` (checks `at_hash`), `code` (checks `c_hash`), `timeout_ms` (for a JWKS
-///   fetch), `cache_only` (bool: use cached keys only and never touch the network).
+///   fetch), `cache_only` (bool: use cached keys only and never touch the network),
+///   `require_claims` (claim rules, below).
 /// - `validate_acr`, `user_data`: nullable callback, see `soidc_acr_validator`.
 /// - `out_json`: nullable; receives the claims object (every claim, unknown ones kept)
 ///   or the error document. Free it with `soidc_string_free`.
+///
+/// `require_claims` (every decode and every call that validates an ID token accepts it):
+/// an array of rules `{"claim": PATH, "op": OP, "value": ANY, "name": STRING}`, checked in
+/// order after every other check has passed. PATH is a dotted path (`realm_access.roles`;
+/// `\.` is a dot inside a name and `\\` a backslash, as in
+/// `https://example\.com/claims.tenant`) or, when it starts with `/`, an RFC 6901 JSON
+/// pointer (`/realm_access/roles`, `/groups/0`). A name applied to an array is applied to
+/// each element and the values found are collected into an array (`orgs.id` over
+/// `[{"id":1},{"id":2}]` is `[1,2]`); in a pointer, an array index selects one element.
+/// OP: `eq` (JSON equality; `1` equals `1.0`), `in` (`value` is a non-empty array; the
+/// claim equals one of its members), `contains` (the claim is an array with a member
+/// equal to `value`, or a string of space-separated values such as `scope` with one equal
+/// to `value`; over a collected path a member of a collected array counts),
+/// `contains_any` (`value` is a non-empty array; `contains` holds for one of its
+/// members), `exists` (present, whatever the value; no `value`). An absent claim fails
+/// every op. `name` (optional) labels the rule in errors. Limits: 64 rules, paths of at
+/// most 512 bytes and 32 names, names of at most 128 bytes, each `value` at most 16 KiB as
+/// JSON; a path that collects more than 4,096 values counts as absent. A malformed rule
+/// (unknown member, unknown op, missing or misshapen `value`, bad path, a limit exceeded)
+/// is `SOIDC_ERR_INVALID_ARGUMENT` before any token work. A failed rule is
+/// `SOIDC_ERR_VALIDATION` with `reason` = `claim_rule` and `rule` = the rule's `name`,
+/// else its path and op (`"realm_access.roles contains"`); the message names the rule and
+/// the kind of failure, never a claim value. Read claims with the same paths with
+/// `soidc_claims_get`.
 ///
 /// Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION` (the message names the failed check with
 /// the expected and found values), `SOIDC_ERR_INVALID_ARGUMENT`, or `SOIDC_ERR_NETWORK` /
@@ -119,7 +144,9 @@ pub unsafe extern "C" fn soidc_decode_id_token(
 /// of strings; a missing one fails with `error` = `insufficient_scope` in the error
 /// document), `cache_only` (true: validate against cached keys only, never touching the
 /// network — for request paths such as an nginx worker; prime the cache with
-/// `soidc_client_provider_keys`), `timeout_ms`.
+/// `soidc_client_provider_keys`), `timeout_ms`, `require_claims` (claim rules, as for
+/// `soidc_decode_id_token`; checked last, and a failed rule also carries `error` =
+/// `insufficient_scope`, RFC 6750 §3.1: the token is valid but lacks a privilege, HTTP 403).
 /// Success: the claims object. Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION`,
 /// `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status when keys were fetched.
 ///
@@ -130,7 +157,8 @@ pub unsafe extern "C" fn soidc_decode_id_token(
 /// `insufficient_scope`), `nonce` (missing, different, or present although none was
 /// expected), `sub` (empty or longer than 255 bytes), `acr` (not in `acr_values_allowed`,
 /// or refused by the callback), `exp` (a logout token without `exp`), `replay` (a logout
-/// token without `exp` whose `jti` was already accepted). Other failures have no `reason`;
+/// token without `exp` whose `jti` was already accepted), `claim_rule` (a `require_claims`
+/// rule failed; `rule` names it). Other failures have no `reason`;
 /// the message always explains.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_decode_access_token(
@@ -165,7 +193,9 @@ pub unsafe extern "C" fn soidc_decode_access_token(
 /// `options_json` (nullable): `extra_trusted_audiences`, `min_iat` (seconds, fractions
 /// allowed), `cache_only`, `timeout_ms`, `allow_missing_exp` (bool, default false: for
 /// providers built on drafts that did not send `exp`), `max_age_s` (with
-/// `allow_missing_exp` only, 1 to 600, default 120).
+/// `allow_missing_exp` only, 1 to 600, default 120), `require_claims` (claim rules, as for
+/// `soidc_decode_id_token`, checked after every other check and before the `jti` is
+/// remembered).
 ///
 /// With `allow_missing_exp`, a token without `exp` is accepted only if its `iat` is at
 /// most `max_age_s` (plus `leeway_s`) old (else `reason` = `expired`) and its `jti` was not

@@ -27,7 +27,7 @@ console.debug = toStderr;
 // ---------------------------------------------------------------------------------------
 const API = 'https://api.soidc.test';
 const API_SCOPES = ['api:read', 'api:write'];
-const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'];
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles'];
 
 const USERS = {
   alice: {
@@ -40,6 +40,10 @@ const USERS = {
       given_name: 'Alice',
       family_name: 'Liddell',
       preferred_username: 'alice',
+      // Claim-rule tests (scope "roles"): nested roles, a name with dots, an array of objects.
+      realm_access: { roles: ['ssh-login', 'dev'] },
+      'https://example.com/claims': { tenant: 'acme' },
+      orgs: [{ id: 'org-1', roles: ['owner'] }, { id: 'org-2', roles: ['viewer', 'billing'] }],
     },
   },
   bob: {
@@ -52,6 +56,8 @@ const USERS = {
       given_name: 'Bob',
       family_name: 'Builder',
       preferred_username: 'bob',
+      realm_access: { roles: ['dev'] },
+      'https://example.com/claims': { tenant: 'globex' },
     },
   },
 };
@@ -398,6 +404,12 @@ function buildProvider(issuer) {
       openid: ['sub'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+      roles: ['realm_access', 'https://example.com/claims', 'orgs'],
+    },
+    // The user's realm_access in JWT access tokens too (claim-rule tests of access tokens).
+    async extraTokenClaims(ctx, token) {
+      const user = USERS[token.accountId];
+      return user && user.claims.realm_access ? { realm_access: user.claims.realm_access } : undefined;
     },
     scopes: ['openid', 'offline_access'],
     conformIdTokenClaims: false,
