@@ -185,9 +185,10 @@ typedef struct {
 } ngx_http_soidc_introspection_t;
 
 
-/* soidc_claim_set $var PATH: the claim's RFC 6901 pointer (NUL-terminated). */
+/* soidc_claim_set $var PATH: the claim path (NUL-terminated), read with
+ * soidc_claims_get. */
 typedef struct {
-    u_char                    *pointer;
+    u_char                    *path;
 } ngx_http_soidc_claim_var_t;
 
 
@@ -1753,14 +1754,57 @@ ngx_http_soidc_claim(ngx_http_request_t *r, ngx_http_variable_value_t *v,
 }
 
 
-/* soidc_claim_set $var PATH */
+/* soidc_claim_set $var PATH: soidc_claims_get reads the path with the
+ * semantics of require_claims (a name applied to an array collects the
+ * elements' members); the value is formatted as $soidc_claim_NAME. */
 static ngx_int_t
 ngx_http_soidc_claim_set_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_http_soidc_claim_var_t  *cv = (ngx_http_soidc_claim_var_t *) data;
 
-    return ngx_http_soidc_claim_at(r, v, cv->pointer);
+    char                  *raw, *text;
+    ngx_int_t              rc;
+    ngx_str_t              s;
+    ngx_http_soidc_ctx_t  *ctx;
+
+    ctx = ngx_http_soidc_get_ctx(r);
+
+    raw = NULL;
+
+    if (ctx == NULL || ctx->claims == NULL
+        || soidc_claims_get(ctx->claims, (const char *) cv->path, &raw)
+           != SOIDC_OK
+        || ngx_strcmp(raw, "null") == 0)
+    {
+        soidc_string_free(raw);
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    text = NULL;
+
+    if (raw[0] == '"' && soidc_json_get_string(raw, "", &text) == SOIDC_OK) {
+        rc = ngx_http_soidc_copy_safe(r->pool, text, &s);
+        soidc_string_free(text);
+
+    } else {
+        rc = ngx_http_soidc_copy_safe(r->pool, raw, &s);
+    }
+
+    soidc_string_free(raw);
+
+    if (rc != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    v->data = s.data;
+    v->len = s.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
+    v->not_found = 0;
+
+    return NGX_OK;
 }
 
 
@@ -2867,7 +2911,7 @@ ngx_http_soidc_require_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_http_soidc_claim_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char                        *err;
+    char                        *err, *raw;
     ngx_str_t                   *value, name;
     ngx_http_variable_t         *var;
     ngx_http_soidc_claim_var_t  *cv;
@@ -2896,13 +2940,36 @@ ngx_http_soidc_claim_set(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    cv->pointer = ngx_http_soidc_path_pointer(cf->pool, &value[2], &err);
-    if (cv->pointer == NULL) {
+    if (ngx_http_soidc_path_pointer(cf->pool, &value[2], &err) == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "soidc_claim_set: the claim path \"%V\" %s",
                            &value[2], err);
         return NGX_CONF_ERROR;
     }
+
+    if (ngx_http_soidc_copy_z(cf->pool, &value[2], &name) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cv->path = name.data;
+
+    /* soidc's own check of the path (lengths, escapes): NOT_FOUND in "{}"
+     * means it accepted the path */
+    raw = NULL;
+    if (soidc_claims_get("{}", (const char *) cv->path, &raw)
+        == SOIDC_ERR_INVALID_ARGUMENT)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_claim_set: soidc refuses the claim path "
+                           "\"%V\" (at most 512 bytes and 32 names)",
+                           &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    soidc_string_free(raw);
+
+    name.data = value[1].data + 1;
+    name.len = value[1].len - 1;
 
     /* not changeable: a second definition of the name is refused by nginx */
     var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);

@@ -64,16 +64,15 @@ const USERS = {
 
 // Extra claims of the access tokens the password grant issues to a user (nested claims for
 // claim paths and rules, e.g. the nginx module's soidc_claim_set / soidc_require_claim).
+// (realm_access comes from the user's claims, for every access token: see extraTokenClaims)
 const USER_AT_CLAIMS = {
   alice: {
-    realm_access: { roles: ['api-user', 'admin'] },
     'https://example.com/claims': { tenant: 'acme' },
     groups: ['staff', 'ops'],
     level: 3,
   },
   bob: {
-    realm_access: { roles: ['api-user'] },
-    'https://example.com/claims': { tenant: 'other' },
+    'https://example.com/claims': { tenant: 'globex' },
     groups: [],
     level: 1,
   },
@@ -391,10 +390,6 @@ function buildProvider(issuer) {
     clients: buildClients(issuer).map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== null))),
     jwks: { keys: signingKeys },
     cookies: { keys: ['soidc-test-cookie-key-not-a-secret'] },
-    async extraTokenClaims(ctx, token) {
-      const extra = token.kind === 'AccessToken' && token.gty === 'password' ? USER_AT_CLAIMS[token.accountId] : undefined;
-      return extra ? structuredClone(extra) : undefined;
-    },
     async findAccount(ctx, id) {
       const user = USERS[id];
       if (!user) return undefined;
@@ -407,9 +402,13 @@ function buildProvider(issuer) {
       roles: ['realm_access', 'https://example.com/claims', 'orgs'],
     },
     // The user's realm_access in JWT access tokens too (claim-rule tests of access tokens).
+    // Access tokens of the password grant also carry the user's USER_AT_CLAIMS (nginx tests).
     async extraTokenClaims(ctx, token) {
       const user = USERS[token.accountId];
-      return user && user.claims.realm_access ? { realm_access: user.claims.realm_access } : undefined;
+      const extra = token.kind === 'AccessToken' && token.gty === 'password' && USER_AT_CLAIMS[token.accountId]
+        ? structuredClone(USER_AT_CLAIMS[token.accountId]) : {};
+      if (user && user.claims.realm_access) extra.realm_access = user.claims.realm_access;
+      return Object.keys(extra).length ? extra : undefined;
     },
     scopes: ['openid', 'offline_access'],
     conformIdTokenClaims: false,

@@ -146,10 +146,10 @@ if [ -z "$TOK" ] || [ -z "$TOK_ALICE" ] || [ -z "$TOK_BOB" ] || [ -z "$TOK_B" ];
 fi
 
 echo "== soidc_claim_set: nested claims"
-case_ok "alice: paths, \\. escape, index, pointer, number, absent" "$PT" /claims \
-  'roles=["api-user","admin"] first=api-user tenant=acme ptr=acme level=3 nothing=[]' -H "$(bearer "$TOK_ALICE")"
+case_ok "alice: paths, \\. escape, pointers, number, absent" "$PT" /claims \
+  'roles=["ssh-login","dev"] first=ssh-login tenant=acme ptr=acme level=3 nothing=[]' -H "$(bearer "$TOK_ALICE")"
 case_ok "bob: the same variables" "$PT" /claims \
-  'roles=["api-user"] first=api-user tenant=other ptr=other level=1 nothing=[]' -H "$(bearer "$TOK_BOB")"
+  'roles=["dev"] first=dev tenant=globex ptr=globex level=1 nothing=[]' -H "$(bearer "$TOK_BOB")"
 case_ok "client token without these claims: all empty" "$PT" /claims \
   'roles= first= tenant= ptr= level= nothing=[]' -H "$(bearer "$TOK")"
 
@@ -364,8 +364,8 @@ result $ok "introspection timing out (provider hung)" "503 + Retry-After after ~
 
 echo "== soidc_require_claim (soidc's require_claims)"
 if [ "$RULES" = 1 ]; then
-  case_ok "alice: role admin and tenant acme" "$PT" /admin alice -H "$(bearer "$TOK_ALICE")"
-  case_challenge "bob: no role admin" "$PT" /admin 403 'error="insufficient_scope"' \
+  case_ok "alice: role ssh-login and tenant acme" "$PT" /admin alice -H "$(bearer "$TOK_ALICE")"
+  case_challenge "bob: no role ssh-login" "$PT" /admin 403 'error="insufficient_scope"' \
     'insufficient_scope' -H "$(bearer "$TOK_BOB")"
   ok=0; grep -q '"GET /admin HTTP/1.1" 403 sub=- reason=claim_rule' "$alog" && ok=1
   result $ok "\$soidc_reason of the refusal" "reason=claim_rule" "$(grep '"GET /admin HTTP/1.1" 403' "$alog" | tail -1)"
