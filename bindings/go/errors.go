@@ -156,6 +156,9 @@ const (
 	// ReasonTimeout: the call's time budget (its timeout, or the context's
 	// deadline, or CreateTimeout for a constructor) ran out (StatusNetwork).
 	ReasonTimeout = "timeout"
+	// ReasonCnfX5t: a certificate-bound access token (cnf["x5t#S256"], RFC 8705
+	// §3) without AccessTokenOptions.ClientCertPEM, or with another certificate.
+	ReasonCnfX5t = "cnf_x5t"
 )
 
 // ErrClosed is returned by every method of a Client after Close.

@@ -28,6 +28,9 @@ const (
 	AuthClientSecretJWT   AuthMethod = "client_secret_jwt"
 	AuthPrivateKeyJWT     AuthMethod = "private_key_jwt"
 	AuthNone              AuthMethod = "none"
+	// Mutual TLS (RFC 8705 §2.1, §2.2): need Options.ClientCertFile and ClientKeyFile.
+	AuthTLSClientAuth           AuthMethod = "tls_client_auth"
+	AuthSelfSignedTLSClientAuth AuthMethod = "self_signed_tls_client_auth"
 )
 
 // Options are a client's options. The zero value of a field means soidc's
@@ -69,6 +72,15 @@ type Options struct {
 	// newline is removed), instead of Config.ClientSecret, which must then be
 	// "". It keeps the secret out of command lines and environments.
 	ClientSecretFile string
+	// ClientCertFile and ClientKeyFile are the PEM client certificate (then any
+	// intermediates) and its private key for mutual TLS (RFC 8705), read with the
+	// rules of ClientSecretFile; set both or neither. With AuthTLSClientAuth or
+	// AuthSelfSignedTLSClientAuth (the default when the certificate is the only
+	// credential) they authenticate the client; with another method they serve
+	// certificate-bound tokens. A client with a certificate uses the provider's
+	// mtls_endpoint_aliases.
+	ClientCertFile string
+	ClientKeyFile  string
 	// AllowedAlgs are the JWS algorithms accepted for tokens (the provider's
 	// advertised asymmetric ones; "none" is never accepted; HS* only when listed).
 	AllowedAlgs []string
@@ -113,6 +125,8 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		PrivateKeyKID           string     `json:"private_key_kid,omitempty"`
 		PrivateKeyFile          string     `json:"private_key_file,omitempty"`
 		ClientSecretFile        string     `json:"client_secret_file,omitempty"`
+		ClientCertFile          string     `json:"client_cert_file,omitempty"`
+		ClientKeyFile           string     `json:"client_key_file,omitempty"`
 		AllowedAlgs             []string   `json:"allowed_algs,omitempty"`
 		MaxResponseBytes        int64      `json:"max_response_bytes,omitempty"`
 		AllowInsecureHTTP       bool       `json:"allow_insecure_http,omitempty"`
@@ -130,6 +144,8 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		PrivateKeyKID:           o.PrivateKeyKID,
 		PrivateKeyFile:          o.PrivateKeyFile,
 		ClientSecretFile:        o.ClientSecretFile,
+		ClientCertFile:          o.ClientCertFile,
+		ClientKeyFile:           o.ClientKeyFile,
 		AllowedAlgs:             o.AllowedAlgs,
 		MaxResponseBytes:        o.MaxResponseBytes,
 		AllowInsecureHTTP:       o.AllowInsecureHTTP,

@@ -126,6 +126,11 @@ type AccessTokenOptions struct {
 	Audiences      []string
 	RequiredScopes []string // each must be in the token's scope
 	CacheOnly      bool     // use cached keys only, never touch the network
+	// ClientCertPEM is the request's TLS client certificate (PEM, or base64 DER):
+	// a token with cnf["x5t#S256"] is accepted only with that certificate
+	// (RFC 8705 §3); otherwise ErrValidation with reason "cnf_x5t". A
+	// certificate given for a token without that cnf is accepted.
+	ClientCertPEM string
 }
 
 // errAudienceTwice is AccessTokenOptions with both Audience and Audiences.
@@ -147,7 +152,8 @@ func (o AccessTokenOptions) MarshalJSON() ([]byte, error) {
 		Audience       any      `json:"audience,omitempty"`
 		RequiredScopes []string `json:"required_scopes,omitempty"`
 		CacheOnly      bool     `json:"cache_only,omitempty"`
-	}{audience, o.RequiredScopes, o.CacheOnly})
+		ClientCertPEM  string   `json:"client_cert_pem,omitempty"`
+	}{audience, o.RequiredScopes, o.CacheOnly, o.ClientCertPEM})
 }
 
 // DecodeAccessToken decodes and validates a JWT access token (RFC 9068 §4),

@@ -1,6 +1,7 @@
 //! JWT access tokens (RFC 9068).
 
 use crate::core::claims::{self, Claims};
+use crate::core::dpop_verify::{self, Mode};
 use crate::core::client::{Client, Decoded};
 use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::grants::StringOrList;
@@ -28,12 +29,24 @@ impl Client {
             required_scopes: Option<Vec<String>>,
             cache_only: Option<bool>,
             require_claims: Option<crate::core::claim_rules::ClaimRules>,
+            // DPoP (RFC 9449 §7.1), see dpop_verify.rs.
+            dpop_proof: Option<String>,
+            http_method: Option<String>,
+            http_uri: Option<String>,
+            dpop: Option<String>,
+            dpop_max_age_s: Option<u64>,
+            dpop_nonce: Option<String>,
+            /// RFC 8705 §3: the certificate the request came with (see `mtls.rs`).
+            client_cert_pem: Option<String>,
         }
         let o: AccessTokenOptions = options::parse(options_json, "options_json")?;
+        let dpop_mode = dpop_verify::Mode::parse(o.dpop.as_deref())?;
+        let dpop_request = self.dpop_request(&o.dpop_proof, &o.http_method, &o.http_uri, o.dpop_max_age_s, &o.dpop_nonce)?;
         let policy = KeyPolicy {
             allow_fetch: o.cache_only != Some(true),
             request: self.request_options(o.timeout_ms)?,
         };
+        let cert_x5t = o.client_cert_pem.as_deref().map(crate::core::mtls::thumbprint_of_given_cert).transpose()?;
         let audiences: Vec<&str> = match &o.audience {
             None => vec![self.client_id.as_str()],
             Some(StringOrList::One(a)) => vec![a.as_str()],
@@ -95,6 +108,10 @@ impl Client {
                     .map_err(|e| e.with_detail("error", "insufficient_scope").with_detail("reason", "scope"));
                 }
             }
+            crate::core::mtls::check_certificate_binding(&c, cert_x5t.as_deref())?;
+            // Last, once the token itself is valid, so that only proofs for valid tokens
+            // reach the replay cache.
+            self.check_dpop_binding(raw, &c, dpop_mode, dpop_request.as_ref())?;
             // Last: the caller's claim rules, on a token accepted otherwise. A token that
             // is valid but fails a rule lacks a privilege the resource needs: RFC 6750
             // §3.1 `insufficient_scope` (HTTP 403), as a missing required scope.
@@ -104,5 +121,98 @@ impl Client {
             Ok(Decoded { claims: c, payload })
         };
         run().map_err(|e| if e.kind == crate::core::ErrorKind::Validation { e.context("access token") } else { e })
+    }
+}
+
+impl Client {
+    /// The DPoP options of one decode, checked: with `dpop_proof`, `http_method` and
+    /// `http_uri` are required.
+    fn dpop_request<'a>(
+        &self,
+        proof: &'a Option<String>,
+        method: &'a Option<String>,
+        uri: &Option<String>,
+        max_age_s: Option<u64>,
+        nonce: &'a Option<String>,
+    ) -> Result<Option<dpop_verify::Request<'a>>> {
+        let max_age_s = max_age_s.unwrap_or(dpop_verify::DEFAULT_MAX_AGE_S);
+        if !(1..=options::MAX_DPOP_WINDOW_S).contains(&max_age_s) {
+            return Err(Error::invalid_argument(format!(
+                "options_json: dpop_max_age_s must be between 1 and {}, got {max_age_s}",
+                options::MAX_DPOP_WINDOW_S
+            )));
+        }
+        if let Some(n) = nonce {
+            if n.is_empty() {
+                return Err(Error::invalid_argument("options_json: dpop_nonce must not be empty"));
+            }
+        }
+        // Without a proof, http_method and http_uri are accepted and unused: a server may
+        // pass them on every request.
+        let Some(proof) = proof else { return Ok(None) };
+        let method = match method.as_deref() {
+            None => return Err(Error::invalid_argument("options_json: dpop_proof needs http_method (the request's method)")),
+            Some(m) if m.is_empty() || !m.bytes().all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b)) => {
+                return Err(Error::invalid_argument(format!(
+                    "options_json: http_method {} is not an HTTP method token",
+                    quote_untrusted(m)
+                )))
+            }
+            Some(m) => m,
+        };
+        let uri = match uri.as_deref() {
+            None => return Err(Error::invalid_argument("options_json: dpop_proof needs http_uri (the request's absolute URI)")),
+            Some(u) => dpop_verify::normalise_htu(u)
+                .map_err(|e| Error::invalid_argument(format!("options_json: http_uri {}: {e}", quote_untrusted(u))))?,
+        };
+        // A proof older than the replay window could be replayed once its jti is forgotten:
+        // the window bounds the accepted age.
+        let max_age_s = max_age_s.min(self.config.dpop_replay_window_s);
+        Ok(Some(dpop_verify::Request {
+            proof,
+            method,
+            uri,
+            max_age_s,
+            leeway_s: self.config.leeway_s,
+            nonce: nonce.as_deref(),
+        }))
+    }
+
+    /// RFC 9449 §7.1: a token bound to a key (`cnf.jkt`) needs a valid proof of that key;
+    /// see [`Mode`] for unbound tokens.
+    fn check_dpop_binding(&self, raw: &str, c: &Claims, mode: Mode, req: Option<&dpop_verify::Request<'_>>) -> Result<()> {
+        let jkt = match c.get("cnf") {
+            None => None,
+            Some(Value::Object(cnf)) => match cnf.get("jkt") {
+                None => None,
+                Some(Value::String(j)) => Some(j.as_str()),
+                Some(v) => {
+                    return Err(dpop_verify::fail("dpop_jkt", format!("the token's cnf.jkt is {}, expected a string", json_type(v))))
+                }
+            },
+            Some(v) => return Err(Error::validation(format!("claim \"cnf\" must be an object, found {}", json_type(v)))),
+        };
+        match (req, jkt) {
+            (None, Some(_)) => Err(dpop_verify::fail(
+                "dpop_missing",
+                "the token is DPoP-bound (cnf.jkt) and no proof was presented (RFC 9449 §7.1)",
+            )),
+            (None, None) if mode == Mode::Required => Err(dpop_verify::fail(
+                "dpop_jkt",
+                "the token is not DPoP-bound (no cnf.jkt) and dpop is \"required\"",
+            )),
+            (None, None) => Ok(()),
+            (Some(_), None) if mode == Mode::Required => Err(dpop_verify::fail(
+                "dpop_jkt",
+                "the token is not DPoP-bound (no cnf.jkt) and dpop is \"required\"",
+            )),
+            (Some(_), None) if mode == Mode::Default => Err(dpop_verify::fail(
+                "dpop_unexpected",
+                "a proof was presented with a token that is not DPoP-bound (no cnf.jkt)",
+            )),
+            (Some(req), jkt) => {
+                dpop_verify::verify(req, raw, jkt, &self.dpop_jtis, claims::now()).map(|_| ())
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! Client authentication at the token, introspection, revocation and device
 //! authorization endpoints: client_secret_basic, client_secret_post,
-//! client_secret_jwt, private_key_jwt and none.
+//! client_secret_jwt, private_key_jwt, tls_client_auth and self_signed_tls_client_auth
+//! (RFC 8705 §2: the certificate itself is presented by the HTTP agent, see `mtls.rs`)
+//! and none.
 
 use crate::core::secret::Secret;
 use crate::core::error::{Error, Result};
@@ -102,7 +104,12 @@ pub fn random_jti() -> String {
 /// `auth_method` to use it). With no advertised list, basic is assumed (RFC 8414
 /// §2). Unlike simple_openid_connect, soidc works with providers that do not
 /// advertise basic.
-pub fn default_method(metadata: &ProviderMetadata, has_secret: bool, has_key: bool) -> AuthMethod {
+///
+/// A client whose only credential is a client certificate (`client_cert_file`) uses
+/// `tls_client_auth` (RFC 8705 §2.1) unless the provider advertises only
+/// `self_signed_tls_client_auth` (§2.2); with a secret or a key as well, the certificate
+/// is taken to be for certificate-bound tokens and the choice above stands.
+pub fn default_method(metadata: &ProviderMetadata, has_secret: bool, has_key: bool, has_cert: bool) -> AuthMethod {
     let advertised = metadata
         .token_endpoint_auth_methods_supported
         .clone()
@@ -121,6 +128,12 @@ pub fn default_method(metadata: &ProviderMetadata, has_secret: bool, has_key: bo
     }
     if has_key {
         return AuthMethod::PrivateKeyJwt;
+    }
+    if has_cert {
+        if !offers(AuthMethod::TlsClientAuth) && offers(AuthMethod::SelfSignedTlsClientAuth) {
+            return AuthMethod::SelfSignedTlsClientAuth;
+        }
+        return AuthMethod::TlsClientAuth;
     }
     AuthMethod::None
 }
@@ -178,7 +191,11 @@ pub fn apply(a: &Authenticator<'_>, form: &mut Vec<(String, String)>, headers: &
             let jwt = assertion(a, &key.key, key.alg, key.kid.clone())?;
             push_assertion(form, a.client_id, jwt);
         }
-        AuthMethod::None => form.push(("client_id".into(), a.client_id.into())),
+        // RFC 8705 §2: the client is authenticated by the certificate the HTTP agent
+        // presents in the TLS handshake; the request carries client_id in the body.
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth | AuthMethod::None => {
+            form.push(("client_id".into(), a.client_id.into()))
+        }
     }
     Ok(())
 }

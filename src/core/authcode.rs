@@ -504,7 +504,7 @@ impl Client {
     /// `request_uri` and its `expires_in`.
     fn push_authorization_request(&self, mut form: Vec<(String, String)>, req: RequestOptions) -> Result<(String, u64)> {
         const WHAT: &str = "pushed authorization request endpoint";
-        let endpoint = self.metadata.pushed_authorization_request_endpoint.as_deref().ok_or_else(|| {
+        let endpoint = self.endpoint_url(crate::core::mtls::Endpoint::PushedAuthorization).ok_or_else(|| {
             Error::unsupported("the provider has no pushed_authorization_request_endpoint (par was asked for)")
         })?;
         // client_id is an authorization parameter and stays in the body (RFC 9126

@@ -60,6 +60,8 @@ pub struct Client {
     log: std::sync::RwLock<Option<crate::core::log::Target>>,
     /// `jti`s of accepted logout tokens without `exp` (`allow_missing_exp`).
     pub(crate) logout_jtis: crate::core::replay::JtiCache,
+    /// `jti`s of accepted DPoP proofs, scoped by key thumbprint (RFC 9449 §11.1).
+    pub(crate) dpop_jtis: crate::core::replay::JtiCache,
 }
 
 impl fmt::Debug for Client {
@@ -139,8 +141,10 @@ fn choose_auth_method(
     has_secret: bool,
     has_key: bool,
 ) -> Result<AuthMethod> {
+    // A certificate-based method without a certificate is refused in `ClientOptions::resolve`.
+    let has_cert = config.client_cert.is_some();
     let Some(m) = config.auth_method else {
-        return Ok(auth::default_method(metadata, has_secret, has_key));
+        return Ok(auth::default_method(metadata, has_secret, has_key, has_cert));
     };
     let needs_secret = matches!(
         m,
@@ -442,6 +446,7 @@ impl Client {
             metadata.issuer,
             auth_method.name()
         );
+        let dpop_jtis = crate::core::replay::JtiCache::with_capacity(config.dpop_replay_cache_entries);
         Ok(Client {
             issuer: metadata.issuer.clone(),
             metadata,
@@ -460,13 +465,16 @@ impl Client {
             signing_key,
             log: std::sync::RwLock::new(None),
             logout_jtis: Default::default(),
+            dpop_jtis,
         })
     }
 
     /// Confidential when the client holds a credential: a secret (as
-    /// simple_openid_connect decides it) or a private key for private_key_jwt.
+    /// simple_openid_connect decides it), a private key for private_key_jwt, or a
+    /// client certificate it authenticates with (RFC 8705 §2).
     pub fn client_type(&self) -> ClientType {
-        if self.client_secret.is_some() || self.signing_key.is_some() {
+        let by_cert = matches!(self.auth_method, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth);
+        if self.client_secret.is_some() || self.signing_key.is_some() || by_cert {
             ClientType::Confidential
         } else {
             ClientType::Public

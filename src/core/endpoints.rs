@@ -73,7 +73,7 @@ impl Client {
         }
         let o: UserinfoOptions = options::parse(options_json, "options_json")?;
         let req = self.request_options(o.timeout_ms)?;
-        let endpoint = self.metadata.userinfo_endpoint.as_deref().ok_or_else(|| {
+        let endpoint = self.endpoint_url(crate::core::mtls::Endpoint::Userinfo).ok_or_else(|| {
             Error::unsupported("the provider has no userinfo_endpoint")
         })?;
         let auth = format!("Bearer {access_token}");
@@ -158,7 +158,7 @@ impl Client {
 
     /// RFC 7662 token introspection.
     pub fn introspect_token(&self, token: &str, hint: Option<&str>, options_json: Option<&str>) -> Result<Value> {
-        let endpoint = self.metadata.introspection_endpoint.as_deref();
+        let endpoint = self.endpoint_url(crate::core::mtls::Endpoint::Introspection);
         let resp = self.token_post(endpoint, "introspection endpoint", token, hint, options_json)?;
         let body = json_object(&resp, "introspection endpoint")?;
         check_introspection_response(&body)?;
@@ -176,7 +176,7 @@ impl Client {
 
     /// RFC 7009 token revocation. Success is `{}`.
     pub fn revoke_token(&self, token: &str, hint: Option<&str>, options_json: Option<&str>) -> Result<Value> {
-        let endpoint = self.metadata.revocation_endpoint.as_deref();
+        let endpoint = self.endpoint_url(crate::core::mtls::Endpoint::Revocation);
         self.token_post(endpoint, "revocation endpoint", token, hint, options_json)?;
         Ok(Value::Object(Map::new()))
     }

@@ -198,7 +198,7 @@ impl Client {
                     .is_some_and(|m| m.iter().any(|x| x == "S256"))
         })?;
         let req = self.request_options(o.timeout_ms)?;
-        let endpoint = self.metadata.device_authorization_endpoint.as_deref().ok_or_else(|| {
+        let endpoint = self.endpoint_url(crate::core::mtls::Endpoint::DeviceAuthorization).ok_or_else(|| {
             Error::unsupported("the provider has no device_authorization_endpoint")
         })?;
         let scope = scope.unwrap_or(&self.scope);

@@ -110,6 +110,8 @@ struct HttpConfig {
     allow_insecure_http: bool,
     proxy: Option<ureq::Proxy>,
     roots: Arc<Vec<Certificate<'static>>>,
+    /// RFC 8705: the certificate presented when a server asks for one.
+    client_cert: Option<ureq::tls::ClientCert>,
 }
 
 static SECURE_EXECUTION: AtomicBool = AtomicBool::new(false);
@@ -240,6 +242,7 @@ impl Http {
             allow_insecure_http: cfg.allow_insecure_http,
             proxy,
             roots,
+            client_cert: cfg.client_cert.as_ref().map(|c| c.tls.clone()),
         };
         let agent = build_agent(&config);
         Ok(Http {
@@ -461,6 +464,9 @@ fn build_agent(cfg: &HttpConfig) -> ureq::Agent {
         .provider(TlsProvider::Rustls)
         .unversioned_rustls_crypto_provider(crypto)
         .root_certs(RootCerts::Specific(cfg.roots.clone()))
+        // Presented only to a server that asks for a client certificate (RFC 8705 §2:
+        // mutual TLS at the token endpoint or its mtls_endpoint_aliases entry).
+        .client_cert(cfg.client_cert.clone())
         .build();
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)

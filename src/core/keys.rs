@@ -68,13 +68,13 @@ fn b64_member(jwk: &Map<String, Value>, name: &str) -> std::result::Result<Vec<u
     crate::core::jose::b64_decode(s, name).map_err(|_| format!("member \"{name}\" is not base64url"))
 }
 
-type JwkResult<T> = std::result::Result<T, String>;
+pub(crate) type JwkResult<T> = std::result::Result<T, String>;
 /// One JWK's public key, parsed once for each algorithm it may verify.
 type ParsedKeys = Vec<(Alg, ParsedPublicKey)>;
 
 /// Parses one JWK. `Ok(None)`: a key that is not for signatures (use `enc`,
 /// symmetric, or an algorithm soidc does not use); `Err`: a broken key.
-fn parse_jwk(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Option<VerifyKey>> {
+pub(crate) fn parse_jwk(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Option<VerifyKey>> {
     let kty = member(jwk, "kty")?.ok_or("member \"kty\" is missing")?;
     let kid = member(jwk, "kid")?.map(str::to_owned);
     if member(jwk, "use")? == Some("enc") {

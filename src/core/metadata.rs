@@ -66,6 +66,21 @@ pub struct ProviderMetadata {
     pub require_signed_request_object: Option<bool>,
     // JWT-secured authorization responses (JARM)
     pub authorization_signing_alg_values_supported: Option<Vec<String>>,
+    // RFC 8705 §3.3 and §5
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
+    pub mtls_endpoint_aliases: Option<MtlsEndpointAliases>,
+}
+
+/// RFC 8705 §5: the endpoints a client using mutual TLS calls instead of the regular
+/// ones. Members soidc does not call are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MtlsEndpointAliases {
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub introspection_endpoint: Option<String>,
+    pub device_authorization_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub pushed_authorization_request_endpoint: Option<String>,
 }
 
 impl ProviderMetadata {
@@ -102,6 +117,21 @@ impl ProviderMetadata {
         for (name, value) in optional {
             if let Some(u) = value {
                 v.push((name, u.as_str()));
+            }
+        }
+        if let Some(a) = &self.mtls_endpoint_aliases {
+            let aliases = [
+                ("mtls_endpoint_aliases.token_endpoint", &a.token_endpoint),
+                ("mtls_endpoint_aliases.revocation_endpoint", &a.revocation_endpoint),
+                ("mtls_endpoint_aliases.introspection_endpoint", &a.introspection_endpoint),
+                ("mtls_endpoint_aliases.device_authorization_endpoint", &a.device_authorization_endpoint),
+                ("mtls_endpoint_aliases.userinfo_endpoint", &a.userinfo_endpoint),
+                ("mtls_endpoint_aliases.pushed_authorization_request_endpoint", &a.pushed_authorization_request_endpoint),
+            ];
+            for (name, value) in aliases {
+                if let Some(u) = value {
+                    v.push((name, u.as_str()));
+                }
             }
         }
         v

@@ -47,6 +47,14 @@ pub(crate) const MAX_JWKS_CACHE_S: u64 = 86_400;
 pub(crate) const DEFAULT_JWKS_REFETCH_MIN_INTERVAL_S: u64 = 10;
 pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 pub(crate) const MAX_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+/// DPoP at a resource server (RFC 9449 §11.1): the replay cache's default size, about
+/// 300 requests a second over the default 300-second window plus leeway; an entry costs
+/// roughly 100 bytes, so the default cache stays under 10 MB when full.
+pub(crate) const DEFAULT_DPOP_REPLAY_CACHE_ENTRIES: u64 = 100_000;
+pub(crate) const MAX_DPOP_REPLAY_CACHE_ENTRIES: u64 = 10_000_000;
+pub(crate) const DEFAULT_DPOP_REPLAY_WINDOW_S: u64 = 300;
+/// The longest DPoP proof age (`dpop_max_age_s`) and replay window (`dpop_replay_window_s`).
+pub(crate) const MAX_DPOP_WINDOW_S: u64 = 3_600;
 
 /// `options_json` of `soidc_client_from_issuer_url` / `_config`.
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +86,15 @@ pub struct ClientOptions {
     pub cache_dir: Option<String>,
     /// The client is registered to use pushed authorization requests only (RFC 9126).
     pub require_par: Option<bool>,
+    /// Resource server: how many DPoP proof `jti`s the replay cache holds (RFC 9449 §11.1).
+    pub dpop_replay_cache_entries: Option<u64>,
+    /// Resource server: how long (seconds) a DPoP proof's `jti` is remembered; proofs older
+    /// than this are refused whatever `dpop_max_age_s` says.
+    pub dpop_replay_window_s: Option<u64>,
+    /// RFC 8705: the client certificate (PEM, leaf first) presented in mutual TLS.
+    pub client_cert_file: Option<String>,
+    /// RFC 8705: the private key of `client_cert_file` (PEM).
+    pub client_key_file: Option<String>,
 }
 
 /// Client authentication at the token, introspection and revocation endpoints.
@@ -87,6 +104,10 @@ pub enum AuthMethod {
     ClientSecretPost,
     ClientSecretJwt,
     PrivateKeyJwt,
+    /// RFC 8705 §2.1: PKI mutual TLS (a certificate from a CA the provider trusts).
+    TlsClientAuth,
+    /// RFC 8705 §2.2: a self-signed certificate registered with the provider.
+    SelfSignedTlsClientAuth,
     None,
 }
 
@@ -97,6 +118,8 @@ impl AuthMethod {
             "client_secret_post" => AuthMethod::ClientSecretPost,
             "client_secret_jwt" => AuthMethod::ClientSecretJwt,
             "private_key_jwt" => AuthMethod::PrivateKeyJwt,
+            "tls_client_auth" => AuthMethod::TlsClientAuth,
+            "self_signed_tls_client_auth" => AuthMethod::SelfSignedTlsClientAuth,
             "none" => AuthMethod::None,
             _ => return None,
         })
@@ -107,6 +130,8 @@ impl AuthMethod {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::ClientSecretJwt => "client_secret_jwt",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
             AuthMethod::None => "none",
         }
     }
@@ -136,6 +161,12 @@ pub struct ClientConfig {
     pub cache_dir: Option<String>,
     /// Push every authorization request (RFC 9126) unless a call says `par: false`.
     pub require_par: bool,
+    /// Capacity of the DPoP proof replay cache (entries).
+    pub dpop_replay_cache_entries: usize,
+    /// How long a DPoP proof `jti` is remembered, in seconds.
+    pub dpop_replay_window_s: u64,
+    /// The certificate and key presented in mutual TLS (RFC 8705), when configured.
+    pub client_cert: Option<crate::core::mtls::ClientCertificate>,
 }
 
 pub fn check_timeout_ms(name: &str, v: u64) -> Result<Duration> {
@@ -201,7 +232,7 @@ impl ClientOptions {
             None => None,
             Some(s) => Some(AuthMethod::parse(s).ok_or_else(|| {
                 Error::invalid_argument(format!(
-                    "auth_method: unknown method \"{s}\" (expected client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none)"
+                    "auth_method: unknown method \"{s}\" (expected client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth, self_signed_tls_client_auth or none)"
                 ))
             })?),
         };
@@ -220,6 +251,23 @@ impl ClientOptions {
         if auth_method == Some(AuthMethod::PrivateKeyJwt) && private_key_pem.is_none() {
             return Err(Error::invalid_argument("auth_method private_key_jwt needs private_key_pem or private_key_file"));
         }
+        let client_cert = match (&self.client_cert_file, &self.client_key_file) {
+            (Some(cert), Some(key)) => Some(crate::core::mtls::ClientCertificate::from_files(cert, key)?),
+            (None, None) => None,
+            _ => {
+                return Err(Error::invalid_argument(
+                    "client_cert_file and client_key_file go together; give both or neither",
+                ))
+            }
+        };
+        if matches!(auth_method, Some(AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth))
+            && client_cert.is_none()
+        {
+            return Err(Error::invalid_argument(format!(
+                "auth_method {} needs client_cert_file and client_key_file (RFC 8705 §2)",
+                auth_method.map_or("", |m| m.name())
+            )));
+        }
         let allowed_algs = match &self.allowed_algs {
             None => None,
             Some(list) => Some(parse_algs(list, "allowed_algs")?),
@@ -235,6 +283,19 @@ impl ClientOptions {
         }
         if self.cache_dir.as_deref() == Some("") {
             return Err(Error::invalid_argument("cache_dir must not be empty"));
+        }
+        let dpop_replay_cache_entries =
+            self.dpop_replay_cache_entries.unwrap_or(DEFAULT_DPOP_REPLAY_CACHE_ENTRIES);
+        if !(1..=MAX_DPOP_REPLAY_CACHE_ENTRIES).contains(&dpop_replay_cache_entries) {
+            return Err(Error::invalid_argument(format!(
+                "dpop_replay_cache_entries must be between 1 and {MAX_DPOP_REPLAY_CACHE_ENTRIES}, got {dpop_replay_cache_entries}"
+            )));
+        }
+        let dpop_replay_window_s = self.dpop_replay_window_s.unwrap_or(DEFAULT_DPOP_REPLAY_WINDOW_S);
+        if !(1..=MAX_DPOP_WINDOW_S).contains(&dpop_replay_window_s) {
+            return Err(Error::invalid_argument(format!(
+                "dpop_replay_window_s must be between 1 and {MAX_DPOP_WINDOW_S}, got {dpop_replay_window_s}"
+            )));
         }
         if let Some(proxy) = &self.proxy {
             if proxy.is_empty() {
@@ -260,6 +321,9 @@ impl ClientOptions {
             issuer: self.issuer,
             cache_dir: self.cache_dir,
             require_par: self.require_par.unwrap_or(false),
+            dpop_replay_cache_entries: dpop_replay_cache_entries as usize,
+            dpop_replay_window_s,
+            client_cert,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! A bounded replay cache: identifiers of accepted tokens, each remembered until the end
-//! of the window in which the token could still be accepted.
+//! of the window in which the token could still be accepted. Used for logout tokens
+//! without `exp` and for DPoP proofs (RFC 9449 §11.1), one cache each per client.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -19,9 +20,18 @@ pub(crate) const JTI_CACHE_CAP: usize = 10_000;
 /// jti, so a long jti costs nothing); beyond that the oldest entry is evicted. Only
 /// tokens whose signature and claims were valid reach it, so filling it takes the
 /// provider's key.
-#[derive(Default)]
+///
+/// The same structure serves DPoP proofs (see `dpop_verify.rs`) with a capacity chosen by
+/// the client (`dpop_replay_cache_entries`); there the scope is the proof key's thumbprint.
 pub struct JtiCache {
     inner: Mutex<JtiEntries>,
+    cap: usize,
+}
+
+impl Default for JtiCache {
+    fn default() -> Self {
+        Self::with_capacity(JTI_CACHE_CAP)
+    }
 }
 
 #[derive(Default)]
@@ -34,6 +44,16 @@ struct JtiEntries {
 }
 
 impl JtiCache {
+    /// An empty cache holding at most `cap` entries (at least 1).
+    pub fn with_capacity(cap: usize) -> Self {
+        JtiCache { inner: Mutex::new(JtiEntries::default()), cap: cap.max(1) }
+    }
+
+    /// The most entries this cache holds.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
     fn key(iss: &str, jti: &str) -> [u8; 32] {
         let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         ctx.update(&(iss.len() as u64).to_be_bytes());
@@ -46,6 +66,8 @@ impl JtiCache {
 
     /// Records `(iss, jti)` until `until`; false if it is already recorded and its
     /// window has not ended (a replay). Check and insertion are one atomic step.
+    /// `iss` is the scope of the identifier: the issuer for logout tokens, the key
+    /// thumbprint for DPoP proofs.
     pub fn insert_new(&self, iss: &str, jti: &str, until: i64, now: i64) -> bool {
         let key = Self::key(iss, jti);
         // A panic elsewhere while holding the lock cannot leave the entries inconsistent
@@ -59,7 +81,7 @@ impl JtiCache {
         // Drop ended entries from the front, then make room.
         while let Some(&(k, n)) = e.order.front() {
             let ended = e.map.get(&k).is_none_or(|&(end, m)| m != n || end <= now);
-            if !ended && e.order.len() < JTI_CACHE_CAP {
+            if !ended && e.order.len() < self.cap {
                 break;
             }
             e.order.pop_front();

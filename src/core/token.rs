@@ -88,7 +88,7 @@ impl Client {
         req: RequestOptions,
         expect: IdTokenExpectation<'_>,
     ) -> Result<Value> {
-        let endpoint = self.metadata.token_endpoint.as_deref().ok_or_else(|| {
+        let endpoint = self.endpoint_url(crate::core::mtls::Endpoint::Token).ok_or_else(|| {
             Error::unsupported("the provider has no token_endpoint")
         })?;
         let grant = form.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v.clone()).unwrap_or_default();

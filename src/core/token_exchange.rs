@@ -173,9 +173,7 @@ impl Client {
         }
 
         let endpoint = self
-            .metadata
-            .token_endpoint
-            .as_deref()
+            .endpoint_url(crate::core::mtls::Endpoint::Token)
             .ok_or_else(|| Error::unsupported("the provider has no token_endpoint"))?;
         let resp = self.authenticated_post(endpoint, "token endpoint", &mut form, req)?;
         if resp.status != 200 {

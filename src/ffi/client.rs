@@ -106,7 +106,8 @@ fn create(
 ///   given, it must equal `issuer_url`; required by `soidc_client_from_state`), `cache_dir`
 ///   (a directory keeping the provider state of each issuer in one file, see below),
 ///   `require_par` (false; true when the client is registered to use pushed authorization
-///   requests only: `soidc_auth_code_start` then pushes by default). Secret files must be regular files owned by the
+///   requests only: `soidc_auth_code_start` then pushes by default), `client_cert_file` and
+///   `client_key_file` (mutual TLS, RFC 8705, see below). Secret files must be regular files owned by the
 ///   process's effective user or root and not accessible by group or others (mode 0600 or
 ///   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
 ///   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -115,6 +116,26 @@ fn create(
 ///   Free it with `soidc_client_free`.
 /// - `out_json`: nullable; set to NULL on entry, receives the error document on failure
 ///   (nothing on success). Free it with `soidc_string_free`, never with `free()`.
+///
+/// Mutual TLS (RFC 8705): `client_cert_file` (PEM: the client certificate, then any
+/// intermediates) and `client_key_file` (PEM: its unencrypted private key, PKCS#8, PKCS#1 or
+/// SEC1; RSA, ECDSA or Ed25519) go together. Both files are read with the rules of secret
+/// files above (a certificate and key in one file can be given as both) and parsed at once:
+/// a file that is missing, unreadable, too loose, larger than 64 KiB, not PEM, a key given
+/// as the certificate (or the reverse), or a key that does not belong to the certificate is
+/// `SOIDC_ERR_INVALID_ARGUMENT`, naming the option, never the content. The PEM text is wiped
+/// from memory once parsed; the TLS stack keeps the key for the client's life. The
+/// certificate is presented to every server that asks for one. `auth_method`
+/// `tls_client_auth` (§2.1, a certificate from a CA the provider trusts, registered by its
+/// subject) and `self_signed_tls_client_auth` (§2.2, a self-signed certificate registered in
+/// the client's JWKS) authenticate the client by the certificate and send `client_id` in the
+/// request body; they need these options. A client whose only credential is a certificate
+/// uses `tls_client_auth` by default (`self_signed_tls_client_auth` when the provider
+/// advertises only that); with a secret or a private key too, the certificate serves
+/// certificate-bound access tokens (§3) and the other method authenticates. Any client with
+/// a certificate sends its token, pushed authorization, introspection, revocation, userinfo
+/// and device authorization requests to the provider's `mtls_endpoint_aliases` (§5) when it
+/// advertises them, to the regular endpoints otherwise.
 ///
 /// `cache_dir` (for example `/var/cache/soidc` or `$XDG_CACHE_HOME/soidc`): the state of
 /// `soidc_client_export_state` is kept per issuer in `soidc-state-<sha256 of the issuer,

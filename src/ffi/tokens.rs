@@ -147,13 +147,26 @@ pub unsafe extern "C" fn soidc_decode_id_token(
 /// `soidc_client_provider_keys`), `timeout_ms`, `require_claims` (claim rules, as for
 /// `soidc_decode_id_token`; checked last, and a failed rule also carries `error` =
 /// `insufficient_scope`, RFC 6750 §3.1: the token is valid but lacks a privilege, HTTP 403).
+///
+/// Certificate-bound tokens (RFC 8705 §3): option `client_cert_pem` is the client
+/// certificate of the request (its TLS client certificate, e.g. nginx's
+/// `$ssl_client_cert`): PEM (the first certificate is used), or, without PEM armour, the
+/// standard base64 of its DER (as in `x5c`; whitespace ignored, padding optional); at most
+/// 64 KiB, and a private key, garbage or anything that is not a DER certificate is
+/// `SOIDC_ERR_INVALID_ARGUMENT`. A token whose `cnf` has `x5t#S256` is accepted only when
+/// that is the base64url SHA-256 of the certificate's DER; with another certificate or none
+/// it fails with `reason` = `cnf_x5t`. A certificate given for a token without
+/// `cnf["x5t#S256"]` is accepted (the token is not certificate-bound, or bound otherwise, e.g.
+/// DPoP: a resource server that accepts only certificate-bound tokens checks that the
+/// returned claims have `cnf["x5t#S256"]`).
+///
 /// Success: the claims object. Returns `SOIDC_OK`, `SOIDC_ERR_VALIDATION`,
 /// `SOIDC_ERR_INVALID_ARGUMENT`, or a network/HTTP/protocol status when keys were fetched.
 ///
 /// Validation error documents of every decode function carry, for the failures a server
 /// reacts to differently, a machine-readable `reason`: `no_keys_cached` (`cache_only` and
 /// nothing cached yet: answer 503, not 401), `unknown_kid` (refresh the keys soon),
-/// `signature`, `expired`, `issuer`, `audience`, `scope` (with `error` =
+/// `signature`, `expired`, `issuer`, `audience`, `cnf_x5t` (certificate binding), `scope` (with `error` =
 /// `insufficient_scope`), `nonce` (missing, different, or present although none was
 /// expected), `sub` (empty or longer than 255 bytes), `acr` (not in `acr_values_allowed`,
 /// or refused by the callback), `exp` (a logout token without `exp`), `replay` (a logout

@@ -424,6 +424,11 @@ static void test_rule_options(const soidc_client *client) {
         {12, "{\"audience\": []}", "audience"},
         {12, "{\"audience\": [1]}", "audience"},
         {12, "{\"audience\": 5}", "audience"},
+        {12, "{\"client_cert_pem\": 5}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"\"}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"garbage!\"}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"AAAA\"}", "client_cert_pem"},
+        {12, "{\"client_cert_pem\": \"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}", "client_cert_pem"},
         /* the code flow */
         {1, "{\"state\": \"s1\", \"acr_values_allowed\": []}", "acr_values_allowed"},
         {1, "{\"state\": \"s1\", \"acr_values_allowed\": \"urn:gold\"}", "acr_values_allowed"},
@@ -489,6 +494,23 @@ int main(void) {
             CHECK(c == NULL);
             if (c != DUMMY_CLIENT) soidc_client_free(c);
             EXPECT_INVALID(st, doc, NULL);
+        }
+
+        /* Mutual TLS client options (RFC 8705): wrong types, half a pair, unreadable files. */
+        static const struct { const char *options; const char *word; } bad_mtls[] = {
+            {"{\"client_cert_file\": 5, \"client_key_file\": \"/nonexistent\"}", "client_cert_file"},
+            {"{\"client_cert_file\": \"/nonexistent\"}", "client_key_file"},
+            {"{\"client_cert_file\": \"/nonexistent/c.pem\", \"client_key_file\": \"/nonexistent/k.pem\"}", "cannot open"},
+            {"{\"client_cert_file\": \"/\", \"client_key_file\": \"/\"}", "regular file"},
+            {"{\"auth_method\": \"tls_client_auth\"}", "client_cert_file"},
+        };
+        for (size_t i = 0; i < sizeof bad_mtls / sizeof bad_mtls[0]; i++) {
+            soidc_client *c = DUMMY_CLIENT;
+            doc = DUMMY_STR;
+            st = soidc_client_from_issuer_config(metadata, NULL, client_id, NULL, NULL, bad_mtls[i].options, &c, &doc);
+            CHECK(c == NULL);
+            if (c != DUMMY_CLIENT) soidc_client_free(c);
+            EXPECT_INVALID(st, doc, bad_mtls[i].word);
         }
 
         test_client_functions(client);

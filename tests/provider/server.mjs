@@ -2,7 +2,8 @@
 // Never deploy this: it has fixed users, fixed client secrets, a test-only `password` grant
 // and unauthenticated /test/* control endpoints. See README.md for the interface.
 import * as http from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import * as https from 'node:https';
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +134,88 @@ function buildClients(issuer) {
       backchannel_logout_uri: `${issuer}/test/backchannel-sink`,
       backchannel_logout_session_required: true,
     }),
+    ...mtlsClients(conf),
   ];
+}
+
+// ---------------------------------------------------------------------------------------
+// Mutual TLS (RFC 8705), only when PROVIDER_MTLS_DIR names a directory holding ca.pem (the
+// CA client certificates are checked against), server.pem/server.key (the https listener's)
+// and self-client.pem (the certificate of client mtls-self). The provider then also
+// listens on https (client certificates requested, not required) and advertises that
+// listener as mtls_endpoint_aliases. Without it nothing changes.
+// ---------------------------------------------------------------------------------------
+const MTLS_DIR = process.env.PROVIDER_MTLS_DIR;
+let mtlsBase; // https://127.0.0.1:<port> of the mTLS listener
+const mtlsRequests = {}; // "METHOD /path" -> count, requests that came over the mTLS listener
+
+function mtlsClients(conf) {
+  if (!MTLS_DIR && !process.argv.includes('--write-clients')) return [];
+  const selfJwks = () => {
+    if (!MTLS_DIR) return undefined;
+    const pem = readFileSync(join(MTLS_DIR, 'self-client.pem'), 'utf8');
+    const cert = new X509Certificate(pem);
+    return { keys: [{ ...cert.publicKey.export({ format: 'jwk' }), x5c: [cert.raw.toString('base64')] }] };
+  };
+  const bound = { tls_client_certificate_bound_access_tokens: true };
+  return [
+    conf('mtls-pki', null, { token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=soidc mtls client', ...bound }),
+    conf('mtls-self', null, { token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: selfJwks(), ...bound }),
+    conf('mtls-bound-basic', 'mtls-bound-basic-secret-0123456789abcdef', bound),
+  ];
+}
+
+function mtlsFeature() {
+  if (!MTLS_DIR) return { enabled: false };
+  const peer = (ctx) => {
+    const socket = ctx.req.socket;
+    return typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+  };
+  return {
+    enabled: true,
+    certificateBoundAccessTokens: true,
+    selfSignedTlsClientAuth: true,
+    tlsClientAuth: true,
+    getCertificate: peer,
+    certificateAuthorized: (ctx) => ctx.req.socket.authorized === true,
+    certificateSubjectMatches(ctx, property, expected) {
+      const cert = peer(ctx);
+      return property === 'tls_client_auth_subject_dn' && cert !== undefined && cert.subject === expected;
+    },
+  };
+}
+
+function mtlsConfiguration() {
+  if (!MTLS_DIR) return {};
+  const paths = {
+    token_endpoint: '/token',
+    introspection_endpoint: '/token/introspection',
+    revocation_endpoint: '/token/revocation',
+    userinfo_endpoint: '/me',
+    device_authorization_endpoint: '/device/auth',
+    pushed_authorization_request_endpoint: '/request',
+  };
+  return {
+    discovery: { mtls_endpoint_aliases: Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, `${mtlsBase}${v}`])) },
+  };
+}
+
+// Starts the https listener, then calls `ready` (the provider is built after it, so that
+// the aliases carry its port).
+function startMtlsListener(ready) {
+  if (!MTLS_DIR) return ready();
+  const read = (name) => readFileSync(join(MTLS_DIR, name));
+  const server = https.createServer({
+    key: read('server.key'), cert: read('server.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: false,
+  }, (req, res) => {
+    const key = `${req.method} ${new URL(req.url, 'https://localhost').pathname}`;
+    mtlsRequests[key] = (mtlsRequests[key] || 0) + 1;
+    handle(req, res);
+  });
+  return server.listen(0, '127.0.0.1', () => {
+    mtlsBase = `https://127.0.0.1:${server.address().port}`;
+    ready();
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -413,7 +495,9 @@ function buildProvider(issuer) {
     scopes: ['openid', 'offline_access'],
     conformIdTokenClaims: false,
     responseTypes: ['code'],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
+      ...(MTLS_DIR ? ['tls_client_auth', 'self_signed_tls_client_auth'] : [])],
+    ...mtlsConfiguration(),
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
       userinfoSigningAlgValues: ['RS256', 'ES256', 'EdDSA'],
@@ -422,6 +506,7 @@ function buildProvider(issuer) {
       authorizationSigningAlgValues: ['RS256', 'ES256', 'EdDSA', 'HS256'],
       clientAuthSigningAlgValues: ['HS256', 'RS256', 'ES256', 'EdDSA'],
       requestObjectSigningAlgValues: ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'],
+      dPoPSigningAlgValues: ['ES256', 'EdDSA', 'PS256', 'RS256'],
     },
     pkce: {
       methods: ['S256'],
@@ -448,6 +533,8 @@ function buildProvider(issuer) {
       introspection: { enabled: true },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
+      // RFC 9449: DPoP-bound tokens for a token request with a DPoP proof (tests/dpop_resource.rs).
+      dPoP: { enabled: true },
       // Dynamic client registration (RFC 7591, anonymous: no initial access token) and
       // its management (RFC 7592), for tests/registration.rs.
       registration: { enabled: true },
@@ -456,6 +543,7 @@ function buildProvider(issuer) {
       requestObjects: { request: true, requestUri: false, requireSignedRequestObject: false },
       jwtResponseModes: { enabled: true },
       jwtUserinfo: { enabled: true },
+      mTLS: mtlsFeature(),
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
@@ -634,6 +722,7 @@ async function handleTest(req, res, url) {
   if (req.method === 'GET' && pathname === '/test/requests') return send(res, 200, tokenRequests);
   if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; endpointRequests = []; return send(res, 200, { ok: true }); }
   if (req.method === 'GET' && pathname === '/test/endpoint-requests') return send(res, 200, endpointRequests);
+  if (req.method === 'GET' && pathname === '/test/mtls-requests') return send(res, 200, mtlsRequests);
   if (req.method === 'POST' && pathname === '/test/backchannel-sink') {
     const body = await readBody(req);
     if (body.logout_token) logoutTokens.push(body.logout_token);
@@ -715,6 +804,8 @@ function writeClientsJson() {
     backchannel_logout_uri: c.backchannel_logout_uri,
     require_pushed_authorization_requests: c.require_pushed_authorization_requests,
     require_signed_request_object: c.require_signed_request_object,
+    tls_client_auth_subject_dn: c.tls_client_auth_subject_dn,
+    tls_client_certificate_bound_access_tokens: c.tls_client_certificate_bound_access_tokens,
   })), null, 2)}\n`);
 }
 
@@ -729,8 +820,10 @@ server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
   // PROVIDER_ISSUER: the issuer URL when the provider is reached through something else
   // (the fault tests put a TCP proxy in front of it); default: its own address.
   issuer = process.env.PROVIDER_ISSUER || `http://127.0.0.1:${port}`;
-  swapProvider();
-  process.stdout.write(`ISSUER=${issuer}\n`);
+  startMtlsListener(() => {
+    swapProvider();
+    process.stdout.write(`ISSUER=${issuer}\n`);
+  });
 });
 
 let stopping = false;

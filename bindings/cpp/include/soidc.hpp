@@ -1946,7 +1946,9 @@ class Client {
   /// Decodes and validates an RFC 9068 JWT access token (soidc_decode_access_token)
   /// and returns its claims. Options: `audience` (a string, or an array: `aud` must
   /// contain one of them; default the client id), `required_scopes`, `cache_only`,
-  /// `timeout_ms`.
+  /// `timeout_ms`, `client_cert_pem` (the request's TLS client certificate, PEM or DER
+  /// base64: a token with `cnf["x5t#S256"]` needs the certificate of that thumbprint,
+  /// RFC 8705 §3; else reason `cnf_x5t`).
   [[nodiscard]] Claims decode_access_token(std::string_view raw_token,
                                            NullableString options_json = nullptr) const {
     return try_decode_access_token(raw_token, options_json).value();
