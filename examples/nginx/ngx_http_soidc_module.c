@@ -37,6 +37,9 @@
  * - soidc_token reads the token from any variable; several soidc_issuer URLs
  *   choose the client by the token's (unverified) iss; soidc_jwks_file installs
  *   keys from a file (soidc_client_import_keys), read again when it changes.
+ * - soidc_dpop: "Authorization: DPoP" with its proof header; soidc checks the
+ *   proof (no network) with the request's method and URI; RFC 9449 section 7.1
+ *   challenges.
  * - Opaque tokens (soidc_introspection) are introspected on the thread pool
  *   while the request waits (NGX_DONE, r->main->blocked) and the worker does
  *   not; answers are kept in a bounded per-worker cache.
@@ -53,6 +56,15 @@
 #define NGX_HTTP_SOIDC_MAX_DESCRIPTION  200
 #define NGX_HTTP_SOIDC_RETRY_MSEC       5000
 #define NGX_HTTP_SOIDC_POLL_MSEC        20
+
+#define NGX_HTTP_SOIDC_DPOP_OFF         0
+#define NGX_HTTP_SOIDC_DPOP_ON          1
+#define NGX_HTTP_SOIDC_DPOP_REQUIRED    2
+
+/* the proof algorithms soidc accepts (its dpop_verify PROOF_ALGS), for the
+ * algs of the DPoP challenge when soidc's error document has none */
+#define NGX_HTTP_SOIDC_DPOP_ALGS \
+    "ES256 ES384 EdDSA PS256 PS384 PS512 RS256 RS384 RS512"
 
 
 /* Keys of one issuer shared by the workers (in the soidc_keys_zone zone). */
@@ -149,6 +161,7 @@ typedef struct {
     ngx_str_t                  client_id;
     ngx_str_t                  secret_file;
     ngx_uint_t                 unknown_kid_status; /* 401 or 503 */
+    ngx_uint_t                 dpop;            /* NGX_HTTP_SOIDC_DPOP_* */
 
     /* computed when merged */
     ngx_http_soidc_provider_t *provider;        /* the first issuer's */
@@ -164,6 +177,7 @@ typedef struct {
     const char                *claims;
     ngx_http_soidc_loc_conf_t *conf;            /* validated for this location */
     ngx_str_t                  reason;          /* why the token was refused */
+    unsigned                   dpop_scheme:1;   /* Authorization: DPoP */
 
     /* introspection on the thread pool */
     unsigned                   pending:1;       /* a job runs */
@@ -254,6 +268,14 @@ static void ngx_http_soidc_refresh_done(ngx_http_soidc_refresh_t *rf,
 static ngx_conf_enum_t  ngx_http_soidc_unknown_kid_statuses[] = {
     { ngx_string("401"), NGX_HTTP_UNAUTHORIZED },
     { ngx_string("503"), NGX_HTTP_SERVICE_UNAVAILABLE },
+    { ngx_null_string, 0 }
+};
+
+
+static ngx_conf_enum_t  ngx_http_soidc_dpop_modes[] = {
+    { ngx_string("off"), NGX_HTTP_SOIDC_DPOP_OFF },
+    { ngx_string("on"), NGX_HTTP_SOIDC_DPOP_ON },
+    { ngx_string("required"), NGX_HTTP_SOIDC_DPOP_REQUIRED },
     { ngx_null_string, 0 }
 };
 
@@ -399,6 +421,13 @@ static ngx_command_t  ngx_http_soidc_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("soidc_dpop"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, dpop),
+      &ngx_http_soidc_dpop_modes },
 
     { ngx_string("soidc_unknown_kid_status"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -685,10 +714,12 @@ ngx_http_soidc_description(ngx_pool_t *pool, ngx_str_t *msg, ngx_str_t *out)
 }
 
 
+/* One WWW-Authenticate header: "Bearer realm=..." or, for DPoP (RFC 9449
+ * section 7.1), "DPoP realm=..., algs=...", with the error attributes. */
 static ngx_int_t
-ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
-    ngx_int_t status, const char *error, ngx_str_t *description,
-    ngx_uint_t with_scope)
+ngx_http_soidc_push_challenge(ngx_http_request_t *r,
+    ngx_http_soidc_loc_conf_t *slcf, ngx_uint_t dpop, const char *error,
+    ngx_str_t *description, ngx_uint_t with_scope)
 {
     size_t            len;
     u_char           *p;
@@ -697,6 +728,10 @@ ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
     with_scope = with_scope && slcf->scope_attr.len;
 
     len = sizeof("Bearer realm=\"\"") - 1 + slcf->realm.len;
+
+    if (dpop) {
+        len += sizeof(", algs=\"\"") - 1 + sizeof(NGX_HTTP_SOIDC_DPOP_ALGS);
+    }
 
     if (error) {
         len += sizeof(", error=\"\"") - 1 + ngx_strlen(error);
@@ -712,12 +747,12 @@ ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     h->hash = 1;
@@ -727,7 +762,13 @@ ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
     ngx_str_set(&h->key, "WWW-Authenticate");
     h->value.data = p;
 
-    p = ngx_sprintf(p, "Bearer realm=\"%V\"", &slcf->realm);
+    if (dpop) {
+        p = ngx_sprintf(p, "DPoP realm=\"%V\", algs=\"%s\"", &slcf->realm,
+                        NGX_HTTP_SOIDC_DPOP_ALGS);
+
+    } else {
+        p = ngx_sprintf(p, "Bearer realm=\"%V\"", &slcf->realm);
+    }
 
     if (error) {
         p = ngx_sprintf(p, ", error=\"%s\"", error);
@@ -742,7 +783,58 @@ ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
     }
 
     h->value.len = p - h->value.data;
-    r->headers_out.www_authenticate = h;
+
+    if (r->headers_out.www_authenticate == NULL) {
+        r->headers_out.www_authenticate = h;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The challenges of a refusal (RFC 6750 section 3, RFC 9449 section 7.1): the
+ * error goes into the challenge of the scheme the request used; with
+ * soidc_dpop on, the other scheme's challenge is added without an error, so
+ * that a client learns both; with soidc_dpop required, only DPoP is offered.
+ */
+static ngx_int_t
+ngx_http_soidc_challenge(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf,
+    ngx_int_t status, const char *error, ngx_str_t *description,
+    ngx_uint_t with_scope)
+{
+    ngx_uint_t             dpop_used;
+    ngx_http_soidc_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+    dpop_used = ctx && ctx->dpop_scheme;
+
+    if (slcf->dpop == NGX_HTTP_SOIDC_DPOP_OFF) {
+        dpop_used = 0;
+    }
+
+    if (slcf->dpop != NGX_HTTP_SOIDC_DPOP_REQUIRED
+        && ngx_http_soidc_push_challenge(r, slcf, 0,
+                                         dpop_used ? NULL : error,
+                                         dpop_used ? NULL : description,
+                                         dpop_used ? 0 : with_scope)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (slcf->dpop != NGX_HTTP_SOIDC_DPOP_OFF
+        && ngx_http_soidc_push_challenge(r, slcf, 1,
+                     (dpop_used || slcf->dpop == NGX_HTTP_SOIDC_DPOP_REQUIRED)
+                     ? error : NULL,
+                     (dpop_used || slcf->dpop == NGX_HTTP_SOIDC_DPOP_REQUIRED)
+                     ? description : NULL,
+                     (dpop_used || slcf->dpop == NGX_HTTP_SOIDC_DPOP_REQUIRED)
+                     ? with_scope : 0)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     return status;
 }
@@ -1272,6 +1364,119 @@ ngx_http_soidc_introspect(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf
 
 
 /*
+ * The decode options of a request with "Authorization: DPoP": the location's
+ * options plus "dpop": "required" (only a DPoP-bound token with a valid proof),
+ * the DPoP header's proof, the request's method and its URI (scheme, Host
+ * header, path; soidc drops the query when it compares htu). NULL: out of
+ * memory; (char *) -1: more than one DPoP header, or one that is not UTF-8.
+ */
+static const char *
+ngx_http_soidc_dpop_options(ngx_http_request_t *r,
+    ngx_http_soidc_loc_conf_t *slcf)
+{
+    u_char           *p, *method, *uri, *proof;
+    size_t            len;
+    ngx_str_t         s, host;
+    ngx_uint_t        i, n;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h, *found;
+
+    found = NULL;
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == 4
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "DPoP", 4) == 0)
+        {
+            found = &h[i];
+            n++;
+        }
+    }
+
+    if (n > 1) {
+        return (const char *) -1;
+    }
+
+    proof = NULL;
+
+    if (found) {
+        proof = ngx_http_soidc_json_quote(r->pool, &found->value);
+        if (proof == NULL) {
+            return (const char *) -1;
+        }
+    }
+
+    method = ngx_http_soidc_json_quote(r->pool, &r->method_name);
+
+    if (r->headers_in.host) {
+        host = r->headers_in.host->value;
+    } else {
+        host = r->headers_in.server;
+    }
+
+    s.len = sizeof("https://") - 1 + host.len + r->unparsed_uri.len;
+    s.data = ngx_pnalloc(r->pool, s.len);
+    if (s.data == NULL || method == NULL) {
+        return NULL;
+    }
+
+    p = ngx_sprintf(s.data, "%s://%V%V",
+#if (NGX_HTTP_SSL)
+                    r->connection->ssl ? "https" : "http",
+#else
+                    "http",
+#endif
+                    &host, &r->unparsed_uri);
+    s.len = p - s.data;
+
+    uri = ngx_http_soidc_json_quote(r->pool, &s);
+    if (uri == NULL) {
+        return (const char *) -1;
+    }
+
+    len = ngx_strlen(slcf->decode_options)
+          + sizeof(",\"dpop\":\"required\",\"http_method\":,\"http_uri\":"
+                   ",\"dpop_proof\":")
+          + ngx_strlen(method) + ngx_strlen(uri)
+          + (proof ? ngx_strlen(proof) : 0);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    s.data = p;
+
+    /* the location's options without their closing brace */
+    p = ngx_cpymem(p, slcf->decode_options,
+                   ngx_strlen(slcf->decode_options) - 1);
+    p = ngx_sprintf(p, ",\"dpop\":\"required\",\"http_method\":%s,"
+                    "\"http_uri\":%s", method, uri);
+
+    if (proof) {
+        p = ngx_sprintf(p, ",\"dpop_proof\":%s", proof);
+    }
+
+    *p++ = '}';
+    *p = '\0';
+
+    return (const char *) s.data;
+}
+
+
+/*
  * The provider to check the token with: the location's only issuer, or the
  * one whose URL equals the token's "iss" (read from the unverified payload:
  * it only chooses the keys; soidc then verifies the signature with that
@@ -1371,7 +1576,8 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
     char                       *doc, *token;
     size_t                      i;
     ngx_str_t                   value, tok, msg, err, reason, desc;
-    ngx_uint_t                  pending, retry, again;
+    ngx_uint_t                  pending, retry, again, scheme;
+    const char                 *options;
     soidc_status                rc;
     ngx_table_elt_t            *auth;
     ngx_pool_cleanup_t         *cln;
@@ -1426,11 +1632,33 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
     }
 
     value = auth->value;
+    scheme = 0;
 
-    if (value.len < 6
-        || ngx_strncasecmp(value.data, (u_char *) "Bearer", 6) != 0
-        || (value.len > 6 && value.data[6] != ' ' && value.data[6] != '\t'))
+    if (value.len >= 6
+        && ngx_strncasecmp(value.data, (u_char *) "Bearer", 6) == 0
+        && (value.len == 6 || value.data[6] == ' ' || value.data[6] == '\t')
+        && slcf->dpop != NGX_HTTP_SOIDC_DPOP_REQUIRED)
     {
+        scheme = 6;
+
+    } else if (slcf->dpop != NGX_HTTP_SOIDC_DPOP_OFF
+               && value.len >= 4
+               && ngx_strncasecmp(value.data, (u_char *) "DPoP", 4) == 0
+               && (value.len == 4 || value.data[4] == ' '
+                   || value.data[4] == '\t'))
+    {
+        /* RFC 9449 section 7.1: a DPoP-bound token with its proof */
+        scheme = 4;
+
+        if (ngx_http_soidc_set_reason(r, "", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+        ctx->dpop_scheme = 1;
+    }
+
+    if (scheme == 0) {
         if (ngx_http_soidc_set_reason(r, "no_token", NULL) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -1439,7 +1667,8 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
                                         NULL, 0);
     }
 
-    for (i = 6; i < value.len && (value.data[i] == ' ' || value.data[i] == '\t');
+    for (i = scheme;
+         i < value.len && (value.data[i] == ' ' || value.data[i] == '\t');
          i++)
     {
         /* void */
@@ -1518,14 +1747,37 @@ check:
         return ngx_http_soidc_introspect(r, slcf, pv, &tok);
     }
 
+    options = slcf->decode_options;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
+
+    if (ctx && ctx->dpop_scheme) {
+        options = ngx_http_soidc_dpop_options(r, slcf);
+
+        if (options == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (options == (const char *) -1) {
+            ngx_str_set(&desc, "the request does not carry exactly one DPoP "
+                               "proof (RFC 9449 section 4.3)");
+            if (ngx_http_soidc_set_reason(r, "dpop_invalid", NULL) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                            "invalid_dpop_proof", &desc, 0);
+        }
+    }
+
     again = 0;
 
 decode:
 
-    /* never blocks: cache_only validates against the cached keys only */
+    /* never blocks: cache_only validates against the cached keys only (a DPoP
+     * proof is checked locally too) */
     doc = NULL;
-    rc = soidc_decode_access_token(pv->client, token, slcf->decode_options,
-                                   &doc);
+    rc = soidc_decode_access_token(pv->client, token, options, &doc);
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
@@ -1637,6 +1889,16 @@ decode:
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "soidc: bearer token rejected: %V", &msg);
+
+    /* DPoP failures: soidc's "error" is the RFC 9449 section 7.1 code */
+    if (reason.len > 5 && ngx_strncmp(reason.data, "dpop_", 5) == 0
+        && ngx_http_soidc_json_string(r->pool, doc, "/error", &err) == NGX_OK
+        && (ngx_http_soidc_str_is(&err, "invalid_dpop_proof")
+            || ngx_http_soidc_str_is(&err, "use_dpop_nonce")))
+    {
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                        (char *) err.data, &desc, 0);
+    }
 
     return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
                                     "invalid_token", &desc, 0);
@@ -2009,6 +2271,7 @@ ngx_http_soidc_create_loc_conf(ngx_conf_t *cf)
     slcf->issuers = NGX_CONF_UNSET_PTR;
     slcf->introspection = NGX_CONF_UNSET;
     slcf->unknown_kid_status = NGX_CONF_UNSET_UINT;
+    slcf->dpop = NGX_CONF_UNSET_UINT;
 
     return slcf;
 }
@@ -3045,6 +3308,7 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
     ngx_conf_merge_uint_value(conf->unknown_kid_status,
                               prev->unknown_kid_status, NGX_HTTP_UNAUTHORIZED);
+    ngx_conf_merge_uint_value(conf->dpop, prev->dpop, NGX_HTTP_SOIDC_DPOP_OFF);
 
     if (!conf->bearer) {
         return NGX_CONF_OK;

@@ -163,6 +163,57 @@ case_challenge "cookie with a bad signature" "$PT" /cookie 401 'error="invalid_t
 case_challenge "argument that is not a b64token" "$PT" "/arg?access_token=a%20b" 400 \
   'error="invalid_request"' 'invalid_request'
 
+echo "== DPoP (RFC 9449): soidc_dpop on / required, proofs made by test/dpop.mjs"
+proof() { node "$NGX_TEST_DIR/dpop.mjs" proof "$@"; }
+alog="${NGINX_PREFIX[T]}/logs/access.log"
+DK="$WORK/dpop-key.json"; DK2="$WORK/dpop-key2.json"
+node "$NGX_TEST_DIR/dpop.mjs" key "$DK"; node "$NGX_TEST_DIR/dpop.mjs" key "$DK2"
+DTOK="$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -H "DPoP: $(proof "$DK" POST "$ISS_A/token")" \
+  -d grant_type=client_credentials --data-urlencode scope=api:read --data-urlencode "resource=$RESOURCE" \
+  "$ISS_A/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+[ -n "$DTOK" ] || { echo "no DPoP-bound token from the provider" >&2; exit 1; }
+U="http://127.0.0.1:$PT/dpop"
+dre() { echo "DPoP realm=\"soidc-test\", algs=\"[^\"]*ES256[^\"]*\", error=\"$1\""; }
+P1="$(proof "$DK" GET "$U" "$DTOK")"
+case_ok "bound token + its proof (DPoP scheme)" "$PT" /dpop conf-basic -H "Authorization: DPoP $DTOK" -H "DPoP: $P1"
+case_challenge "the same proof again (replayed jti)" "$PT" /dpop 401 "$(dre invalid_dpop_proof)" \
+  'DPoP challenge, invalid_dpop_proof' -H "Authorization: DPoP $DTOK" -H "DPoP: $P1"
+case_ok "query string: htu compared without it" "$PT" "/dpop?x=1" conf-basic -H "Authorization: DPoP $DTOK" \
+  -H "DPoP: $(proof "$DK" GET "$U" "$DTOK")"
+case_challenge "proof for POST (htm)" "$PT" /dpop 401 "$(dre invalid_dpop_proof)" 'invalid_dpop_proof' \
+  -H "Authorization: DPoP $DTOK" -H "DPoP: $(proof "$DK" POST "$U" "$DTOK")"
+case_challenge "proof for another URI (htu)" "$PT" /dpop 401 "$(dre invalid_dpop_proof)" 'invalid_dpop_proof' \
+  -H "Authorization: DPoP $DTOK" -H "DPoP: $(proof "$DK" GET "http://127.0.0.1:$PT/other" "$DTOK")"
+case_challenge "proof by another key (cnf.jkt)" "$PT" /dpop 401 "$(dre invalid_dpop_proof)" 'invalid_dpop_proof' \
+  -H "Authorization: DPoP $DTOK" -H "DPoP: $(proof "$DK2" GET "$U" "$DTOK")"
+case_challenge "proof without ath" "$PT" /dpop 401 "$(dre invalid_dpop_proof)" 'invalid_dpop_proof' \
+  -H "Authorization: DPoP $DTOK" -H "DPoP: $(proof "$DK" GET "$U" "$DTOK" noath)"
+case_challenge "proof an hour old (iat)" "$PT" /dpop 401 "$(dre invalid_dpop_proof)" 'invalid_dpop_proof' \
+  -H "Authorization: DPoP $DTOK" -H "DPoP: $(proof "$DK" GET "$U" "$DTOK" oldiat)"
+case_challenge "two DPoP headers" "$PT" /dpop 401 "$(dre invalid_dpop_proof)" 'invalid_dpop_proof' \
+  -H "Authorization: DPoP $DTOK" -H "DPoP: $(proof "$DK" GET "$U" "$DTOK")" -H "DPoP: $(proof "$DK" GET "$U" "$DTOK")"
+case_challenge "DPoP scheme without a proof" "$PT" /dpop 401 "$(dre invalid_token)" 'DPoP challenge, invalid_token' \
+  -H "Authorization: DPoP $DTOK"
+case_challenge "bound token with the Bearer scheme" "$PT" /dpop 401 'Bearer realm="soidc-test", error="invalid_token"' \
+  'Bearer invalid_token' -H "$(bearer "$DTOK")" -H "DPoP: $(proof "$DK" GET "$U" "$DTOK")"
+case_ok "unbound token with the Bearer scheme" "$PT" /dpop conf-basic -H "$(bearer "$TOK")"
+case_challenge "unbound token with the DPoP scheme and a proof" "$PT" /dpop 401 'DPoP realm="soidc-test", algs=".*", error=' \
+  'DPoP challenge with an error' -H "Authorization: DPoP $TOK" -H "DPoP: $(proof "$DK" GET "$U" "$TOK")"
+req "$PT" /dpop
+ok=0; [ "$STATUS" = 401 ] && [[ "$WWWAUTH" == *'Bearer realm="soidc-test"'* ]] \
+  && [[ "$WWWAUTH" =~ DPoP\ realm=\"soidc-test\",\ algs=\"[^\"]+\" ]] && [[ "$WWWAUTH" != *error=* ]] && ok=1
+result $ok "no credentials (soidc_dpop on)" "401, Bearer and DPoP challenges, no error" "$STATUS [$(echo $WWWAUTH)]"
+req "$PT" /dpop-only -H "$(bearer "$TOK")"
+ok=0; [ "$STATUS" = 401 ] && [[ "$WWWAUTH" == DPoP\ realm=* ]] && [[ "$WWWAUTH" != *Bearer* ]] && ok=1
+result $ok "Bearer at a soidc_dpop required location" "401, DPoP challenge only" "$STATUS [$(echo $WWWAUTH)]"
+case_ok "bound token + proof at soidc_dpop required" "$PT" /dpop-only conf-basic -H "Authorization: DPoP $DTOK" \
+  -H "DPoP: $(proof "$DK" GET "http://127.0.0.1:$PT/dpop-only" "$DTOK")"
+sleep 0.3
+got="$(grep '"GET /dpop' "$alog" | grep -o 'reason=dpop_[a-z]*' | sort -u | tr '\n' ' ')"
+ok=0; for r in dpop_replay dpop_htm dpop_htu dpop_jkt dpop_ath dpop_iat dpop_invalid dpop_missing; do
+  [[ "$got" == *"reason=$r "* ]] || ok=2; done; [ $ok = 0 ] && ok=1 || ok=0
+result $ok "\$soidc_reason of the DPoP refusals" "dpop_replay, _htm, _htu, _jkt, _ath, _iat, _invalid, _missing" "$got"
+
 echo "== \$soidc_reason in the access log"
 req "$PT" /api
 req "$PT" /api -H "Authorization: Bearer a b"
@@ -402,6 +453,7 @@ conf_error "soidc_require_claim exists with a value" "$(ins 'soidc_require_claim
 conf_error "soidc_require_claim: bad json: value" "$(ins 'soidc_require_claim a eq json:[1,;')" 'is not a JSON value'
 conf_error "soidc_require_claim: bad JSON pointer" "$(ins 'soidc_require_claim /a~2 exists;')" 'not followed by 0 or 1'
 conf_error "soidc_token without a variable" "$(ins 'soidc_token abc;')" 'holds no variable'
+conf_error "soidc_dpop maybe" "$(ins 'soidc_dpop maybe;')" 'invalid value "maybe"'
 conf_error "soidc_unknown_kid_status 402" "$(ins 'soidc_unknown_kid_status 402;')" 'invalid value "402"'
 conf_error "soidc_unknown_kid_refresh 10ms" "s|soidc_unknown_kid_refresh 2s;|soidc_unknown_kid_refresh 10ms;|" \
   'invalid soidc_unknown_kid_refresh "10ms"'
