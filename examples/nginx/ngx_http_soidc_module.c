@@ -162,6 +162,7 @@ typedef struct {
     ngx_str_t                  secret_file;
     ngx_uint_t                 unknown_kid_status; /* 401 or 503 */
     ngx_uint_t                 dpop;            /* NGX_HTTP_SOIDC_DPOP_* */
+    ngx_http_complex_value_t  *client_cert;     /* soidc_client_cert, or NULL */
 
     /* computed when merged */
     ngx_http_soidc_provider_t *provider;        /* the first issuer's */
@@ -398,7 +399,14 @@ static ngx_command_t  ngx_http_soidc_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_soidc_token,
       NGX_HTTP_LOC_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_soidc_loc_conf_t, token),
+      NULL },
+
+    { ngx_string("soidc_client_cert"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_soidc_token,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_soidc_loc_conf_t, client_cert),
       NULL },
 
     { ngx_string("soidc_require_claim"),
@@ -1364,6 +1372,63 @@ ngx_http_soidc_introspect(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf
 
 
 /*
+ * soidc_client_cert: the request's client certificate (PEM, e.g.
+ * $ssl_client_raw_cert) as the decode option client_cert_pem, for
+ * certificate-bound tokens (RFC 8705 section 3). The tab nginx's legacy
+ * $ssl_client_cert puts after each newline is dropped. An empty value adds
+ * nothing (a bound token then fails with reason cnf_x5t).
+ */
+static const char *
+ngx_http_soidc_cert_options(ngx_http_request_t *r,
+    ngx_http_soidc_loc_conf_t *slcf, const char *base)
+{
+    u_char     *p, *q, *pem;
+    size_t      i, len;
+    ngx_str_t   v, clean;
+
+    if (ngx_http_complex_value(r, slcf->client_cert, &v) != NGX_OK) {
+        return NULL;
+    }
+
+    if (v.len == 0) {
+        return base;
+    }
+
+    clean.data = ngx_pnalloc(r->pool, v.len);
+    if (clean.data == NULL) {
+        return NULL;
+    }
+
+    q = clean.data;
+    for (i = 0; i < v.len; i++) {
+        if (v.data[i] == '\t' && i > 0 && v.data[i - 1] == '\n') {
+            continue;
+        }
+        *q++ = v.data[i];
+    }
+    clean.len = q - clean.data;
+
+    pem = ngx_http_soidc_json_quote(r->pool, &clean);
+    if (pem == NULL) {
+        return base;        /* not UTF-8: no certificate */
+    }
+
+    len = ngx_strlen(base) + sizeof(",\"client_cert_pem\":") + ngx_strlen(pem);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    q = ngx_cpymem(p, base, ngx_strlen(base) - 1);
+    q = ngx_sprintf(q, ",\"client_cert_pem\":%s}", pem);
+    *q = '\0';
+
+    return (const char *) p;
+}
+
+
+/*
  * The decode options of a request with "Authorization: DPoP": the location's
  * options plus "dpop": "required" (only a DPoP-bound token with a valid proof),
  * the DPoP header's proof, the request's method and its URI (scheme, Host
@@ -1372,7 +1437,7 @@ ngx_http_soidc_introspect(ngx_http_request_t *r, ngx_http_soidc_loc_conf_t *slcf
  */
 static const char *
 ngx_http_soidc_dpop_options(ngx_http_request_t *r,
-    ngx_http_soidc_loc_conf_t *slcf)
+    ngx_http_soidc_loc_conf_t *slcf, const char *base)
 {
     u_char           *p, *method, *uri, *proof;
     size_t            len;
@@ -1446,7 +1511,7 @@ ngx_http_soidc_dpop_options(ngx_http_request_t *r,
         return (const char *) -1;
     }
 
-    len = ngx_strlen(slcf->decode_options)
+    len = ngx_strlen(base)
           + sizeof(",\"dpop\":\"required\",\"http_method\":,\"http_uri\":"
                    ",\"dpop_proof\":")
           + ngx_strlen(method) + ngx_strlen(uri)
@@ -1460,8 +1525,7 @@ ngx_http_soidc_dpop_options(ngx_http_request_t *r,
     s.data = p;
 
     /* the location's options without their closing brace */
-    p = ngx_cpymem(p, slcf->decode_options,
-                   ngx_strlen(slcf->decode_options) - 1);
+    p = ngx_cpymem(p, base, ngx_strlen(base) - 1);
     p = ngx_sprintf(p, ",\"dpop\":\"required\",\"http_method\":%s,"
                     "\"http_uri\":%s", method, uri);
 
@@ -1749,10 +1813,17 @@ check:
 
     options = slcf->decode_options;
 
+    if (slcf->client_cert) {
+        options = ngx_http_soidc_cert_options(r, slcf, options);
+        if (options == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
 
     if (ctx && ctx->dpop_scheme) {
-        options = ngx_http_soidc_dpop_options(r, slcf);
+        options = ngx_http_soidc_dpop_options(r, slcf, options);
 
         if (options == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -2272,6 +2343,7 @@ ngx_http_soidc_create_loc_conf(ngx_conf_t *cf)
     slcf->introspection = NGX_CONF_UNSET;
     slcf->unknown_kid_status = NGX_CONF_UNSET_UINT;
     slcf->dpop = NGX_CONF_UNSET_UINT;
+    slcf->client_cert = NGX_CONF_UNSET_PTR;
 
     return slcf;
 }
@@ -2934,27 +3006,29 @@ ngx_http_soidc_path_pointer(ngx_pool_t *pool, ngx_str_t *path, char **err)
 }
 
 
+/* soidc_token, soidc_client_cert: a value with a variable, or "off" */
 static char *
 ngx_http_soidc_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_soidc_loc_conf_t *slcf = conf;
-
     ngx_str_t                         *value;
+    ngx_http_complex_value_t         **cvp;
     ngx_http_compile_complex_value_t   ccv;
 
-    if (slcf->token != NGX_CONF_UNSET_PTR) {
+    cvp = (ngx_http_complex_value_t **) ((char *) conf + cmd->offset);
+
+    if (*cvp != NGX_CONF_UNSET_PTR) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {
-        slcf->token = NULL;     /* the Authorization header */
+        *cvp = NULL;
         return NGX_CONF_OK;
     }
 
-    slcf->token = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
-    if (slcf->token == NULL) {
+    *cvp = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    if (*cvp == NULL) {
         return NGX_CONF_ERROR;
     }
 
@@ -2962,17 +3036,18 @@ ngx_http_soidc_token(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ccv.cf = cf;
     ccv.value = &value[1];
-    ccv.complex_value = slcf->token;
+    ccv.complex_value = *cvp;
 
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
-    if (slcf->token->lengths == NULL) {
+    if ((*cvp)->lengths == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "soidc_token \"%V\" holds no variable: it takes "
-                           "the variable the token is read from, e.g. "
-                           "$cookie_access_token, or \"off\"", &value[1]);
+                           "%V \"%V\" holds no variable: it takes the "
+                           "variable the value is read from (e.g. "
+                           "$cookie_access_token, $ssl_client_raw_cert), or "
+                           "\"off\"", &cmd->name, &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -3306,6 +3381,7 @@ ngx_http_soidc_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->scopes, prev->scopes, NULL);
     ngx_conf_merge_ptr_value(conf->rules, prev->rules, NULL);
     ngx_conf_merge_ptr_value(conf->token, prev->token, NULL);
+    ngx_conf_merge_ptr_value(conf->client_cert, prev->client_cert, NULL);
     ngx_conf_merge_uint_value(conf->unknown_kid_status,
                               prev->unknown_kid_status, NGX_HTTP_UNAUTHORIZED);
     ngx_conf_merge_uint_value(conf->dpop, prev->dpop, NGX_HTTP_SOIDC_DPOP_OFF);

@@ -433,6 +433,82 @@ else
   skip "soidc_require_claim requests" "this libsoidc has no require_claims (branch claims)"
 fi
 
+echo "== certificate-bound tokens (RFC 8705): soidc_client_cert, nginx with TLS client certificates"
+PKI="$WORK/pki"; mkdir -p "$PKI"
+ossl() { (cd "$PKI" && openssl "$@") >>"$WORK/openssl.log" 2>&1; }
+issue() { # issue NAME SUBJECT EXT KEYARGS...
+  local n="$1" subj="$2" ext="$3"; shift 3
+  ossl req -newkey "$@" -nodes -keyout "$n.key" -out "$n.csr" -subj "$subj"
+  printf '%b' "$ext" >"$PKI/$n.ext"
+  ossl x509 -req -in "$n.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$n.pem" -days 2 -extfile "$n.ext"
+}
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem -days 2 \
+  -subj "/CN=soidc nginx test CA" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
+issue server "/CN=soidc nginx test server" 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' ec -pkeyopt ec_paramgen_curve:P-256
+issue client "/CN=soidc mtls client" 'extendedKeyUsage=clientAuth\n' ec -pkeyopt ec_paramgen_curve:P-256
+issue other "/CN=soidc other client" 'extendedKeyUsage=clientAuth\n' rsa:2048
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout self-client.key -out self-client.pem \
+  -days 2 -subj "/CN=soidc self-client"
+chmod 600 "$PKI"/*
+PROVIDER_MTLS_DIR="$PKI" lib_provider_start M || exit 1
+ISS_M="${PROVIDER_ISSUER[M]}"
+MTOKEN_EP="$(curl -s "$ISS_M/.well-known/openid-configuration" | grep -o '"mtls_endpoint_aliases":{[^}]*}' \
+  | sed -n 's/.*"token_endpoint":"\([^"]*\)".*/\1/p')"
+MTOK="$(curl -s --cacert "$PKI/ca.pem" --cert "$PKI/client.pem" --key "$PKI/client.key" \
+  -u mtls-bound-basic:mtls-bound-basic-secret-0123456789abcdef -d grant_type=client_credentials \
+  --data-urlencode scope=api:read --data-urlencode "resource=$RESOURCE" "$MTOKEN_EP" \
+  | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+MUNB="$(lib_token "$ISS_M" api:read)"
+if [ -z "$MTOK" ] || [ -z "$MUNB" ]; then echo "no tokens from provider M ($MTOKEN_EP)" >&2; exit 1; fi
+lib_nginx_conf M "$(lib_free_port)" "$ISS_M" inline 300s "${TIMEOUT_MS}ms" 1
+conf_fill M
+MPORT="$(lib_free_port)"
+cat >"$WORK/mtls-server.conf" <<EOF2
+    server {
+        listen 127.0.0.1:$MPORT ssl;
+        ssl_certificate $PKI/server.pem;
+        ssl_certificate_key $PKI/server.key;
+        ssl_client_certificate $PKI/ca.pem;
+        ssl_verify_client optional;
+
+        location = /mtls {
+            soidc_bearer on;
+            soidc_client_cert \$ssl_client_raw_cert;
+            return 200 "\$soidc_sub";
+        }
+
+        location = /mtls-legacy {
+            soidc_bearer on;
+            soidc_client_cert \$ssl_client_cert;
+            return 200 "\$soidc_sub";
+        }
+    }
+EOF2
+sed -i '$d' "${NGINX_PREFIX[M]}/nginx.conf"     # the closing brace of http
+cat "$WORK/mtls-server.conf" >>"${NGINX_PREFIX[M]}/nginx.conf"; echo "}" >>"${NGINX_PREFIX[M]}/nginx.conf"
+lib_nginx_start M || exit 1
+mreq() { # mreq PATH CERT|- TOKEN
+  local cert=()
+  [ "$2" = - ] || cert=(--cert "$PKI/$2.pem" --key "$PKI/$2.key")
+  STATUS="$(curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' --max-time 10 --cacert "$PKI/ca.pem" \
+    "${cert[@]}" -H "$(bearer "$3")" "https://127.0.0.1:$MPORT$1")"
+  BODY="$(cat "$WORK/body")"
+  WWWAUTH="$(sed -n 's/^[Ww][Ww][Ww]-[Aa]uthenticate: *//p' "$WORK/headers" | tr -d '\r')"
+}
+mcase() { # mcase NAME PATH CERT TOKEN STATUS
+  mreq "$2" "$3" "$4"
+  local ok=0; [ "$STATUS" = "$5" ] && { [ "$5" != 200 ] || [ "$BODY" = mtls-bound-basic ] || [ "$BODY" = conf-basic ]; } && ok=1
+  result $ok "$1" "$5" "$STATUS ${BODY:0:40} ${WWWAUTH:0:110}"
+}
+mcase "bound token + the certificate it is bound to" /mtls client "$MTOK" 200
+mcase "the same through \$ssl_client_cert (tabs dropped)" /mtls-legacy client "$MTOK" 200
+mcase "bound token + another CA-signed certificate" /mtls other "$MTOK" 401
+mcase "bound token without a client certificate" /mtls - "$MTOK" 401
+mcase "unbound token + a certificate" /mtls client "$MUNB" 200
+sleep 0.3
+ok=0; grep -q '"GET /mtls HTTP/1.1" 401 sub=- reason=cnf_x5t' "${NGINX_PREFIX[M]}/logs/access.log" && ok=1
+result $ok "\$soidc_reason of the refusals" "reason=cnf_x5t" "$(grep -c 'reason=cnf_x5t' "${NGINX_PREFIX[M]}/logs/access.log") lines"
+
 echo "== configuration errors at nginx -t"
 conf_error() { # conf_error NAME SED-EXPRESSION EXPECTED-SUBSTRING
   local X="$WORK/nginx-X"; mkdir -p "$X/logs"
@@ -484,8 +560,8 @@ conf_error "soidc_client_secret_file readable by others" \
   'accessible by group or others (mode 0644)'
 
 echo "== nginx stops cleanly"
-for n in T I; do lib_nginx_stop "$n"; done
-crit="$(cat "$WORK"/nginx-[TI]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
+for n in T I M; do lib_nginx_stop "$n"; done
+crit="$(cat "$WORK"/nginx-[TIM]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
 ok=0; [ -z "$crit" ] && ok=1
 result $ok "no alert/crit/emerg in the error logs" "none" "${crit:-none}"
 
