@@ -595,6 +595,7 @@ fn response(status: u16, body: &[u8]) -> Response {
         content_type: Some("application/json; charset=utf-8".into()),
         cache_control: Some("no-store".into()),
         www_authenticate: None,
+        dpop_nonce: None,
         body: body.to_vec(),
         host: "op.example.test".into(),
     }

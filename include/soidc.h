@@ -328,7 +328,12 @@ extern "C" {
  *   (a directory keeping the provider state of each issuer in one file, see below),
  *   `require_par` (false; true when the client is registered to use pushed authorization
  *   requests only: `soidc_auth_code_start` then pushes by default), `client_cert_file` and
- *   `client_key_file` (mutual TLS, RFC 8705, see below). Secret files must be regular files owned by the
+ *   `client_key_file` (mutual TLS, RFC 8705, see below), `dpop` (RFC 9449 DPoP:
+ *   `true` for ES256, or `"ES256"`, `"EdDSA"`, `"PS256"`, `"RS256"`; default false; see
+ *   below), `dpop_key_pem` (the DPoP private key as PEM: PKCS#8 `PRIVATE KEY` holding a
+ *   P-256, Ed25519 or RSA key, SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`,
+ *   unencrypted, at most 64 KiB), `dpop_key_file` (the same from a file, checked like
+ *   `client_secret_file`). Secret files must be regular files owned by the
  *   process's effective user or root and not accessible by group or others (mode 0600 or
  *   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
  *   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -337,6 +342,20 @@ extern "C" {
  *   Free it with `soidc_client_free`.
  * - `out_json`: nullable; set to NULL on entry, receives the error document on failure
  *   (nothing on success). Free it with `soidc_string_free`, never with `free()`.
+ *
+ * DPoP (RFC 9449): with `dpop` on, the client holds a DPoP key: the one of `dpop_key_pem` /
+ * `dpop_key_file` (which turn DPoP on by themselves; its algorithm is the key's: ES256 for
+ * P-256, EdDSA for Ed25519, and for RSA the `dpop` value, else PS256 unless the provider
+ * lists only RS256), or one generated here from the system CSPRNG (P-256, Ed25519, or RSA
+ * 2048 bits), which lives as long as the client. `dpop` false with a key given, a key
+ * that does not fit the algorithm asked for, an encrypted or unparsable PEM: all
+ * `SOIDC_ERR_INVALID_ARGUMENT`. An algorithm the provider's
+ * `dpop_signing_alg_values_supported` does not list: `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+ * The private key never leaves soidc (AWS-LC wipes it when the client is freed; the PEM
+ * text is wiped once parsed); `soidc_client_dpop_jwk` gives the public key and its
+ * thumbprint. Token requests, pushed authorization requests and `soidc_fetch_userinfo`
+ * then carry DPoP proofs (see `soidc_client_credentials_grant`); server nonces are
+ * remembered per origin (scheme, host, port; at most 64 origins per client).
  *
  * Mutual TLS (RFC 8705): `client_cert_file` (PEM: the client certificate, then any
  * intermediates) and `client_key_file` (PEM: its unencrypted private key, PKCS#8, PKCS#1 or
@@ -570,6 +589,52 @@ soidc_status soidc_client_import_keys(const soidc_client *client,
                                       char **out_json);
 
 /**
+ * The client's DPoP public key (RFC 9449) and its RFC 7638 thumbprint, as
+ * `{"jwk": {...}, "jkt": "..."}`. The JWK holds the public members only (`kty`, `crv`,
+ * `x`, `y` for ES256; `kty`, `crv`, `x` for EdDSA; `kty`, `n`, `e` for RSA); `jkt` is the
+ * base64url SHA-256 thumbprint, the value a bound access token carries as `cnf.jkt` and
+ * the authorization request as `dpop_jkt`. The same key (from `dpop_key_pem` or
+ * `dpop_key_file`) gives the same `jkt` in every client and process. No network access.
+ *
+ * `out_json` is required: it receives the document (or the error document); free it with
+ * `soidc_string_free`, never with `free()`. Returns `SOIDC_OK`, or
+ * `SOIDC_ERR_INVALID_ARGUMENT` (NULL argument, or a client created without the client
+ * option `dpop`). Thread-safe.
+ */
+soidc_status soidc_client_dpop_jwk(const soidc_client *client, char **out_json);
+
+/**
+ * A DPoP proof JWT (RFC 9449 §4.2) for a request the host sends itself, for example to
+ * its own API with a DPoP-bound access token: send the result as the `DPoP` header, and
+ * the token as `Authorization: DPoP <access_token>` (§7.1).
+ *
+ * The proof is signed with the client's DPoP key (header `typ` `dpop+jwt`, `alg`, `jwk`
+ * with the public key) and carries `jti` (192 random bits), `htm` = `method`, `htu` =
+ * `url` without its query and fragment (§4.2), `iat` (now), `nonce`, and `ath` (the
+ * base64url SHA-256 of `access_token`) when a token is given. Each call makes a new
+ * proof; a proof is for one request.
+ *
+ * - `method`: required; the HTTP method (`GET`, `POST`, ...): 1 to 32 token characters.
+ * - `url`: required; the absolute http or https URL of the request, at most 8 KiB.
+ * - `access_token`: nullable; the access token sent with the request (then `ath` is set);
+ *   not empty, at most 256 KiB; never in errors or logs.
+ * - `options_json` (nullable): `nonce` (the `DPoP-Nonce` the server sent, RFC 9449 §9;
+ *   printable ASCII without space, `"` and `\`, at most 1024 characters; default: the
+ *   nonce soidc last received from the URL's origin, if any, else none).
+ * - `out_json` is required: `{"proof": "..."}`, or the error document; free it with
+ *   `soidc_string_free`.
+ *
+ * No network access. Returns `SOIDC_OK`, or `SOIDC_ERR_INVALID_ARGUMENT` (NULL or invalid
+ * argument, bad option, a client without DPoP). Thread-safe.
+ */
+soidc_status soidc_dpop_proof(const soidc_client *client,
+                              const char *method,
+                              const char *url,
+                              const char *access_token,
+                              const char *options_json,
+                              char **out_json);
+
+/**
  * Starts the authorization code flow: builds the URL to send the browser to.
  *
  * `options_json` (nullable): `redirect_uri` (default: the client's), `scope` (default:
@@ -594,7 +659,15 @@ soidc_status soidc_client_import_keys(const soidc_client *client,
  *
  * With PAR, every parameter is POSTed to the provider's
  * `pushed_authorization_request_endpoint` with the client's authentication method, and
- * the URL carries only `client_id` and the returned `request_uri`.
+ * the URL carries only `client_id` and the returned `request_uri`. With a DPoP key the push
+ * carries a DPoP proof (RFC 9449 §10.1), which binds the authorization code to the key.
+ *
+ * `dpop_jkt` (RFC 9449 §10): true sends the thumbprint of the client's DPoP key as the
+ * `dpop_jkt` parameter, binding the authorization code to the key (the code exchange must
+ * then carry a proof of that key); false leaves it out; default true when the client has a
+ * DPoP key (client option `dpop`), else false. True on a client without a key is
+ * `SOIDC_ERR_INVALID_ARGUMENT`. With `request_object` `"signed"` it goes into the request
+ * object with the other parameters.
  *
  * Success document: `{"url", "state", "nonce", "code_verifier", "redirect_uri"}` (null
  * where switched off), plus `expires_in` (seconds the pushed request stays valid) with
@@ -710,6 +783,16 @@ soidc_status soidc_auth_code_exchange(const soidc_client *client,
  * success response: its `error`, `error_description`, `error_uri` are in the error
  * document; this holds for every grant), `SOIDC_ERR_NETWORK`,
  * `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no token endpoint), `SOIDC_ERR_INVALID_ARGUMENT`.
+ *
+ * DPoP (RFC 9449), for every grant (authorization code, refresh, client credentials,
+ * password, device poll, token exchange) and the pushed authorization request: when the
+ * client option `dpop` is on, each request carries a fresh `DPoP` proof (`htm` POST, `htu`
+ * the endpoint, a new `jti`, `iat`, and the server's last nonce for that origin); a
+ * `use_dpop_nonce` answer with a new `DPoP-Nonce` is answered by sending the request
+ * exactly once more with a proof carrying it, within the same `timeout_ms`. A success
+ * must then say `token_type` `DPoP`: a `Bearer` token (one the provider did not bind to
+ * the key, RFC 9449 §5) is refused with `SOIDC_ERR_PROTOCOL`, `reason` = `dpop_not_bound`
+ * (for token exchange, `N_A` passes too). Turn `dpop` off to accept Bearer tokens.
  */
 soidc_status soidc_client_credentials_grant(const soidc_client *client,
                                             const char *scope,
@@ -796,6 +879,13 @@ soidc_status soidc_device_authorization_poll(const soidc_client *client,
  * header). JSON responses and signed JWT responses (`application/jwt`: signature,
  * `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
  * ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`,
+ * `token_type` (`"Bearer"` or `"DPoP"`, case-insensitive: the token response's
+ * `token_type`; default `"DPoP"` when the client has a DPoP key, since such a client only
+ * accepts DPoP-bound tokens, else `"Bearer"`; `"DPoP"` on a client without a key is
+ * `SOIDC_ERR_INVALID_ARGUMENT`). With DPoP (RFC 9449 §7.1) the token goes as
+ * `Authorization: DPoP <token>` with a `DPoP` proof carrying `ath`; a 401 challenge
+ * `WWW-Authenticate: DPoP error="use_dpop_nonce"` with a new `DPoP-Nonce` (§9) is answered
+ * by one more request with a proof carrying that nonce, within `timeout_ms`.
  * `require_claims` (claim rules on the UserInfo claims, JSON or signed, as for
  * `soidc_decode_id_token`). A `sub`
  * longer than 255 bytes (OpenID Connect Core §2) is `SOIDC_ERR_VALIDATION`, `reason` = `sub`.

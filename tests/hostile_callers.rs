@@ -55,7 +55,7 @@ fn client() -> rp::Rp {
 
 /// Every function these tests call with hostile input. Kept in step with the header: a new
 /// export makes `every_exported_function_is_covered` fail until it is added here.
-const COVERED: [&str; 42] = [
+const COVERED: [&str; 44] = [
     "soidc_auth_code_handle_form_post",
     "soidc_client_from_issuer_url", "soidc_client_from_issuer_url_with_log", "soidc_client_from_issuer_config", "soidc_client_free",
     "soidc_client_get_type", "soidc_client_provider_config", "soidc_client_provider_keys",
@@ -70,6 +70,7 @@ const COVERED: [&str; 42] = [
     "soidc_client_export_state", "soidc_client_from_state", "soidc_client_import_keys",
     "soidc_token_exchange", "soidc_register_client", "soidc_client_read_registration",
     "soidc_client_update_registration", "soidc_client_delete_registration",
+    "soidc_client_dpop_jwk", "soidc_dpop_proof",
     "soidc_claims_get",
 ];
 
@@ -874,6 +875,72 @@ fn registration_hostile_arguments() {
         let e = check(what, &out, &[SOIDC_ERR_INVALID_ARGUMENT, SOIDC_ERR_NETWORK, SOIDC_ERR_HTTP]).unwrap();
         assert!(e["message"].as_str().unwrap().len() < 500, "{what}: the message does not echo the input");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// DPoP (RFC 9449), client side
+// ---------------------------------------------------------------------------------------
+
+use soidc::ffi::dpop as dp;
+
+fn dpop_proof_raw(c: rp::C, method: *const c_char, url: *const c_char, token: *const c_char, options: *const c_char) -> Outcome {
+    // SAFETY: a live client or NULL, NULL or valid strings, a valid out-pointer.
+    rp::call(|out| unsafe { dp::soidc_dpop_proof(c, method, url, token, options, out) })
+}
+
+/// NULL where a value is needed, invalid UTF-8 in each string, 10 MB in each string, a
+/// NULL `out_json`: `SOIDC_ERR_INVALID_ARGUMENT`, short messages, no request sent; a
+/// client without DPoP is refused the same way.
+#[test]
+fn dpop_exports_hostile_arguments() {
+    let rp = rp::rp(HostileServer::start(), Some(r#"{"dpop": true}"#));
+    let plain = client();
+    let n = ptr::null::<c_char>();
+    let get = ffi::cstr("GET");
+    let url = ffi::cstr("https://rs.example/a");
+    let token = ffi::cstr(ACCESS_TOKEN_LIKE);
+    let bad_utf8 = std::ffi::CString::new(vec![b'G', 0xff, b'T']).unwrap();
+    let bad_utf8_json = std::ffi::CString::new(vec![b'{', 0xff, b'}']).unwrap();
+    let huge = ffi::cstr(&big("https://rs.example/", 'x'));
+    let huge_token = ffi::cstr(&big("", 'x'));
+    let huge_opts = ffi::cstr(&format!("{{\"nonce\": \"{}\"}}", big("", 'n')));
+    let before = rp.server.request_count();
+    // SAFETY: a live client or NULL and a valid out-pointer.
+    let jwk = |c: rp::C| rp::call(|out| unsafe { dp::soidc_client_dpop_jwk(c, out) });
+    let outs: Vec<(&str, Outcome)> = vec![
+        ("jwk NULL client", jwk(ptr::null())),
+        ("jwk of a client without DPoP", jwk(plain.c())),
+        ("proof NULL client", dpop_proof_raw(ptr::null(), get.as_ptr(), url.as_ptr(), n, n)),
+        ("proof NULL method", dpop_proof_raw(rp.c(), n, url.as_ptr(), n, n)),
+        ("proof NULL url", dpop_proof_raw(rp.c(), get.as_ptr(), n, n, n)),
+        ("proof bad UTF-8 method", dpop_proof_raw(rp.c(), bad_utf8.as_ptr(), url.as_ptr(), n, n)),
+        ("proof bad UTF-8 url", dpop_proof_raw(rp.c(), get.as_ptr(), bad_utf8.as_ptr(), n, n)),
+        ("proof bad UTF-8 token", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), bad_utf8.as_ptr(), n)),
+        ("proof bad UTF-8 options", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), n, bad_utf8_json.as_ptr())),
+        ("proof 10 MB method", dpop_proof_raw(rp.c(), huge_token.as_ptr(), url.as_ptr(), n, n)),
+        ("proof 10 MB url", dpop_proof_raw(rp.c(), get.as_ptr(), huge.as_ptr(), n, n)),
+        ("proof 10 MB token", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), huge_token.as_ptr(), n)),
+        ("proof 10 MB options", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), n, huge_opts.as_ptr())),
+        ("proof of a client without DPoP", dpop_proof_raw(plain.c(), get.as_ptr(), url.as_ptr(), token.as_ptr(), n)),
+    ];
+    for (what, out) in &outs {
+        let e = check(what, out, &[SOIDC_ERR_INVALID_ARGUMENT]).unwrap();
+        assert!(e["message"].as_str().unwrap().len() < 500, "{what}: the message does not echo the input");
+    }
+    for options in [json!({"nonce": 5}), json!({"nonce": ["a"]}), json!({"nonce": "a b"}), json!({"x": 1}), json!([])] {
+        let o = ffi::cstr(&options.to_string());
+        check(&options.to_string(), &dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), n, o.as_ptr()), &[SOIDC_ERR_INVALID_ARGUMENT]);
+    }
+    // A NULL out_json: both need one.
+    // SAFETY: a live client, valid strings, a NULL out-pointer (allowed: the status alone).
+    assert_eq!(unsafe { dp::soidc_client_dpop_jwk(rp.c(), ptr::null_mut()) }, SOIDC_ERR_INVALID_ARGUMENT);
+    // SAFETY: as above.
+    assert_eq!(unsafe { dp::soidc_dpop_proof(rp.c(), get.as_ptr(), url.as_ptr(), n, n, ptr::null_mut()) }, SOIDC_ERR_INVALID_ARGUMENT);
+    // The good call works, and nothing touched the network.
+    let ok = check("proof", &dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), token.as_ptr(), n), &[SOIDC_OK]);
+    assert!(ok.is_none());
+    check("jwk", &jwk(rp.c()), &[SOIDC_OK]);
+    assert_eq!(rp.server.request_count(), before, "no request");
 }
 
 /// `soidc_claims_get` with hostile arguments: NULL and invalid UTF-8 in each argument, a NULL

@@ -156,6 +156,9 @@ const (
 	// ReasonTimeout: the call's time budget (its timeout, or the context's
 	// deadline, or CreateTimeout for a constructor) ran out (StatusNetwork).
 	ReasonTimeout = "timeout"
+	// ReasonDPoPNotBound: a client with DPoP on got a token response whose
+	// token_type is not DPoP, a token not bound to its key (ErrProtocol, RFC 9449 §5).
+	ReasonDPoPNotBound = "dpop_not_bound"
 	// ReasonCnfX5t: a certificate-bound access token (cnf["x5t#S256"], RFC 8705
 	// §3) without AccessTokenOptions.ClientCertPEM, or with another certificate.
 	ReasonCnfX5t = "cnf_x5t"

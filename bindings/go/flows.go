@@ -45,6 +45,9 @@ type AuthCodeStartOptions struct {
 	// 9101), "plain", or "" (signed when the provider's metadata requires it).
 	RequestObject    string
 	RequestObjectAlg string // the request object's JWS alg; "" chooses from the key and the provider
+	// DPoPJKT sends dpop_jkt, binding the code to the client's DPoP key (RFC
+	// 9449 §10): nil means yes when the client has a DPoP key.
+	DPoPJKT *bool
 }
 
 // MarshalJSON returns the options document soidc reads.
@@ -82,9 +85,10 @@ func (o AuthCodeStartOptions) MarshalJSON() ([]byte, error) {
 		PAR          *bool          `json:"par,omitempty"`
 		RequestObj   string         `json:"request_object,omitempty"`
 		RequestAlg   string         `json:"request_object_alg,omitempty"`
+		DPoPJKT      *bool          `json:"dpop_jkt,omitempty"`
 	}{o.RedirectURI, o.Scope, state, nonce, pkce, o.CodeVerifier, o.Prompt, seconds(o.MaxAge),
 		o.LoginHint, o.ACRValues, o.UILocales, o.ResponseMode, o.Resource, o.ExtraParams,
-		o.PAR, o.RequestObject, o.RequestObjectAlg})
+		o.PAR, o.RequestObject, o.RequestObjectAlg, o.DPoPJKT})
 }
 
 // AuthCodeStart builds the authorization URL to send the browser to. Keep the
@@ -408,13 +412,17 @@ type UserinfoOptions struct {
 	// ExpectedSub is the ID token's sub; a UserInfo response for another
 	// subject is ErrValidation.
 	ExpectedSub string
+	// TokenType is the token response's token_type, "Bearer" or "DPoP" (""
+	// means DPoP on a client with a DPoP key, Bearer otherwise).
+	TokenType string
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o UserinfoOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		ExpectedSub string `json:"expected_sub,omitempty"`
-	}{o.ExpectedSub})
+		TokenType   string `json:"token_type,omitempty"`
+	}{o.ExpectedSub, o.TokenType})
 }
 
 // FetchUserinfo fetches the UserInfo of the user accessToken was issued for.

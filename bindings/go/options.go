@@ -88,6 +88,14 @@ type Options struct {
 	MaxResponseBytes int64
 	// AllowInsecureHTTP allows http:// URLs on any host (false: only on loopback).
 	AllowInsecureHTTP bool
+	// DPoP turns on DPoP (RFC 9449) with this proof algorithm: "ES256",
+	// "EdDSA", "PS256" or "RS256" ("": off, unless a DPoP key is given, whose
+	// own algorithm is then used). See Client.DPoPProof.
+	DPoP string
+	// DPoPKeyPEM is the DPoP private key as PEM (default: one generated at
+	// creation); DPoPKeyFile reads it from a file checked like ClientSecretFile.
+	DPoPKeyPEM  string
+	DPoPKeyFile string
 
 	// Logger, if not nil, is the client's own logger from the start, as
 	// Client.SetLogger would install it afterwards: NewClientFromIssuerURL
@@ -130,6 +138,9 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		AllowedAlgs             []string   `json:"allowed_algs,omitempty"`
 		MaxResponseBytes        int64      `json:"max_response_bytes,omitempty"`
 		AllowInsecureHTTP       bool       `json:"allow_insecure_http,omitempty"`
+		DPoP                    string     `json:"dpop,omitempty"`
+		DPoPKeyPEM              string     `json:"dpop_key_pem,omitempty"`
+		DPoPKeyFile             string     `json:"dpop_key_file,omitempty"`
 	}{
 		TimeoutMS:               ceilDiv(o.Timeout, time.Millisecond),
 		CreateTimeoutMS:         ceilDiv(o.CreateTimeout, time.Millisecond),
@@ -149,6 +160,9 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		AllowedAlgs:             o.AllowedAlgs,
 		MaxResponseBytes:        o.MaxResponseBytes,
 		AllowInsecureHTTP:       o.AllowInsecureHTTP,
+		DPoP:                    o.DPoP,
+		DPoPKeyPEM:              o.DPoPKeyPEM,
+		DPoPKeyFile:             o.DPoPKeyFile,
 	})
 }
 

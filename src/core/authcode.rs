@@ -72,6 +72,9 @@ struct StartOptions {
     request_object_alg: Option<String>,
     /// Bounds the push (the only network access of the start).
     timeout_ms: Option<u64>,
+    /// RFC 9449 §10: send `dpop_jkt` (the DPoP key's thumbprint) to bind the code to the
+    /// key; default: when the client has a DPoP key.
+    dpop_jkt: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -392,10 +395,20 @@ impl Client {
                 StringOrList::Many(v) => form.extend(v.iter().map(|s| ("resource".to_owned(), s.clone()))),
             }
         }
+        // RFC 9449 §10: binds the authorization code to the DPoP key, so that a code
+        // injected into another client's session cannot be redeemed without the key.
+        let jkt = match o.dpop_jkt {
+            Some(true) => Some(self.dpop_jkt()?),
+            Some(false) => None,
+            None => self.dpop.as_ref().map(|k| k.thumbprint().to_owned()),
+        };
+        if let Some(jkt) = jkt {
+            form.push(("dpop_jkt".into(), jkt));
+        }
         push_extra(
             &mut form,
             o.extra_params.as_ref(),
-            &["code_challenge", "code_challenge_method", "request", "request_uri"],
+            &["code_challenge", "code_challenge_method", "request", "request_uri", "dpop_jkt"],
         )?;
         Ok(AuthParams { form, state, nonce, verifier })
     }
@@ -513,7 +526,8 @@ impl Client {
         if self.auth_method() != crate::core::options::AuthMethod::ClientSecretBasic {
             form.retain(|(k, _)| k != "client_id");
         }
-        let resp = self.authenticated_post(endpoint, WHAT, &mut form, req)?;
+        // RFC 9449 §10.1: with a DPoP key the push carries a proof, which binds the code.
+        let resp = self.dpop_post(endpoint, WHAT, form, req)?;
         // 201 Created (RFC 9126 §2.2); 200 is taken too.
         if resp.status != 201 && resp.status != 200 {
             return Err(error_from_response(&resp, WHAT));

@@ -60,6 +60,10 @@ pub struct Client {
     log: std::sync::RwLock<Option<crate::core::log::Target>>,
     /// `jti`s of accepted logout tokens without `exp` (`allow_missing_exp`).
     pub(crate) logout_jtis: crate::core::replay::JtiCache,
+    /// The DPoP key (RFC 9449) when the client option `dpop` is on.
+    pub(crate) dpop: Option<crate::core::dpop::DpopKey>,
+    /// The DPoP nonces servers gave this client, per origin (RFC 9449 §8, §9).
+    pub(crate) dpop_nonces: crate::core::dpop::NonceStore,
     /// `jti`s of accepted DPoP proofs, scoped by key thumbprint (RFC 9449 §11.1).
     pub(crate) dpop_jtis: crate::core::replay::JtiCache,
 }
@@ -157,6 +161,32 @@ fn choose_auth_method(
         )));
     }
     Ok(m)
+}
+
+/// The client's DPoP key (RFC 9449): the one given (`dpop_key_pem` / `dpop_key_file`) or
+/// a new one (ES256 unless `dpop` names another algorithm). Its algorithm must be among
+/// the provider's `dpop_signing_alg_values_supported` (§5.1) when the provider lists them.
+fn dpop_key(doc: &Value, cfg: crate::core::options::DpopConfig) -> Result<crate::core::dpop::DpopKey> {
+    use crate::core::dpop::{DpopAlg, DpopKey};
+    let advertised: Option<Vec<&str>> = doc
+        .get("dpop_signing_alg_values_supported")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(Value::as_str).collect());
+    let offers = |a: DpopAlg| advertised.as_ref().is_none_or(|l| l.contains(&a.name()));
+    // An RSA key without an algorithm asked for: PS256, unless the provider lists only RS256.
+    let rsa_default = if !offers(DpopAlg::PS256) && offers(DpopAlg::RS256) { DpopAlg::RS256 } else { DpopAlg::PS256 };
+    let key = match &cfg.key_pem {
+        Some(pem) => DpopKey::from_pem(pem.expose(), cfg.alg, rsa_default, cfg.key_option)?,
+        None => DpopKey::generate(cfg.alg.unwrap_or(DpopAlg::ES256))?,
+    };
+    if !offers(key.alg()) {
+        return Err(Error::unsupported(format!(
+            "DPoP with {}: the provider's dpop_signing_alg_values_supported ({}) does not list it",
+            key.alg().name(),
+            advertised.unwrap_or_default().join(", ")
+        )));
+    }
+    Ok(key)
 }
 
 fn discovery_url(issuer: &str) -> String {
@@ -439,6 +469,10 @@ impl Client {
             None => params.client_secret.map(Secret::new),
         };
         let auth_method = choose_auth_method(&metadata, &config, client_secret.is_some(), signing_key.is_some())?;
+        let dpop = match config.dpop.take() {
+            Some(d) => Some(dpop_key(&doc, d)?),
+            None => None,
+        };
         log_at!(
             Level::Info,
             "client {} for issuer {} ready (client authentication: {})",
@@ -465,6 +499,8 @@ impl Client {
             signing_key,
             log: std::sync::RwLock::new(None),
             logout_jtis: Default::default(),
+            dpop,
+            dpop_nonces: Default::default(),
             dpop_jtis,
         })
     }

@@ -12,11 +12,12 @@ use crate::core::token::{error_from_response, json_object};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Parses `error="..."`, `error_description="..."` from a `WWW-Authenticate: Bearer` header.
+/// Parses `error="..."`, `error_description="..."` from a `WWW-Authenticate: Bearer` (or
+/// `DPoP`, RFC 9449 §7.1) header.
 fn bearer_error(header: &str) -> Map<String, Value> {
     let mut out = Map::new();
     let rest = header.trim_start();
-    let rest = rest.strip_prefix("Bearer").or_else(|| rest.strip_prefix("bearer")).unwrap_or(rest);
+    let rest = ["Bearer", "bearer", "DPoP", "dpop"].iter().find_map(|p| rest.strip_prefix(p)).unwrap_or(rest);
     for part in rest.split(',') {
         if let Some((k, v)) = part.trim().split_once('=') {
             let k = k.trim();
@@ -69,15 +70,47 @@ impl Client {
         struct UserinfoOptions {
             timeout_ms: Option<u64>,
             expected_sub: Option<String>,
+            /// "Bearer" or "DPoP" (the token response's `token_type`); default: DPoP when
+            /// the client has a DPoP key (it then only ever obtains DPoP-bound tokens).
+            token_type: Option<String>,
             require_claims: Option<crate::core::claim_rules::ClaimRules>,
         }
         let o: UserinfoOptions = options::parse(options_json, "options_json")?;
+        let dpop = match o.token_type.as_deref() {
+            None => self.dpop.is_some(),
+            Some(t) if t.eq_ignore_ascii_case("bearer") => false,
+            Some(t) if t.eq_ignore_ascii_case("dpop") => {
+                if self.dpop.is_none() {
+                    return Err(Error::invalid_argument(
+                        "options_json: token_type DPoP needs a client with a DPoP key (client option dpop)",
+                    ));
+                }
+                true
+            }
+            Some(t) => {
+                return Err(Error::invalid_argument(format!(
+                    "options_json: token_type {} is not \"Bearer\" or \"DPoP\"",
+                    quote_untrusted(t)
+                )))
+            }
+        };
         let req = self.request_options(o.timeout_ms)?;
         let endpoint = self.endpoint_url(crate::core::mtls::Endpoint::Userinfo).ok_or_else(|| {
             Error::unsupported("the provider has no userinfo_endpoint")
         })?;
-        let auth = format!("Bearer {access_token}");
-        let resp = self.http.get(endpoint, "userinfo endpoint", &[("Authorization", &auth), ("Accept", "application/json, application/jwt")], req)?;
+        let accept = ("Accept", "application/json, application/jwt");
+        let resp = if dpop {
+            // RFC 9449 §7.1: `Authorization: DPoP <token>` and a proof with `ath`; a
+            // `use_dpop_nonce` challenge (§9) is answered once with the nonce given.
+            let auth = zeroize::Zeroizing::new(format!("DPoP {access_token}"));
+            self.with_dpop(crate::core::http::Method::Get, endpoint, Some(access_token), |proof| {
+                let proof = proof.unwrap_or_default();
+                self.http.get(endpoint, "userinfo endpoint", &[("Authorization", &auth), ("DPoP", proof), accept], req)
+            })?
+        } else {
+            let auth = zeroize::Zeroizing::new(format!("Bearer {access_token}"));
+            self.http.get(endpoint, "userinfo endpoint", &[("Authorization", &auth), accept], req)?
+        };
         if resp.status != 200 {
             if let Some(h) = &resp.www_authenticate {
                 let fields = bearer_error(h);

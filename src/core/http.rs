@@ -22,6 +22,8 @@ pub struct Response {
     pub content_type: Option<String>,
     pub cache_control: Option<String>,
     pub www_authenticate: Option<String>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8, §9), as sent (checked where it is used).
+    pub dpop_nonce: Option<String>,
     pub body: Vec<u8>,
     /// The host the request went to, for messages.
     pub host: String,
@@ -388,6 +390,7 @@ impl Http {
         let content_type = header("content-type");
         let cache_control = header("cache-control");
         let www_authenticate = header("www-authenticate");
+        let dpop_nonce = header("dpop-nonce");
         if (300..400).contains(&status) {
             let target = header("location")
                 .and_then(|l| url.join(&l).ok())
@@ -405,7 +408,7 @@ impl Http {
             .read_to_vec()
             .map_err(|e| map_error(e, &host, what, timeout))?;
         log_at!(Level::Debug, "{what}: HTTP {status} from {host}, {} bytes", body.len());
-        Ok(Response { status, content_type, cache_control, www_authenticate, body, host })
+        Ok(Response { status, content_type, cache_control, www_authenticate, dpop_nonce, body, host })
     }
 }
 

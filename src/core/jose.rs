@@ -243,3 +243,69 @@ pub(crate) fn typ_is(typ: Option<&str>, expected: &str) -> bool {
         t == expected || t.strip_prefix("application/") == Some(expected)
     })
 }
+
+/// The JWK SHA-256 thumbprint of RFC 7638, base64url: the SHA-256 of the JSON object of
+/// the key's required members only (§3.2: EC `crv`, `kty`, `x`, `y`; OKP `crv`, `kty`, `x`
+/// (RFC 8037 §2); RSA `e`, `kty`, `n`), in lexicographic order, without whitespace (§3.3).
+/// A member of the wrong type, a missing one or an unknown `kty` is a validation error.
+pub(crate) fn jwk_thumbprint(jwk: &Map<String, Value>) -> Result<String> {
+    let kty = match jwk.get("kty") {
+        Some(Value::String(k)) => k.as_str(),
+        _ => return Err(Error::validation("JWK has no string \"kty\"")),
+    };
+    let required: &[&str] = match kty {
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        "RSA" => &["e", "kty", "n"],
+        other => {
+            return Err(Error::validation(format!(
+                "JWK kty {} has no RFC 7638 thumbprint here (EC, OKP and RSA only)",
+                crate::core::error::quote_untrusted(other)
+            )))
+        }
+    };
+    // Built by hand rather than through a map: the member order must be lexicographic
+    // whatever map type serde_json was compiled with (§3.3).
+    let mut text = String::from("{");
+    for (i, name) in required.iter().enumerate() {
+        let value = match jwk.get(*name) {
+            Some(Value::String(s)) => s,
+            _ => return Err(Error::validation(format!("JWK ({kty}) has no string \"{name}\""))),
+        };
+        if i > 0 {
+            text.push(',');
+        }
+        // serde_json writes the minimal JSON string escapes RFC 7638 §3.3 asks for.
+        text.push_str(&serde_json::to_string(name).map_err(|e| Error::internal(e.to_string()))?);
+        text.push(':');
+        text.push_str(&serde_json::to_string(value).map_err(|e| Error::internal(e.to_string()))?);
+    }
+    text.push('}');
+    Ok(b64_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes()).as_ref()))
+}
+
+#[cfg(test)]
+mod thumbprint_tests {
+    use super::*;
+
+    /// RFC 7638 §3.1's example key and its published thumbprint.
+    #[test]
+    fn rfc7638_example() {
+        let jwk = serde_json::json!({
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB",
+            "alg": "RS256",
+            "kid": "2011-04-29"
+        });
+        assert_eq!(
+            jwk_thumbprint(jwk.as_object().unwrap()).unwrap(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+        let mut bad = jwk.as_object().unwrap().clone();
+        bad.remove("e");
+        assert!(jwk_thumbprint(&bad).is_err());
+        bad.insert("e".into(), Value::from(3));
+        assert!(jwk_thumbprint(&bad).is_err());
+    }
+}

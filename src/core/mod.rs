@@ -6,6 +6,7 @@ pub mod auth;
 pub mod authcode;
 pub mod claim_rules;
 pub mod claims;
+pub mod dpop;
 pub mod client;
 pub mod endpoints;
 pub mod error;

@@ -86,6 +86,13 @@ pub struct ClientOptions {
     pub cache_dir: Option<String>,
     /// The client is registered to use pushed authorization requests only (RFC 9126).
     pub require_par: Option<bool>,
+    /// DPoP (RFC 9449): `true` (ES256, or the algorithm of `dpop_key_pem`), `false`, or an
+    /// algorithm name.
+    pub dpop: Option<DpopChoice>,
+    /// The DPoP private key as PEM (default: one generated at client creation).
+    pub dpop_key_pem: Option<Secret>,
+    /// The DPoP private key read from a PEM file (owner and mode checked).
+    pub dpop_key_file: Option<String>,
     /// Resource server: how many DPoP proof `jti`s the replay cache holds (RFC 9449 §11.1).
     pub dpop_replay_cache_entries: Option<u64>,
     /// Resource server: how long (seconds) a DPoP proof's `jti` is remembered; proofs older
@@ -95,6 +102,24 @@ pub struct ClientOptions {
     pub client_cert_file: Option<String>,
     /// RFC 8705: the private key of `client_cert_file` (PEM).
     pub client_key_file: Option<String>,
+}
+
+/// The client option `dpop`: a switch or an algorithm name.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DpopChoice {
+    Switch(bool),
+    Alg(String),
+}
+
+/// The checked DPoP settings of a client: the algorithm asked for (`None`: ES256 for a
+/// generated key, the key's own for a given one) and the key given, if any.
+#[derive(Debug, Clone)]
+pub struct DpopConfig {
+    pub alg: Option<crate::core::dpop::DpopAlg>,
+    pub key_pem: Option<Secret>,
+    /// The option the key came from, for messages.
+    pub key_option: &'static str,
 }
 
 /// Client authentication at the token, introspection and revocation endpoints.
@@ -161,6 +186,8 @@ pub struct ClientConfig {
     pub cache_dir: Option<String>,
     /// Push every authorization request (RFC 9126) unless a call says `par: false`.
     pub require_par: bool,
+    /// DPoP (RFC 9449) when on.
+    pub dpop: Option<DpopConfig>,
     /// Capacity of the DPoP proof replay cache (entries).
     pub dpop_replay_cache_entries: usize,
     /// How long a DPoP proof `jti` is remembered, in seconds.
@@ -302,6 +329,7 @@ impl ClientOptions {
                 return Err(Error::invalid_argument("proxy must not be empty"));
             }
         }
+        let dpop = resolve_dpop(self.dpop, self.dpop_key_pem, self.dpop_key_file.as_deref())?;
         Ok(ClientConfig {
             timeout,
             create_timeout,
@@ -321,11 +349,47 @@ impl ClientOptions {
             issuer: self.issuer,
             cache_dir: self.cache_dir,
             require_par: self.require_par.unwrap_or(false),
+            dpop,
             dpop_replay_cache_entries: dpop_replay_cache_entries as usize,
             dpop_replay_window_s,
             client_cert,
         })
     }
+}
+
+/// The options `dpop`, `dpop_key_pem` and `dpop_key_file` together: a key given turns
+/// DPoP on (unless `dpop` is false, which contradicts it).
+fn resolve_dpop(choice: Option<DpopChoice>, pem: Option<Secret>, file: Option<&str>) -> Result<Option<DpopConfig>> {
+    use crate::core::dpop::{DpopAlg, MAX_KEY_PEM_BYTES};
+    let (key_pem, key_option) = match (pem, file) {
+        (Some(_), Some(_)) => return Err(Error::invalid_argument("dpop_key_pem and dpop_key_file exclude each other")),
+        (Some(pem), None) => {
+            if pem.expose().len() > MAX_KEY_PEM_BYTES {
+                return Err(Error::invalid_argument(format!(
+                    "dpop_key_pem is {} bytes, more than the {MAX_KEY_PEM_BYTES}-byte limit of a PEM private key",
+                    pem.expose().len()
+                )));
+            }
+            (Some(pem), "dpop_key_pem")
+        }
+        (None, Some(path)) => (Some(read_secret_file(path, "dpop_key_file", false)?), "dpop_key_file"),
+        (None, None) => (None, "dpop_key_pem"),
+    };
+    let alg = match &choice {
+        None | Some(DpopChoice::Switch(true)) => None,
+        Some(DpopChoice::Switch(false)) if key_pem.is_some() => {
+            return Err(Error::invalid_argument(format!("dpop is false but {key_option} gives a DPoP key")))
+        }
+        Some(DpopChoice::Switch(false)) => return Ok(None),
+        Some(DpopChoice::Alg(name)) => Some(DpopAlg::parse(name).ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "dpop: {} is not true, false, \"ES256\", \"EdDSA\", \"PS256\" or \"RS256\"",
+                crate::core::error::quote_untrusted(name)
+            ))
+        })?),
+    };
+    let on = matches!(choice, Some(DpopChoice::Switch(true)) | Some(DpopChoice::Alg(_))) || key_pem.is_some();
+    Ok(on.then_some(DpopConfig { alg, key_pem, key_option }))
 }
 
 /// Options every network-touching call accepts.

@@ -84,7 +84,7 @@ impl Client {
     /// `id_token_claims`).
     pub(crate) fn token_request(
         &self,
-        mut form: Vec<(String, String)>,
+        form: Vec<(String, String)>,
         req: RequestOptions,
         expect: IdTokenExpectation<'_>,
     ) -> Result<Value> {
@@ -92,14 +92,14 @@ impl Client {
             Error::unsupported("the provider has no token_endpoint")
         })?;
         let grant = form.iter().find(|(k, _)| k == "grant_type").map(|(_, v)| v.clone()).unwrap_or_default();
-        let resp = self.authenticated_post(endpoint, "token endpoint", &mut form, req)?;
+        let resp = self.dpop_post(endpoint, "token endpoint", form, req)?;
         if resp.status != 200 {
             let e = error_from_response(&resp, "token endpoint");
             log_at!(Level::Info, "{grant} grant failed: {}", e.message);
             return Err(e);
         }
         let mut body = json_object(&resp, "token endpoint")?;
-        let id_token = check_token_response(&body)?;
+        let id_token = check_token_response_for(&body, self.dpop.is_some())?;
         match id_token {
             None if expect.required => {
                 return Err(Error::protocol("token response has no id_token although the openid scope was requested"));
@@ -140,8 +140,23 @@ impl Client {
         form: &mut Vec<(String, String)>,
         req: RequestOptions,
     ) -> Result<Response> {
+        self.authenticated_post_with(endpoint, what, form, None, req)
+    }
+
+    /// As [`Client::authenticated_post`], with a `DPoP` header when `dpop_proof` is given.
+    fn authenticated_post_with(
+        &self,
+        endpoint: &str,
+        what: &str,
+        form: &mut Vec<(String, String)>,
+        dpop_proof: Option<&str>,
+        req: RequestOptions,
+    ) -> Result<Response> {
         let mut headers: Vec<(String, String)> = Vec::new();
         crate::core::auth::apply(&self.authenticator(), form, &mut headers)?;
+        if let Some(proof) = dpop_proof {
+            headers.push(("DPoP".into(), proof.into()));
+        }
         let form_refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let result = self.http.post_form(endpoint, what, &form_refs, &header_refs, req);
@@ -153,12 +168,42 @@ impl Client {
         }
         result
     }
+
+    /// A client-authenticated POST to the token endpoint or the pushed authorization
+    /// request endpoint: with a DPoP key, it carries a fresh proof (RFC 9449 §5, §10.1)
+    /// and is sent once more when the server asks for a nonce (§8). The client
+    /// authentication is applied afresh for each send (a client assertion's `jti` is
+    /// single-use). `form` is wiped when this returns.
+    pub(crate) fn dpop_post(&self, endpoint: &str, what: &str, form: Vec<(String, String)>, req: RequestOptions) -> Result<Response> {
+        struct Wiped(Vec<(String, String)>);
+        impl Drop for Wiped {
+            fn drop(&mut self) {
+                use zeroize::Zeroize;
+                for (_, v) in self.0.iter_mut() {
+                    v.zeroize();
+                }
+            }
+        }
+        let original = Wiped(form);
+        self.with_dpop(crate::core::http::Method::Post, endpoint, None, |proof| {
+            let mut form = Wiped(original.0.clone());
+            self.authenticated_post_with(endpoint, what, &mut form.0, proof, req)
+        })
+    }
 }
 
 /// The shape a successful token response must have (RFC 6749 §5.1): a
 /// non-empty `access_token`, a Bearer `token_type` (compared case-insensitively),
 /// and an `id_token`, if any, that is a string. Returns the ID token.
 pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>> {
+    check_token_response_for(body, false)
+}
+
+/// As [`check_token_response`]; with `dpop` (the request carried a DPoP proof) the
+/// `token_type` must be `DPoP` instead. RFC 9449 §5: a `Bearer` answer means the server did
+/// not bind the token to the key. soidc refuses it (`SOIDC_ERR_PROTOCOL`, `reason`
+/// `dpop_not_bound`) rather than hand an unbound token to a host that asked for bound ones.
+pub fn check_token_response_for(body: &Map<String, Value>, dpop: bool) -> Result<Option<String>> {
     // RFC 6749 §5.1/§5.2: a success and an error response are exclusive. A 200 that
     // also carries `error` is not a success to believe, whatever else it holds.
     if let Some(code) = body.get("error") {
@@ -183,6 +228,14 @@ pub fn check_token_response(body: &Map<String, Value>) -> Result<Option<String>>
         None => return Err(Error::protocol("token response has no access_token")),
     }
     match body.get("token_type") {
+        Some(Value::String(t)) if dpop && t.eq_ignore_ascii_case("dpop") => {}
+        Some(Value::String(t)) if dpop => {
+            return Err(Error::protocol(format!(
+                "token response: token_type {} although the request carried a DPoP proof: the provider did not bind the token to the client's DPoP key (RFC 9449 §5); soidc refuses unbound tokens when the client option dpop is on",
+                quote_untrusted(t)
+            ))
+            .with_detail("reason", "dpop_not_bound"))
+        }
         Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
         Some(Value::String(t)) => {
             return Err(Error::protocol(format!("token response: token_type {} is not Bearer", quote_untrusted(t))))

@@ -175,7 +175,7 @@ impl Client {
         let endpoint = self
             .endpoint_url(crate::core::mtls::Endpoint::Token)
             .ok_or_else(|| Error::unsupported("the provider has no token_endpoint"))?;
-        let resp = self.authenticated_post(endpoint, "token endpoint", &mut form, req)?;
+        let resp = self.dpop_post(endpoint, "token endpoint", form, req)?;
         if resp.status != 200 {
             let e = error_from_response(&resp, "token endpoint");
             log_at!(Level::Info, "token exchange failed: {}", e.message);
@@ -183,6 +183,14 @@ impl Client {
         }
         let body = json_object(&resp, "token endpoint")?;
         check_exchange_response(&body)?;
+        // RFC 9449 §5: with a proof sent, a Bearer access token is an unbound one (N_A, a
+        // token that is not an access token, carries no binding and passes).
+        if self.dpop.is_some() && body.get("token_type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("bearer")) {
+            return Err(Error::protocol(
+                "token exchange response: token_type Bearer although the request carried a DPoP proof: the provider did not bind the token to the client's DPoP key (RFC 9449 §5)",
+            )
+            .with_detail("reason", "dpop_not_bound"));
+        }
         log_at!(Level::Debug, "token exchange succeeded");
         Ok(Value::Object(body))
     }

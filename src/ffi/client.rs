@@ -107,7 +107,12 @@ fn create(
 ///   (a directory keeping the provider state of each issuer in one file, see below),
 ///   `require_par` (false; true when the client is registered to use pushed authorization
 ///   requests only: `soidc_auth_code_start` then pushes by default), `client_cert_file` and
-///   `client_key_file` (mutual TLS, RFC 8705, see below). Secret files must be regular files owned by the
+///   `client_key_file` (mutual TLS, RFC 8705, see below), `dpop` (RFC 9449 DPoP:
+///   `true` for ES256, or `"ES256"`, `"EdDSA"`, `"PS256"`, `"RS256"`; default false; see
+///   below), `dpop_key_pem` (the DPoP private key as PEM: PKCS#8 `PRIVATE KEY` holding a
+///   P-256, Ed25519 or RSA key, SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`,
+///   unencrypted, at most 64 KiB), `dpop_key_file` (the same from a file, checked like
+///   `client_secret_file`). Secret files must be regular files owned by the
 ///   process's effective user or root and not accessible by group or others (mode 0600 or
 ///   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
 ///   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -116,6 +121,20 @@ fn create(
 ///   Free it with `soidc_client_free`.
 /// - `out_json`: nullable; set to NULL on entry, receives the error document on failure
 ///   (nothing on success). Free it with `soidc_string_free`, never with `free()`.
+///
+/// DPoP (RFC 9449): with `dpop` on, the client holds a DPoP key: the one of `dpop_key_pem` /
+/// `dpop_key_file` (which turn DPoP on by themselves; its algorithm is the key's: ES256 for
+/// P-256, EdDSA for Ed25519, and for RSA the `dpop` value, else PS256 unless the provider
+/// lists only RS256), or one generated here from the system CSPRNG (P-256, Ed25519, or RSA
+/// 2048 bits), which lives as long as the client. `dpop` false with a key given, a key
+/// that does not fit the algorithm asked for, an encrypted or unparsable PEM: all
+/// `SOIDC_ERR_INVALID_ARGUMENT`. An algorithm the provider's
+/// `dpop_signing_alg_values_supported` does not list: `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER`.
+/// The private key never leaves soidc (AWS-LC wipes it when the client is freed; the PEM
+/// text is wiped once parsed); `soidc_client_dpop_jwk` gives the public key and its
+/// thumbprint. Token requests, pushed authorization requests and `soidc_fetch_userinfo`
+/// then carry DPoP proofs (see `soidc_client_credentials_grant`); server nonces are
+/// remembered per origin (scheme, host, port; at most 64 origins per client).
 ///
 /// Mutual TLS (RFC 8705): `client_cert_file` (PEM: the client certificate, then any
 /// intermediates) and `client_key_file` (PEM: its unencrypted private key, PKCS#8, PKCS#1 or

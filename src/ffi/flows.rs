@@ -51,7 +51,15 @@ fn on_client(
 ///
 /// With PAR, every parameter is POSTed to the provider's
 /// `pushed_authorization_request_endpoint` with the client's authentication method, and
-/// the URL carries only `client_id` and the returned `request_uri`.
+/// the URL carries only `client_id` and the returned `request_uri`. With a DPoP key the push
+/// carries a DPoP proof (RFC 9449 §10.1), which binds the authorization code to the key.
+///
+/// `dpop_jkt` (RFC 9449 §10): true sends the thumbprint of the client's DPoP key as the
+/// `dpop_jkt` parameter, binding the authorization code to the key (the code exchange must
+/// then carry a proof of that key); false leaves it out; default true when the client has a
+/// DPoP key (client option `dpop`), else false. True on a client without a key is
+/// `SOIDC_ERR_INVALID_ARGUMENT`. With `request_object` `"signed"` it goes into the request
+/// object with the other parameters.
 ///
 /// Success document: `{"url", "state", "nonce", "code_verifier", "redirect_uri"}` (null
 /// where switched off), plus `expires_in` (seconds the pushed request stays valid) with
@@ -220,6 +228,16 @@ pub unsafe extern "C" fn soidc_auth_code_exchange(
 /// success response: its `error`, `error_description`, `error_uri` are in the error
 /// document; this holds for every grant), `SOIDC_ERR_NETWORK`,
 /// `SOIDC_ERR_UNSUPPORTED_BY_PROVIDER` (no token endpoint), `SOIDC_ERR_INVALID_ARGUMENT`.
+///
+/// DPoP (RFC 9449), for every grant (authorization code, refresh, client credentials,
+/// password, device poll, token exchange) and the pushed authorization request: when the
+/// client option `dpop` is on, each request carries a fresh `DPoP` proof (`htm` POST, `htu`
+/// the endpoint, a new `jti`, `iat`, and the server's last nonce for that origin); a
+/// `use_dpop_nonce` answer with a new `DPoP-Nonce` is answered by sending the request
+/// exactly once more with a proof carrying it, within the same `timeout_ms`. A success
+/// must then say `token_type` `DPoP`: a `Bearer` token (one the provider did not bind to
+/// the key, RFC 9449 §5) is refused with `SOIDC_ERR_PROTOCOL`, `reason` = `dpop_not_bound`
+/// (for token exchange, `N_A` passes too). Turn `dpop` off to accept Bearer tokens.
 #[no_mangle]
 pub unsafe extern "C" fn soidc_client_credentials_grant(
     client: *const soidc_client,
@@ -373,6 +391,13 @@ pub unsafe extern "C" fn soidc_device_authorization_poll(
 /// header). JSON responses and signed JWT responses (`application/jwt`: signature,
 /// `iss`, `aud` checked) are both accepted. `options_json` (nullable): `expected_sub` (the
 /// ID token's `sub`; a different `sub` is `SOIDC_ERR_VALIDATION`), `timeout_ms`,
+/// `token_type` (`"Bearer"` or `"DPoP"`, case-insensitive: the token response's
+/// `token_type`; default `"DPoP"` when the client has a DPoP key, since such a client only
+/// accepts DPoP-bound tokens, else `"Bearer"`; `"DPoP"` on a client without a key is
+/// `SOIDC_ERR_INVALID_ARGUMENT`). With DPoP (RFC 9449 §7.1) the token goes as
+/// `Authorization: DPoP <token>` with a `DPoP` proof carrying `ath`; a 401 challenge
+/// `WWW-Authenticate: DPoP error="use_dpop_nonce"` with a new `DPoP-Nonce` (§9) is answered
+/// by one more request with a proof carrying that nonce, within `timeout_ms`.
 /// `require_claims` (claim rules on the UserInfo claims, JSON or signed, as for
 /// `soidc_decode_id_token`). A `sub`
 /// longer than 255 bytes (OpenID Connect Core §2) is `SOIDC_ERR_VALIDATION`, `reason` = `sub`.

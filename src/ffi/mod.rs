@@ -30,6 +30,7 @@ mod boundary;
 #[cfg(feature = "test-hooks")]
 pub use boundary::force_panic_on_next_call;
 pub mod client;
+pub mod dpop;
 pub mod flows;
 pub mod json;
 pub mod status;

@@ -457,6 +457,57 @@ static void test_utilities(void) {
     CHECK(soidc_status_name(-100) != NULL);
 }
 
+/* ---- DPoP, client side: soidc_client_dpop_jwk and soidc_dpop_proof ----------------- */
+
+static void test_dpop_functions(const char *issuer, const char *client_id, const soidc_client *plain) {
+    soidc_client *c = NULL;
+    char *doc = NULL;
+    soidc_status st = soidc_client_from_issuer_url(issuer, NULL, client_id, secret, NULL, "{\"dpop\": true}", &c, &doc);
+    CHECK_STATUS(st, SOIDC_OK, doc);
+    soidc_string_free(doc);
+    if (c == NULL) return;
+    static const char bad_utf8[] = {'G', (char)0xff, 'T', 0};
+    /* The call first, then the out-pointer's value (argument order is unspecified in C). */
+#define DPOP_INVALID(call, word)              \
+    do {                                      \
+        doc = DUMMY_STR;                      \
+        soidc_status dpop_st_ = (call);       \
+        EXPECT_INVALID(dpop_st_, doc, word);  \
+    } while (0)
+
+    DPOP_INVALID(soidc_client_dpop_jwk(NULL, &doc), "client");
+    DPOP_INVALID(soidc_client_dpop_jwk(plain, &doc), NULL); /* no DPoP key */
+    CHECK(soidc_client_dpop_jwk(c, NULL) == SOIDC_ERR_INVALID_ARGUMENT);
+    doc = DUMMY_STR;
+    st = soidc_client_dpop_jwk(c, &doc);
+    CHECK_STATUS(st, SOIDC_OK, doc);
+    char *jkt = json_string_at(doc, "/jkt");
+    CHECK(jkt != NULL && strlen(jkt) == 43);
+    soidc_string_free(jkt);
+    soidc_string_free(doc);
+
+    const char *url = "https://rs.example/items?page=1";
+    DPOP_INVALID(soidc_dpop_proof(NULL, "GET", url, NULL, NULL, &doc), "client");
+    DPOP_INVALID(soidc_dpop_proof(c, NULL, url, NULL, NULL, &doc), "method");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", NULL, NULL, NULL, &doc), "url");
+    DPOP_INVALID(soidc_dpop_proof(c, bad_utf8, url, NULL, NULL, &doc), "method");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", bad_utf8, NULL, NULL, &doc), "url");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", url, bad_utf8, NULL, &doc), "access_token");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", url, NULL, "{\"nonce\": 5}", &doc), "nonce");
+    DPOP_INVALID(soidc_dpop_proof(c, "GET", url, NULL, "{\"nonse\": \"x\"}", &doc), NULL);
+    DPOP_INVALID(soidc_dpop_proof(plain, "GET", url, NULL, NULL, &doc), NULL);
+    CHECK(soidc_dpop_proof(c, "GET", url, NULL, NULL, NULL) == SOIDC_ERR_INVALID_ARGUMENT);
+    doc = DUMMY_STR;
+    st = soidc_dpop_proof(c, "GET", url, "an-access-token", "{\"nonce\": \"n\"}", &doc);
+    CHECK_STATUS(st, SOIDC_OK, doc);
+    char *proof = json_string_at(doc, "/proof");
+    CHECK(proof != NULL && strchr(proof, '.') != NULL);
+    soidc_string_free(proof);
+    soidc_string_free(doc);
+    soidc_client_free(c);
+#undef DPOP_INVALID
+}
+
 int main(void) {
     const char *issuer = test_env("SOIDC_TEST_ISSUER");
     const char *client_id = test_env("SOIDC_TEST_CLIENT_ID");
@@ -514,6 +565,7 @@ int main(void) {
         }
 
         test_client_functions(client);
+        test_dpop_functions(issuer, client_id, client);
     }
 
     /* A client with a redirect URI (soidc_auth_code_start needs one) for the flows. */

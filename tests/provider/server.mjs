@@ -135,6 +135,9 @@ function buildClients(issuer) {
       backchannel_logout_session_required: true,
     }),
     ...mtlsClients(conf),
+    // DPoP (RFC 9449): tokens only with a proof; dpop-nonce also needs a server nonce.
+    conf('dpop-bound', 'dpop-bound-secret-0123456789abcdef', { dpop_bound_access_tokens: true }),
+    conf('dpop-nonce', 'dpop-nonce-secret-0123456789abcdef', { dpop_bound_access_tokens: true }),
   ];
 }
 
@@ -305,6 +308,13 @@ function newKeySet() {
 }
 
 let signingKeys = newKeySet();
+
+// DPoP server nonces (RFC 9449 §8): oidc-provider derives them from this secret (one per
+// minute). POST /test/dpop-nonce {"rotate": true} replaces it, which invalidates every
+// nonce handed out so far; {"require": true} requires a nonce of every client (default:
+// of dpop-nonce only).
+let dpopNonceSecret = randomBytes(32);
+let dpopRequireNonceAll = false;
 
 // ---------------------------------------------------------------------------------------
 // Test observation state
@@ -533,8 +543,6 @@ function buildProvider(issuer) {
       introspection: { enabled: true },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
-      // RFC 9449: DPoP-bound tokens for a token request with a DPoP proof (tests/dpop_resource.rs).
-      dPoP: { enabled: true },
       // Dynamic client registration (RFC 7591, anonymous: no initial access token) and
       // its management (RFC 7592), for tests/registration.rs.
       registration: { enabled: true },
@@ -545,6 +553,13 @@ function buildProvider(issuer) {
       jwtUserinfo: { enabled: true },
       mTLS: mtlsFeature(),
       backchannelLogout: { enabled: true },
+      // RFC 9449: DPoP-bound tokens for a token request with a DPoP proof (tests/dpop_resource.rs,
+      // tests/dpop_client.rs); server nonces from dpopNonceSecret, required as requireNonce says.
+      dPoP: {
+        enabled: true,
+        nonceSecret: dpopNonceSecret,
+        requireNonce: (ctx) => dpopRequireNonceAll || ctx.oidc.client?.clientId === 'dpop-nonce',
+      },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -594,6 +609,8 @@ function buildProvider(issuer) {
         auth_method: authMethodOf(ctx),
         grant_type: ctx.oidc && ctx.oidc.body ? ctx.oidc.body.grant_type : undefined,
         code_verifier: Boolean(ctx.oidc && ctx.oidc.body && ctx.oidc.body.code_verifier),
+        dpop: Boolean(ctx.get('DPoP')),
+        client_id: ctx.oidc && ctx.oidc.client ? ctx.oidc.client.clientId : undefined,
         device_code: ctx.oidc && ctx.oidc.body ? ctx.oidc.body.device_code : undefined,
         status: ctx.status,
       });
@@ -605,6 +622,7 @@ function buildProvider(issuer) {
         auth_method: authMethodOf(ctx),
         params: Object.keys(body).sort(),
         code_challenge_method: body.code_challenge_method,
+        dpop: Boolean(ctx.get('DPoP')),
         // the device code issued, so that a test can pick its own request
         device_code: ctx.body && typeof ctx.body === 'object' ? ctx.body.device_code : undefined,
         status: ctx.status,
@@ -712,6 +730,12 @@ async function handleTest(req, res, url) {
     swapProvider();
     return send(res, 200, { kids: signingKeys.map((k) => k.kid) });
   }
+  if (req.method === 'POST' && pathname === '/test/dpop-nonce') {
+    const body = await readBody(req);
+    if (typeof body.require === 'boolean') dpopRequireNonceAll = body.require;
+    if (body.rotate === true) { dpopNonceSecret = randomBytes(32); swapProvider(); }
+    return send(res, 200, { require: dpopRequireNonceAll });
+  }
   if (req.method === 'GET' && pathname === '/test/jwks-fetch-count') return send(res, 200, { count: jwksFetchCount });
   if (req.method === 'GET' && pathname === '/test/discovery-fetch-count') return send(res, 200, { count: discoveryFetchCount });
   if (req.method === 'POST' && pathname === '/test/outage') {
@@ -806,6 +830,7 @@ function writeClientsJson() {
     require_signed_request_object: c.require_signed_request_object,
     tls_client_auth_subject_dn: c.tls_client_auth_subject_dn,
     tls_client_certificate_bound_access_tokens: c.tls_client_certificate_bound_access_tokens,
+    dpop_bound_access_tokens: c.dpop_bound_access_tokens,
   })), null, 2)}\n`);
 }
 

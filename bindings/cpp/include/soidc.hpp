@@ -832,6 +832,10 @@ inline constexpr std::string_view replay = "replay";
 /// Not a validation failure: the call's time budget (`timeout_ms`, or
 /// `create_timeout_ms` for a creation) ran out (`SOIDC_ERR_NETWORK`).
 inline constexpr std::string_view timeout = "timeout";
+/// Not a validation failure: a client with DPoP on got a token response whose
+/// `token_type` is not `DPoP`, a token the provider did not bind to the client's key
+/// (`SOIDC_ERR_PROTOCOL`, RFC 9449 §5).
+inline constexpr std::string_view dpop_not_bound = "dpop_not_bound";
 }  // namespace reason
 
 /// The error of every failing call: thrown by the throwing methods, held by the
@@ -2493,6 +2497,87 @@ class TokenExchangeResponse : public Document {
                                                           std::string_view subject_token_type,
                                                           NullableString options_json = nullptr) {
   return try_token_exchange(client, subject_token, subject_token_type, options_json).value();
+}
+
+/// The client's DPoP public key (RFC 9449) and its RFC 7638 thumbprint
+/// (soidc_client_dpop_jwk): `{"jwk": {...}, "jkt": "..."}`.
+class DpopKey : public Document {
+ public:
+  /// An empty document.
+  DpopKey() = default;
+  /// The document in `document` (the library's soidc_client_dpop_jwk JSON).
+  explicit DpopKey(Document document) : Document(std::move(document)) {}
+
+  /// `jkt`: the base64url SHA-256 thumbprint (a bound token's `cnf.jkt`).
+  [[nodiscard]] const std::string& jkt() const noexcept { return string_or_empty("jkt"); }
+  /// `jwk`: the public JWK (no private member), e.g. `jwk()->find("kty")`.
+  [[nodiscard]] const JsonValue* jwk() const noexcept { return json().find("jwk"); }
+};
+
+/// The client's DPoP public key and thumbprint (soidc_client_dpop_jwk), without
+/// exceptions. Errors: SOIDC_ERR_INVALID_ARGUMENT for a client created without the client
+/// option `dpop` (or `dpop_key_pem` / `dpop_key_file`) or an empty client.
+[[nodiscard]] inline Result<DpopKey> try_dpop_jwk(const Client& client) {
+  const soidc_client* c = client.native_handle();
+  if (c == nullptr) {
+    return detail::binding_error(SOIDC_ERR_INVALID_ARGUMENT,
+                                 "soidc::dpop_jwk called on an empty (moved-from or default-constructed) client");
+  }
+  Result<std::string> document =
+      detail::call_for_document([&](char** out) { return soidc_client_dpop_jwk(c, out); });
+  if (!document) {
+    return document.error();
+  }
+  return detail::to_result<DpopKey>(std::move(document).value());
+}
+
+/// try_dpop_jwk(), raising its error (an exception, or the no-exceptions handler).
+[[nodiscard]] inline DpopKey dpop_jwk(const Client& client) { return try_dpop_jwk(client).value(); }
+
+/// A DPoP proof JWT (RFC 9449 §4.2) for a request the host sends itself
+/// (soidc_dpop_proof), without exceptions: send it as the `DPoP` header, with the token as
+/// `Authorization: DPoP <access_token>`. `access_token` nullptr for a request without a
+/// token (no `ath`); options: `nonce` (the server's `DPoP-Nonce`; default: the nonce soidc
+/// last received from the URL's origin). Returns the proof itself. Errors:
+/// SOIDC_ERR_INVALID_ARGUMENT (a client without DPoP, a bad method or URL, a bad option, a
+/// NUL byte, an empty client).
+[[nodiscard]] inline Result<std::string> try_dpop_proof(const Client& client, std::string_view method,
+                                                        std::string_view url,
+                                                        NullableString access_token = nullptr,
+                                                        NullableString options_json = nullptr) {
+  const soidc_client* c = client.native_handle();
+  if (c == nullptr) {
+    return detail::binding_error(SOIDC_ERR_INVALID_ARGUMENT,
+                                 "soidc::dpop_proof called on an empty (moved-from or default-constructed) client");
+  }
+  const auto m = detail::required(method, "method");
+  const auto u = detail::required(url, "url");
+  const auto t = detail::nullable(access_token, "access_token");
+  const auto o = detail::nullable(options_json, "options_json");
+  if (std::optional<Error> nul = detail::nul_error({&m, &u, &t, &o})) {
+    return std::move(*nul);
+  }
+  Result<std::string> document = detail::call_for_document(
+      [&](char** out) { return soidc_dpop_proof(c, m.get(), u.get(), t.get(), o.get(), out); });
+  if (!document) {
+    return document.error();
+  }
+  Result<Document> parsed = Document::parse(std::move(document).value());
+  if (!parsed) {
+    return parsed.error();
+  }
+  std::optional<std::string> proof = parsed.value().get<std::string>("/proof");
+  if (!proof) {
+    return detail::binding_error(SOIDC_ERR_INTERNAL, "soidc_dpop_proof: the document has no proof");
+  }
+  return std::move(*proof);
+}
+
+/// try_dpop_proof(), raising its error (an exception, or the no-exceptions handler).
+[[nodiscard]] inline std::string dpop_proof(const Client& client, std::string_view method, std::string_view url,
+                                            NullableString access_token = nullptr,
+                                            NullableString options_json = nullptr) {
+  return try_dpop_proof(client, method, url, access_token, options_json).value();
 }
 
 }  // namespace soidc

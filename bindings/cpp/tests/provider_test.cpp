@@ -1032,4 +1032,49 @@ TEST_F(Provider, ExportStateAndFromState) {
   EXPECT_EQ(empty.try_export_state().error().status(), SOIDC_ERR_INVALID_ARGUMENT);
 }
 
+// DPoP (RFC 9449): a client with the option dpop obtains tokens bound to its key (the
+// provider's introspection shows cnf.jkt = the key's thumbprint); dpop_jwk() and
+// dpop_proof() give the public key and proofs for the host's own requests.
+TEST_F(Provider, DpopBoundTokensAndProofs) {
+  soidc::ClientSettings settings;
+  settings.client_id = "dpop-bound";
+  settings.client_secret = "dpop-bound-secret-0123456789abcdef";
+  settings.redirect_uri = kRedirectUri;
+  settings.options_json = R"({"dpop": "EdDSA"})";
+  const soidc::Client dpop = soidc::Client::from_issuer_url(test::issuer(), settings);
+  const soidc::DpopKey key = soidc::dpop_jwk(dpop);
+  ASSERT_NE(key.jwk(), nullptr);
+  EXPECT_EQ(Json::parse(key.raw())["jwk"]["crv"].str(), "Ed25519");
+  EXPECT_FALSE(Json::parse(key.raw())["jwk"].has("d"));
+  EXPECT_EQ(key.jkt(), Json::parse(key.raw())["jkt"].str());
+
+  const soidc::TokenResponse tokens = dpop.client_credentials_grant();
+  EXPECT_EQ(tokens.token_type(), "DPoP");
+  const soidc::Introspection seen = dpop.introspect_token(tokens.access_token(), "access_token");
+  EXPECT_TRUE(seen.active());
+  EXPECT_EQ(Json::parse(seen.raw())["cnf"]["jkt"].str(), key.jkt());
+
+  const std::string proof =
+      soidc::dpop_proof(dpop, "GET", "https://api.example/items?x=1", tokens.access_token(), R"({"nonce": "n-1"})");
+  EXPECT_EQ(std::count(proof.begin(), proof.end(), '.'), 2) << proof;
+  EXPECT_NE(proof, soidc::dpop_proof(dpop, "GET", "https://api.example/items")) << "a new proof each time";
+
+  // The test provider's password grant does not bind tokens: refused as unbound.
+  const soidc::Error unbound =
+      expect_error([&] { (void)dpop.direct_access_grant("alice", "alice-password", "openid"); });
+  EXPECT_EQ(unbound.status(), SOIDC_ERR_PROTOCOL) << unbound.document();
+  EXPECT_EQ(unbound.reason(), soidc::reason::dpop_not_bound) << unbound.document();
+
+  // A client without DPoP, bad arguments and a NUL byte: SOIDC_ERR_INVALID_ARGUMENT.
+  EXPECT_EQ(soidc::try_dpop_jwk(client()).error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(soidc::try_dpop_proof(client(), "GET", "https://api.example/").error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(soidc::try_dpop_proof(dpop, "GE T", "https://api.example/").error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(soidc::try_dpop_proof(dpop, "GET", "/relative").error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(soidc::try_dpop_proof(dpop, "GET", std::string_view("https://a\0b", 11)).error().status(),
+            SOIDC_ERR_INVALID_ARGUMENT);
+  const soidc::Client empty;
+  EXPECT_EQ(soidc::try_dpop_jwk(empty).error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(soidc::try_dpop_proof(empty, "GET", "https://api.example/").error().status(), SOIDC_ERR_INVALID_ARGUMENT);
+}
+
 }  // namespace
