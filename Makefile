@@ -100,7 +100,7 @@ test-pam: build
 ## nginx example: builds the module against Debian's nginx-dev (when it changed) and tests
 ## it with Debian's nginx.
 test-nginx: build
-	$(SUITE) examples/nginx/test/run.sh $(SUITE_END)
+	$(SUITE) examples/nginx/test/run.sh && SOIDC_NGINX_SKIP_BUILD=1 examples/nginx/test/features.sh $(SUITE_END)
 
 ## nginx example: wrk requests/s, protected vs unprotected location (a benchmark, not a test).
 bench-nginx: build

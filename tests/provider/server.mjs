@@ -63,6 +63,22 @@ const USERS = {
   },
 };
 
+// Extra claims of the access tokens the password grant issues to a user (nested claims for
+// claim paths and rules, e.g. the nginx module's soidc_claim_set / soidc_require_claim).
+// (realm_access comes from the user's claims, for every access token: see extraTokenClaims)
+const USER_AT_CLAIMS = {
+  alice: {
+    'https://example.com/claims': { tenant: 'acme' },
+    groups: ['staff', 'ops'],
+    level: 3,
+  },
+  bob: {
+    'https://example.com/claims': { tenant: 'globex' },
+    groups: [],
+    level: 1,
+  },
+};
+
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const REDIRECT_URIS = ['http://127.0.0.1:9/callback'];
 const POST_LOGOUT_URIS = ['http://127.0.0.1:9/logged-out'];
@@ -481,9 +497,13 @@ function buildProvider(issuer) {
       roles: ['realm_access', 'https://example.com/claims', 'orgs'],
     },
     // The user's realm_access in JWT access tokens too (claim-rule tests of access tokens).
+    // Access tokens of the password grant also carry the user's USER_AT_CLAIMS (nginx tests).
     async extraTokenClaims(ctx, token) {
       const user = USERS[token.accountId];
-      return user && user.claims.realm_access ? { realm_access: user.claims.realm_access } : undefined;
+      const extra = token.kind === 'AccessToken' && token.gty === 'password' && USER_AT_CLAIMS[token.accountId]
+        ? structuredClone(USER_AT_CLAIMS[token.accountId]) : {};
+      if (user && user.claims.realm_access) extra.realm_access = user.claims.realm_access;
+      return Object.keys(extra).length ? extra : undefined;
     },
     scopes: ['openid', 'offline_access'],
     conformIdTokenClaims: false,
@@ -600,7 +620,7 @@ function buildProvider(issuer) {
         status: ctx.status,
       });
     }
-    if ((ctx.path === '/device/auth' || ctx.path === '/request') && ctx.method === 'POST') {
+    if ((ctx.path === '/device/auth' || ctx.path === '/request' || ctx.path === '/token/introspection') && ctx.method === 'POST') {
       const body = (ctx.oidc && ctx.oidc.body) || {};
       endpointRequests.push({
         path: ctx.path,

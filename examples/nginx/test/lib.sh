@@ -170,7 +170,7 @@ lib_token() {
 
 # --- nginx ------------------------------------------------------------------------------
 # lib_nginx_conf NAME PORT ISSUER MODE(thread|inline) [REFRESH] [TIMEOUT] [WORKERS]
-# writes $WORK/nginx-NAME/nginx.conf.
+# writes $WORK/nginx-NAME/nginx.conf from $NGX_CONF_TEMPLATE (default nginx.conf.in).
 lib_nginx_conf() {
   local name="$1" port="$2" issuer="$3" mode="$4" refresh="${5:-2s}" timeout="${6:-1500ms}" workers="${7:-2}"
   local prefix="$WORK/nginx-$name" pool_main="" pool_http=""
@@ -186,7 +186,7 @@ lib_nginx_conf() {
       -e "s|@ISSUER@|$issuer|g" -e "s|@REFRESH@|$refresh|g" -e "s|@TIMEOUT@|$timeout|g" \
       -e "s|@WORKERS@|$workers|g" -e "s|@POOL_MAIN@|$pool_main|g" -e "s|@POOL_HTTP@|$pool_http|g" \
       -e "s|@RESOURCE@|$RESOURCE|g" \
-      "$NGX_TEST_DIR/nginx.conf.in" >"$prefix/nginx.conf"
+      "${NGX_CONF_TEMPLATE:-$NGX_TEST_DIR/nginx.conf.in}" >"$prefix/nginx.conf"
 }
 
 # lib_nginx_start NAME [env...]: runs nginx (daemon off, master + workers) in the

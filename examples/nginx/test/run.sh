@@ -136,11 +136,16 @@ lib_nginx_conf N "$(lib_free_port)" "$ISS_B" thread 300s 1s 1
 lib_nginx_conf E "$(lib_free_port)" "$ISS_A" thread 300s 1s 1
 lib_nginx_conf F "$(lib_free_port)" "$ISS_A" thread 300s 1s 1
 lib_nginx_conf D "$(lib_free_port)" "http://127.0.0.1:$DEAD_PORT" inline 300s 300ms 1
-# C: provider A, but soidc_ca_file names a file that does not exist
+# C: provider A, but soidc_ca_file names a file without a certificate (a missing file
+# fails at nginx -t: features.sh)
 lib_nginx_conf C "$(lib_free_port)" "$ISS_A" inline 300s 1s 1
 # K: discovery succeeds, the JWKS is unreachable: a client without keys
 lib_nginx_conf K "$(lib_free_port)" "$ISS_K" inline 300s 300ms 1
-sed -i "s|^    soidc_audience .*|&\n    soidc_ca_file $WORK/no-such-ca.pem;|" "${NGINX_PREFIX[C]}/nginx.conf"
+echo "not a certificate" >"$WORK/not-a-ca.pem"
+chmod 644 "$WORK/not-a-ca.pem"
+sed -i "s|^    soidc_audience .*|&\n    soidc_ca_file $WORK/not-a-ca.pem;|" "${NGINX_PREFIX[C]}/nginx.conf"
+# N counts JWKS fetches: without the unknown-kid refresh (features.sh tests that one)
+sed -i "s|^    soidc_audience .*|&\n    soidc_unknown_kid_refresh off;|" "${NGINX_PREFIX[N]}/nginx.conf"
 
 echo "== starting nginx instances (Debian $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') + ngx_http_soidc_module)"
 lib_nginx_start T || exit 1
@@ -238,7 +243,7 @@ case_challenge "token from the future (nginx clock -1 h)" "$PF" /api 401 \
   'error="invalid_token", error_description=".*iat .* in the future' 'invalid_token, iat' \
   -H "$(bearer "$TOK_READ")"
 
-echo "== the request path never fetches keys (instance N, issuer B, refresh 300 s)"
+echo "== the request path never fetches keys (instance N, issuer B, refresh 300 s, soidc_unknown_kid_refresh off)"
 case_ok "valid token of B" "$PN" /api conf-basic -H "$(bearer "$TOK_B")"
 before="$(fetch_count "$ISS_B")"
 codes=""
@@ -279,9 +284,9 @@ grep -q 'soidc: JWKS refresh for "'"$ISS_K"'" failed.*requests get 503' "${NGINX
 result $ok "K: discovery ok, JWKS refresh failure logged" "warn: JWKS refresh ... failed, no discovery failure" \
   "$(grep -o 'soidc: [A-Za-z ]* for "[^"]*" failed after [0-9]* ms ([a-z]*)' "${NGINX_PREFIX[K]}/logs/error.log" | head -1)"
 
-echo "== soidc_ca_file reaches soidc (instance C: the file does not exist)"
+echo "== soidc_ca_file reaches soidc (instance C: the file holds no certificate)"
 req "${NGINX_PORT[C]}" /api -H "$(bearer "$TOK_READ")"
-line="$(grep -o 'soidc: discovery for .*no-such-ca.pem[^;]*' "${NGINX_PREFIX[C]}/logs/error.log" | head -1)"
+line="$(grep -o 'soidc: discovery for .*not-a-ca.pem[^;]*' "${NGINX_PREFIX[C]}/logs/error.log" | head -1)"
 ok=0; [ "$STATUS" = 503 ] && [ -n "$line" ] && ok=1
 result $ok "token; client creation refused the CA file" "503, error names the file" "$STATUS ${line:0:140}"
 
