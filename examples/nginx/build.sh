@@ -104,6 +104,9 @@ echo "build.sh: make modules"
   exit 1
 }
 
-cp "$objs/ngx_http_soidc_module.so" "$module"
+# Installed under a new name, then renamed over the old one: a running nginx that has
+# the old file mapped keeps its copy instead of seeing it rewritten under it.
+cp "$objs/ngx_http_soidc_module.so" "$module.tmp.$$"
+mv -f "$module.tmp.$$" "$module"
 echo "$SOIDC_LIBDIR $SOIDC_INCLUDE_DIR" >"$out/built-for"
 echo "build.sh: built $module"
