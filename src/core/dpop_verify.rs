@@ -159,35 +159,6 @@ fn normalise_percent(path: &str, out: &mut String) {
     }
 }
 
-/// RFC 7638 thumbprint of a public JWK: base64url(SHA-256) of the required members in
-/// lexicographic order, without white space.
-pub fn jwk_thumbprint(jwk: &Map<String, Value>) -> std::result::Result<String, String> {
-    let kty = jwk.get("kty").and_then(Value::as_str).ok_or("jwk has no string kty")?;
-    let names: &[&str] = match kty {
-        "EC" => &["crv", "kty", "x", "y"],
-        "OKP" => &["crv", "kty", "x"],
-        "RSA" => &["e", "kty", "n"],
-        other => return Err(format!("jwk kty {} has no thumbprint here", quote_untrusted(other))),
-    };
-    let mut canon = String::from("{");
-    for (i, name) in names.iter().enumerate() {
-        let v = match jwk.get(*name) {
-            Some(Value::String(s)) => s,
-            Some(v) => return Err(format!("jwk member \"{name}\" is {}, expected a string", json_type(v))),
-            None => return Err(format!("jwk member \"{name}\" is missing")),
-        };
-        if i > 0 {
-            canon.push(',');
-        }
-        // serde_json writes the minimal escapes RFC 7638 §3.3 asks for.
-        canon.push_str(&serde_json::to_string(name).map_err(|e| e.to_string())?);
-        canon.push(':');
-        canon.push_str(&serde_json::to_string(v).map_err(|e| e.to_string())?);
-    }
-    canon.push('}');
-    Ok(jose::b64_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, canon.as_bytes()).as_ref()))
-}
-
 /// base64url(SHA-256(access token)): the `ath` claim (RFC 9449 §4.2).
 pub fn access_token_hash(token: &str) -> String {
     jose::b64_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref())
@@ -261,7 +232,7 @@ fn parse_header(h: &str) -> Result<ProofKey> {
         }
         Err(e) => return Err(fail("dpop_invalid", format!("header jwk: {e}"))),
     };
-    let thumbprint = jwk_thumbprint(jwk).map_err(|e| fail("dpop_invalid", e))?;
+    let thumbprint = jose::jwk_thumbprint(jwk).map_err(|e| fail("dpop_invalid", e.message))?;
     Ok(ProofKey { alg, key, thumbprint })
 }
 
@@ -441,6 +412,6 @@ mod tests {
     fn thumbprint_rfc7638_example() {
         // RFC 7638 §3.1.
         let jwk: Map<String, Value> = serde_json::from_str(r#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#).unwrap();
-        assert_eq!(jwk_thumbprint(&jwk).unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(jose::jwk_thumbprint(&jwk).unwrap(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 }
