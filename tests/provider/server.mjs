@@ -27,7 +27,7 @@ console.debug = toStderr;
 // ---------------------------------------------------------------------------------------
 const API = 'https://api.soidc.test';
 const API_SCOPES = ['api:read', 'api:write'];
-const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles'];
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles', 'pam'];
 
 const USERS = {
   alice: {
@@ -44,6 +44,9 @@ const USERS = {
       realm_access: { roles: ['ssh-login', 'dev'] },
       'https://example.com/claims': { tenant: 'acme' },
       orgs: [{ id: 'org-1', roles: ['owner'] }, { id: 'org-2', roles: ['viewer', 'billing'] }],
+      // scope pam (examples/pam tests: identity mapping, group rules)
+      groups: ['admins', 'users'],
+      upn: 'Alice@EXAMPLE.test',
     },
   },
   bob: {
@@ -58,6 +61,8 @@ const USERS = {
       preferred_username: 'bob',
       realm_access: { roles: ['dev'] },
       'https://example.com/claims': { tenant: 'globex' },
+      groups: ['users'],
+      upn: 'Bob@example.test',
     },
   },
 };
@@ -215,6 +220,8 @@ let jwksFetchCount = 0;
 let discoveryFetchCount = 0;
 // POST /test/outage {"down": true}: discovery and JWKS answer 503 until {"down": false}.
 let metadataOutage = false;
+// POST /test/password-auth-age {"s": N}: the password grant's auth_time lies N s back.
+let passwordAuthAgeS = 0;
 let tokenRequests = [];
 // Requests at the device authorization and pushed authorization request endpoints:
 // the client authentication, the names of the parameters and the device code issued.
@@ -310,7 +317,7 @@ async function passwordGrant(ctx, next) {
   await grant.save();
   ctx.oidc.entity('Grant', grant);
 
-  const authTime = Math.floor(Date.now() / 1000);
+  const authTime = Math.floor(Date.now() / 1000) - passwordAuthAgeS;
   const at = new provider.AccessToken({
     accountId: account.accountId, client, grantId: grant.jti, gty: 'password',
   });
@@ -350,6 +357,8 @@ async function passwordGrant(ctx, next) {
     token.mask = { auth_time: { essential: true } };
     token.rejected = [];
     if (params.nonce) token.set('nonce', params.nonce);
+    // A password is one factor: a request that asks for acr_values gets this acr.
+    if (params.acr_values) token.set('acr', 'urn:soidc:test:password');
     token.set('at_hash', accessToken);
     idToken = await token.issue({ use: 'idtoken' });
   }
@@ -384,6 +393,7 @@ function buildProvider(issuer) {
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
       roles: ['realm_access', 'https://example.com/claims', 'orgs'],
+      pam: ['groups', 'upn'],
     },
     // The user's realm_access in JWT access tokens too (claim-rule tests of access tokens).
     async extraTokenClaims(ctx, token) {
@@ -478,7 +488,7 @@ function buildProvider(issuer) {
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = false;
-  provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope', 'resource', 'nonce'], ['resource']);
+  provider.registerGrantType('password', passwordGrant, ['username', 'password', 'scope', 'resource', 'nonce', 'acr_values'], ['resource']);
 
   provider.use(async (ctx, next) => {
     await next();
@@ -613,6 +623,11 @@ async function handleTest(req, res, url) {
     const body = await readBody(req);
     metadataOutage = body.down === true;
     return send(res, 200, { down: metadataOutage });
+  }
+  if (req.method === 'POST' && pathname === '/test/password-auth-age') {
+    const body = await readBody(req);
+    passwordAuthAgeS = Number.isInteger(body.s) && body.s >= 0 ? body.s : 0;
+    return send(res, 200, { s: passwordAuthAgeS });
   }
   if (req.method === 'GET' && pathname === '/test/requests') return send(res, 200, tokenRequests);
   if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; endpointRequests = []; return send(res, 200, { ok: true }); }
