@@ -73,7 +73,7 @@ want() { # want PACKAGE [COMMAND]: needed unless the command exists (or the pack
 }
 want gcc gcc; want g++ g++; want make make; want cmake cmake; want pkg-config pkg-config
 want curl curl
-want libpam0g-dev; want nginx; want nginx-dev
+want libpam0g-dev; want libqrencode-dev; want nginx; want nginx-dev
 if [ "$what" = test ]; then
   want valgrind valgrind; want doxygen doxygen; want wrk wrk; want faketime faketime
 fi
