@@ -76,6 +76,7 @@ want curl curl
 want libpam0g-dev; want libqrencode-dev; want nginx; want nginx-dev
 if [ "$what" = test ]; then
   want valgrind valgrind; want doxygen doxygen; want wrk wrk; want faketime faketime
+  want qrencode qrencode # examples/pam/test: the QR drawing is compared with qrencode(1)
 fi
 if command -v cmake >/dev/null; then
   have="$(cmake --version | awk 'NR == 1 {print $3}')"

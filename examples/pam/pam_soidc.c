@@ -1248,6 +1248,26 @@ static int do_token(struct auth *a, const char *token, long long deadline)
             return rc;
         st = soidc_decode_access_token(a->client, token, opts.s, &result);
         free(opts.s);
+        if (st == SOIDC_ERR_INVALID_ARGUMENT && a->cfg->require_claims != NULL) {
+            /* The token or our require_claims option? Without the rules, a token that
+             * decodes proves the option was refused: a configuration error. */
+            char *plain = NULL, *o = NULL;
+            size_t need = strlen(a->cfg->audience) * 6 + 32;
+            if ((o = malloc(need)) != NULL) {
+                char *q = soidc_json_quote(a->cfg->audience);
+                snprintf(o, need, "{\"cache_only\":true,\"audience\":%s}", q ? q : "\"\"");
+                soidc_string_free(q);
+                if (soidc_decode_access_token(a->client, token, o, &plain) == SOIDC_OK) {
+                    soidc_string_free(plain);
+                    free(o);
+                    rc = fail(a, "require_claim= (soidc's require_claims)", st, result, 0);
+                    soidc_string_free(result);
+                    return rc;
+                }
+                soidc_string_free(plain);
+                free(o);
+            }
+        }
         if (st != SOIDC_OK)
             rc = fail(a, "JWT access token validation", st, result, 1);
         else
