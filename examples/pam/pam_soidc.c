@@ -35,6 +35,11 @@
  *                           between authentications (soidc's client option cache_dir),
  *                           default /var/cache/soidc; an absolute path
  *   no_cache                no cache: discovery and keys are fetched at every authentication
+ *   provider_down_backoff_s=N  with the cache: after the provider failed to answer (unreachable,
+ *                           or no answer within timeout_ms), logins fail at once with
+ *                           PAM_AUTHINFO_UNAVAIL for N seconds instead of waiting out the
+ *                           timeout again (soidc's provider_down_backoff_s, recorded in
+ *                           cache_dir for every process); default 30, 0 turns it off
  *   device_prompt           device mode: after showing the code, also ask the user to
  *                           press Enter (for hosts such as sshd that only show messages
  *                           together with a prompt)
@@ -88,6 +93,7 @@
 #define MAX_SECRET_BYTES 4096
 #define MAX_LOG_CHARS 400
 #define MAX_RULES 16
+#define DEFAULT_DOWN_BACKOFF_S 30L
 #define MAX_MAP_BYTES (1024 * 1024)
 #define MAX_LOCAL_USER 32
 
@@ -115,6 +121,7 @@ struct config {
     const char *map_file;
     const char *require_acr;
     long max_age; /* -1: none */
+    long down_backoff_s; /* 0: off */
     enum qr_style qr;
     /* require_claim= as soidc's require_claims JSON array (malloc'd; NULL: none) */
     char *require_claims;
@@ -456,11 +463,12 @@ static int parse_args_inner(pam_handle_t *pamh, int argc, const char **argv, str
 {
     static const char *const keys[] = {"issuer", "client_id", "client_secret_file", "ca_file", "scope",
                                        "username_claim", "audience", "mode", "timeout_ms", "cache_dir",
-                                       "strip_domain", "map_file", "require_acr", "max_age", "qr"};
+                                       "strip_domain", "map_file", "require_acr", "max_age", "qr",
+                                       "provider_down_backoff_s"};
     const char **slots[] = {&cfg->issuer, &cfg->client_id, &cfg->client_secret_file, &cfg->ca_file,
                             &cfg->scope, &cfg->username_claim, &cfg->audience, NULL, NULL, &cfg->cache_dir,
-                            &cfg->strip_domain, &cfg->map_file, &cfg->require_acr, NULL, NULL};
-    const char *mode = NULL, *timeout = NULL, *max_age = NULL, *qr = NULL;
+                            &cfg->strip_domain, &cfg->map_file, &cfg->require_acr, NULL, NULL, NULL};
+    const char *mode = NULL, *timeout = NULL, *max_age = NULL, *qr = NULL, *backoff = NULL;
     int no_cache = 0, rc;
     char clean[MAX_LOG_CHARS + 8];
     int n_rules = 0;
@@ -470,6 +478,7 @@ static int parse_args_inner(pam_handle_t *pamh, int argc, const char **argv, str
     slots[8] = &timeout;
     slots[13] = &max_age;
     slots[14] = &qr;
+    slots[15] = &backoff;
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
         const char *eq = strchr(arg, '=');
@@ -559,6 +568,23 @@ static int parse_args_inner(pam_handle_t *pamh, int argc, const char **argv, str
             return PAM_SERVICE_ERR;
         }
     }
+    cfg->down_backoff_s = -1;
+    if (backoff != NULL) {
+        char *end = NULL;
+        errno = 0;
+        cfg->down_backoff_s = strtol(backoff, &end, 10);
+        if (errno != 0 || end == backoff || *end != '\0' || cfg->down_backoff_s < 0 || cfg->down_backoff_s > 3600) {
+            pam_syslog(pamh, LOG_ERR, "provider_down_backoff_s= must be a number of seconds from 0 (off) to 3600");
+            return PAM_SERVICE_ERR;
+        }
+        if (no_cache && cfg->down_backoff_s > 0) {
+            pam_syslog(pamh, LOG_ERR, "provider_down_backoff_s= needs the cache (the outage is recorded in cache_dir); "
+                                      "remove no_cache or set it to 0");
+            return PAM_SERVICE_ERR;
+        }
+    }
+    if (cfg->down_backoff_s < 0)
+        cfg->down_backoff_s = no_cache ? 0 : DEFAULT_DOWN_BACKOFF_S;
     if (qr == NULL || strcmp(qr, "unicode") == 0) {
         cfg->qr = QR_UNICODE;
     } else if (strcmp(qr, "ascii") == 0) {
@@ -1662,6 +1688,8 @@ static int authenticate(pam_handle_t *pamh, const struct config *cfg)
     if (cfg->cache_dir != NULL) {
         buf_key(&opts, "cache_dir");
         buf_json_string(&opts, cfg->cache_dir);
+        if (cfg->down_backoff_s > 0)
+            buf_key_long(&opts, "provider_down_backoff_s", cfg->down_backoff_s);
     }
     if ((rc = options_end(&opts)) != PAM_SUCCESS)
         goto out;

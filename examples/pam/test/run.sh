@@ -63,9 +63,10 @@ fi
 
 # A port nobody listens on (the provider is "down").
 closed_port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-# A "provider" that accepts connections and never answers.
-node -e 'const s=require("net").createServer(()=>{});s.listen(0,"127.0.0.1",()=>console.log(s.address().port))' \
-  >"$work/hang-port" 2>/dev/null &
+# A "provider" that accepts connections and never answers; it counts them in hang-conns.
+echo 0 >"$work/hang-conns"
+node -e 'const fs=require("fs");let n=0;const s=require("net").createServer(()=>fs.writeFileSync(process.argv[1],String(++n)));s.listen(0,"127.0.0.1",()=>console.log(s.address().port))' \
+  "$work/hang-conns" >"$work/hang-port" 2>/dev/null &
 hang_pid=$!
 for _ in $(seq 1 50); do [ -s "$work/hang-port" ] && break; sleep 0.1; done
 hang_port="$(cat "$work/hang-port")"
@@ -104,6 +105,12 @@ service dev-short "issuer=$issuer client_id=device-short client_secret_file=$wor
 service dev-public "issuer=$issuer client_id=public-pkce mode=device username_claim=sub"
 service down "issuer=http://127.0.0.1:$closed_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=3000"
 service hang "issuer=http://127.0.0.1:$hang_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=2000"
+service hang-backoff "issuer=http://127.0.0.1:$hang_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=2000 cache_dir=$work/cache-hang provider_down_backoff_s=600"
+service hang-nobackoff "issuer=http://127.0.0.1:$hang_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=2000 cache_dir=$work/cache-hang provider_down_backoff_s=0"
+service pw-backoff "$common [scope=openid profile] cache_dir=$work/cache-backoff provider_down_backoff_s=600"
+service cfg-backoff "$common provider_down_backoff_s=soon"
+service cfg-backoff-big "$common provider_down_backoff_s=3601"
+service cfg-backoff-nocache "$common no_cache provider_down_backoff_s=30"
 service cfg-noissuer "client_id=conf-basic client_secret_file=$work/secret"
 service cfg-inline-secret "issuer=$issuer client_id=conf-basic client_secret=$client_secret"
 service cfg-0644 "issuer=$issuer client_id=conf-basic client_secret_file=$work/secret-0644"
@@ -455,13 +462,14 @@ case_ "config: require_claim with an empty list item" PAM_SERVICE_ERR cfg-rule-e
 case_ "acr: require_acr includes the password acr" PAM_SUCCESS pw-acr alice PAM_DRIVER_PASSWORD=alice-password
 logged "acr: success line carries acr" 'acr "urn:soidc:test:password"'
 case_ "acr: require_acr=urn:soidc:test:mfa, password gives another acr" PAM_AUTH_ERR pw-acr-mfa alice PAM_DRIVER_PASSWORD=alice-password
-logged "acr: refusal" 'acr'
+logged "acr: refusal" 'acr "urn:soidc:test:password" is not in acr_values_allowed \["urn:soidc:test:mfa"\].* -> Authentication failure'
 case_ "max_age=300: fresh password login" PAM_SUCCESS pw-maxage alice PAM_DRIVER_PASSWORD=alice-password
 curl -sS --max-time 10 -X POST "$issuer/test/password-auth-age" -H 'content-type: application/json' -d '{"s":3600}' >/dev/null
 case_ "max_age=300: auth_time an hour ago" PAM_AUTH_ERR pw-maxage alice PAM_DRIVER_PASSWORD=alice-password
-logged "max_age: refusal" 'auth_time|max_age'
+logged "max_age: refusal" 'auth_time [0-9]+ is older than max_age 300 s'
 curl -sS --max-time 10 -X POST "$issuer/test/password-auth-age" -H 'content-type: application/json' -d '{"s":0}' >/dev/null
 device_case "acr: device, require_acr=urn:soidc:test:mfa (the login gives none)" PAM_AUTH_ERR dev-acr-mfa alice approve alice
+logged "acr: device refusal" 'acr_values_allowed was given but the token has no acr claim'
 device_case "max_age=300: device login just now" PAM_SUCCESS dev-maxage alice approve alice
 case_ "config: require_acr= in token mode" PAM_SERVICE_ERR cfg-acr-token alice PAM_DRIVER_PASSWORD="$jwt_alice"
 case_ "config: require_acr=a,,b" PAM_SERVICE_ERR cfg-acr-list alice PAM_DRIVER_PASSWORD=alice-password
@@ -494,7 +502,6 @@ hang_limit=$((2000 + (use_valgrind == 1 ? 3000 : 1000)))
 case_ "provider down (closed port, timeout_ms=3000)" PAM_AUTHINFO_UNAVAIL down alice PAM_DRIVER_PASSWORD=alice-password -- max_ms=3000
 case_ "provider never answers (timeout_ms=2000)" PAM_AUTHINFO_UNAVAIL hang alice PAM_DRIVER_PASSWORD=alice-password -- min_ms=1500 max_ms=$hang_limit
 
-# --- the provider state cache (cache_dir) ----------------------------------
 counts() { # discovery JWKS token: requests the provider answered so far
   local d j t
   d="$(curl -sS --max-time 10 "$issuer/test/discovery-fetch-count" | json_get_number count)"
@@ -516,6 +523,47 @@ counted() {
   if [ "$got" = "$2" ]; then pass "$1: expected discovery/JWKS/token requests $2, observed $got"; else
     failc "$1: expected discovery/JWKS/token requests $2, observed $got"; fi
 }
+
+# --- fast failure while the provider is known to be down ---------------------
+# conns: connections the never-answering provider has accepted so far.
+conns() { cat "$work/hang-conns"; }
+c0="$(conns)"
+case_ "outage: first login waits out timeout_ms=2000 (provider_down_backoff_s=600)" PAM_AUTHINFO_UNAVAIL hang-backoff alice PAM_DRIVER_PASSWORD=alice-password -- min_ms=1500 max_ms=$hang_limit
+c1="$(conns)"
+down_file="$(ls "$work/cache-hang"/soidc-state-*.down 2>/dev/null | head -1)"
+if [ "$c1" -gt "$c0" ] && [ -n "$down_file" ] && [ "$(stat -c %a "$down_file")" = 600 ]; then
+  pass "outage: the failure was recorded in cache_dir ($(basename "$down_file"), mode 600; $((c1 - c0)) connection(s))"
+else
+  failc "outage: expected a connection and a .down record, observed $((c1 - c0)) connection(s), record '${down_file:-none}'"
+fi
+case_ "outage: second login fails at once" PAM_AUTHINFO_UNAVAIL hang-backoff alice PAM_DRIVER_PASSWORD=alice-password
+c2="$(conns)"
+[ "$c2" = "$c1" ] && pass "outage: second login made no connection to the provider ($c2 in all), $(elapsed) ms" ||
+  failc "outage: second login connected to the provider ($c1 -> $c2)"
+logged "outage: reason logged" 'not sent: the provider was unreachable .* provider_down_backoff_s is 600 s.* -> Authentication service cannot retrieve'
+case_ "outage: PAM_DRIVER_REPEAT=3, every login fails at once" PAM_AUTHINFO_UNAVAIL hang-backoff alice PAM_DRIVER_PASSWORD=alice-password PAM_DRIVER_REPEAT=3 -- again=PAM_AUTHINFO_UNAVAILx2
+[ "$(conns)" = "$c1" ] && pass "outage: 3 more logins, no connection" || failc "outage: 3 more logins connected ($c1 -> $(conns))"
+case_ "outage: provider_down_backoff_s=0 ignores the record and waits" PAM_AUTHINFO_UNAVAIL hang-nobackoff alice PAM_DRIVER_PASSWORD=alice-password -- min_ms=1500
+[ "$(conns)" -gt "$c1" ] && pass "outage: provider_down_backoff_s=0 connected again" || failc "outage: provider_down_backoff_s=0 did not connect"
+# The warm path at the real provider: a fresh state file, then a recorded outage.
+case_ "outage: warm cache, provider up" PAM_SUCCESS pw-backoff alice PAM_DRIVER_PASSWORD=alice-password
+backoff_state="$(ls "$work/cache-backoff"/soidc-state-*.json | head -1)"
+date +%s >"${backoff_state%.json}.down"
+chmod 600 "${backoff_state%.json}.down"
+count_before="$(counts)"
+case_ "outage: warm cache, outage recorded just now" PAM_AUTHINFO_UNAVAIL pw-backoff alice PAM_DRIVER_PASSWORD=alice-password
+counted "outage: recorded outage, warm cache (no request at all)" "0 0 0"
+echo $(($(date +%s) - 700)) >"${backoff_state%.json}.down"
+count_before="$(counts)"
+case_ "outage: record older than provider_down_backoff_s" PAM_SUCCESS pw-backoff alice PAM_DRIVER_PASSWORD=alice-password
+counted "outage: old record, the token request is sent" "0 0 1"
+[ ! -e "${backoff_state%.json}.down" ] && pass "outage: the provider answered, record removed" || failc "outage: record not removed after an answer"
+case_ "config: provider_down_backoff_s=soon" PAM_SERVICE_ERR cfg-backoff alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: provider_down_backoff_s value" 'provider_down_backoff_s= must be a number of seconds'
+case_ "config: provider_down_backoff_s=3601" PAM_SERVICE_ERR cfg-backoff-big alice PAM_DRIVER_PASSWORD=alice-password
+case_ "config: provider_down_backoff_s with no_cache" PAM_SERVICE_ERR cfg-backoff-nocache alice PAM_DRIVER_PASSWORD=alice-password
+
+# --- the provider state cache (cache_dir) ----------------------------------
 outage() { curl -sS --max-time 10 -X POST "$issuer/test/outage" -H 'content-type: application/json' -d "{\"down\":$1}" >/dev/null; }
 trap 'outage false 2>/dev/null || true; cleanup' EXIT
 count_before="$(counts)"
