@@ -1374,19 +1374,21 @@ static char *qr_text(const char *uri, enum qr_style style)
     return b.s;
 }
 
-/* Shows `text` (lines separated by '\n') as PAM_TEXT_INFO messages of whole lines,
- * each shorter than PAM_MAX_MSG_SIZE (conversation functions may cut longer ones). */
-static int show_lines(const struct pam_conv *conv, const char *text)
+/* One conversation call: `text` (lines separated by '\n'; NULL: none) as PAM_TEXT_INFO
+ * messages of whole lines, each shorter than PAM_MAX_MSG_SIZE (conversation functions may
+ * cut longer ones), then `prompt` (NULL: none) as a PAM_PROMPT_ECHO_ON whose answer is
+ * ignored. */
+static int show_lines(const struct pam_conv *conv, const char *text, const char *prompt)
 {
     struct pam_message msg[PAM_MAX_NUM_MSG];
     const struct pam_message *msgp[PAM_MAX_NUM_MSG];
-    char *copy = strdup(text), *p;
+    char *copy = strdup(text != NULL ? text : ""), *p;
     struct pam_response *resp = NULL;
     int n = 0, rc;
 
     if (copy == NULL)
         return PAM_BUF_ERR;
-    for (p = copy; *p != '\0' && n < PAM_MAX_NUM_MSG;) {
+    for (p = copy; *p != '\0' && n < PAM_MAX_NUM_MSG - 1;) {
         char *end = p, *cut = NULL;
         /* the longest run of whole lines that fits */
         while (*end != '\0' && end - p < PAM_MAX_MSG_SIZE) {
@@ -1408,10 +1410,20 @@ static int show_lines(const struct pam_conv *conv, const char *text)
         p = *cut != '\0' ? cut + 1 : cut;
         *cut = '\0';
     }
-    rc = conv->conv(n, msgp, &resp, conv->appdata_ptr);
+    if (prompt != NULL) {
+        msg[n].msg_style = PAM_PROMPT_ECHO_ON;
+        msg[n].msg = prompt;
+        msgp[n] = &msg[n];
+        n++;
+    }
+    rc = n > 0 ? conv->conv(n, msgp, &resp, conv->appdata_ptr) : PAM_SUCCESS;
     if (resp != NULL) {
-        for (int i = 0; i < n; i++)
-            free(resp[i].resp);
+        for (int i = 0; i < n; i++) {
+            if (resp[i].resp != NULL) {
+                explicit_bzero(resp[i].resp, strlen(resp[i].resp));
+                free(resp[i].resp);
+            }
+        }
         free(resp);
     }
     free(copy);
@@ -1424,12 +1436,10 @@ static int show_device_code(struct auth *a, const char *start)
     char *code = json_string_at(start, "/user_code");
     char *uri = json_string_at(start, "/verification_uri");
     char *complete = json_string_at(start, "/verification_uri_complete");
-    char text[1200], c_code[64], c_uri[400], c_complete[400];
-    struct pam_message msg[2];
-    const struct pam_message *msgp[2] = {&msg[0], &msg[1]};
-    struct pam_response *resp = NULL;
+    char text[1200], c_code[64], c_uri[400], c_complete[400], *qr_all = NULL;
+    const char *prompt = a->cfg->device_prompt ? "Press Enter once you have approved the sign-in: " : NULL;
     const struct pam_conv *conv = NULL;
-    int rc, n = 1;
+    int rc;
 
     if (code == NULL || uri == NULL) {
         pam_syslog(a->pamh, LOG_ERR, "device authorization response without user_code or verification_uri");
@@ -1446,58 +1456,47 @@ static int show_device_code(struct auth *a, const char *start)
     /* Conversation functions may cut messages longer than PAM_MAX_MSG_SIZE. */
     if (complete == NULL || strlen(text) >= PAM_MAX_MSG_SIZE)
         snprintf(text, sizeof text, "To sign in, open %s and enter the code %s", c_uri, c_code);
-    msg[0].msg_style = PAM_TEXT_INFO;
-    msg[0].msg = text;
-    msg[1].msg_style = PAM_PROMPT_ECHO_ON;
-    msg[1].msg = "Press Enter once you have approved the sign-in: ";
-    if (a->cfg->device_prompt)
-        n = 2;
-
     rc = pam_get_item(a->pamh, PAM_CONV, (const void **)&conv);
     if (rc != PAM_SUCCESS || conv == NULL || conv->conv == NULL) {
         pam_syslog(a->pamh, LOG_ERR, "no conversation function");
         rc = PAM_CONV_ERR;
         goto out;
     }
-    /* Linux-PAM passes msg as an array of pointers. */
-    rc = conv->conv(n, msgp, &resp, conv->appdata_ptr);
-    if (resp != NULL) {
-        for (int i = 0; i < n; i++) {
-            if (resp[i].resp != NULL) {
-                explicit_bzero(resp[i].resp, strlen(resp[i].resp));
-                free(resp[i].resp);
-            }
-        }
-        free(resp);
-    }
+    /* The code first, in a conversation call of its own: it works wherever the QR code
+     * does not (a narrow terminal, a host that cuts long conversations). */
+    rc = show_lines(conv, text, NULL);
     if (rc != PAM_SUCCESS) {
         pam_syslog(a->pamh, LOG_ERR, "the conversation could not show the device code: %s", pam_strerror(a->pamh, rc));
         rc = PAM_CONV_ERR;
         goto out;
     }
-    /* The QR code comes second, in a conversation call of its own: the code above works
-     * wherever it does not (a narrow terminal, a host that cuts long conversations). */
+    /* Then the QR code, and with device_prompt the prompt after it (sshd shows text
+     * messages only together with the next prompt). */
     if (complete != NULL && a->cfg->qr != QR_OFF) {
         char *drawing = qr_text(complete, a->cfg->qr);
-        int qrc;
         if (drawing == NULL) {
             pam_syslog(a->pamh, LOG_WARNING, "cannot draw a QR code of verification_uri_complete (%zu bytes)",
                        strlen(complete));
         } else {
             size_t need = strlen(drawing) + 64;
-            char *all = malloc(need);
-            if (all != NULL) {
-                snprintf(all, need, "Or scan this QR code with your phone:\n%s", drawing);
-                qrc = show_lines(conv, all);
-                if (qrc != PAM_SUCCESS)
-                    pam_syslog(a->pamh, LOG_WARNING, "the conversation could not show the QR code: %s",
-                               pam_strerror(a->pamh, qrc));
-                free(all);
-            }
+            if ((qr_all = malloc(need)) != NULL)
+                snprintf(qr_all, need, "Or scan this QR code with your phone:\n%s", drawing);
             free(drawing);
         }
     }
+    if (qr_all != NULL) {
+        rc = show_lines(conv, qr_all, prompt);
+        if (rc == PAM_SUCCESS)
+            goto out;
+        pam_syslog(a->pamh, LOG_WARNING, "the conversation could not show the QR code: %s", pam_strerror(a->pamh, rc));
+    }
+    rc = show_lines(conv, NULL, prompt);
+    if (rc != PAM_SUCCESS) {
+        pam_syslog(a->pamh, LOG_ERR, "the conversation could not show the prompt: %s", pam_strerror(a->pamh, rc));
+        rc = PAM_CONV_ERR;
+    }
 out:
+    free(qr_all);
     soidc_string_free(code);
     soidc_string_free(uri);
     soidc_string_free(complete);

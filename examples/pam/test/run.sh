@@ -490,6 +490,11 @@ device_case "qr: default (unicode half blocks), approved" PAM_SUCCESS dev alice 
 qr_case "qr: unicode drawing" unicode
 device_case "qr: qr=ascii, approved" PAM_SUCCESS dev-qr-ascii alice approve alice
 qr_case "qr: ascii drawing" ascii
+device_case "qr: with device_prompt, approved" PAM_SUCCESS dev-prompt alice approve alice
+qr_case "qr: with device_prompt" unicode
+last_kind="$(grep -E '^[A-Z_]+: ' "$msgs" | tail -1 | cut -d: -f1)"
+[ "$last_kind" = PROMPT_ECHO_ON ] && pass "qr: device_prompt comes after the QR code (sshd shows text with the next prompt)" ||
+  failc "qr: expected the prompt last, observed $last_kind last"
 device_case "qr: qr=off, approved" PAM_SUCCESS dev-qr-off alice approve alice
 if grep -q 'QR code' "$msgs"; then failc "qr=off: expected no QR code, observed one"; else pass "qr=off: expected no QR code, observed none"; fi
 case_ "config: qr=sixel" PAM_SERVICE_ERR cfg-qr alice
