@@ -149,11 +149,12 @@ service cfg-map-link "$common map_file=$work/map-link"
 service cfg-map-relative "$common map_file=map"
 service cfg-strip-at "$common strip_domain=@example.test"
 # Claim rules (soidc's require_claims decode option).
-service pw-gate "$common [scope=openid profile pam] [require_claim=realm_access.roles contains ssh-login]"
-service pw-gate2 "$common [scope=openid profile email pam] [require_claim=groups contains_any wheel,admins] [require_claim=email_verified eq true] [require_claim=/realm_access/roles exists]"
+service pw-gate "$common [scope=openid profile roles] [require_claim=realm_access.roles contains ssh-login]"
+service pw-gate2 "$common [scope=openid profile email roles pam] [require_claim=groups contains_any wheel,admins] [require_claim=email_verified eq true] [require_claim=/realm_access/roles exists]"
 service tok-gate "$common mode=token audience=https://api.soidc.test [require_claim=client_id in conf-basic,other]"
 service tok-gate-fail "$common mode=token audience=https://api.soidc.test [require_claim=client_id eq another-client]"
-service dev-gate "$common mode=device [scope=openid profile pam] [require_claim=realm_access.roles contains ssh-login] qr=off"
+service tok-gate-role "$common mode=token audience=https://api.soidc.test [require_claim=realm_access.roles contains ssh-login]"
+service dev-gate "$common mode=device [scope=openid profile roles] [require_claim=realm_access.roles contains ssh-login] qr=off"
 service cfg-rule-op "$common [require_claim=groups includes admins]"
 service cfg-rule-novalue "$common [require_claim=groups contains]"
 service cfg-rule-exists-value "$common [require_claim=groups exists admins]"
@@ -442,11 +443,18 @@ fi
 case_ "rules: alice has role ssh-login" "$gate_pass" pw-gate alice PAM_DRIVER_PASSWORD=alice-password
 [ "$rules_ok" = 1 ] || logged "rules: unsupported option reported" 'require_claims'
 case_ "rules: bob lacks role ssh-login" "$gate_fail" pw-gate bob PAM_DRIVER_PASSWORD=bob-password
-[ "$rules_ok" = 1 ] && logged "rules: failed rule named, no claim value" 'claim_rule|realm_access.roles'
+if [ "$rules_ok" = 1 ]; then
+  logged "rules: failed rule named" 'claim rule "realm_access.roles contains" failed.* -> Permission denied'
+  # bob's own roles (["dev"]) never reach the log, only the rule.
+  if sed -n "/^### case $n (/,\$p" "$work/syslog" | grep -q '"dev"'; then failc "rules: a claim value of bob's was logged"; else
+    pass "rules: no claim value of bob's in the log"; fi
+fi
 case_ "rules: three rules (contains_any, eq true, JSON pointer exists), alice" "$gate_pass" pw-gate2 alice PAM_DRIVER_PASSWORD=alice-password
 case_ "rules: three rules, bob (not in admins/wheel)" "$gate_fail" pw-gate2 bob PAM_DRIVER_PASSWORD=bob-password
 case_ "rules: token mode, client_id in list" "$gate_pass" tok-gate alice PAM_DRIVER_PASSWORD="$jwt_alice"
 case_ "rules: token mode, client_id eq another-client" "$gate_fail" tok-gate-fail alice PAM_DRIVER_PASSWORD="$jwt_alice"
+case_ "rules: token mode, alice's JWT has role ssh-login" "$gate_pass" tok-gate-role alice PAM_DRIVER_PASSWORD="$jwt_alice"
+case_ "rules: token mode, bob's JWT lacks role ssh-login" "$gate_fail" tok-gate-role bob PAM_DRIVER_PASSWORD="$jwt_bob"
 case_ "rules: token mode, opaque token cannot be checked" PAM_PERM_DENIED tok-gate alice PAM_DRIVER_PASSWORD="$opaque_alice"
 logged "rules: opaque token refused" 'require_claim= needs a JWT access token'
 device_case "rules: device, approved by alice (ssh-login)" "$gate_pass" dev-gate alice approve alice
