@@ -159,6 +159,7 @@ service cfg-rule-op "$common [require_claim=groups includes admins]"
 service cfg-rule-novalue "$common [require_claim=groups contains]"
 service cfg-rule-exists-value "$common [require_claim=groups exists admins]"
 service cfg-rule-emptyitem "$common [require_claim=groups in a,,b]"
+service cfg-rule-badpath "$common [scope=openid profile] [require_claim=a..b exists]"
 # acr and auth_time of the ID token.
 service pw-acr "$common [scope=openid profile] require_acr=urn:soidc:test:password,urn:soidc:test:mfa"
 service pw-acr-mfa "$common [scope=openid profile] require_acr=urn:soidc:test:mfa"
@@ -465,6 +466,8 @@ case_ "config: require_claim without value" PAM_SERVICE_ERR cfg-rule-novalue ali
 logged "config: rule without value" 'this operator needs a value'
 case_ "config: require_claim exists with a value" PAM_SERVICE_ERR cfg-rule-exists-value alice PAM_DRIVER_PASSWORD=alice-password
 case_ "config: require_claim with an empty list item" PAM_SERVICE_ERR cfg-rule-emptyitem alice PAM_DRIVER_PASSWORD=alice-password
+case_ "config: require_claim with a path soidc refuses (a..b)" PAM_SERVICE_ERR cfg-rule-badpath alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: bad path reported" 'require_claims.* -> Error in service module|a\.\.b.* -> Error in service module'
 
 # --- acr and auth_time (require_acr=, max_age=) --------------------------------
 case_ "acr: require_acr includes the password acr" PAM_SUCCESS pw-acr alice PAM_DRIVER_PASSWORD=alice-password
