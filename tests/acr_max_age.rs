@@ -48,10 +48,12 @@ fn code_flow_start_carries_acr_values_and_max_age_for_the_callback() {
 #[test]
 fn password_grant_acr_values_and_max_age() {
     let c = conf_client("conf-basic", None);
-    let o = json!({"acr_values": "urn:acr:mfa", "acr_values_allowed": ["urn:acr:mfa"], "max_age": 60}).to_string();
+    // The test provider gives a password grant that asks for acr_values the acr urn:acr:pwd
+    // (a password is one factor), whatever was asked.
+    let o = json!({"acr_values": "urn:acr:pwd", "acr_values_allowed": ["urn:acr:pwd"], "max_age": 60}).to_string();
     let doc = password_grant(&c, "alice", "alice-password", Some("openid"), Some(&o)).ok();
-    assert_eq!(doc["id_token_claims"]["acr"], "urn:acr:mfa", "{doc}");
-    // acr_values is sent as such.
+    assert_eq!(doc["id_token_claims"]["acr"], "urn:acr:pwd", "{doc}");
+    // Asking for mfa does not make a password login mfa: acr_values_allowed refuses it.
     let o = json!({"acr_values": ["urn:acr:pwd", "urn:acr:mfa"], "acr_values_allowed": ["urn:acr:mfa"]}).to_string();
     let out = password_grant(&c, "alice", "alice-password", Some("openid"), Some(&o));
     assert_eq!(out.err(SOIDC_ERR_VALIDATION, "acr")["reason"], "acr");

@@ -326,3 +326,86 @@ fn a_held_lock_is_waited_for_at_most_half_the_creation_budget() {
     assert_eq!(requests(&stub), (3, 3));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_recorded_outage_fails_fast_for_provider_down_backoff_s() {
+    install_log();
+    let stub = StubServer::new();
+    let dir = temp_dir("down");
+    let watch = json!({"cache_dir": dir, "provider_down_backoff_s": 60, "timeout_ms": 400, "create_timeout_ms": 400}).to_string();
+    let create = |opts: &str| {
+        ffi::from_issuer_url(&stub.issuer(), Params { client_id: "rp", client_secret: Some("rp-secret"), options: Some(opts), ..Default::default() })
+    };
+    // Discovery answers after the budget: a network failure, recorded next to the state.
+    let doc = stub.discovery_doc();
+    stub.set_route(DISCOVERY_PATH, common::stub::Route::json(200, &doc).with_delay(std::time::Duration::from_secs(2)));
+    let (out, c) = create(&watch);
+    assert!(c.is_none());
+    out.err(SOIDC_ERR_NETWORK, "");
+    assert_eq!(stub.count(DISCOVERY_PATH), 1);
+    let down: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "down")).collect();
+    assert_eq!(down.len(), 1, "{down:?}");
+    let down = down[0].clone();
+    assert_eq!(std::fs::metadata(&down).unwrap().mode() & 0o777, 0o600);
+
+    // Within the back-off: refused at once, nothing sent, whatever the provider does now.
+    stub.set_route(DISCOVERY_PATH, common::stub::Route::json(200, &doc));
+    let (out, c) = create(&watch);
+    assert!(c.is_none());
+    let err = out.err(SOIDC_ERR_NETWORK, "provider_down_backoff_s");
+    assert_eq!(err["reason"], "provider_down");
+    assert_eq!(stub.count(DISCOVERY_PATH), 1, "no request while the provider is recorded down");
+
+    // A client without the option neither reads nor clears the record.
+    drop(ffi::client(&stub.issuer(), Params { client_id: "rp", client_secret: Some("rp-secret"), options: Some(&options(&dir)), ..Default::default() }));
+    assert_eq!(stub.count(DISCOVERY_PATH), 2);
+    assert!(down.exists());
+
+    // A client made from the (now fresh) state file makes no request at creation; its
+    // first request is refused while the record is young.
+    let (_, c) = create(&watch);
+    let c = c.expect("created from the state file");
+    assert_eq!(stub.count(DISCOVERY_PATH), 2);
+    let jwks_before = stub.jwks_count();
+    let err = c.provider_keys(Some(r#"{"force_refresh": true}"#)).err(SOIDC_ERR_NETWORK, "not sent");
+    assert_eq!(err["reason"], "provider_down");
+    assert_eq!(stub.jwks_count(), jwks_before, "the key refresh was not sent");
+    drop(c);
+
+    // A record older than the back-off: the provider is asked again, and its answer clears it.
+    let old = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 120;
+    std::fs::write(&down, old.to_string()).unwrap();
+    std::fs::remove_file(state_file(&dir)).unwrap();
+    let (_, c) = create(&watch);
+    assert!(c.is_some());
+    assert_eq!(stub.count(DISCOVERY_PATH), 3);
+    assert!(!down.exists(), "the provider answered: record removed");
+    assert!(logs_about(&down.to_string_lossy()).iter().any(|m| m.contains("removed")));
+
+    // A record another user could have written is not trusted.
+    std::fs::write(&down, (old + 120).to_string()).unwrap();
+    std::fs::set_permissions(&down, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::remove_file(state_file(&dir)).unwrap();
+    let (_, c) = create(&watch);
+    assert!(c.is_some(), "an untrusted record is ignored");
+    assert!(logs_about(&down.to_string_lossy()).iter().any(|m| m.contains("ignored")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn status_of_a_bad_provider_down_backoff_s() {
+    let stub = StubServer::new();
+    let dir = temp_dir("down-bad");
+    for (opts, fragment) in [
+        (json!({"cache_dir": dir, "provider_down_backoff_s": 0}), "between 1 and 3600"),
+        (json!({"cache_dir": dir, "provider_down_backoff_s": 3601}), "between 1 and 3600"),
+        (json!({"provider_down_backoff_s": 30}), "needs cache_dir"),
+        (json!({"cache_dir": dir, "provider_down_backoff_s": "30"}), "provider_down_backoff_s"),
+    ] {
+        let opts = opts.to_string();
+        let (out, c) = ffi::from_issuer_url(&stub.issuer(), Params { client_id: "rp", options: Some(&opts), ..Default::default() });
+        assert!(c.is_none());
+        out.err(SOIDC_ERR_INVALID_ARGUMENT, fragment);
+    }
+    assert_eq!(requests(&stub), (0, 0));
+}

@@ -73,9 +73,10 @@ want() { # want PACKAGE [COMMAND]: needed unless the command exists (or the pack
 }
 want gcc gcc; want g++ g++; want make make; want cmake cmake; want pkg-config pkg-config
 want curl curl
-want libpam0g-dev; want nginx; want nginx-dev
+want libpam0g-dev; want libqrencode-dev; want nginx; want nginx-dev
 if [ "$what" = test ]; then
   want valgrind valgrind; want doxygen doxygen; want wrk wrk; want faketime faketime
+  want qrencode qrencode # examples/pam/test: the QR drawing is compared with qrencode(1)
 fi
 if command -v cmake >/dev/null; then
   have="$(cmake --version | awk 'NR == 1 {print $3}')"

@@ -223,7 +223,11 @@ impl Client {
             )));
         }
         let http = Http::new(&config)?;
-        let Some(cache) = config.cache_dir.as_deref().and_then(|d| FileCache::open(d, issuer)).map(Arc::new) else {
+        let cache = config.cache_dir.as_deref().and_then(|d| FileCache::open(d, issuer)).map(Arc::new);
+        if let (Some(cache), Some(backoff)) = (&cache, config.provider_down_backoff) {
+            http.watch_outages(cache.clone(), backoff);
+        }
+        let Some(cache) = cache else {
             let (metadata, doc) = Self::discovery_doc(issuer, &http, req)?;
             return Self::build(metadata, doc, params, config, http);
         };
@@ -330,6 +334,9 @@ impl Client {
         Self::check_state_endpoints(&st, &config)?;
         let http = Http::new(&config)?;
         let cache = config.cache_dir.as_deref().and_then(|d| FileCache::open(d, &expected)).map(Arc::new);
+        if let (Some(cache), Some(backoff)) = (&cache, config.provider_down_backoff) {
+            http.watch_outages(cache.clone(), backoff);
+        }
         Self::from_checked_state(st, params, config, http, cache)
     }
 

@@ -102,6 +102,8 @@ pub struct Http {
     /// share the parent's pooled sockets, so a new agent is built there.
     agent: RwLock<Arc<ureq::Agent>>,
     agent_pid: AtomicU32,
+    /// `provider_down_backoff_s`: the shared outage record and the back-off.
+    outage: std::sync::OnceLock<(Arc<crate::core::state::FileCache>, Duration)>,
 }
 
 #[derive(Clone)]
@@ -251,7 +253,31 @@ impl Http {
             config,
             agent: RwLock::new(Arc::new(agent)),
             agent_pid: AtomicU32::new(std::process::id()),
+            outage: std::sync::OnceLock::new(),
         })
+    }
+
+    /// `provider_down_backoff_s`: a request that fails at the network level is recorded
+    /// in `cache`'s outage record, and while the record is younger than `backoff` every
+    /// request fails at once (`Network`, reason `provider_down`) without being sent. A
+    /// provider that answers (any HTTP status) clears the record.
+    pub fn watch_outages(&self, cache: Arc<crate::core::state::FileCache>, backoff: Duration) {
+        let _ = self.outage.set((cache, backoff));
+    }
+
+    fn refuse_if_down(&self, what: &str) -> Result<()> {
+        let Some((cache, backoff)) = self.outage.get() else { return Ok(()) };
+        let Some(since) = cache.down_since() else { return Ok(()) };
+        let ago = crate::core::state::unix_secs(std::time::SystemTime::now()).saturating_sub(since);
+        if ago < backoff.as_secs() {
+            return Err(Error::network(format!(
+                "{what}: not sent: the provider was unreachable {ago} s ago (recorded in cache_dir), and \
+                 provider_down_backoff_s is {} s",
+                backoff.as_secs()
+            ))
+            .with_detail("reason", "provider_down"));
+        }
+        Ok(())
     }
 
     /// The client's default per-call budget (`timeout_ms` of the client options).
@@ -344,6 +370,7 @@ impl Http {
         if timeout.is_zero() {
             return Err(opts.expired(what));
         }
+        self.refuse_if_down(what)?;
         let agent = self.agent();
         fn prepare<B>(
             mut req: ureq::RequestBuilder<B>,
@@ -382,7 +409,17 @@ impl Http {
     ) -> Result<Response> {
         let host = host_of(url);
         let timeout = opts.budget;
-        let mut resp = result.map_err(|e| map_error(e, &host, what, timeout))?;
+        let outage = self.outage.get().map(|(cache, _)| cache);
+        let mut resp = result.map_err(|e| {
+            let e = map_error(e, &host, what, timeout);
+            if let Some(cache) = outage.filter(|_| e.kind == crate::core::error::ErrorKind::Network) {
+                cache.record_down();
+            }
+            e
+        })?;
+        if let Some(cache) = outage {
+            cache.clear_down();
+        }
         let status = resp.status().as_u16();
         let header = |name: &str| {
             resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)

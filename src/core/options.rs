@@ -44,6 +44,8 @@ pub(crate) const MAX_LEEWAY_S: u64 = 300;
 pub(crate) const DEFAULT_MIN_JWKS_CACHE_S: u64 = 600;
 /// Whatever the provider's Cache-Control says, keys are re-read at least daily.
 pub(crate) const MAX_JWKS_CACHE_S: u64 = 86_400;
+/// The largest `provider_down_backoff_s`.
+pub(crate) const MAX_PROVIDER_DOWN_BACKOFF_S: u64 = 3600;
 pub(crate) const DEFAULT_JWKS_REFETCH_MIN_INTERVAL_S: u64 = 10;
 pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 pub(crate) const MAX_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
@@ -84,6 +86,10 @@ pub struct ClientOptions {
     pub issuer: Option<String>,
     /// A directory keeping the provider state per issuer (see `state.rs`).
     pub cache_dir: Option<String>,
+    /// With `cache_dir`: after a request to the provider failed at the network level,
+    /// every client of this issuer sharing the directory refuses requests at once for
+    /// this many seconds (`SOIDC_ERR_NETWORK`, reason `provider_down`).
+    pub provider_down_backoff_s: Option<u64>,
     /// The client is registered to use pushed authorization requests only (RFC 9126).
     pub require_par: Option<bool>,
     /// DPoP (RFC 9449): `true` (ES256, or the algorithm of `dpop_key_pem`), `false`, or an
@@ -184,6 +190,7 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     pub issuer: Option<String>,
     pub cache_dir: Option<String>,
+    pub provider_down_backoff: Option<Duration>,
     /// Push every authorization request (RFC 9126) unless a call says `par: false`.
     pub require_par: bool,
     /// DPoP (RFC 9449) when on.
@@ -324,6 +331,20 @@ impl ClientOptions {
                 "dpop_replay_window_s must be between 1 and {MAX_DPOP_WINDOW_S}, got {dpop_replay_window_s}"
             )));
         }
+        let provider_down_backoff = match self.provider_down_backoff_s {
+            None => None,
+            Some(_) if self.cache_dir.is_none() => {
+                return Err(Error::invalid_argument(
+                    "provider_down_backoff_s needs cache_dir (the outage is recorded there for the other processes)",
+                ))
+            }
+            Some(s) if (1..=MAX_PROVIDER_DOWN_BACKOFF_S).contains(&s) => Some(Duration::from_secs(s)),
+            Some(s) => {
+                return Err(Error::invalid_argument(format!(
+                    "provider_down_backoff_s must be between 1 and {MAX_PROVIDER_DOWN_BACKOFF_S}, got {s}"
+                )))
+            }
+        };
         if let Some(proxy) = &self.proxy {
             if proxy.is_empty() {
                 return Err(Error::invalid_argument("proxy must not be empty"));
@@ -348,6 +369,7 @@ impl ClientOptions {
             allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
             issuer: self.issuer,
             cache_dir: self.cache_dir,
+            provider_down_backoff,
             require_par: self.require_par.unwrap_or(false),
             dpop,
             dpop_replay_cache_entries: dpop_replay_cache_entries as usize,

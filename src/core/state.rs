@@ -184,10 +184,13 @@ pub fn parse_keys(doc: Value, algs: &[Alg]) -> Result<KeySet> {
 // The file cache (`cache_dir`)
 // ---------------------------------------------------------------------------------------
 
-/// One issuer's state file in `cache_dir`, and the lock file next to it.
+/// One issuer's state file in `cache_dir`, the lock file next to it, and the outage
+/// record (`.down`: when a request to the provider last failed at the network level,
+/// seconds since the epoch, written only for clients with `provider_down_backoff_s`).
 pub struct FileCache {
     pub path: PathBuf,
     lock_path: PathBuf,
+    down_path: PathBuf,
     dir: PathBuf,
 }
 
@@ -227,6 +230,7 @@ impl FileCache {
         Some(FileCache {
             path: dir.join(format!("{name}.json")),
             lock_path: dir.join(format!("{name}.lock")),
+            down_path: dir.join(format!("{name}.down")),
             dir,
         })
     }
@@ -294,25 +298,63 @@ impl FileCache {
     /// Writes the state atomically: a new temporary file (mode 0600) in the same
     /// directory, synced, then renamed over the state file. Failures are warnings.
     pub fn write(&self, doc: &Value) {
+        let result = self.write_file(&self.path, doc.to_string().as_bytes());
+        match result {
+            Ok(()) => log_at!(Level::Debug, "state file {} written", self.show()),
+            Err(e) => log_at!(Level::Warn, "state file {}: cannot write ({e}); caching skipped", self.show()),
+        }
+    }
+
+    /// `bytes` to `path` atomically (a temporary file of mode 0600 renamed over it).
+    fn write_file(&self, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         static SEQ: AtomicU64 = AtomicU64::new(0);
         let tmp = self.dir.join(format!(
             ".{}.{}.{}.tmp",
-            self.path.file_name().and_then(|n| n.to_str()).unwrap_or("soidc-state"),
+            path.file_name().and_then(|n| n.to_str()).unwrap_or("soidc-state"),
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)
         ));
         let result = (|| -> std::io::Result<()> {
             let mut f = OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-            f.write_all(doc.to_string().as_bytes())?;
+            f.write_all(bytes)?;
             f.sync_all()?;
-            std::fs::rename(&tmp, &self.path)
+            std::fs::rename(&tmp, path)
         })();
-        match result {
-            Ok(()) => log_at!(Level::Debug, "state file {} written", self.show()),
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                log_at!(Level::Warn, "state file {}: cannot write ({e}); caching skipped", self.show());
-            }
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// When a request to the provider last failed at the network level (seconds since
+    /// the epoch), from the outage record; `None` when there is none or it cannot be
+    /// trusted (the same checks as the state file: a regular file of this process's
+    /// user or root, not writable by group or others; a time in the future).
+    pub fn down_since(&self) -> Option<u64> {
+        let meta = std::fs::symlink_metadata(&self.down_path).ok()?;
+        let euid = crate::core::secret::effective_uid();
+        if !meta.file_type().is_file() || meta.mode() & 0o022 != 0 || (meta.uid() != 0 && Some(meta.uid()) != euid) || meta.len() > 32 {
+            log_at!(Level::Warn, "outage record {}: not a regular file of this user or root with mode 0600; ignored", quote_untrusted(&self.down_path.to_string_lossy()));
+            return None;
+        }
+        let text = std::fs::read_to_string(&self.down_path).ok()?;
+        let t: u64 = text.trim().parse().ok()?;
+        (t <= unix_secs(SystemTime::now()) + CLOCK_SKEW_S).then_some(t)
+    }
+
+    /// Records that a request to the provider failed at the network level now.
+    pub fn record_down(&self) {
+        let now = unix_secs(SystemTime::now());
+        match self.write_file(&self.down_path, now.to_string().as_bytes()) {
+            Ok(()) => log_at!(Level::Info, "outage record {} written", quote_untrusted(&self.down_path.to_string_lossy())),
+            Err(e) => log_at!(Level::Warn, "outage record {}: cannot write ({e})", quote_untrusted(&self.down_path.to_string_lossy())),
+        }
+    }
+
+    /// Forgets the outage record (the provider answered).
+    pub fn clear_down(&self) {
+        if std::fs::remove_file(&self.down_path).is_ok() {
+            log_at!(Level::Info, "outage record {} removed: the provider answered", quote_untrusted(&self.down_path.to_string_lossy()));
         }
     }
 

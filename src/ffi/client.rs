@@ -115,8 +115,9 @@ fn create(
 ///   `client_secret_file`), and for a resource server checking DPoP proofs (see
 ///   `soidc_decode_access_token`) `dpop_replay_cache_entries` (100000, 1 to 10000000: how
 ///   many proof `jti`s the client's replay cache holds) and `dpop_replay_window_s` (300, 1
-///   to 3600: how long a `jti` is remembered; older proofs are refused). Secret files must
-///   be regular files owned by the
+///   to 3600: how long a `jti` is remembered; older proofs are refused), and
+///   `provider_down_backoff_s` (1 to 3600, needs `cache_dir`; off by default: see below).
+///   Secret files must be regular files owned by the
 ///   process's effective user or root and not accessible by group or others (mode 0600 or
 ///   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
 ///   their path's content beyond the parsed secret, which is wiped from memory when the
@@ -174,7 +175,19 @@ fn create(
 /// is created (mode 0700); an unusable one (not writable, not a directory) skips caching
 /// with a warning. When discovery fails (network or HTTP error) and the file holds a state
 /// whose keys have expired but whose metadata has not, that state is used (the keys are
-/// refreshed on first use). No secret is ever written there. `soidc_client_from_state` uses
+/// refreshed on first use). No secret is ever written there.
+///
+/// `provider_down_backoff_s` (with `cache_dir`): when a request of this client to the
+/// provider fails at the network level (unreachable, TLS failure, no answer within the
+/// budget), the time is recorded in `soidc-state-<...>.down` next to the state file (mode
+/// 0600, written atomically); while that record is younger than `provider_down_backoff_s`,
+/// every request of every client of this issuer with the option and the same `cache_dir`
+/// (this process or another) fails at once with `SOIDC_ERR_NETWORK`, error document
+/// `reason: "provider_down"`, without being sent: hosts that create a client per request
+/// (PAM) stop waiting out a timeout at every login while the provider is down. Any answer
+/// of the provider (whatever its HTTP status) removes the record. A record that is not a
+/// regular file of the process's user or root, or is writable by group or others, is
+/// ignored with a warning. Clients without the option neither read nor write it. `soidc_client_from_state` uses
 /// `cache_dir` to write its state back after key fetches; `soidc_client_from_issuer_config`
 /// does not use it.
 ///

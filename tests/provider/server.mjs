@@ -28,7 +28,7 @@ console.debug = toStderr;
 // ---------------------------------------------------------------------------------------
 const API = 'https://api.soidc.test';
 const API_SCOPES = ['api:read', 'api:write'];
-const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles'];
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'roles', 'pam'];
 
 const USERS = {
   alice: {
@@ -45,6 +45,9 @@ const USERS = {
       realm_access: { roles: ['ssh-login', 'dev'] },
       'https://example.com/claims': { tenant: 'acme' },
       orgs: [{ id: 'org-1', roles: ['owner'] }, { id: 'org-2', roles: ['viewer', 'billing'] }],
+      // scope pam (examples/pam tests: identity mapping, group rules)
+      groups: ['admins', 'users'],
+      upn: 'Alice@EXAMPLE.test',
     },
   },
   bob: {
@@ -59,6 +62,8 @@ const USERS = {
       preferred_username: 'bob',
       realm_access: { roles: ['dev'] },
       'https://example.com/claims': { tenant: 'globex' },
+      groups: ['users'],
+      upn: 'Bob@example.test',
     },
   },
 };
@@ -323,6 +328,8 @@ let jwksFetchCount = 0;
 let discoveryFetchCount = 0;
 // POST /test/outage {"down": true}: discovery and JWKS answer 503 until {"down": false}.
 let metadataOutage = false;
+// POST /test/password-auth-age {"s": N}: the password grant's auth_time lies N s back.
+let passwordAuthAgeS = 0;
 let tokenRequests = [];
 // Requests at the device authorization and pushed authorization request endpoints:
 // the client authentication, the names of the parameters and the device code issued.
@@ -418,7 +425,7 @@ async function passwordGrant(ctx, next) {
   await grant.save();
   ctx.oidc.entity('Grant', grant);
 
-  const authTime = Math.floor(Date.now() / 1000);
+  const authTime = Math.floor(Date.now() / 1000) - passwordAuthAgeS;
   const at = new provider.AccessToken({
     accountId: account.accountId, client, grantId: grant.jti, gty: 'password',
   });
@@ -458,8 +465,9 @@ async function passwordGrant(ctx, next) {
     token.mask = { auth_time: { essential: true } };
     token.rejected = [];
     if (params.nonce) token.set('nonce', params.nonce);
-    // acr tests: the first of the requested acr_values becomes the token's acr.
-    if (params.acr_values) token.set('acr', String(params.acr_values).split(' ')[0]);
+    // A password is one factor: a password grant that asks for acr_values gets urn:acr:pwd,
+    // whatever it asked for (PAM's require_acr tests and tests/acr_max_age.rs).
+    if (params.acr_values) token.set('acr', 'urn:acr:pwd');
     token.set('at_hash', accessToken);
     idToken = await token.issue({ use: 'idtoken' });
   }
@@ -495,6 +503,7 @@ function buildProvider(issuer) {
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username'],
       roles: ['realm_access', 'https://example.com/claims', 'orgs'],
+      pam: ['groups', 'upn'],
     },
     // The user's realm_access in JWT access tokens too (claim-rule tests of access tokens).
     // Access tokens of the password grant also carry the user's USER_AT_CLAIMS (nginx tests).
@@ -749,6 +758,11 @@ async function handleTest(req, res, url) {
     const body = await readBody(req);
     metadataOutage = body.down === true;
     return send(res, 200, { down: metadataOutage });
+  }
+  if (req.method === 'POST' && pathname === '/test/password-auth-age') {
+    const body = await readBody(req);
+    passwordAuthAgeS = Number.isInteger(body.s) && body.s >= 0 ? body.s : 0;
+    return send(res, 200, { s: passwordAuthAgeS });
   }
   if (req.method === 'GET' && pathname === '/test/requests') return send(res, 200, tokenRequests);
   if (req.method === 'POST' && pathname === '/test/requests/reset') { tokenRequests = []; endpointRequests = []; return send(res, 200, { ok: true }); }

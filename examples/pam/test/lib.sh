@@ -13,6 +13,8 @@ PAM_DRIVER="$PAM_TEST_DIR/pam_driver"
 pam_lib_install_deps() {
   local need=()
   [ -f /usr/include/security/pam_appl.h ] || need+=(libpam0g-dev)
+  [ -f /usr/include/qrencode.h ] || need+=(libqrencode-dev)
+  command -v qrencode >/dev/null || need+=(qrencode)
   command -v valgrind >/dev/null || need+=(valgrind)
   command -v curl >/dev/null || need+=(curl)
   command -v gcc >/dev/null || need+=(gcc)

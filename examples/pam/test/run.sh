@@ -63,9 +63,10 @@ fi
 
 # A port nobody listens on (the provider is "down").
 closed_port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
-# A "provider" that accepts connections and never answers.
-node -e 'const s=require("net").createServer(()=>{});s.listen(0,"127.0.0.1",()=>console.log(s.address().port))' \
-  >"$work/hang-port" 2>/dev/null &
+# A "provider" that accepts connections and never answers; it counts them in hang-conns.
+echo 0 >"$work/hang-conns"
+node -e 'const fs=require("fs");let n=0;const s=require("net").createServer(()=>fs.writeFileSync(process.argv[1],String(++n)));s.listen(0,"127.0.0.1",()=>console.log(s.address().port))' \
+  "$work/hang-conns" >"$work/hang-port" 2>/dev/null &
 hang_pid=$!
 for _ in $(seq 1 50); do [ -s "$work/hang-port" ] && break; sleep 0.1; done
 hang_port="$(cat "$work/hang-port")"
@@ -104,6 +105,12 @@ service dev-short "issuer=$issuer client_id=device-short client_secret_file=$wor
 service dev-public "issuer=$issuer client_id=public-pkce mode=device username_claim=sub"
 service down "issuer=http://127.0.0.1:$closed_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=3000"
 service hang "issuer=http://127.0.0.1:$hang_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=2000"
+service hang-backoff "issuer=http://127.0.0.1:$hang_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=2000 cache_dir=$work/cache-hang provider_down_backoff_s=600"
+service hang-nobackoff "issuer=http://127.0.0.1:$hang_port client_id=conf-basic client_secret_file=$work/secret timeout_ms=2000 cache_dir=$work/cache-hang provider_down_backoff_s=0"
+service pw-backoff "$common [scope=openid profile] cache_dir=$work/cache-backoff provider_down_backoff_s=600"
+service cfg-backoff "$common provider_down_backoff_s=soon"
+service cfg-backoff-big "$common provider_down_backoff_s=3601"
+service cfg-backoff-nocache "$common no_cache provider_down_backoff_s=30"
 service cfg-noissuer "client_id=conf-basic client_secret_file=$work/secret"
 service cfg-inline-secret "issuer=$issuer client_id=conf-basic client_secret=$client_secret"
 service cfg-0644 "issuer=$issuer client_id=conf-basic client_secret_file=$work/secret-0644"
@@ -115,6 +122,58 @@ service pw-nocache "$common [scope=openid profile] no_cache"
 service cfg-cache-relative "$common cache_dir=relative/dir"
 service cfg-cache-both "$common cache_dir=$work/cache-x no_cache"
 [ -n "$secret_other_owner" ] && service cfg-owner "issuer=$issuer client_id=conf-basic client_secret_file=$secret_other_owner"
+
+# Identity mapping: map files (format in README.md).
+cat >"$work/map" <<'MAP'
+# identity   local user
+alice        alice
+alice        admin-alice   # alice may also log in as admin-alice
+carol        bob
+MAP
+chmod 0644 "$work/map"
+cp "$work/map" "$work/map-0664" && chmod 0664 "$work/map-0664"
+printf 'alice alice\nthis line has three words\n' >"$work/map-bad" && chmod 0644 "$work/map-bad"
+printf 'alice -rf\n' >"$work/map-baduser" && chmod 0644 "$work/map-baduser"
+ln -s "$work/map" "$work/map-link"
+service pw-upn "$common [scope=openid pam] username_claim=upn strip_domain=example.test lowercase"
+service pw-upn-case "$common [scope=openid pam] username_claim=upn strip_domain=example.test"
+service pw-upn-domain "$common [scope=openid pam] username_claim=upn strip_domain=example.com lowercase"
+service pw-email-strip "$common [scope=openid email] username_claim=email strip_domain=EXAMPLE.test"
+service tok-map "$common mode=token audience=https://api.soidc.test username_claim=sub map_file=$work/map"
+service dev-map "$common mode=device username_claim=sub map_file=$work/map qr=off"
+service cfg-map-0664 "$common map_file=$work/map-0664"
+service cfg-map-bad "$common map_file=$work/map-bad"
+service cfg-map-baduser "$common map_file=$work/map-baduser"
+service cfg-map-missing "$common map_file=$work/no-such-map"
+service cfg-map-link "$common map_file=$work/map-link"
+service cfg-map-relative "$common map_file=map"
+service cfg-strip-at "$common strip_domain=@example.test"
+# Claim rules (soidc's require_claims decode option).
+service pw-gate "$common [scope=openid profile roles] [require_claim=realm_access.roles contains ssh-login]"
+service pw-gate2 "$common [scope=openid profile email roles pam] [require_claim=groups contains_any wheel,admins] [require_claim=email_verified eq true] [require_claim=/realm_access/roles exists]"
+service tok-gate "$common mode=token audience=https://api.soidc.test [require_claim=client_id in conf-basic,other]"
+service tok-gate-fail "$common mode=token audience=https://api.soidc.test [require_claim=client_id eq another-client]"
+service tok-gate-role "$common mode=token audience=https://api.soidc.test [require_claim=realm_access.roles contains ssh-login]"
+service dev-gate "$common mode=device [scope=openid profile roles] [require_claim=realm_access.roles contains ssh-login] qr=off"
+service cfg-rule-op "$common [require_claim=groups includes admins]"
+service cfg-rule-novalue "$common [require_claim=groups contains]"
+service cfg-rule-exists-value "$common [require_claim=groups exists admins]"
+service cfg-rule-emptyitem "$common [require_claim=groups in a,,b]"
+service cfg-rule-badpath "$common [scope=openid profile] [require_claim=a..b exists]"
+# acr and auth_time of the ID token.
+service pw-acr "$common [scope=openid profile] require_acr=urn:acr:pwd,urn:acr:mfa"
+service pw-acr-mfa "$common [scope=openid profile] require_acr=urn:acr:mfa"
+service pw-maxage "$common [scope=openid profile] max_age=300"
+service dev-acr-mfa "$common mode=device username_claim=sub require_acr=urn:acr:mfa qr=off"
+service dev-maxage "$common mode=device username_claim=sub max_age=300 qr=off"
+service cfg-acr-token "$common mode=token audience=https://api.soidc.test require_acr=urn:acr:mfa"
+service cfg-acr-list "$common require_acr=a,,b"
+service cfg-maxage "$common max_age=ten"
+# Device-mode QR code.
+service dev-qr-ascii "$common mode=device username_claim=sub qr=ascii"
+service dev-qr-off "$common mode=device username_claim=sub qr=off"
+service cfg-qr "$common mode=device qr=sixel"
+service cfg-qr-password "$common qr=ascii"
 
 # --- tokens from the provider ------------------------------------------------
 json_get() { # json_get MEMBER < json
@@ -331,13 +390,134 @@ if grep -q '^PROMPT_ECHO_ON: Press Enter' "$msgs"; then pass "device_prompt: exp
   failc "device_prompt: expected a prompt after the code, observed none"; fi
 device_case "device: conversation fails" PAM_CONV_ERR dev alice none none PAM_DRIVER_CONV_FAIL=1
 
+# --- identity mapping -------------------------------------------------------
+# logged NAME PATTERN: the last case's syslog lines contain PATTERN (grep -E).
+logged() {
+  if sed -n "/^### case $n (/,\$p" "$work/syslog" | grep -qE -- "$2"; then pass "$1: logged /$2/"; else
+    failc "$1: expected a log line matching /$2/"
+    sed -n "/^### case $n (/,\$p" "$work/syslog" | sed 's/^/    syslog: /'
+  fi
+}
+case_ "mapping: upn Alice@EXAMPLE.test, strip_domain=example.test lowercase -> alice" PAM_SUCCESS pw-upn alice PAM_DRIVER_PASSWORD=alice-password
+logged "mapping: success line" 'user "alice" authenticated \(password mode\): iss "http[^"]*", sub "alice", acr "-", identity "alice" mapped to user "alice"'
+case_ "mapping: upn without lowercase (Alice is not alice)" PAM_AUTH_ERR pw-upn-case alice PAM_DRIVER_PASSWORD=alice-password
+logged "mapping: refusal names iss and sub" 'the username claim names another user \(iss "http[^"]*", sub "alice"\)'
+case_ "mapping: strip_domain=example.com, claim in example.test" PAM_AUTH_ERR pw-upn-domain alice PAM_DRIVER_PASSWORD=alice-password
+logged "mapping: foreign domain" 'not a name in the domain of strip_domain='
+case_ "mapping: email alice@example.test, strip_domain=EXAMPLE.test (domain case ignored)" PAM_SUCCESS pw-email-strip alice PAM_DRIVER_PASSWORD=alice-password
+case_ "mapping: map_file, alice's token as admin-alice" PAM_SUCCESS tok-map admin-alice PAM_DRIVER_PASSWORD="$jwt_alice" PAM_DRIVER_ACCT=1 -- acct=PAM_SUCCESS
+logged "mapping: map_file success line" 'user "admin-alice" authenticated \(token mode\): .*identity "alice" mapped to user "admin-alice"'
+case_ "mapping: map_file, alice's token as alice" PAM_SUCCESS tok-map alice PAM_DRIVER_PASSWORD="$jwt_alice"
+case_ "mapping: map_file, alice's token as bob (alice maps to others)" PAM_AUTH_ERR tok-map bob PAM_DRIVER_PASSWORD="$jwt_alice"
+logged "mapping: other users" 'map_file maps this identity to other local users'
+case_ "mapping: map_file, bob's token as bob (bob not in the map)" PAM_PERM_DENIED tok-map bob PAM_DRIVER_PASSWORD="$jwt_bob"
+logged "mapping: no entry" 'map_file has no entry for this identity \(iss "http[^"]*", sub "bob"\) -> Permission denied'
+device_case "mapping: device, approved by alice, PAM user admin-alice (map_file)" PAM_SUCCESS dev-map admin-alice approve alice
+device_case "mapping: device, approved by bob, PAM user admin-alice (map_file)" PAM_PERM_DENIED dev-map admin-alice approve bob
+case_ "config: map_file mode 0664" PAM_SERVICE_ERR cfg-map-0664 alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: map_file mode 0664" 'map_file has mode 0664'
+grep -q '^PROMPT_ECHO_OFF' "$msgs" && failc "config: map_file error found before the password prompt" ||
+  pass "config: map_file error found before the password prompt"
+case_ "config: map_file with a 3-word line" PAM_SERVICE_ERR cfg-map-bad alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: map_file line 2" 'map_file line 2: expected "IDENTITY LOCAL_USER"'
+case_ "config: map_file local user -rf" PAM_SERVICE_ERR cfg-map-baduser alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: map_file local user" 'map_file line 1: the local user name'
+case_ "config: map_file missing" PAM_SERVICE_ERR cfg-map-missing alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: map_file missing" 'cannot open map_file: No such file'
+case_ "config: map_file a symlink" PAM_SERVICE_ERR cfg-map-link alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: map_file symlink" 'cannot open map_file'
+case_ "config: map_file relative" PAM_SERVICE_ERR cfg-map-relative alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: map_file relative" 'map_file= must be an absolute path'
+case_ "config: strip_domain=@example.test" PAM_SERVICE_ERR cfg-strip-at alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: strip_domain with @" 'strip_domain=@example.test: expected a domain name'
+
+# --- claim rules (require_claim=) -------------------------------------------
+# soidc's require_claims decode option comes with the library's claim rules (issue 20);
+# a libsoidc without it refuses the option, which the module reports as a configuration
+# error (PAM_SERVICE_ERR, logged) rather than ignoring a gate.
+if grep -q 'require_claims' "$root/include/soidc.h"; then
+  rules_ok=1 gate_pass=PAM_SUCCESS gate_fail=PAM_PERM_DENIED
+else
+  rules_ok=0 gate_pass=PAM_SERVICE_ERR gate_fail=PAM_SERVICE_ERR
+  echo "pam tests: this libsoidc has no require_claims decode option: gates must fail closed (PAM_SERVICE_ERR)"
+fi
+case_ "rules: alice has role ssh-login" "$gate_pass" pw-gate alice PAM_DRIVER_PASSWORD=alice-password
+[ "$rules_ok" = 1 ] || logged "rules: unsupported option reported" 'require_claims'
+case_ "rules: bob lacks role ssh-login" "$gate_fail" pw-gate bob PAM_DRIVER_PASSWORD=bob-password
+if [ "$rules_ok" = 1 ]; then
+  logged "rules: failed rule named" 'claim rule "realm_access.roles contains" failed.* -> Permission denied'
+  # bob's own roles (["dev"]) never reach the log, only the rule.
+  if sed -n "/^### case $n (/,\$p" "$work/syslog" | grep -q '"dev"'; then failc "rules: a claim value of bob's was logged"; else
+    pass "rules: no claim value of bob's in the log"; fi
+fi
+case_ "rules: three rules (contains_any, eq true, JSON pointer exists), alice" "$gate_pass" pw-gate2 alice PAM_DRIVER_PASSWORD=alice-password
+case_ "rules: three rules, bob (not in admins/wheel)" "$gate_fail" pw-gate2 bob PAM_DRIVER_PASSWORD=bob-password
+case_ "rules: token mode, client_id in list" "$gate_pass" tok-gate alice PAM_DRIVER_PASSWORD="$jwt_alice"
+case_ "rules: token mode, client_id eq another-client" "$gate_fail" tok-gate-fail alice PAM_DRIVER_PASSWORD="$jwt_alice"
+case_ "rules: token mode, alice's JWT has role ssh-login" "$gate_pass" tok-gate-role alice PAM_DRIVER_PASSWORD="$jwt_alice"
+case_ "rules: token mode, bob's JWT lacks role ssh-login" "$gate_fail" tok-gate-role bob PAM_DRIVER_PASSWORD="$jwt_bob"
+case_ "rules: token mode, opaque token cannot be checked" PAM_PERM_DENIED tok-gate alice PAM_DRIVER_PASSWORD="$opaque_alice"
+logged "rules: opaque token refused" 'require_claim= needs a JWT access token'
+device_case "rules: device, approved by alice (ssh-login)" "$gate_pass" dev-gate alice approve alice
+device_case "rules: device, approved by bob as bob (no ssh-login)" "$gate_fail" dev-gate bob approve bob
+case_ "config: require_claim with unknown operator" PAM_SERVICE_ERR cfg-rule-op alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: unknown operator" 'require_claim=groups includes admins: unknown operator'
+case_ "config: require_claim without value" PAM_SERVICE_ERR cfg-rule-novalue alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: rule without value" 'this operator needs a value'
+case_ "config: require_claim exists with a value" PAM_SERVICE_ERR cfg-rule-exists-value alice PAM_DRIVER_PASSWORD=alice-password
+case_ "config: require_claim with an empty list item" PAM_SERVICE_ERR cfg-rule-emptyitem alice PAM_DRIVER_PASSWORD=alice-password
+case_ "config: require_claim with a path soidc refuses (a..b)" PAM_SERVICE_ERR cfg-rule-badpath alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: bad path reported" 'require_claims.* -> Error in service module|a\.\.b.* -> Error in service module'
+
+# --- acr and auth_time (require_acr=, max_age=) --------------------------------
+case_ "acr: require_acr includes the password acr" PAM_SUCCESS pw-acr alice PAM_DRIVER_PASSWORD=alice-password
+logged "acr: success line carries acr" 'acr "urn:acr:pwd"'
+case_ "acr: require_acr=urn:acr:mfa, password gives another acr" PAM_AUTH_ERR pw-acr-mfa alice PAM_DRIVER_PASSWORD=alice-password
+logged "acr: refusal" 'acr "urn:acr:pwd" is not in acr_values_allowed \["urn:acr:mfa"\].* -> Authentication failure'
+case_ "max_age=300: fresh password login" PAM_SUCCESS pw-maxage alice PAM_DRIVER_PASSWORD=alice-password
+curl -sS --max-time 10 -X POST "$issuer/test/password-auth-age" -H 'content-type: application/json' -d '{"s":3600}' >/dev/null
+case_ "max_age=300: auth_time an hour ago" PAM_AUTH_ERR pw-maxage alice PAM_DRIVER_PASSWORD=alice-password
+logged "max_age: refusal" 'auth_time [0-9]+ is older than max_age 300 s'
+curl -sS --max-time 10 -X POST "$issuer/test/password-auth-age" -H 'content-type: application/json' -d '{"s":0}' >/dev/null
+device_case "acr: device, require_acr=urn:acr:mfa (the login gives none)" PAM_AUTH_ERR dev-acr-mfa alice approve alice
+logged "acr: device refusal" 'acr_values_allowed was given but the token has no acr claim'
+device_case "max_age=300: device login just now" PAM_SUCCESS dev-maxage alice approve alice
+case_ "config: require_acr= in token mode" PAM_SERVICE_ERR cfg-acr-token alice PAM_DRIVER_PASSWORD="$jwt_alice"
+case_ "config: require_acr=a,,b" PAM_SERVICE_ERR cfg-acr-list alice PAM_DRIVER_PASSWORD=alice-password
+case_ "config: max_age=ten" PAM_SERVICE_ERR cfg-maxage alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: max_age" 'max_age= must be a number of seconds'
+
+# --- device-mode QR code ---------------------------------------------------
+# qr_case NAME STYLE: the last device case showed the code, then a QR code of
+# verification_uri_complete equal, module for module, to qrencode(1)'s.
+qr_case() {
+  local r
+  if r="$(node "$root/examples/pam/test/qr_check.js" "$msgs" "$2" 2>&1)"; then pass "$1: $r"; else
+    failc "$1: $r"
+    sed 's/^/    conv: /' "$msgs" | head -60
+  fi
+}
+device_case "qr: default (unicode half blocks), approved" PAM_SUCCESS dev alice approve alice
+qr_case "qr: unicode drawing" unicode
+device_case "qr: qr=ascii, approved" PAM_SUCCESS dev-qr-ascii alice approve alice
+qr_case "qr: ascii drawing" ascii
+device_case "qr: with device_prompt, approved" PAM_SUCCESS dev-prompt alice approve alice
+qr_case "qr: with device_prompt" unicode
+last_kind="$(grep -E '^[A-Z_]+: ' "$msgs" | tail -1 | cut -d: -f1)"
+[ "$last_kind" = PROMPT_ECHO_ON ] && pass "qr: device_prompt comes after the QR code (sshd shows text with the next prompt)" ||
+  failc "qr: expected the prompt last, observed $last_kind last"
+device_case "qr: qr=off, approved" PAM_SUCCESS dev-qr-off alice approve alice
+if grep -q 'QR code' "$msgs"; then failc "qr=off: expected no QR code, observed one"; else pass "qr=off: expected no QR code, observed none"; fi
+case_ "config: qr=sixel" PAM_SERVICE_ERR cfg-qr alice
+logged "config: qr value" 'qr=sixel: expected unicode, ascii or off'
+case_ "config: qr= in password mode" PAM_SERVICE_ERR cfg-qr-password alice PAM_DRIVER_PASSWORD=alice-password
+
 # --- provider unavailable -------------------------------------------------
 # timeout_ms bounds the network; valgrind adds a fixed start-up cost of its own.
 hang_limit=$((2000 + (use_valgrind == 1 ? 3000 : 1000)))
 case_ "provider down (closed port, timeout_ms=3000)" PAM_AUTHINFO_UNAVAIL down alice PAM_DRIVER_PASSWORD=alice-password -- max_ms=3000
 case_ "provider never answers (timeout_ms=2000)" PAM_AUTHINFO_UNAVAIL hang alice PAM_DRIVER_PASSWORD=alice-password -- min_ms=1500 max_ms=$hang_limit
 
-# --- the provider state cache (cache_dir) ----------------------------------
 counts() { # discovery JWKS token: requests the provider answered so far
   local d j t
   d="$(curl -sS --max-time 10 "$issuer/test/discovery-fetch-count" | json_get_number count)"
@@ -359,6 +539,47 @@ counted() {
   if [ "$got" = "$2" ]; then pass "$1: expected discovery/JWKS/token requests $2, observed $got"; else
     failc "$1: expected discovery/JWKS/token requests $2, observed $got"; fi
 }
+
+# --- fast failure while the provider is known to be down ---------------------
+# conns: connections the never-answering provider has accepted so far.
+conns() { cat "$work/hang-conns"; }
+c0="$(conns)"
+case_ "outage: first login waits out timeout_ms=2000 (provider_down_backoff_s=600)" PAM_AUTHINFO_UNAVAIL hang-backoff alice PAM_DRIVER_PASSWORD=alice-password -- min_ms=1500 max_ms=$hang_limit
+c1="$(conns)"
+down_file="$(ls "$work/cache-hang"/soidc-state-*.down 2>/dev/null | head -1)"
+if [ "$c1" -gt "$c0" ] && [ -n "$down_file" ] && [ "$(stat -c %a "$down_file")" = 600 ]; then
+  pass "outage: the failure was recorded in cache_dir ($(basename "$down_file"), mode 600; $((c1 - c0)) connection(s))"
+else
+  failc "outage: expected a connection and a .down record, observed $((c1 - c0)) connection(s), record '${down_file:-none}'"
+fi
+case_ "outage: second login fails at once" PAM_AUTHINFO_UNAVAIL hang-backoff alice PAM_DRIVER_PASSWORD=alice-password
+c2="$(conns)"
+[ "$c2" = "$c1" ] && pass "outage: second login made no connection to the provider ($c2 in all), $(elapsed) ms" ||
+  failc "outage: second login connected to the provider ($c1 -> $c2)"
+logged "outage: reason logged" 'not sent: the provider was unreachable .* provider_down_backoff_s is 600 s.* -> Authentication service cannot retrieve'
+case_ "outage: PAM_DRIVER_REPEAT=3, every login fails at once" PAM_AUTHINFO_UNAVAIL hang-backoff alice PAM_DRIVER_PASSWORD=alice-password PAM_DRIVER_REPEAT=3 -- again=PAM_AUTHINFO_UNAVAILx2
+[ "$(conns)" = "$c1" ] && pass "outage: 3 more logins, no connection" || failc "outage: 3 more logins connected ($c1 -> $(conns))"
+case_ "outage: provider_down_backoff_s=0 ignores the record and waits" PAM_AUTHINFO_UNAVAIL hang-nobackoff alice PAM_DRIVER_PASSWORD=alice-password -- min_ms=1500
+[ "$(conns)" -gt "$c1" ] && pass "outage: provider_down_backoff_s=0 connected again" || failc "outage: provider_down_backoff_s=0 did not connect"
+# The warm path at the real provider: a fresh state file, then a recorded outage.
+case_ "outage: warm cache, provider up" PAM_SUCCESS pw-backoff alice PAM_DRIVER_PASSWORD=alice-password
+backoff_state="$(ls "$work/cache-backoff"/soidc-state-*.json | head -1)"
+date +%s >"${backoff_state%.json}.down"
+chmod 600 "${backoff_state%.json}.down"
+count_before="$(counts)"
+case_ "outage: warm cache, outage recorded just now" PAM_AUTHINFO_UNAVAIL pw-backoff alice PAM_DRIVER_PASSWORD=alice-password
+counted "outage: recorded outage, warm cache (no request at all)" "0 0 0"
+echo $(($(date +%s) - 700)) >"${backoff_state%.json}.down"
+count_before="$(counts)"
+case_ "outage: record older than provider_down_backoff_s" PAM_SUCCESS pw-backoff alice PAM_DRIVER_PASSWORD=alice-password
+counted "outage: old record, the token request is sent" "0 0 1"
+[ ! -e "${backoff_state%.json}.down" ] && pass "outage: the provider answered, record removed" || failc "outage: record not removed after an answer"
+case_ "config: provider_down_backoff_s=soon" PAM_SERVICE_ERR cfg-backoff alice PAM_DRIVER_PASSWORD=alice-password
+logged "config: provider_down_backoff_s value" 'provider_down_backoff_s= must be a number of seconds'
+case_ "config: provider_down_backoff_s=3601" PAM_SERVICE_ERR cfg-backoff-big alice PAM_DRIVER_PASSWORD=alice-password
+case_ "config: provider_down_backoff_s with no_cache" PAM_SERVICE_ERR cfg-backoff-nocache alice PAM_DRIVER_PASSWORD=alice-password
+
+# --- the provider state cache (cache_dir) ----------------------------------
 outage() { curl -sS --max-time 10 -X POST "$issuer/test/outage" -H 'content-type: application/json' -d "{\"down\":$1}" >/dev/null; }
 trap 'outage false 2>/dev/null || true; cleanup' EXIT
 count_before="$(counts)"
