@@ -114,9 +114,11 @@ for s in "${suites[@]}"; do
   printf '  %-14s %s\n' "$s" "$(cat "$times/$s" 2>/dev/null || echo "?")"
   [ "${status[$s]}" = 0 ] || failed+=("$s")
 done
+# The machine's load average next to the figures (other work on it slows the suites).
+load="load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null | sed 's/ /, /g')"
 if [ "${#failed[@]}" -eq 0 ]; then
-  echo "make test: all ${#suites[@]} suites passed in $(elapsed) s"
+  echo "make test: all ${#suites[@]} suites passed in $(elapsed) s ($load)"
 else
-  echo "make test: ${#failed[@]} of ${#suites[@]} suites FAILED: ${failed[*]} (logs in $logs/)"
+  echo "make test: ${#failed[@]} of ${#suites[@]} suites FAILED: ${failed[*]} (logs in $logs/; $load)"
   exit 1
 fi
