@@ -892,7 +892,7 @@ fn dpop_proof_raw(c: rp::C, method: *const c_char, url: *const c_char, token: *c
     rp::call(|out| unsafe { dp::soidc_dpop_proof(c, method, url, token, options, out) })
 }
 
-/// NULL where a value is needed, invalid UTF-8 in each string, 10 MB in each string, a
+/// NULL where a value is needed, invalid UTF-8 in each string, 2 MiB in each string, a
 /// NULL `out_json`: `SOIDC_ERR_INVALID_ARGUMENT`, short messages, no request sent; a
 /// client without DPoP is refused the same way.
 #[test]
@@ -921,10 +921,10 @@ fn dpop_exports_hostile_arguments() {
         ("proof bad UTF-8 url", dpop_proof_raw(rp.c(), get.as_ptr(), bad_utf8.as_ptr(), n, n)),
         ("proof bad UTF-8 token", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), bad_utf8.as_ptr(), n)),
         ("proof bad UTF-8 options", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), n, bad_utf8_json.as_ptr())),
-        ("proof 10 MB method", dpop_proof_raw(rp.c(), huge_token.as_ptr(), url.as_ptr(), n, n)),
-        ("proof 10 MB url", dpop_proof_raw(rp.c(), get.as_ptr(), huge.as_ptr(), n, n)),
-        ("proof 10 MB token", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), huge_token.as_ptr(), n)),
-        ("proof 10 MB options", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), n, huge_opts.as_ptr())),
+        ("proof 2 MiB method", dpop_proof_raw(rp.c(), huge_token.as_ptr(), url.as_ptr(), n, n)),
+        ("proof 2 MiB url", dpop_proof_raw(rp.c(), get.as_ptr(), huge.as_ptr(), n, n)),
+        ("proof 2 MiB token", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), huge_token.as_ptr(), n)),
+        ("proof 2 MiB options", dpop_proof_raw(rp.c(), get.as_ptr(), url.as_ptr(), n, huge_opts.as_ptr())),
         ("proof of a client without DPoP", dpop_proof_raw(plain.c(), get.as_ptr(), url.as_ptr(), token.as_ptr(), n)),
     ];
     for (what, out) in &outs {
@@ -948,7 +948,7 @@ fn dpop_exports_hostile_arguments() {
 }
 
 /// `soidc_claims_get` with hostile arguments: NULL and invalid UTF-8 in each argument, a NULL
-/// out-pointer, garbage documents and paths, a 10 MB document, 10 MB of nesting, a 10 MB
+/// out-pointer, garbage documents and paths, a 2 MiB document, 2 MiB of nesting, a 2 MiB
 /// path and a path of 100 000 names. Statuses and out-pointers only; nothing is printed.
 #[test]
 fn claims_get_hostile_arguments() {
@@ -986,20 +986,20 @@ fn claims_get_hostile_arguments() {
     // SAFETY: valid C strings and a NULL out-pointer.
     assert_eq!(unsafe { soidc_claims_get(doc.as_ptr(), path.as_ptr(), ptr::null_mut()) }, SOIDC_ERR_INVALID_ARGUMENT);
 
-    let mut huge = String::with_capacity(TEN_MB + 64);
+    let mut huge = String::with_capacity(TWO_MIB + 64);
     huge.push_str(r#"{"pad":""#);
-    huge.extend(std::iter::repeat_n('x', TEN_MB));
+    huge.extend(std::iter::repeat_n('x', TWO_MIB));
     huge.push_str(r#"","n":{"v":[1,{"w":2}]}}"#);
     let huge = c(&huge);
     assert_eq!(get(huge.as_ptr(), c("n.v.w").as_ptr()), (SOIDC_OK, Some("[2]".into())));
     let (status, pad) = get(huge.as_ptr(), c("pad").as_ptr());
-    assert_eq!((status, pad.map(|p| p.len())), (SOIDC_OK, Some(TEN_MB + 2)));
-    let deep = c(&("{\"a\":".repeat(TEN_MB / 5) + "1" + &"}".repeat(TEN_MB / 5)));
+    assert_eq!((status, pad.map(|p| p.len())), (SOIDC_OK, Some(TWO_MIB + 2)));
+    let deep = c(&("{\"a\":".repeat(TWO_MIB / 5) + "1" + &"}".repeat(TWO_MIB / 5)));
     assert_eq!(get(deep.as_ptr(), c("a").as_ptr()), (SOIDC_ERR_INVALID_ARGUMENT, None));
-    let long_path = c(&"a".repeat(TEN_MB));
+    let long_path = c(&"a".repeat(TWO_MIB));
     assert_eq!(get(doc.as_ptr(), long_path.as_ptr()).0, SOIDC_ERR_INVALID_ARGUMENT);
     let many_names = c(&vec!["a"; 100_000].join("."));
     assert_eq!(get(doc.as_ptr(), many_names.as_ptr()).0, SOIDC_ERR_INVALID_ARGUMENT);
-    let long_pointer = c(&"/a".repeat(TEN_MB / 2));
+    let long_pointer = c(&"/a".repeat(TWO_MIB / 2));
     assert_eq!(get(doc.as_ptr(), long_pointer.as_ptr()).0, SOIDC_ERR_INVALID_ARGUMENT);
 }
