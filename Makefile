@@ -20,6 +20,9 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
 TEST_SUITES := test-rust test-c test-cpp test-go test-pam test-nginx test-install test-readme test-fault test-keycloak
 ## How many of them `make test` runs at a time (empty: CPUs + 2; 1: one by one, in order).
 TEST_JOBS ?=
+## The suites `make test` runs under `nice -n 10`: they mostly compile (or start Keycloak's
+## JVM) and check no tight time bounds; the others measure latencies and timeouts.
+TEST_SUITES_NICE := test-c test-cpp test-install test-readme test-keycloak
 
 .PHONY: bench fuzz docs install uninstall native-static-libs all build built header deps-demo check-header test $(TEST_SUITES) bench-nginx demo deps clean
 
@@ -85,7 +88,7 @@ deps:
 ## runs them one by one): each suite's output in target/test-logs/SUITE.log, printed in the
 ## order of TEST_SUITES, then each suite's wall time (tests/run-suites.sh).
 test: deps check-header docs build
-	@MAKE='$(MAKE)' SOIDC_TEST_JOBS='$(TEST_JOBS)' tests/run-suites.sh $(TEST_SUITES)
+	@MAKE='$(MAKE)' SOIDC_TEST_JOBS='$(TEST_JOBS)' SOIDC_TEST_NICE='$(TEST_SUITES_NICE)' tests/run-suites.sh $(TEST_SUITES)
 
 # What every suite needs first: the library. `make test` builds it once and runs the suites
 # with SUITE_DEPS= (side by side; one build at a time is enough).
