@@ -18,6 +18,11 @@ INSTALLED_FILES := lib/libsoidc.so.$(VERSION) lib/libsoidc.so.$(MAJOR) lib/libso
 
 ## The suites `make test` runs, in order (each is a target below; add new ones here).
 TEST_SUITES := test-rust test-c test-cpp test-go test-pam test-nginx test-install test-readme test-fault test-keycloak
+## How many of them `make test` runs at a time (empty: CPUs + 2; 1: one by one, in order).
+TEST_JOBS ?=
+## The suites `make test` runs under `nice -n 10`: they mostly compile (or start Keycloak's
+## JVM) and check no tight time bounds; the others measure latencies and timeouts.
+TEST_SUITES_NICE := test-c test-cpp test-install test-readme test-keycloak
 
 .PHONY: bench fuzz docs install uninstall native-static-libs all build built header deps-demo check-header test $(TEST_SUITES) bench-nginx demo deps clean
 
@@ -37,16 +42,22 @@ CARGO_ENV := env -u PKG_CONFIG_PATH -u PKG_CONFIG_LIBDIR -u PKG_CONFIG_SYSROOT_D
 # (same arguments, same fingerprint: no rebuild between `make build` and `make install`).
 CARGO_RELEASE_BUILD := $(CARGO_ENV) $(CARGO) rustc --release --locked --lib -- --print=native-static-libs
 
+# Several builds may run at once (the suites of `make test` run `make install` side by
+# side; cargo's lock takes them in turn): each writes its own temporary files and renames
+# them into place, and the SONAME link is only made when missing, so a running test never
+# sees a half-written file or a missing link.
 ## Build the shared and static library (target/release/libsoidc.{so,a}) and the header;
 ## writes target/release/native-static-libs.txt (what a static link needs, as rustc says).
 build:
 	@mkdir -p $(LIBDIR)
-	@set -o pipefail; $(CARGO_RELEASE_BUILD) 2>&1 | tee $(LIBDIR)/build.log \
-	  | grep -v -i -e 'native-static-libs: ' -e '^note: link against the following native artifacts' -e '^$$'
-	@sed -n 's/.*native-static-libs: //p' $(LIBDIR)/build.log | tail -1 > $(LIBDIR)/native-static-libs.txt.tmp
-	@test -s $(LIBDIR)/native-static-libs.txt.tmp || { echo "build: rustc printed no native-static-libs (see $(LIBDIR)/build.log)" >&2; exit 1; }
-	@mv $(LIBDIR)/native-static-libs.txt.tmp $(LIBDIR)/native-static-libs.txt
-	@ln -sf libsoidc.so $(LIBDIR)/libsoidc.so.0
+	@set -o pipefail; log=$$(mktemp $(LIBDIR)/build.log.XXXXXX) && libs=$$(mktemp $(LIBDIR)/native-static-libs.txt.XXXXXX) || exit 1; \
+	  $(CARGO_RELEASE_BUILD) 2>&1 | tee $$log \
+	  | grep -v -i -e 'native-static-libs: ' -e '^note: link against the following native artifacts' -e '^$$' && \
+	  sed -n 's/.*native-static-libs: //p' $$log | tail -1 > $$libs && \
+	  { test -s $$libs || { echo "build: rustc printed no native-static-libs (see $(LIBDIR)/build.log)" >&2; false; }; } && \
+	  chmod 0644 $$libs && mv $$libs $(LIBDIR)/native-static-libs.txt; \
+	  rc=$$?; chmod 0644 $$log; mv $$log $(LIBDIR)/build.log; rm -f $$libs; exit $$rc
+	@[ "$$(readlink $(LIBDIR)/libsoidc.so.0)" = libsoidc.so ] || ln -sf libsoidc.so $(LIBDIR)/libsoidc.so.0
 
 ## Regenerate include/soidc.h (build.rs writes it when anything under src/ changes).
 header:
@@ -73,9 +84,15 @@ docs:
 deps:
 	@tests/install-deps.sh test
 
-test: deps check-header docs build $(TEST_SUITES)
-	@echo "make test: all suites passed; wall time per suite:"
-	@for s in $(TEST_SUITES); do printf '  %-14s %s\n' "$$s" "$$(cat target/suite-times/$$s 2>/dev/null)"; done
+## Every suite of TEST_SUITES, several at a time (TEST_JOBS, default CPUs + 2; TEST_JOBS=1
+## runs them one by one): each suite's output in target/test-logs/SUITE.log, printed in the
+## order of TEST_SUITES, then each suite's wall time (tests/run-suites.sh).
+test: deps check-header docs build
+	@MAKE='$(MAKE)' SOIDC_TEST_JOBS='$(TEST_JOBS)' SOIDC_TEST_NICE='$(TEST_SUITES_NICE)' tests/run-suites.sh $(TEST_SUITES)
+
+# What every suite needs first: the library. `make test` builds it once and runs the suites
+# with SUITE_DEPS= (side by side; one build at a time is enough).
+SUITE_DEPS ?= build
 
 # A suite's recipe is `$(SUITE) COMMAND $(SUITE_END)`: it prints the suite's name, runs the
 # command and keeps its wall time in target/suite-times/<suite> for `make test`'s summary.
@@ -85,42 +102,42 @@ SUITE_END = ; rc=$$?; echo "$$(( $$(date +%s) - start )) s$$([ $$rc = 0 ] || ech
 test-rust:
 	$(SUITE) $(CARGO_ENV) $(CARGO) test --locked --features test-hooks 2>&1 | tee target/test-rust.log $(SUITE_END)
 
-test-c: build
+test-c: $(SUITE_DEPS)
 	$(SUITE) tests/c/run.sh $(SUITE_END)
 
-test-cpp: build
+test-cpp: $(SUITE_DEPS)
 	$(SUITE) bindings/cpp/tests/run.sh $(SUITE_END)
 
-test-go: build
+test-go: $(SUITE_DEPS)
 	$(SUITE) bindings/go/run-tests.sh $(SUITE_END)
 
-test-pam: build
+test-pam: $(SUITE_DEPS)
 	$(SUITE) examples/pam/test/run.sh $(SUITE_END)
 
 ## nginx example: builds the module against Debian's nginx-dev (when it changed) and tests
 ## it with Debian's nginx.
-test-nginx: build
+test-nginx: $(SUITE_DEPS)
 	$(SUITE) examples/nginx/test/run.sh && SOIDC_NGINX_SKIP_BUILD=1 examples/nginx/test/features.sh $(SUITE_END)
 
 ## nginx example: wrk requests/s, protected vs unprotected location (a benchmark, not a test).
 bench-nginx: build
 	examples/nginx/test/bench.sh
 
-test-install: build
+test-install: $(SUITE_DEPS)
 	$(SUITE) tests/install/run.sh $(SUITE_END)
 
 ## Every fenced code block of README.md compiles, links, runs as shown (tests/readme/run.sh).
-test-readme: build
+test-readme: $(SUITE_DEPS)
 	$(SUITE) tests/readme/run.sh $(SUITE_END)
 
 ## Fault injection: soidc through Toxiproxy (built once into ~/.cache/soidc) to the test
 ## provider; latency, hangs, resets, trickle, outage, 16 threads, rotation; leak checks.
-test-fault: build
+test-fault: $(SUITE_DEPS)
 	$(SUITE) tests/fault/run.sh $(SUITE_END)
 
 ## Keycloak (fetched through Maven, cached in ~/.cache/soidc/keycloak) started once, the
 ## C API and Go binding suites run against it, stopped by PID (tests/keycloak/run.sh).
-test-keycloak: build
+test-keycloak: $(SUITE_DEPS)
 	$(SUITE) tests/keycloak/run.sh $(SUITE_END)
 
 demo: deps-demo build
