@@ -1087,7 +1087,8 @@ static void buf_list(struct buf *b, const char *list)
     free(copy);
 }
 
-/* Appends "acr_values":"A B" (require_acr= with spaces) to an extra_params object. */
+/* Appends "acr_values":"A B" (require_acr= with spaces): soidc's own option of the password
+ * grant and the device start, which sends it as the acr_values parameter. */
 static void buf_acr_values(struct buf *b, const char *list)
 {
     char *copy = strdup(list);
@@ -1225,11 +1226,11 @@ static int do_password(struct auth *a, const char *password, long long deadline)
     buf_key(&opts, "extra_params");
     buf_str(&opts, "{\"nonce\":");
     buf_json_string(&opts, nonce);
+    buf_str(&opts, "}");
     if (a->cfg->require_acr != NULL) {
         buf_str(&opts, ",");
         buf_acr_values(&opts, a->cfg->require_acr);
     }
-    buf_str(&opts, "}");
     if ((rc = options_end(&opts)) != PAM_SUCCESS)
         return rc;
     st = soidc_direct_access_grant(a->client, a->user, password, NULL, opts.s, &result);
@@ -1514,10 +1515,8 @@ static int do_device(struct auth *a, long long deadline)
     if ((rc = options_begin(a, deadline, &opts)) != PAM_SUCCESS)
         return rc;
     if (a->cfg->require_acr != NULL) {
-        buf_key(&opts, "extra_params");
-        buf_str(&opts, "{");
+        buf_str(&opts, ",");
         buf_acr_values(&opts, a->cfg->require_acr);
-        buf_str(&opts, "}");
     }
     if ((rc = options_end(&opts)) != PAM_SUCCESS)
         return rc;
