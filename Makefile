@@ -112,7 +112,7 @@ test-go: $(SUITE_DEPS)
 	$(SUITE) bindings/go/run-tests.sh $(SUITE_END)
 
 test-pam: $(SUITE_DEPS)
-	$(SUITE) examples/pam/test/run.sh $(SUITE_END)
+	$(SUITE) examples/pam/test/run-halves.sh $(SUITE_END)
 
 ## nginx example: builds the module against Debian's nginx-dev (when it changed) and tests
 ## it with Debian's nginx.

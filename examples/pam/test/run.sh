@@ -337,6 +337,20 @@ device_case() {
 
 echo "pam tests: provider $issuer, valgrind $([ "$use_valgrind" = 1 ] && echo on || echo off)"
 
+# SOIDC_PAM_PART=a or b runs one half of the cases (make test runs both halves side by
+# side, each with its own provider and work directory); unset or "all": every case.
+pam_part() { [ "${SOIDC_PAM_PART:-all}" = all ] || [ "$SOIDC_PAM_PART" = "$1" ]; }
+case "${SOIDC_PAM_PART:-all}" in all | a | b) ;; *) echo "pam tests: SOIDC_PAM_PART must be a, b or all" >&2; exit 2 ;; esac
+
+# logged NAME PATTERN: the last case's syslog lines contain PATTERN (grep -E).
+logged() {
+  if sed -n "/^### case $n (/,\$p" "$work/syslog" | grep -qE -- "$2"; then pass "$1: logged /$2/"; else
+    failc "$1: expected a log line matching /$2/"
+    sed -n "/^### case $n (/,\$p" "$work/syslog" | sed 's/^/    syslog: /'
+  fi
+}
+
+if pam_part a; then
 # --- password mode --------------------------------------------------------
 case_ "password: alice, right password" PAM_SUCCESS pw alice PAM_DRIVER_PASSWORD=alice-password PAM_DRIVER_ACCT=1 -- acct=PAM_SUCCESS
 grep -q '^setcred=PAM_SUCCESS' "$out" && pass "setcred after success: expected PAM_SUCCESS, observed PAM_SUCCESS" ||
@@ -390,14 +404,10 @@ if grep -q '^PROMPT_ECHO_ON: Press Enter' "$msgs"; then pass "device_prompt: exp
   failc "device_prompt: expected a prompt after the code, observed none"; fi
 device_case "device: conversation fails" PAM_CONV_ERR dev alice none none PAM_DRIVER_CONV_FAIL=1
 
+fi
+
+if pam_part b; then
 # --- identity mapping -------------------------------------------------------
-# logged NAME PATTERN: the last case's syslog lines contain PATTERN (grep -E).
-logged() {
-  if sed -n "/^### case $n (/,\$p" "$work/syslog" | grep -qE -- "$2"; then pass "$1: logged /$2/"; else
-    failc "$1: expected a log line matching /$2/"
-    sed -n "/^### case $n (/,\$p" "$work/syslog" | sed 's/^/    syslog: /'
-  fi
-}
 case_ "mapping: upn Alice@EXAMPLE.test, strip_domain=example.test lowercase -> alice" PAM_SUCCESS pw-upn alice PAM_DRIVER_PASSWORD=alice-password
 logged "mapping: success line" 'user "alice" authenticated \(password mode\): iss "http[^"]*", sub "alice", acr "-", identity "alice" mapped to user "alice"'
 case_ "mapping: upn without lowercase (Alice is not alice)" PAM_AUTH_ERR pw-upn-case alice PAM_DRIVER_PASSWORD=alice-password
@@ -514,6 +524,9 @@ case_ "config: qr=sixel" PAM_SERVICE_ERR cfg-qr alice
 logged "config: qr value" 'qr=sixel: expected unicode, ascii or off'
 case_ "config: qr= in password mode" PAM_SERVICE_ERR cfg-qr-password alice PAM_DRIVER_PASSWORD=alice-password
 
+fi
+
+if pam_part a; then
 # --- provider unavailable -------------------------------------------------
 # timeout_ms bounds the network; valgrind adds a fixed start-up cost of its own.
 hang_limit=$((2000 + (use_valgrind == 1 ? 3000 : 1000)))
@@ -620,12 +633,16 @@ case_ "config: misspelt argument (audiance=)" PAM_SERVICE_ERR cfg-typo alice PAM
 case_ "config: misspelt client_secrett= (value must not be logged)" PAM_SERVICE_ERR cfg-typo-secret alice PAM_DRIVER_PASSWORD=alice-password
 case_ "config: mode=token without audience=" PAM_SERVICE_ERR cfg-noaud alice PAM_DRIVER_PASSWORD="$jwt_alice"
 
+fi
+
 # --- logs -----------------------------------------------------------------
+if pam_part a; then
 if grep -q 'pam_soidc(pw:auth): user "alice" authenticated' "$work/syslog" &&
   grep -q 'pam_soidc(pw:auth): soidc: ' "$work/syslog"; then
   pass "syslog: expected module and soidc messages, observed them"
 else
   failc "syslog: expected module and soidc messages, observed none"
+fi
 fi
 leaks=()
 for s in alice-password not-alice-password bob-password mallory-password "$client_secret" "$short_secret" \
