@@ -400,7 +400,10 @@ fn proofs_for_the_hosts_own_requests() {
     assert!(c2.get("ath").is_none() && c2.get("nonce").is_none(), "{c2}");
     assert_eq!(c2["htu"], "http://127.0.0.1:8080/a");
     verify_proof_signature(&p2);
-    // A nonce the client learned from an origin is used for that origin by default.
+    // A nonce the client learned from an origin is used for that origin by default. The
+    // dpop-nonce client's token requests would show up in the request log that
+    // provider_nonce_challenge_is_answered_with_one_retry reads: hold its lock.
+    let _g = requests_lock();
     let nonce_client = dpop_client("dpop-nonce", json!({}));
     client_credentials(&nonce_client, None, None).ok();
     let url = format!("{}/me", provider::issuer());
