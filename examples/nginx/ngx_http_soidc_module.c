@@ -1996,42 +1996,27 @@ ngx_http_soidc_get_ctx(ngx_http_request_t *r)
 }
 
 
-/* The claim at the RFC 6901 pointer `pointer` of the validated claims. */
+/* Sets v from `raw`, the JSON text of one claim value, and frees it: not found
+ * for null; strings decoded; numbers and booleans as written; arrays and objects
+ * as their compact JSON (soidc emits JSON without newlines). A string that holds
+ * U+0000 cannot be decoded into a C string: its JSON text is used. */
 static ngx_int_t
-ngx_http_soidc_claim_at(ngx_http_request_t *r, ngx_http_variable_value_t *v,
-    const u_char *pointer)
+ngx_http_soidc_set_json_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, char *raw)
 {
-    char                  *raw, *text;
-    ngx_int_t              rc;
-    ngx_str_t              s;
-    soidc_status           st;
-    ngx_http_soidc_ctx_t  *ctx;
+    char       *text;
+    ngx_int_t   rc;
+    ngx_str_t   s;
 
-    ctx = ngx_http_soidc_get_ctx(r);
-
-    if (ctx == NULL || ctx->claims == NULL) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    raw = NULL;
-    st = soidc_json_get_raw(ctx->claims, (const char *) pointer, &raw);
-
-    if (st != SOIDC_OK || ngx_strcmp(raw, "null") == 0) {
+    if (ngx_strcmp(raw, "null") == 0) {
         soidc_string_free(raw);
         v->not_found = 1;
         return NGX_OK;
     }
 
-    /* strings decoded; numbers and booleans as written; arrays and objects as
-     * their compact JSON (soidc emits JSON without newlines). A string that
-     * holds U+0000 cannot be decoded into a C string: its JSON text is used. */
     text = NULL;
 
-    if (raw[0] == '"'
-        && soidc_json_get_string(ctx->claims, (const char *) pointer, &text)
-           == SOIDC_OK)
-    {
+    if (raw[0] == '"' && soidc_json_get_string(raw, "", &text) == SOIDC_OK) {
         rc = ngx_http_soidc_copy_safe(r->pool, text, &s);
         soidc_string_free(text);
 
@@ -2052,6 +2037,31 @@ ngx_http_soidc_claim_at(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+/* The claim at the RFC 6901 pointer `pointer` of the validated claims. */
+static ngx_int_t
+ngx_http_soidc_claim_at(ngx_http_request_t *r, ngx_http_variable_value_t *v,
+    const u_char *pointer)
+{
+    char                  *raw;
+    ngx_http_soidc_ctx_t  *ctx;
+
+    ctx = ngx_http_soidc_get_ctx(r);
+
+    raw = NULL;
+
+    if (ctx == NULL || ctx->claims == NULL
+        || soidc_json_get_raw(ctx->claims, (const char *) pointer, &raw)
+           != SOIDC_OK)
+    {
+        soidc_string_free(raw);
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    return ngx_http_soidc_set_json_value(r, v, raw);
 }
 
 
@@ -2096,9 +2106,7 @@ ngx_http_soidc_claim_set_variable(ngx_http_request_t *r,
 {
     ngx_http_soidc_claim_var_t  *cv = (ngx_http_soidc_claim_var_t *) data;
 
-    char                  *raw, *text;
-    ngx_int_t              rc;
-    ngx_str_t              s;
+    char                  *raw;
     ngx_http_soidc_ctx_t  *ctx;
 
     ctx = ngx_http_soidc_get_ctx(r);
@@ -2107,37 +2115,14 @@ ngx_http_soidc_claim_set_variable(ngx_http_request_t *r,
 
     if (ctx == NULL || ctx->claims == NULL
         || soidc_claims_get(ctx->claims, (const char *) cv->path, &raw)
-           != SOIDC_OK
-        || ngx_strcmp(raw, "null") == 0)
+           != SOIDC_OK)
     {
         soidc_string_free(raw);
         v->not_found = 1;
         return NGX_OK;
     }
 
-    text = NULL;
-
-    if (raw[0] == '"' && soidc_json_get_string(raw, "", &text) == SOIDC_OK) {
-        rc = ngx_http_soidc_copy_safe(r->pool, text, &s);
-        soidc_string_free(text);
-
-    } else {
-        rc = ngx_http_soidc_copy_safe(r->pool, raw, &s);
-    }
-
-    soidc_string_free(raw);
-
-    if (rc != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    v->data = s.data;
-    v->len = s.len;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
+    return ngx_http_soidc_set_json_value(r, v, raw);
 }
 
 
