@@ -72,9 +72,15 @@ lib_build_module() {
 # are configured before they start listening). Called in a subshell $(...), so the
 # ports handed out are remembered in a file.
 lib_free_port() {
-  local port
+  local port low span
+  # Below the kernel's ephemeral range (ip_local_port_range): ports there are handed out
+  # to every bind(port 0) and outgoing connection on the machine, so one found free here
+  # could be taken by another suite (make test runs them side by side) before nginx binds it.
+  low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  span=$(( low - 10000 ))
+  [ "$span" -ge 1000 ] || span=30000
   for _ in $(seq 1 200); do
-    port=$(( 20000 + RANDOM % 30000 ))
+    port=$(( 10000 + (RANDOM * 32768 + RANDOM) % span ))
     grep -qx "$port" "$WORK/ports" 2>/dev/null && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port" >>"$WORK/ports"
