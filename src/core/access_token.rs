@@ -109,10 +109,11 @@ impl Client {
                 }
             }
             crate::core::mtls::check_certificate_binding(&c, cert_x5t.as_deref())?;
-            // Last, once the token itself is valid, so that only proofs for valid tokens
-            // reach the replay cache.
+            // The DPoP proof once the token itself is valid, so that only proofs for valid
+            // tokens reach the replay cache; a bad proof (401) comes before a missing
+            // privilege (403).
             self.check_dpop_binding(raw, &c, dpop_mode, dpop_request.as_ref())?;
-            // Last: the caller's claim rules, on a token accepted otherwise. A token that
+            // Last, the caller's claim rules, on a token accepted otherwise. A token that
             // is valid but fails a rule lacks a privilege the resource needs: RFC 6750
             // §3.1 `insufficient_scope` (HTTP 403), as a missing required scope.
             if let Some(rules) = &o.require_claims {
