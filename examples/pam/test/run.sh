@@ -61,8 +61,17 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
   secret_other_owner="$work/secret-nobody"
 fi
 
-# A port nobody listens on (the provider is "down").
-closed_port="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+# A port nobody listens on (the provider is "down"). Picked below the kernel's ephemeral
+# range (ip_local_port_range): a port there is handed out to every bind(port 0) on the
+# machine, so another suite running beside this one (make test runs them side by side)
+# could start listening on it.
+closed_port=""
+eph_low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+for _ in $(seq 1 200); do
+  p=$(( 10000 + (RANDOM * 32768 + RANDOM) % (eph_low > 11000 ? eph_low - 10000 : 1000) ))
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then closed_port=$p; break; fi
+done
+[ -n "$closed_port" ] || { echo "pam tests: no closed port found" >&2; exit 1; }
 # A "provider" that accepts connections and never answers; it counts them in hang-conns.
 echo 0 >"$work/hang-conns"
 node -e 'const fs=require("fs");let n=0;const s=require("net").createServer(()=>fs.writeFileSync(process.argv[1],String(++n)));s.listen(0,"127.0.0.1",()=>console.log(s.address().port))' \
