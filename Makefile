@@ -24,7 +24,7 @@ TEST_JOBS ?=
 ## JVM) and check no tight time bounds; the others measure latencies and timeouts.
 TEST_SUITES_NICE := test-c test-cpp test-install test-readme test-keycloak
 
-.PHONY: bench fuzz docs install uninstall native-static-libs all build built header deps-demo check-header test $(TEST_SUITES) bench-nginx demo deps clean
+.PHONY: bench fuzz docs install uninstall native-static-libs all build built header deps-demo check-header test $(TEST_SUITES) bench-nginx bench-pam demo deps clean
 
 all: build
 
@@ -122,6 +122,11 @@ test-nginx: $(SUITE_DEPS)
 ## nginx example: wrk requests/s, protected vs unprotected location (a benchmark, not a test).
 bench-nginx: build
 	examples/nginx/test/bench.sh
+
+## PAM example: logins/s and provider requests per login, state cache cold and warm, against
+## the test provider (a benchmark, not a test; about 30 s; RESULT lines for the bench table).
+bench-pam: build
+	examples/pam/test/bench.sh
 
 test-install: $(SUITE_DEPS)
 	$(SUITE) tests/install/run.sh $(SUITE_END)
