@@ -17,6 +17,7 @@
 #                validated locally against the keys)
 #   token-opaque mode=token with an opaque access token (introspection at the provider)
 # (The module takes access tokens only: an ID token typed as the password is refused.)
+# Floor: the same transaction through pam_permit.so (libpam and a module load, no soidc).
 #
 # Cache: cold = the cache directory is emptied before every login (discovery and keys
 # are fetched in the login); warm = a state file written by an earlier process.
@@ -97,6 +98,8 @@ common="issuer=$issuer client_id=conf-basic client_secret_file=$work/secret time
 pam_lib_service "$conf" password "$common [scope=openid profile] cache_dir=$work/cache-password"
 pam_lib_service "$conf" token-jwt "$common mode=token audience=https://api.soidc.test cache_dir=$work/cache-token-jwt"
 pam_lib_service "$conf" token-opaque "$common mode=token audience=https://api.soidc.test cache_dir=$work/cache-token-opaque"
+# The floor: the same transaction through pam_permit.so (libpam's own cost, a module load).
+printf 'auth required pam_permit.so\naccount required pam_permit.so\n' >"$conf/pam_permit"
 
 access_token() { # SCOPE: alice's access token from the password grant
   curl -sS --fail-with-body --max-time 10 -u "conf-basic:$client_secret" -d grant_type=password \
@@ -113,6 +116,7 @@ password_of() {
     password) echo alice-password ;;
     token-jwt) echo "$jwt" ;;
     token-opaque) echo "$opaque" ;;
+    pam_permit) echo unused ;;
   esac
 }
 
@@ -122,7 +126,7 @@ password_of() {
 # over all its rounds divided by its logins.
 kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 declare -A rates med_ms p90_ms logins timed cpu_ms reqs pticks
-run_case() { # run_case MODE cold|warm
+run_case() { # run_case MODE cold|warm|-
   local mode="$1" cache="$2" key="$1 $2" out r0 r1 c0 c1 n pw
   pw="$(password_of "$mode")"
   if [ "$cache" = warm ]; then
@@ -159,7 +163,15 @@ load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pam_soidc logins against the test provider (node oidc-provider, $issuer), $(nproc) CPUs, load $load0"
 echo "one process per case and round: pam_start_confdir + pam_authenticate + pam_end per login (the module is"
 echo "loaded each time), user alice; $rounds rounds of at most $max_logins logins or ${secs} s per case, interleaved"
+# Untimed warm-up with cold logins (every endpoint the cases use): node compiles the
+# provider's hot paths during the first few hundred requests; without this, round 1
+# would measure its JIT.
+for mode in $modes; do
+  PAM_BENCH_PASSWORD="$(password_of "$mode")" "$driver" "$conf" "$mode" alice 300 0.5 "$work/cache-$mode" >/dev/null ||
+    { echo "bench-pam: $mode: a warm-up login failed" >&2; exit 1; }
+done
 for round in $(seq 1 "$rounds"); do
+  run_case pam_permit -
   for mode in $modes; do
     run_case "$mode" cold
     run_case "$mode" warm
@@ -167,13 +179,30 @@ for round in $(seq 1 "$rounds"); do
 done
 load1="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# The request log against the provider's own counters (discovery, JWKS, token requests),
+# so that a change of the log format cannot turn into "0 requests per login".
+counter() { curl -sS --fail --max-time 10 "$issuer/test/$1" | node -e 'let d="";process.stdin.on("data",c=>d+=c).on("end",()=>{const v=JSON.parse(d);console.log(Array.isArray(v)?v.length:v.count)})'; }
+logged() { requests | grep -c "^$1\$" || true; }
+checked=""
+for check in "discovery-fetch-count|GET /.well-known/openid-configuration" "jwks-fetch-count|GET /jwks" "requests|POST /token"; do
+  want="$(counter "${check%%|*}")"
+  got="$(logged "${check#*|}")"
+  if [ "$want" != "$got" ]; then
+    echo "bench-pam: the provider counted $want for /test/${check%%|*}, its request log has $got lines '${check#*|}'" >&2
+    exit 1
+  fi
+  checked+="${checked:+, }${check#*|} $got"
+done
+
 echo
 echo "rate: median of the rounds (logins 2..N of each process); CPU: user+system time per timed login, PAM host"
 echo "process (all threads) and provider process; requests: provider requests per login (all logins)"
 printf '%-13s %-5s %10s %9s %9s %11s %11s %9s  %s\n' mode cache logins/s median_ms p90_ms host_cpu_ms prov_cpu_ms requests "by endpoint"
 results=()
-for mode in $modes; do
-  for cache in cold warm; do
+for mode in pam_permit $modes; do
+  caches="cold warm"
+  [ "$mode" = pam_permit ] && caches=-
+  for cache in $caches; do
     key="$mode $cache"
     rate="$(median <<<"${rates[$key]}")"
     med="$(median <<<"${med_ms[$key]}")"
@@ -186,6 +215,7 @@ for mode in $modes; do
       "$work/requests-$mode-$cache")"
     printf '%-13s %-5s %10.1f %9s %9s %11s %11s %9s  %s\n' "$mode" "$cache" "$rate" "$med" "$p90" "$cpu" "$pcpu" "$rpl" "$by"
     name="pam_${mode//-/_}_$cache"
+    [ "$mode" = pam_permit ] && name=pam_permit
     results+=("RESULT ${name}_logins_per_s $rate logins/s"
       "RESULT ${name}_requests_per_login $rpl requests/login"
       "RESULT ${name}_host_cpu_ms_per_login $cpu ms/login"
@@ -194,7 +224,8 @@ for mode in $modes; do
 done
 total=0
 for key in "${!logins[@]}"; do total=$((total + ${logins[$key]})); done
-echo "all $total logins succeeded; load average: $load0 -> $load1"
+echo "all $total logins succeeded; the request log agrees with the provider's counters ($checked in all)"
+echo "load average: $load0 -> $load1"
 printf '%s\n' "${results[@]}"
 echo "RESULT pam_load_before ${load0%% *} load"
 echo "RESULT pam_load_after ${load1%% *} load"
