@@ -125,7 +125,7 @@ password_of() {
 # a case's rate is the median of its rounds, its CPU and requests per login are totals
 # over all its rounds divided by its logins.
 kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
-declare -A rates med_ms p90_ms logins timed cpu_ms reqs pticks
+declare -A rates med_ms p90_ms first_ms first_cpu logins timed cpu_ms reqs pticks
 run_case() { # run_case MODE cold|warm|-
   local mode="$1" cache="$2" key="$1 $2" out r0 r1 c0 c1 n pw
   pw="$(password_of "$mode")"
@@ -147,6 +147,8 @@ run_case() { # run_case MODE cold|warm|-
   rates[$key]+=" $(kv rate_logins_per_s "$out")"
   med_ms[$key]+=" $(kv median_ms "$out")"
   p90_ms[$key]+=" $(kv p90_ms "$out")"
+  first_ms[$key]+=" $(kv first_ms "$out")"
+  first_cpu[$key]+=" $(kv first_cpu_ms "$out")"
   logins[$key]=$((${logins[$key]:-0} + n))
   timed[$key]=$((${timed[$key]:-0} + n - 1))
   cpu_ms[$key]="$(awk -v a="${cpu_ms[$key]:-0}" -v c="$(kv cpu_ms_per_login "$out")" -v m=$((n - 1)) 'BEGIN { printf "%.3f", a + c * m }')"
@@ -195,9 +197,11 @@ for check in "discovery-fetch-count|GET /.well-known/openid-configuration" "jwks
 done
 
 echo
-echo "rate: median of the rounds (logins 2..N of each process); CPU: user+system time per timed login, PAM host"
-echo "process (all threads) and provider process; requests: provider requests per login (all logins)"
-printf '%-13s %-5s %10s %9s %9s %11s %11s %9s  %s\n' mode cache logins/s median_ms p90_ms host_cpu_ms prov_cpu_ms requests "by endpoint"
+echo "rate, latency: median of the rounds (logins 2..N of each process); CPU: user+system time per timed login,"
+echo "PAM host process (all threads) and provider process; first: the first login of a process (libsoidc loaded"
+echo "for the first time, as in sshd's process per connection), wall and host CPU ms, median of the rounds;"
+echo "requests: provider requests per login (all logins)"
+printf '%-13s %-5s %10s %9s %9s %11s %11s %8s %9s %9s  %s\n' mode cache logins/s median_ms p90_ms host_cpu_ms prov_cpu_ms first_ms first_cpu requests "by endpoint"
 results=()
 for mode in pam_permit $modes; do
   caches="cold warm"
@@ -207,19 +211,23 @@ for mode in pam_permit $modes; do
     rate="$(median <<<"${rates[$key]}")"
     med="$(median <<<"${med_ms[$key]}")"
     p90="$(median <<<"${p90_ms[$key]}")"
+    first="$(median <<<"${first_ms[$key]}")"
+    fcpu="$(median <<<"${first_cpu[$key]}")"
     cpu="$(awk -v a="${cpu_ms[$key]}" -v m="${timed[$key]}" 'BEGIN { printf "%.3f", a / m }')"
     pcpu="$(awk -v t="${pticks[$key]}" -v n="${logins[$key]}" -v hz="$clk_tck" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')"
     rpl="$(awk -v r="${reqs[$key]}" -v n="${logins[$key]}" 'BEGIN { printf "%.2f", r / n }')"
     by="$(awk -v n="${logins[$key]}" '{ c[$1 " " $2]++ } END {
       s = ""; for (k in c) s = s sprintf("%s%s %.2f", s == "" ? "" : ", ", k, c[k] / n); print (s == "" ? "none" : s) }' \
       "$work/requests-$mode-$cache")"
-    printf '%-13s %-5s %10.1f %9s %9s %11s %11s %9s  %s\n' "$mode" "$cache" "$rate" "$med" "$p90" "$cpu" "$pcpu" "$rpl" "$by"
+    printf '%-13s %-5s %10.1f %9s %9s %11s %11s %8s %9s %9s  %s\n' "$mode" "$cache" "$rate" "$med" "$p90" "$cpu" "$pcpu" "$first" "$fcpu" "$rpl" "$by"
     name="pam_${mode//-/_}_$cache"
     [ "$mode" = pam_permit ] && name=pam_permit
     results+=("RESULT ${name}_logins_per_s $rate logins/s"
       "RESULT ${name}_requests_per_login $rpl requests/login"
       "RESULT ${name}_host_cpu_ms_per_login $cpu ms/login"
-      "RESULT ${name}_provider_cpu_ms_per_login $pcpu ms/login")
+      "RESULT ${name}_provider_cpu_ms_per_login $pcpu ms/login"
+      "RESULT ${name}_first_login_ms $first ms"
+      "RESULT ${name}_first_login_host_cpu_ms $fcpu ms")
   done
 done
 total=0
