@@ -121,9 +121,9 @@ password_of() {
 }
 
 # --- measuring ---------------------------------------------------------------------
-# Rounds interleave the six cases, so that a change of the machine's load hits them alike;
-# a case's rate is the median of its rounds, its CPU and requests per login are totals
-# over all its rounds divided by its logins.
+# Rounds interleave the seven cases (pam_permit, three modes cold and warm), so that a
+# change of the machine's load hits them alike; a case's rate is the median of its
+# rounds, its CPU and requests per login are totals over its rounds divided by its logins.
 kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 declare -A rates med_ms p90_ms first_ms first_cpu logins timed cpu_ms reqs pticks
 run_case() { # run_case MODE cold|warm|-
