@@ -197,9 +197,11 @@ for check in "discovery-fetch-count|GET /.well-known/openid-configuration" "jwks
 done
 
 echo
-echo "rate, latency: median of the rounds (logins 2..N of each process); CPU: user+system time per timed login,"
-echo "PAM host process (all threads) and provider process; first: the first login of a process (libsoidc loaded"
-echo "for the first time, as in sshd's process per connection), wall and host CPU ms, median of the rounds;"
+echo "rate, latency: median of the rounds (logins 2..N of each process)"
+echo "CPU: user+system time per timed login of the PAM host process (all threads; 1000 / host_cpu_ms is"
+echo "  logins per CPU-second) and of the provider process"
+echo "first: the first login of a process (libsoidc loaded for the first time, as in sshd's process per"
+echo "  connection), wall and host CPU ms, median of the rounds"
 echo "requests: provider requests per login (all logins)"
 printf '%-13s %-5s %10s %9s %9s %11s %11s %8s %9s %9s  %s\n' mode cache logins/s median_ms p90_ms host_cpu_ms prov_cpu_ms first_ms first_cpu requests "by endpoint"
 results=()
@@ -223,6 +225,7 @@ for mode in pam_permit $modes; do
     name="pam_${mode//-/_}_$cache"
     [ "$mode" = pam_permit ] && name=pam_permit
     results+=("RESULT ${name}_logins_per_s $rate logins/s"
+      "RESULT ${name}_logins_per_host_cpu_s $(awk -v c="$cpu" 'BEGIN { printf "%.0f", 1000 / c }') logins/CPU-s"
       "RESULT ${name}_requests_per_login $rpl requests/login"
       "RESULT ${name}_host_cpu_ms_per_login $cpu ms/login"
       "RESULT ${name}_provider_cpu_ms_per_login $pcpu ms/login"
