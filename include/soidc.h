@@ -130,6 +130,11 @@
 #define MAX_TOKEN_BYTES (64 * 1024)
 
 /**
+ * The upper bound of `verified_cache_entries`.
+ */
+#define MAX_ENTRIES 1000000
+
+/**
  * Log level: errors.
  */
 #define SOIDC_LOG_ERROR 1
@@ -336,8 +341,10 @@ extern "C" {
  *   `client_secret_file`), and for a resource server checking DPoP proofs (see
  *   `soidc_decode_access_token`) `dpop_replay_cache_entries` (100000, 1 to 10000000: how
  *   many proof `jti`s the client's replay cache holds) and `dpop_replay_window_s` (300, 1
- *   to 3600: how long a `jti` is remembered; older proofs are refused), and
- *   `provider_down_backoff_s` (1 to 3600, needs `cache_dir`; off by default: see below).
+ *   to 3600: how long a `jti` is remembered; older proofs are refused) and
+ *   `verified_cache_entries` (0 = off, the default; at most 1000000: the verified-token
+ *   cache, see below), and `provider_down_backoff_s` (1 to 3600, needs `cache_dir`; off by
+ *   default: see below).
  *   Secret files must be regular files owned by the
  *   process's effective user or root and not accessible by group or others (mode 0600 or
  *   0400), or the call fails with `SOIDC_ERR_INVALID_ARGUMENT`; soidc keeps no copy of
@@ -397,6 +404,24 @@ extern "C" {
  * with a warning. When discovery fails (network or HTTP error) and the file holds a state
  * whose keys have expired but whose metadata has not, that state is used (the keys are
  * refreshed on first use). No secret is ever written there.
+ *
+ * `verified_cache_entries` (a resource server seeing the same tokens again): the client
+ * remembers up to this many tokens whose signature verified with the provider's keys, so
+ * that the same token decoded again skips the signature check, and only it. A hit needs
+ * the identical token: the signed part and the signature are kept and compared in full
+ * (a hash only picks the slot). Everything else runs on every call, hit or miss, exactly
+ * as without the cache: the parsing, `typ`, `iss`, `exp`/`nbf`/`iat` with `leeway_s`, the
+ * audience, `required_scopes`, `client_id`, the DPoP proof and its replay check, the
+ * certificate binding of this request, `require_claims`, and for ID and logout tokens
+ * (cached too, as is a signed userinfo answer) their own checks. Each entry records the
+ * key that verified it (a SHA-256 fingerprint of the JWK's `kty`, `kid`, `alg` and key
+ * material); a hit counts only while the client's current key set holds that key, so a
+ * token whose key left the JWKS (refetch, `soidc_client_import_keys`, a `cache_dir`
+ * file) is checked in full again and refused. HS* tokens (verified with the client
+ * secret) and tokens that failed are never cached. The capacity is split over up to 16
+ * shards, each with its own lock, never held during a signature check; a full shard
+ * evicts by CLOCK (an entry hit since the last pass survives it). Memory: about the
+ * token's length plus 100 bytes per entry. The cache is per client and per process.
  *
  * `provider_down_backoff_s` (with `cache_dir`): when a request of this client to the
  * provider fails at the network level (unreachable, TLS failure, no answer within the
@@ -1406,6 +1431,10 @@ soidc_status soidc_decode_id_token(const soidc_client *client,
  * detected; share a store of seen `(jkt, jti)` pairs yourself, or use server nonces
  * (`dpop_nonce`), if that matters. Only proofs that passed every other check, with a
  * valid token, reach the cache. No DPoP check touches the network.
+ *
+ * With the client option `verified_cache_entries` (see `soidc_client_from_issuer_url`), a
+ * token seen before with a valid signature skips the signature check; every check listed
+ * here still runs on that call, for this call's options and request.
  *
  * Validation error documents of every decode function carry, for the failures a server
  * reacts to differently, a machine-readable `reason`: `no_keys_cached` (`cache_only` and

@@ -68,6 +68,8 @@ pub struct Client {
     pub(crate) dpop_jtis: crate::core::replay::JtiCache,
     /// DPoP proof headers already checked, parsed (see `dpop_verify::ProofKeyCache`).
     pub(crate) dpop_keys: crate::core::dpop_verify::ProofKeyCache,
+    /// Tokens whose signature verified (client option `verified_cache_entries`).
+    verified: Option<crate::core::verified_cache::VerifiedCache>,
 }
 
 impl fmt::Debug for Client {
@@ -94,6 +96,14 @@ impl Decoded {
             serde_json::to_string(&self.claims).unwrap_or_else(|_| String::from_utf8_lossy(e.as_bytes()).into_owned())
         })
     }
+}
+
+/// See [`Client::verified_cache_stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedCacheStats {
+    pub capacity: usize,
+    pub entries: usize,
+    pub hits: u64,
 }
 
 /// `options_json` of `soidc_client_provider_keys`.
@@ -490,6 +500,8 @@ impl Client {
             auth_method.name()
         );
         let dpop_jtis = crate::core::replay::JtiCache::with_capacity(config.dpop_replay_cache_entries);
+        let verified = (config.verified_cache_entries > 0)
+            .then(|| crate::core::verified_cache::VerifiedCache::new(config.verified_cache_entries));
         Ok(Client {
             issuer: metadata.issuer.clone(),
             metadata,
@@ -512,6 +524,7 @@ impl Client {
             dpop_nonces: Default::default(),
             dpop_jtis,
             dpop_keys: Default::default(),
+            verified,
         })
     }
 
@@ -623,7 +636,25 @@ impl Client {
                     .with_detail("reason", "signature")
             });
         }
-        self.keys.verify(&self.http, jws, policy)
+        let Some(cache) = &self.verified else {
+            return self.keys.verify(&self.http, jws, policy).map(|_| ());
+        };
+        // A hit counts only while the current key set (fetched if stale, as for a miss)
+        // still holds the key that verified the token; see verified_cache.rs.
+        let set = self.keys.get(&self.http, policy)?;
+        if cache.lookup(jws, |key| set.holds(key)) == crate::core::verified_cache::Lookup::Hit {
+            return Ok(());
+        }
+        drop(set);
+        let key = self.keys.verify(&self.http, jws, policy)?;
+        cache.insert(jws, key);
+        Ok(())
+    }
+
+    /// The verified-token cache: its capacity, entries held and hits so far (`None`:
+    /// no cache). For tests and diagnostics; not part of the C ABI.
+    pub fn verified_cache_stats(&self) -> Option<VerifiedCacheStats> {
+        self.verified.as_ref().map(|c| VerifiedCacheStats { capacity: c.capacity(), entries: c.len(), hits: c.hits() })
     }
 
     /// Decodes and validates an ID token; returns all of its claims.

@@ -31,6 +31,9 @@ pub struct VerifyKey {
     pub family: KeyFamily,
     /// The JWK's `alg`, when it names one: then only that algorithm is allowed.
     pub alg: Option<Alg>,
+    /// SHA-256 over the JWK's `kty`, `kid`, `alg` and key members: what the verified-token
+    /// cache records as the key that verified a token (see `verified_cache.rs`).
+    pub fingerprint: crate::core::verified_cache::KeyFingerprint,
     parsed: Vec<(Alg, ParsedPublicKey)>,
 }
 
@@ -107,9 +110,30 @@ pub(crate) fn parse_jwk(jwk: &Map<String, Value>, algs: &[Alg]) -> JwkResult<Opt
         _ => None, // "oct" and unknown types never verify provider signatures
     };
     Ok(match parsed {
-        Some((family, parsed)) if !parsed.is_empty() => Some(VerifyKey { kid, family, alg: jwk_alg, parsed }),
+        Some((family, parsed)) if !parsed.is_empty() => {
+            let fingerprint = fingerprint(jwk)?;
+            Some(VerifyKey { kid, family, alg: jwk_alg, fingerprint, parsed })
+        }
         _ => None,
     })
+}
+
+/// The members that make a JWK's identity, each length-prefixed (absent and empty differ).
+fn fingerprint(jwk: &Map<String, Value>) -> JwkResult<crate::core::verified_cache::KeyFingerprint> {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for name in ["kty", "kid", "alg", "crv", "n", "e", "x", "y"] {
+        match member(jwk, name)? {
+            None => ctx.update(&[0]),
+            Some(v) => {
+                ctx.update(&[1]);
+                ctx.update(&(v.len() as u64).to_be_bytes());
+                ctx.update(v.as_bytes());
+            }
+        }
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.finish().as_ref());
+    Ok(out)
 }
 
 /// RFC 7518 §6.3.1: `n` and `e`.
@@ -211,9 +235,15 @@ impl KeySet {
         self.keys.iter().any(|k| k.kid.as_deref() == Some(kid))
     }
 
-    /// Verifies the token's signature with a fitting key of this set.
-    /// `Ok(false)`: no key with the token's `kid` (the caller may refetch).
-    fn verify(&self, jws: &Jws<'_>) -> Result<bool> {
+    /// Whether this set holds the key with this fingerprint.
+    pub fn holds(&self, fingerprint: &crate::core::verified_cache::KeyFingerprint) -> bool {
+        self.keys.iter().any(|k| k.fingerprint == *fingerprint)
+    }
+
+    /// Verifies the token's signature with a fitting key of this set; `Ok(Some(key))`:
+    /// the key that verified it. `Ok(None)`: no key with the token's `kid` (the caller
+    /// may refetch).
+    fn verify(&self, jws: &Jws<'_>) -> Result<Option<&VerifyKey>> {
         let family = jws.alg.family();
         let mut tried = 0usize;
         let mut kid_seen_wrong_type = None;
@@ -234,7 +264,7 @@ impl KeySet {
             }
             tried += 1;
             if key.verify(jws.alg, jws.signing_input, &jws.signature) {
-                return Ok(true);
+                return Ok(Some(key));
             }
         }
         if tried > 0 {
@@ -254,7 +284,7 @@ impl KeySet {
             ))
             .with_detail("reason", "signature"));
         }
-        Ok(false)
+        Ok(None)
     }
 }
 
@@ -571,16 +601,16 @@ impl KeyCache {
     }
 
     /// Verifies a token's signature, refetching once (rate-limited) when its
-    /// `kid` is not in the cached set.
-    pub fn verify(&self, http: &Http, jws: &Jws<'_>, policy: KeyPolicy) -> Result<()> {
+    /// `kid` is not in the cached set. Returns the fingerprint of the key that verified it.
+    pub fn verify(&self, http: &Http, jws: &Jws<'_>, policy: KeyPolicy) -> Result<crate::core::verified_cache::KeyFingerprint> {
         let set = self.get(http, policy)?;
         // A token without kid whose signature fits none of the cached keys may be
         // signed with a rotated key: it earns the same (rate-limited) refetch as an
         // unknown kid, and the first error stands if that does not help.
         let mut first_error = None;
         match set.verify(jws) {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
+            Ok(Some(key)) => return Ok(key.fingerprint),
+            Ok(None) => {}
             Err(e) if jws.kid.is_none() => first_error = Some(e),
             Err(e) => return Err(e),
         }
@@ -608,8 +638,8 @@ impl KeyCache {
             };
             if let Some(s) = retry_set {
                 match s.verify(jws) {
-                    Ok(true) => return Ok(()),
-                    Ok(false) => {}
+                    Ok(Some(key)) => return Ok(key.fingerprint),
+                    Ok(None) => {}
                     Err(e) => return Err(first_error.unwrap_or(e)),
                 }
             }

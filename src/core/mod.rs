@@ -30,6 +30,7 @@ pub mod dpop_verify;
 pub mod token;
 pub mod registration;
 pub mod token_exchange;
+pub mod verified_cache;
 
 pub use client::{Client, ClientParams, ClientType};
 pub use error::{Error, ErrorKind, Result};

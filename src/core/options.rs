@@ -104,6 +104,9 @@ pub struct ClientOptions {
     /// Resource server: how long (seconds) a DPoP proof's `jti` is remembered; proofs older
     /// than this are refused whatever `dpop_max_age_s` says.
     pub dpop_replay_window_s: Option<u64>,
+    /// Resource server: how many verified tokens the verified-token cache holds (0: off;
+    /// see `verified_cache.rs`).
+    pub verified_cache_entries: Option<u64>,
     /// RFC 8705: the client certificate (PEM, leaf first) presented in mutual TLS.
     pub client_cert_file: Option<String>,
     /// RFC 8705: the private key of `client_cert_file` (PEM).
@@ -201,6 +204,8 @@ pub struct ClientConfig {
     pub dpop_replay_window_s: u64,
     /// The certificate and key presented in mutual TLS (RFC 8705), when configured.
     pub client_cert: Option<crate::core::mtls::ClientCertificate>,
+    /// Capacity of the verified-token cache (0: no cache).
+    pub verified_cache_entries: usize,
 }
 
 pub fn check_timeout_ms(name: &str, v: u64) -> Result<Duration> {
@@ -325,6 +330,13 @@ impl ClientOptions {
                 "dpop_replay_cache_entries must be between 1 and {MAX_DPOP_REPLAY_CACHE_ENTRIES}, got {dpop_replay_cache_entries}"
             )));
         }
+        let verified_cache_entries = self.verified_cache_entries.unwrap_or(0);
+        if verified_cache_entries > crate::core::verified_cache::MAX_ENTRIES {
+            return Err(Error::invalid_argument(format!(
+                "verified_cache_entries must be between 0 and {}, got {verified_cache_entries}",
+                crate::core::verified_cache::MAX_ENTRIES
+            )));
+        }
         let dpop_replay_window_s = self.dpop_replay_window_s.unwrap_or(DEFAULT_DPOP_REPLAY_WINDOW_S);
         if !(1..=MAX_DPOP_WINDOW_S).contains(&dpop_replay_window_s) {
             return Err(Error::invalid_argument(format!(
@@ -375,6 +387,7 @@ impl ClientOptions {
             dpop_replay_cache_entries: dpop_replay_cache_entries as usize,
             dpop_replay_window_s,
             client_cert,
+            verified_cache_entries: verified_cache_entries as usize,
         })
     }
 }

@@ -213,6 +213,10 @@ pub unsafe extern "C" fn soidc_decode_id_token(
 /// (`dpop_nonce`), if that matters. Only proofs that passed every other check, with a
 /// valid token, reach the cache. No DPoP check touches the network.
 ///
+/// With the client option `verified_cache_entries` (see `soidc_client_from_issuer_url`), a
+/// token seen before with a valid signature skips the signature check; every check listed
+/// here still runs on that call, for this call's options and request.
+///
 /// Validation error documents of every decode function carry, for the failures a server
 /// reacts to differently, a machine-readable `reason`: `no_keys_cached` (`cache_only` and
 /// nothing cached yet: answer 503, not 401), `unknown_kid` (refresh the keys soon),

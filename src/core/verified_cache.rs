@@ -1,0 +1,223 @@
+//! The verified-token cache (client option `verified_cache_entries`, off by default):
+//! remembers tokens whose signature has verified, so that the same token arriving again
+//! (a resource server sees the same bearer token on every request of a session) skips
+//! the signature check, and only it.
+//!
+//! - It lives at the signature layer (`Client::verify_signature`): a hit replaces the
+//!   signature verification and nothing else. The caller parses the token and checks
+//!   `typ`, `iss`, `exp`/`nbf`/`iat` with leeway, the audience, scopes, `client_id`, the
+//!   DPoP proof or certificate binding of the request at hand and the claim rules on
+//!   every call, hit or miss. It serves every token soidc verifies with the provider's
+//!   keys: access tokens, ID tokens, logout tokens, signed userinfo.
+//! - A hit requires the identical bytes: an entry keeps the token's signing input
+//!   (`BASE64URL(header).BASE64URL(payload)`, as received) and its signature, and a
+//!   lookup compares both in full. A keyed hash of the signature only picks the slot. As
+//!   base64url decoding is strict (no padding, no stray trailing bits), the signature
+//!   bytes have exactly one encoding, so both together are the whole token.
+//! - Each entry records the key that verified it: a SHA-256 fingerprint of the JWK's
+//!   `kty`, `kid`, `alg` and key material (`keys::VerifyKey::fingerprint`). A hit counts
+//!   only while the client's current key set still holds that key; otherwise the entry
+//!   is dropped and the token goes through the full check (which refuses it when its key
+//!   is gone). This covers every way the set changes: refetch, `soidc_client_import_keys`,
+//!   a state import, a `cache_dir` file.
+//! - HS* tokens (verified with the client secret) are not cached: an HMAC costs about
+//!   as much as the lookup.
+//! - Only successes are cached (no negative caching): a forged or broken token pays the
+//!   full check every time, and cannot push entries out, since it never gets in.
+//! - Bounded and thread-safe: the capacity is split over up to 16 shards, each behind
+//!   its own mutex, held only to compare or copy bytes, never during a signature check.
+//!   Eviction per shard is CLOCK (second chance): an entry hit since the hand last passed
+//!   survives one more round, so the tokens in use stay and one-off tokens go first.
+
+use crate::core::jose::Jws;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Mutex;
+
+/// What identifies the key that verified a token (see `keys::VerifyKey::fingerprint`).
+pub type KeyFingerprint = [u8; 32];
+
+/// The upper bound of `verified_cache_entries`.
+pub const MAX_ENTRIES: u64 = 1_000_000;
+
+const MAX_SHARDS: usize = 16;
+
+struct Entry {
+    /// The keyed hash of the signature (slot selection and a cheap first comparison).
+    hash: u64,
+    signing_input: Box<[u8]>,
+    signature: Box<[u8]>,
+    key: KeyFingerprint,
+    /// CLOCK: hit since the hand last passed.
+    referenced: bool,
+}
+
+#[derive(Default)]
+struct Shard {
+    /// `None`: a slot whose entry was dropped (reused before evicting anything).
+    slots: Vec<Option<Entry>>,
+    /// Index by hash: slot numbers (a hash shared by different tokens keeps each).
+    index: std::collections::HashMap<u64, Vec<usize>>,
+    /// Slots emptied by a dropped entry.
+    free: Vec<usize>,
+    hand: usize,
+    capacity: usize,
+    /// Lookups answered `Hit` (for tests and diagnostics).
+    hits: u64,
+}
+
+impl Shard {
+    fn find(&self, hash: u64, jws: &Jws<'_>) -> Option<usize> {
+        self.index.get(&hash)?.iter().copied().find(|&i| {
+            self.slots[i].as_ref().is_some_and(|e| {
+                e.hash == hash && *e.signature == *jws.signature && *e.signing_input == *jws.signing_input
+            })
+        })
+    }
+
+    /// Empties slot `i`; `reuse`: the slot goes to the free list (not when the caller fills it).
+    fn unindex(&mut self, i: usize, reuse: bool) {
+        if let Some(old) = self.slots[i].take() {
+            if reuse {
+                self.free.push(i);
+            }
+            if let Some(list) = self.index.get_mut(&old.hash) {
+                list.retain(|&j| j != i);
+                if list.is_empty() {
+                    self.index.remove(&old.hash);
+                }
+            }
+        }
+    }
+
+    /// A slot for a new entry: a free one, a new one below capacity, or the CLOCK victim.
+    fn victim(&mut self) -> usize {
+        if let Some(i) = self.free.pop() {
+            return i;
+        }
+        if self.slots.len() < self.capacity {
+            self.slots.push(None);
+            return self.slots.len() - 1;
+        }
+        loop {
+            let i = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            match &mut self.slots[i] {
+                Some(e) if e.referenced => e.referenced = false,
+                _ => {
+                    self.unindex(i, false);
+                    return i;
+                }
+            }
+        }
+    }
+}
+
+/// The cache of one client.
+pub struct VerifiedCache {
+    shards: Box<[Mutex<Shard>]>,
+    hasher: RandomState,
+}
+
+/// The outcome of a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// The token verified before, with a key the current set still holds.
+    Hit,
+    /// Not cached (or its key is gone: the entry was dropped).
+    Miss,
+}
+
+impl VerifiedCache {
+    /// A cache of at most `capacity` entries (`capacity` >= 1).
+    pub fn new(capacity: usize) -> VerifiedCache {
+        let capacity = capacity.max(1);
+        let n = capacity.min(MAX_SHARDS);
+        let shards = (0..n)
+            .map(|i| {
+                // The remainder goes to the first shards: the total is exactly `capacity`.
+                let cap = capacity / n + usize::from(i < capacity % n);
+                Mutex::new(Shard { capacity: cap, ..Default::default() })
+            })
+            .collect();
+        VerifiedCache { shards, hasher: RandomState::new() }
+    }
+
+    /// The total capacity (entries).
+    pub fn capacity(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).capacity).sum()
+    }
+
+    /// The entries held now.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).slots.iter().filter(|e| e.is_some()).count()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Lookups that were hits, since the cache was made.
+    pub fn hits(&self) -> u64 {
+        self.shards.iter().map(|s| lock(s).hits).sum()
+    }
+
+    fn hash(&self, jws: &Jws<'_>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write(&jws.signature);
+        h.finish()
+    }
+
+    fn shard(&self, hash: u64) -> &Mutex<Shard> {
+        // The high bits pick the shard; the map inside uses the whole hash.
+        &self.shards[((hash >> 32) as usize) % self.shards.len()]
+    }
+
+    /// Looks the token up; `key_present` tells whether the current key set still holds
+    /// the key that verified it (called under the shard lock: it must be cheap and must
+    /// not call back into the cache).
+    pub fn lookup(&self, jws: &Jws<'_>, key_present: impl FnOnce(&KeyFingerprint) -> bool) -> Lookup {
+        let hash = self.hash(jws);
+        let mut shard = lock(self.shard(hash));
+        let Some(i) = shard.find(hash, jws) else {
+            return Lookup::Miss;
+        };
+        let entry = shard.slots[i].as_mut().expect("found");
+        if key_present(&entry.key) {
+            entry.referenced = true;
+            shard.hits += 1;
+            Lookup::Hit
+        } else {
+            shard.unindex(i, true);
+            Lookup::Miss
+        }
+    }
+
+    /// Records a token whose signature `key` has just verified.
+    pub fn insert(&self, jws: &Jws<'_>, key: KeyFingerprint) {
+        let hash = self.hash(jws);
+        // The copies are made before the lock is taken.
+        let entry = Entry {
+            hash,
+            signing_input: jws.signing_input.into(),
+            signature: jws.signature.as_slice().into(),
+            key,
+            referenced: false,
+        };
+        let mut shard = lock(self.shard(hash));
+        if let Some(i) = shard.find(hash, jws) {
+            // Another thread verified the same token meanwhile: keep the newer key.
+            shard.slots[i].as_mut().expect("found").key = key;
+            return;
+        }
+        let i = shard.victim();
+        shard.slots[i] = Some(entry);
+        shard.index.entry(hash).or_default().push(i);
+    }
+}
+
+/// A poisoned shard only means a panic elsewhere while it was held; its data is always
+/// consistent between statements that can panic, so it stays in use.
+fn lock(m: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
