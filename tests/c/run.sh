@@ -7,7 +7,8 @@
 #        NAME = a test_NAME.c file (e.g. decode, threads, json_helpers) or "example"
 # Env:   SOIDC_LIBDIR       directory with libsoidc.so (default: target/release)
 #        SOIDC_TEST_ISSUER  when set, use that running provider instead of starting one
-#        SOIDC_C_TSAN=0     skip the extra ThreadSanitizer build of test_threads
+#        SOIDC_C_TSAN=0     skip the extra ThreadSanitizer builds of test_threads and
+#                           test_verified_cache
 #        CC, CXX            compilers (default gcc, g++)
 # Build products go to build/tests-c/. Exit status: 0 only if every test passed.
 set -euo pipefail
@@ -118,12 +119,22 @@ if ! tokens="$(tests/c/fetch-tokens.sh 2>"$tokens_log")"; then
 fi
 eval "$tokens"
 # A DPoP-bound token and proofs for test_dpop.c (node's crypto, not soidc).
-if wanted dpop; then
+if wanted dpop || wanted verified_cache; then
   dpop_log="$out/dpop-token.log"
   if dpop_env="$(node tests/c/dpop-token.mjs 2>"$dpop_log")"; then
     eval "$dpop_env"
   else
     result dpop-token 1 "$dpop_log" "(no DPoP-bound token: test_dpop cannot run)"
+  fi
+fi
+
+# Tokens of a test-only issuer for test_verified_cache.c (node's crypto, tests/keys).
+if wanted verified_cache; then
+  vc_log="$out/vcache-tokens.log"
+  if vc_env="$(node tests/c/vcache-tokens.mjs 2>"$vc_log")"; then
+    eval "$vc_env"
+  else
+    result vcache-tokens 1 "$vc_log" "(no tokens: test_verified_cache cannot run)"
   fi
 fi
 
@@ -140,13 +151,13 @@ for src in tests/c/test_*.c; do
   fi
   run_test "$name" "$bin"
 
-  # The threads test once more under ThreadSanitizer.
-  if [ "$name" = threads ] && [ "${SOIDC_C_TSAN:-1}" != 0 ]; then
-    log="$out/threads-tsan.build.log"
+  # The thread tests once more under ThreadSanitizer.
+  if { [ "$name" = threads ] || [ "$name" = verified_cache ]; } && [ "${SOIDC_C_TSAN:-1}" != 0 ]; then
+    log="$out/$name-tsan.build.log"
     if ! "$CC" "${tsan_cflags[@]}" "$src" -o "$bin-tsan" "${ldflags[@]}" >"$log" 2>&1; then
-      result threads-tsan 1 "$log" "(does not compile)"
+      result "$name-tsan" 1 "$log" "(does not compile)"
     else
-      run_test threads-tsan "$bin-tsan"
+      run_test "$name-tsan" "$bin-tsan"
     fi
   fi
 done
