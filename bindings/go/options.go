@@ -104,6 +104,17 @@ type Options struct {
 	// balancer do not share it.
 	DPoPReplayCacheEntries int64
 	DPoPReplayWindow       time.Duration
+	// VerifiedCacheEntries turns on the verified-token cache of a resource
+	// server (client option verified_cache_entries; 0: off, at most 1000000):
+	// the client remembers this many tokens whose signature verified, and the
+	// identical token decoded again skips the signature check, and only it.
+	// Expiry, issuer, audience, scopes, the DPoP proof of this request, the
+	// certificate binding and claim rules are checked on every call; a token
+	// whose key has left the provider's JWKS is checked in full again and
+	// refused. HS* tokens and failures are not cached. Per client and process;
+	// about the token's length plus 100 bytes per entry. soidchttp.Middleware
+	// uses it through its Client.
+	VerifiedCacheEntries int64
 
 	// Logger, if not nil, is the client's own logger from the start, as
 	// Client.SetLogger would install it afterwards: NewClientFromIssuerURL
@@ -151,6 +162,7 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		DPoPKeyFile             string     `json:"dpop_key_file,omitempty"`
 		DPoPReplayCacheEntries  int64      `json:"dpop_replay_cache_entries,omitempty"`
 		DPoPReplayWindowS       int64      `json:"dpop_replay_window_s,omitempty"`
+		VerifiedCacheEntries    int64      `json:"verified_cache_entries,omitempty"`
 	}{
 		TimeoutMS:               ceilDiv(o.Timeout, time.Millisecond),
 		CreateTimeoutMS:         ceilDiv(o.CreateTimeout, time.Millisecond),
@@ -175,6 +187,7 @@ func (o Options) MarshalJSON() ([]byte, error) {
 		DPoPKeyFile:             o.DPoPKeyFile,
 		DPoPReplayCacheEntries:  o.DPoPReplayCacheEntries,
 		DPoPReplayWindowS:       ceilDiv(o.DPoPReplayWindow, time.Second),
+		VerifiedCacheEntries:    o.VerifiedCacheEntries,
 	})
 }
 

@@ -144,6 +144,7 @@ typedef struct {
     ngx_uint_t                 cache_entries;   /* ..._cache_entries */
     ngx_http_soidc_cache_slot_t *cache;         /* per worker */
     char                      *introspect_options;
+    ngx_int_t                  verified_cache;  /* soidc_verified_cache */
 } ngx_http_soidc_main_conf_t;
 
 
@@ -393,6 +394,13 @@ static ngx_command_t  ngx_http_soidc_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_soidc_main_conf_t, cache_entries),
+      NULL },
+
+    { ngx_string("soidc_verified_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_soidc_main_conf_t, verified_cache),
       NULL },
 
     { ngx_string("soidc_token"),
@@ -2238,6 +2246,7 @@ ngx_http_soidc_create_main_conf(ngx_conf_t *cf)
     smcf->kid_refresh = NGX_CONF_UNSET_MSEC;
     smcf->cache_s = NGX_CONF_UNSET;
     smcf->cache_entries = NGX_CONF_UNSET_UINT;
+    smcf->verified_cache = NGX_CONF_UNSET;
 
     return smcf;
 }
@@ -2256,6 +2265,13 @@ ngx_http_soidc_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(smcf->kid_refresh, 5000);
     ngx_conf_init_value(smcf->cache_s, 30);
     ngx_conf_init_uint_value(smcf->cache_entries, 1024);
+    ngx_conf_init_value(smcf->verified_cache, 0);
+
+    if (smcf->verified_cache < 0 || smcf->verified_cache > 1000000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "soidc_verified_cache must be 0 (off) to 1000000");
+        return NGX_CONF_ERROR;
+    }
 
     if (smcf->cache_s < 0 || smcf->cache_s > 86400) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -2809,8 +2825,9 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_str_t *issuer,
         }
     }
 
-    len = sizeof("{\"timeout_ms\":,\"connect_timeout_ms\":,\"ca_file\":}")
-          + 2 * NGX_INT_T_LEN + (ca ? ngx_strlen(ca) : 0);
+    len = sizeof("{\"timeout_ms\":,\"connect_timeout_ms\":,\"ca_file\":"
+                 ",\"verified_cache_entries\":}")
+          + 3 * NGX_INT_T_LEN + (ca ? ngx_strlen(ca) : 0);
 
     p = ngx_pnalloc(cf->pool, len);
     if (p == NULL) {
@@ -2824,6 +2841,13 @@ ngx_http_soidc_register_provider(ngx_conf_t *cf, ngx_str_t *issuer,
 
     if (ca) {
         p = ngx_sprintf(p, ",\"ca_file\":%s", ca);
+    }
+
+    /* soidc_verified_cache: each worker's client has its own cache (workers
+     * are processes); a hit skips only the signature check */
+    if (smcf->verified_cache > 0) {
+        p = ngx_sprintf(p, ",\"verified_cache_entries\":%i",
+                        smcf->verified_cache);
     }
 
     *p++ = '}';

@@ -31,6 +31,11 @@
 // The validated claims are in the request's context: ClaimsFromContext[T]
 // decodes them into the caller's own type.
 //
+// A resource server sees the same token on every request of a session: give
+// the Client the verified-token cache (soidc.Options.VerifiedCacheEntries)
+// and a token seen before skips the signature check, and only it; every
+// other check, the DPoP proof of each request included, still runs.
+//
 //	mw := &soidchttp.Middleware{Client: client, Audience: "https://api.example.com"}
 //	mux.Handle("GET /notes", mw.Require(notes, soidchttp.Scopes("notes:read")))
 //	mux.Handle("DELETE /notes/{id}", mw.Require(del, soidchttp.Scopes("notes:write"),

@@ -509,6 +509,81 @@ sleep 0.3
 ok=0; grep -q '"GET /mtls HTTP/1.1" 401 sub=- reason=cnf_x5t' "${NGINX_PREFIX[M]}/logs/access.log" && ok=1
 result $ok "\$soidc_reason of the refusals" "reason=cnf_x5t" "$(grep -c 'reason=cnf_x5t' "${NGINX_PREFIX[M]}/logs/access.log") lines"
 
+echo "== soidc_verified_cache: a hit skips only the signature check (instance V, provider V)"
+# its own provider (rotated here) and nginx (1 worker, keys refreshed every 300 s)
+lib_provider_start V || exit 1
+ISS_V="${PROVIDER_ISSUER[V]}"
+lib_nginx_conf V "$(lib_free_port)" "$ISS_V" inline 300s "${TIMEOUT_MS}ms" 1
+VCONF="${NGINX_PREFIX[V]}/nginx.conf"
+sed -i -e "s|@ISSUER_B@|$ISS_B|g" -e "s|^    soidc_unknown_kid_refresh 2s;|&\n    soidc_verified_cache 64;|" "$VCONF"
+sed -i "s|^        # @OPAQUE@|        location = /other-aud { soidc_bearer on; soidc_audience https://other.soidc.test; return 200 \"\$soidc_sub\"; }\n        location = /write { soidc_bearer on; soidc_required_scope api:write; return 200 \"\$soidc_sub\"; }\n&|" "$VCONF"
+vjwks() { # the JWKS of provider V into the /file location's file (atomically)
+  local uri
+  uri="$(curl -s "$ISS_V/.well-known/openid-configuration" | sed -n 's/.*"jwks_uri":"\([^"]*\)".*/\1/p')"
+  curl -s "$uri" >"$1.tmp" && mv "$1.tmp" "$1"
+}
+vjwks "${NGINX_PREFIX[V]}/jwks.json"
+lib_nginx_start V || exit 1
+PV="${NGINX_PORT[V]}"
+VT="$(lib_token "$ISS_V" api:read)"
+VT2="$(lib_token "$ISS_V" api:read)"
+[ -n "$VT" ] && [ -n "$VT2" ] || { echo "no tokens from provider V" >&2; exit 1; }
+case_ok "valid token (a miss: verified, cached)" "$PV" /api conf-basic -H "$(bearer "$VT")"
+case_ok "the same token again (a hit)" "$PV" /api conf-basic -H "$(bearer "$VT")"
+case_challenge "cached token, location of another audience" "$PV" /other-aud 401 'error="invalid_token"' \
+  'invalid_token (aud)' -H "$(bearer "$VT")"
+case_challenge "cached token, location requiring api:write" "$PV" /write 403 'error="insufficient_scope"' \
+  'insufficient_scope' -H "$(bearer "$VT")"
+case_challenge "cached token with one signature character changed" "$PV" /api 401 'error="invalid_token"' \
+  'invalid_token' -H "$(bearer "$(bad_signature "$VT")")"
+# a small mix, each answer checked: valid tokens cycling (hits), every 4th a changed one
+bad=0; codes=""
+for i in $(seq 1 24); do
+  if [ $((i % 4)) = 0 ]; then t="$(bad_signature "$([ $((i % 8)) = 0 ] && echo "$VT" || echo "$VT2")")"; want=401
+  else t="$([ $((i % 2)) = 0 ] && echo "$VT" || echo "$VT2")"; want=200; fi
+  req "$PV" /api -H "$(bearer "$t")"
+  [ "$STATUS" = "$want" ] || bad=$((bad + 1))
+  codes="$codes$STATUS "
+done
+ok=0; [ $bad = 0 ] && ok=1
+result $ok "24 requests: 2 valid tokens cycling, every 4th changed" "18x200 6x401" \
+  "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{printf "%sx%s ", $1, $2}')"
+# DPoP: the proof of this request is checked on a hit
+VDTOK="$(curl -s -u "$CLIENT_ID:$CLIENT_SECRET" -H "DPoP: $(proof "$DK" POST "$ISS_V/token")" \
+  -d grant_type=client_credentials --data-urlencode scope=api:read --data-urlencode "resource=$RESOURCE" \
+  "$ISS_V/token" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')"
+VU="http://127.0.0.1:$PV/dpop"
+VP1="$(proof "$DK" GET "$VU" "$VDTOK")"
+case_ok "bound token + its proof (cached)" "$PV" /dpop conf-basic -H "Authorization: DPoP $VDTOK" -H "DPoP: $VP1"
+case_challenge "the same proof again (a hit; replayed jti)" "$PV" /dpop 401 "$(dre invalid_dpop_proof)" \
+  'invalid_dpop_proof' -H "Authorization: DPoP $VDTOK" -H "DPoP: $VP1"
+case_challenge "bound token without a proof (a hit)" "$PV" /dpop 401 'error="invalid_token"' \
+  'invalid_token' -H "$(bearer "$VDTOK")"
+case_challenge "bound token + a proof of another key (a hit)" "$PV" /dpop 401 "$(dre invalid_dpop_proof)" \
+  'invalid_dpop_proof' -H "Authorization: DPoP $VDTOK" -H "DPoP: $(proof "$DK2" GET "$VU" "$VDTOK")"
+case_ok "bound token + a fresh proof (a hit)" "$PV" /dpop conf-basic -H "Authorization: DPoP $VDTOK" \
+  -H "DPoP: $(proof "$DK" GET "$VU" "$VDTOK")"
+# a key leaving the set: soidc_jwks_file replaced, and a refetch after rotation
+case_ok "token in /file (keys from soidc_jwks_file), cached" "$PV" /file conf-basic -H "$(bearer "$VT")"
+case_ok "the same again (a hit)" "$PV" /file conf-basic -H "$(bearer "$VT")"
+case_ok "token in /api, cached" "$PV" /api conf-basic -H "$(bearer "$VT")"
+curl -s -X POST "$ISS_V/test/rotate?drop_old=1" >/dev/null
+VT_NEW="$(lib_token "$ISS_V" api:read)"
+sleep 1.1    # the file's mtime must differ
+vjwks "${NGINX_PREFIX[V]}/jwks.json"
+# (the module reads the file again when a token names a kid it lacks)
+case_ok "token of the new key in /file: the replaced file is read" "$PV" /file conf-basic -H "$(bearer "$VT_NEW")"
+case_challenge "cached token, its key dropped from the file" "$PV" /file 401 'error="invalid_token"' \
+  'invalid_token' -H "$(bearer "$VT")"
+wait_200 "$PV" /api "$VT_NEW" 6; okw=$?   # an unknown-kid refresh fetches the rotated set
+ok=0; [ $okw = 0 ] && ok=1
+result $ok "token of the new key in /api (after the unknown-kid refresh)" "200 within 6 s" "$STATUS after $WAITED_MS ms"
+case_challenge "cached token, its key gone from the refetched JWKS" "$PV" /api 401 'error="invalid_token"' \
+  'invalid_token' -H "$(bearer "$VT")"
+sleep 0.3
+ok=0; grep -q 'reason=unknown_kid' "${NGINX_PREFIX[V]}/logs/access.log" && ok=1
+result $ok "\$soidc_reason of that refusal" "reason=unknown_kid" "$(grep -c 'reason=unknown_kid' "${NGINX_PREFIX[V]}/logs/access.log") lines"
+
 echo "== configuration errors at nginx -t"
 conf_error() { # conf_error NAME SED-EXPRESSION EXPECTED-SUBSTRING
   local X="$WORK/nginx-X"; mkdir -p "$X/logs"
@@ -531,6 +606,11 @@ conf_error "soidc_require_claim: bad JSON pointer" "$(ins 'soidc_require_claim /
 conf_error "soidc_token without a variable" "$(ins 'soidc_token abc;')" 'holds no variable'
 conf_error "soidc_dpop maybe" "$(ins 'soidc_dpop maybe;')" 'invalid value "maybe"'
 conf_error "soidc_unknown_kid_status 402" "$(ins 'soidc_unknown_kid_status 402;')" 'invalid value "402"'
+conf_error "soidc_verified_cache 1000001" "$(ins 'soidc_verified_cache 1000001;')" \
+  'soidc_verified_cache must be 0 (off) to 1000000'
+conf_error "soidc_verified_cache many" "$(ins 'soidc_verified_cache many;')" '"soidc_verified_cache" directive invalid number'
+conf_error "soidc_verified_cache in a location" \
+  "s|^        location = /api {|&\n            soidc_verified_cache 8;|" '"soidc_verified_cache" directive is not allowed here'
 conf_error "soidc_unknown_kid_refresh 10ms" "s|soidc_unknown_kid_refresh 2s;|soidc_unknown_kid_refresh 10ms;|" \
   'invalid soidc_unknown_kid_refresh "10ms"'
 
@@ -560,8 +640,8 @@ conf_error "soidc_client_secret_file readable by others" \
   'accessible by group or others (mode 0644)'
 
 echo "== nginx stops cleanly"
-for n in T I M; do lib_nginx_stop "$n"; done
-crit="$(cat "$WORK"/nginx-[TIM]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
+for n in T I M V; do lib_nginx_stop "$n"; done
+crit="$(cat "$WORK"/nginx-[TIMV]/logs/error.log | grep -E '\[(alert|emerg|crit)\]' | head -3)"
 ok=0; [ -z "$crit" ] && ok=1
 result $ok "no alert/crit/emerg in the error logs" "none" "${crit:-none}"
 
