@@ -135,6 +135,12 @@
 #define MAX_ENTRIES 1000000
 
 /**
+ * Longer tokens (signing input and signature together, in bytes) are not cached: they
+ * are verified every time, and an entry stays within about 16 KiB.
+ */
+#define MAX_CACHED_TOKEN_BYTES (16 * 1024)
+
+/**
  * Log level: errors.
  */
 #define SOIDC_LOG_ERROR 1
@@ -418,10 +424,10 @@ extern "C" {
  * material); a hit counts only while the client's current key set holds that key, so a
  * token whose key left the JWKS (refetch, `soidc_client_import_keys`, a `cache_dir`
  * file) is checked in full again and refused. HS* tokens (verified with the client
- * secret) and tokens that failed are never cached. The capacity is split over up to 16
+ * secret), tokens that failed and tokens longer than 16 KiB are never cached. The capacity is split over up to 16
  * shards, each with its own lock, never held during a signature check; a full shard
  * evicts by CLOCK (an entry hit since the last pass survives it). Memory: about the
- * token's length plus 100 bytes per entry. The cache is per client and per process.
+ * token's length plus 150 bytes per entry. The cache is per client and per process.
  *
  * `provider_down_backoff_s` (with `cache_dir`): when a request of this client to the
  * provider fails at the network level (unreachable, TLS failure, no answer within the

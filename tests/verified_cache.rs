@@ -296,6 +296,23 @@ fn hmac_tokens_and_failures_are_not_cached() {
     assert_eq!(stats(&c).hits, 1);
 }
 
+#[test]
+fn tokens_over_16_kib_are_not_cached() {
+    let stub = StubServer::new();
+    let c = cached_client(&stub, 16);
+    let mut claims = at_claims(&stub, "big", 300);
+    claims["filler"] = json!("x".repeat(20 * 1024));
+    let big = sign("ES256", "stub-es256", &json!({"typ": "at+jwt"}), &claims);
+    accepted(&c, &big, &opts());
+    accepted(&c, &big, &opts());
+    assert_eq!(stats(&c).entries, 0);
+    assert_eq!(stats(&c).hits, 0);
+    // Just below the limit: cached.
+    claims["filler"] = json!("x".repeat(10 * 1024));
+    let fits = sign("ES256", "stub-es256", &json!({"typ": "at+jwt"}), &claims);
+    make_cached(&c, &fits, &opts());
+}
+
 // ---------------------------------------------------------------------------------------
 // Bound and concurrency
 // ---------------------------------------------------------------------------------------

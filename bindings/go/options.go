@@ -111,8 +111,8 @@ type Options struct {
 	// Expiry, issuer, audience, scopes, the DPoP proof of this request, the
 	// certificate binding and claim rules are checked on every call; a token
 	// whose key has left the provider's JWKS is checked in full again and
-	// refused. HS* tokens and failures are not cached. Per client and process;
-	// about the token's length plus 100 bytes per entry. soidchttp.Middleware
+	// refused. HS* tokens, failures and tokens over 16 KiB are not cached. Per client and process;
+	// about the token's length plus 150 bytes per entry. soidchttp.Middleware
 	// uses it through its Client.
 	VerifiedCacheEntries int64
 

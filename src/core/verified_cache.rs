@@ -22,6 +22,7 @@
 //!   a state import, a `cache_dir` file.
 //! - HS* tokens (verified with the client secret) are not cached: an HMAC costs about
 //!   as much as the lookup.
+//! - Tokens longer than 16 KiB are not cached (verified every time).
 //! - Only successes are cached (no negative caching): a forged or broken token pays the
 //!   full check every time, and cannot push entries out, since it never gets in.
 //! - Bounded and thread-safe: the capacity is split over up to 16 shards, each behind
@@ -40,6 +41,10 @@ pub type KeyFingerprint = [u8; 32];
 /// The upper bound of `verified_cache_entries`.
 pub const MAX_ENTRIES: u64 = 1_000_000;
 
+/// Longer tokens (signing input and signature together, in bytes) are not cached: they
+/// are verified every time, and an entry stays within about 16 KiB.
+pub const MAX_CACHED_TOKEN_BYTES: usize = 16 * 1024;
+
 const MAX_SHARDS: usize = 16;
 
 struct Entry {
@@ -56,8 +61,10 @@ struct Entry {
 struct Shard {
     /// `None`: a slot whose entry was dropped (reused before evicting anything).
     slots: Vec<Option<Entry>>,
-    /// Index by hash: slot numbers (a hash shared by different tokens keeps each).
-    index: std::collections::HashMap<u64, Vec<usize>>,
+    /// Index by hash: the slot of the latest entry with that hash. Two tokens with one
+    /// hash (a 64-bit keyed hash: practically never) keep only the latest findable; the
+    /// other is a miss and its slot goes when CLOCK reaches it.
+    index: std::collections::HashMap<u64, usize>,
     /// Slots emptied by a dropped entry.
     free: Vec<usize>,
     hand: usize,
@@ -68,11 +75,11 @@ struct Shard {
 
 impl Shard {
     fn find(&self, hash: u64, jws: &Jws<'_>) -> Option<usize> {
-        self.index.get(&hash)?.iter().copied().find(|&i| {
-            self.slots[i].as_ref().is_some_and(|e| {
-                e.hash == hash && *e.signature == *jws.signature && *e.signing_input == *jws.signing_input
-            })
-        })
+        let i = *self.index.get(&hash)?;
+        self.slots[i]
+            .as_ref()
+            .is_some_and(|e| e.hash == hash && *e.signature == *jws.signature && *e.signing_input == *jws.signing_input)
+            .then_some(i)
     }
 
     /// Empties slot `i`; `reuse`: the slot goes to the free list (not when the caller fills it).
@@ -81,11 +88,8 @@ impl Shard {
             if reuse {
                 self.free.push(i);
             }
-            if let Some(list) = self.index.get_mut(&old.hash) {
-                list.retain(|&j| j != i);
-                if list.is_empty() {
-                    self.index.remove(&old.hash);
-                }
+            if self.index.get(&old.hash) == Some(&i) {
+                self.index.remove(&old.hash);
             }
         }
     }
@@ -195,6 +199,9 @@ impl VerifiedCache {
 
     /// Records a token whose signature `key` has just verified.
     pub fn insert(&self, jws: &Jws<'_>, key: KeyFingerprint) {
+        if jws.signing_input.len() + jws.signature.len() > MAX_CACHED_TOKEN_BYTES {
+            return;
+        }
         let hash = self.hash(jws);
         // The copies are made before the lock is taken.
         let entry = Entry {
@@ -212,7 +219,7 @@ impl VerifiedCache {
         }
         let i = shard.victim();
         shard.slots[i] = Some(entry);
-        shard.index.entry(hash).or_default().push(i);
+        shard.index.insert(hash, i);
     }
 }
 

@@ -192,10 +192,10 @@ fn create(
 /// material); a hit counts only while the client's current key set holds that key, so a
 /// token whose key left the JWKS (refetch, `soidc_client_import_keys`, a `cache_dir`
 /// file) is checked in full again and refused. HS* tokens (verified with the client
-/// secret) and tokens that failed are never cached. The capacity is split over up to 16
+/// secret), tokens that failed and tokens longer than 16 KiB are never cached. The capacity is split over up to 16
 /// shards, each with its own lock, never held during a signature check; a full shard
 /// evicts by CLOCK (an entry hit since the last pass survives it). Memory: about the
-/// token's length plus 100 bytes per entry. The cache is per client and per process.
+/// token's length plus 150 bytes per entry. The cache is per client and per process.
 ///
 /// `provider_down_backoff_s` (with `cache_dir`): when a request of this client to the
 /// provider fails at the network level (unreachable, TLS failure, no answer within the
