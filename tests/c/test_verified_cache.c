@@ -141,8 +141,8 @@ static void hits_recheck_local(void) {
         CHECK_STATUS(soidc_json_get_int64(doc, "/exp", &exp), SOIDC_OK, doc);
         while ((int64_t)time(NULL) < exp) nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
     } else {
-        /* this machine took more than 3 s to get here: still a refusal */
-        fprintf(stderr, "note: the short-lived token expired before its first decode\n");
+        /* more than 5 s since run.sh made it: the machine is too slow for this check */
+        CHECK(!"the short-lived token was still valid at its first decode (made 5 s before)");
     }
     soidc_string_free(doc);
     EXPECT(c, s, aud, SOIDC_ERR_VALIDATION, "expired");

@@ -7,7 +7,7 @@
 //   VC_ISSUER, VC_AUDIENCE   the issuer and audience of every token
 //   VC_JWKS_AB, VC_JWKS_B    a JWKS of both keys, and of stub-rs256-b only
 //   VC_TOKEN_A, VC_TOKEN_B   valid for an hour, signed by stub-rs256 / stub-rs256-b
-//   VC_TOKEN_SHORT           by stub-rs256, expires 3 s after this script ran
+//   VC_TOKEN_SHORT           by stub-rs256, expires 5 s after this script ran
 //   VC_TOKEN_EXPIRED         by stub-rs256-b, expired 100 s ago
 //   VC_TOKENS                40 valid tokens (subjects u0..u39, both keys), space-separated
 import { createPrivateKey, sign } from 'node:crypto';
@@ -40,7 +40,7 @@ const out = {
   VC_JWKS_B: JSON.stringify({ keys: [jwk('stub-rs256-b')] }),
   VC_TOKEN_A: token('stub-rs256', 'alice', 3600),
   VC_TOKEN_B: token('stub-rs256-b', 'bob', 3600),
-  VC_TOKEN_SHORT: token('stub-rs256', 'short', 3),
+  VC_TOKEN_SHORT: token('stub-rs256', 'short', 5),
   VC_TOKEN_EXPIRED: token('stub-rs256-b', 'old', -100),
   VC_TOKENS: Array.from({ length: 40 }, (_, i) => token(i % 2 ? 'stub-rs256-b' : 'stub-rs256', `u${i}`, 3600)).join(' '),
 };
