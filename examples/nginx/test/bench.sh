@@ -15,9 +15,11 @@
 #   location gets the same requests (same headers).
 #
 # One nginx worker and one wrk thread, so that on a 2-core machine nginx and wrk each
-# have a core. Environment: BENCH_DURATION (default 5s per figure), BENCH_NGINX_ROUNDS
-# (3: every figure measured that often, interleaved; the median round is reported),
-# BENCH_CONNECTIONS (32),
+# have a core. Each run also reads the worker's CPU time (/proc/PID/stat, user + system)
+# before and after: its CPU per request, and the ratios per worker CPU-second, do not
+# move with the machine's load as requests per second do. Environment: BENCH_DURATION
+# (default 5s per figure), BENCH_NGINX_ROUNDS (3: every figure measured that often,
+# interleaved; the median round is reported), BENCH_CONNECTIONS (32),
 # BENCH_VERIFIED_CACHE (entries for C, 4096), SOIDC_NGINX_SKIP_BUILD=1 to reuse the
 # built module.
 #
@@ -26,6 +28,10 @@
 # names: open_rps, one_token_rps, open_cached_rps, one_token_cached_rps, mix_open_rps, mix_rps,
 # mix_open_cached_rps, mix_cached_rps (req/s); one_token_ratio, one_token_cached_ratio,
 # mix_ratio, mix_cached_ratio (x, protected / unprotected of the same instance);
+# one_token_cpu_ratio, one_token_cached_cpu_ratio, mix_cpu_ratio, mix_cached_cpu_ratio (x,
+# the same per CPU-second of the nginx worker: the unprotected location's worker CPU per
+# request divided by the protected one's; load-independent); mix_open_cached_worker_us,
+# mix_cached_worker_us (us of worker CPU per request, instance C, token mix);
 # mix_invalid_refused (the 401s seen in all rounds, count), load (1-min load average
 # before the runs). Each rps pair is the median round's (by its ratio).
 set -uo pipefail
@@ -80,10 +86,19 @@ for n in B C; do
   [ "$check" = 401 ] || { echo "bench: nginx $n answered $check to an invalid token, not 401" >&2; exit 1; }
 done
 
-run() { # run ID NAME INSTANCE PATH [wrk args]: prints the line, sets RPS, REQS, NON2XX
+declare -A WORKER=()
+for n in B C; do
+  WORKER[$n]="$(pgrep -P "${NGINX_PID[$n]}" | head -n 1)"
+  [ -n "${WORKER[$n]}" ] || { echo "bench: no worker process of nginx $n" >&2; exit 1; }
+done
+tck="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+run() { # run ID NAME INSTANCE PATH [wrk args]: prints the line, sets RPS, REQS, NON2XX, WUS
   local id="$1" name="$2" inst="$3" path="$4"; shift 4
-  local f="$WORK/wrk-$id.txt"
+  local f="$WORK/wrk-$id.txt" t0 t1
+  t0="$(cpu_ticks "${WORKER[$inst]}")"
   wrk -t1 -c"$conns" -d"$duration" --latency "$@" "http://127.0.0.1:${NGINX_PORT[$inst]}$path" >"$f" 2>&1
+  t1="$(cpu_ticks "${WORKER[$inst]}")"
   RPS="$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$f")"
   REQS="$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$f")"
   local lat p99
@@ -91,7 +106,10 @@ run() { # run ID NAME INSTANCE PATH [wrk args]: prints the line, sets RPS, REQS,
   p99="$(awk '$1 == "99%" { print $2; exit }' "$f")"
   NON2XX="$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$f")"
   NON2XX="${NON2XX:-0}"
-  printf '%-44s %10s req/s   latency avg %-8s p99 %-8s non-2xx %s\n' "$name" "${RPS:-?}" "$lat" "$p99" "$NON2XX"
+  # the worker's CPU time per request (user + system, all its threads): what a request
+  # costs nginx, whatever else runs on the machine
+  WUS="$(awk -v d="$((t1 - t0))" -v t="$tck" -v n="${REQS:-0}" 'BEGIN { printf "%.1f", (n > 0 ? d / t * 1e6 / n : 0) }')"
+  printf '%-44s %10s req/s   latency avg %-8s p99 %-8s non-2xx %-6s worker %s us CPU/req\n' "$name" "${RPS:-?}" "$lat" "$p99" "$NON2XX" "$WUS"
   [ -n "$RPS" ] || { echo "bench: wrk gave no figure:" >&2; cat "$f" >&2; exit 1; }
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
@@ -115,29 +133,33 @@ run warmup-c "warm-up" C /bench/open >/dev/null
 # rounds: each round measures every figure once, the unprotected location right before the
 # protected one of the same instance; a ratio is taken within a round, and the median
 # round's figures are reported (the machine is shared: load changes between runs)
-declare -a R_ONE=() R_ONE_C=() R_MIX=() R_MIX_C=()
-declare -A FIG=()
+declare -a R_ONE=() R_ONE_C=() R_MIX=() R_MIX_C=() C_ONE=() C_ONE_C=() C_MIX=() C_MIX_C=()
+declare -A FIG=() CPU=()
 refused=0
 for round in $(seq 1 "$rounds"); do
   echo "-- round $round"
   run "open-$round" "B soidc_bearer off (/bench/open)" B /bench/open
-  FIG[open,$round]="$RPS"
+  FIG[open,$round]="$RPS"; CPU[open,$round]="$WUS"
   run "one-$round" "B soidc_bearer on, one token" B /bench/protected -H "Authorization: Bearer $token"
   FIG[one,$round]="$RPS"; R_ONE+=("$(ratio "$RPS" "${FIG[open,$round]}") $round")
+  C_ONE+=("$(ratio "${CPU[open,$round]}" "$WUS")")
   run "open-c-$round" "C soidc_bearer off (/bench/open)" C /bench/open
-  FIG[open_c,$round]="$RPS"
+  FIG[open_c,$round]="$RPS"; CPU[open_c,$round]="$WUS"
   run "one-c-$round" "C soidc_bearer on, one token, cache" C /bench/protected -H "Authorization: Bearer $token"
   FIG[one_c,$round]="$RPS"; R_ONE_C+=("$(ratio "$RPS" "${FIG[open_c,$round]}") $round")
+  C_ONE_C+=("$(ratio "${CPU[open_c,$round]}" "$WUS")")
   run "mix-open-$round" "B soidc_bearer off, token mix" B /bench/open -s "$NGX_TEST_DIR/mix.lua"
-  FIG[mix_open,$round]="$RPS"; check_mix "B open" 0
+  FIG[mix_open,$round]="$RPS"; CPU[mix_open,$round]="$WUS"; check_mix "B open" 0
   run "mix-$round" "B soidc_bearer on, token mix, no cache" B /bench/protected -s "$NGX_TEST_DIR/mix.lua"
   FIG[mix,$round]="$RPS"; check_mix "B protected" 1; refused=$(( refused + NON2XX ))
   R_MIX+=("$(ratio "$RPS" "${FIG[mix_open,$round]}") $round")
+  C_MIX+=("$(ratio "${CPU[mix_open,$round]}" "$WUS")")
   run "mix-open-c-$round" "C soidc_bearer off, token mix" C /bench/open -s "$NGX_TEST_DIR/mix.lua"
-  FIG[mix_open_c,$round]="$RPS"; check_mix "C open" 0
+  FIG[mix_open_c,$round]="$RPS"; CPU[mix_open_c,$round]="$WUS"; check_mix "C open" 0
   run "mix-c-$round" "C soidc_bearer on, token mix, cache" C /bench/protected -s "$NGX_TEST_DIR/mix.lua"
-  FIG[mix_c,$round]="$RPS"; check_mix "C protected" 1; refused=$(( refused + NON2XX ))
+  FIG[mix_c,$round]="$RPS"; CPU[mix_c,$round]="$WUS"; check_mix "C protected" 1; refused=$(( refused + NON2XX ))
   R_MIX_C+=("$(ratio "$RPS" "${FIG[mix_open_c,$round]}") $round")
+  C_MIX_C+=("$(ratio "${CPU[mix_open_c,$round]}" "$WUS")")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $0 } END { print a[int((NR + 1) / 2)] }'; }
 read -r r_one m_one <<<"$(median "${R_ONE[@]}")"
@@ -148,13 +170,22 @@ open="${FIG[open,$m_one]}" one="${FIG[one,$m_one]}"
 open_c="${FIG[open_c,$m_one_c]}" one_c="${FIG[one_c,$m_one_c]}"
 mix_open="${FIG[mix_open,$m_mix]}" mix="${FIG[mix,$m_mix]}"
 mix_open_c="${FIG[mix_open_c,$m_mix_c]}" mix_c="${FIG[mix_c,$m_mix_c]}"
+c_one="$(median "${C_ONE[@]}")"; c_one_c="$(median "${C_ONE_C[@]}")"
+c_mix="$(median "${C_MIX[@]}")"; c_mix_c="$(median "${C_MIX_C[@]}")"
 echo "median of $rounds rounds, ratio protected/open of the same instance and round:"
 echo "  one token: $r_one without the cache, $r_one_c with it"
 echo "  token mix: $r_mix without the cache, $r_mix_c with it (issue 18 target: >= 0.9 with it)"
+echo "the same per CPU-second of the nginx worker (open's CPU per request / protected's; load-independent):"
+echo "  one token: $c_one without the cache, $c_one_c with it"
+echo "  token mix: $c_mix without the cache, $c_mix_c with it"
 awk -v on="$mix_c" -v off="$mix_open_c" 'BEGIN {
   if (on > 0 && off > 0) printf "token mix with the cache: +%.1f us per request in the worker\n", (1e6 / on - 1e6 / off) }'
 printf 'RESULT %s %s %s\n' load "$load" load \
   open_rps "$open" req/s one_token_rps "$one" req/s open_cached_rps "$open_c" req/s one_token_cached_rps "$one_c" req/s \
   mix_open_rps "$mix_open" req/s mix_rps "$mix" req/s mix_open_cached_rps "$mix_open_c" req/s \
   mix_cached_rps "$mix_c" req/s one_token_ratio "$r_one" x one_token_cached_ratio "$r_one_c" x \
-  mix_ratio "$r_mix" x mix_cached_ratio "$r_mix_c" x mix_invalid_refused "$refused" count
+  mix_ratio "$r_mix" x mix_cached_ratio "$r_mix_c" x \
+  one_token_cpu_ratio "$c_one" x one_token_cached_cpu_ratio "$c_one_c" x \
+  mix_cpu_ratio "$c_mix" x mix_cached_cpu_ratio "$c_mix_c" x \
+  mix_open_cached_worker_us "${CPU[mix_open_c,$m_mix_c]}" us mix_cached_worker_us "${CPU[mix_c,$m_mix_c]}" us \
+  mix_invalid_refused "$refused" count
