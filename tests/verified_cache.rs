@@ -405,6 +405,79 @@ fn many_threads_decode_a_mix_of_valid_and_invalid_tokens_with_the_cache_full_and
 }
 
 #[test]
+fn threads_hitting_while_the_key_set_is_replaced_never_accept_a_removed_key() {
+    // The main thread alternates the key set between {A, B} and {B} (import_keys); 4
+    // threads decode a token of each key meanwhile (cache_only: no fetch brings A back).
+    // Whenever the set was {B} from before a decode began until after it ended, the
+    // token of A must have been refused, although it was cached a moment before; with
+    // {A, B} throughout, both must pass.
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let stub = StubServer::new();
+    stub.set_jwks(&jwks_of(&["stub-rs256", "stub-rs256-b"]));
+    let c = Arc::new(cached_client(&stub, 4));
+    let ab = jwks_of(&["stub-rs256", "stub-rs256-b"]).to_string();
+    let only_b = jwks_of(&["stub-rs256-b"]).to_string();
+    c.import_keys(&ab, None).unwrap();
+    let (a, b) = (at(&stub, "stub-rs256", "alice", 300), at(&stub, "stub-rs256-b", "bob", 300));
+    let o = json!({"audience": API, "cache_only": true}).to_string();
+    // phase % 4: 0 = {A, B} stable, 1 = importing {B}, 2 = {B} stable, 3 = importing {A, B}
+    let phase = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|t| {
+            let (c, phase, stop, a, b, o) = (c.clone(), phase.clone(), stop.clone(), a.clone(), b.clone(), o.clone());
+            std::thread::spawn(move || {
+                let (mut refused_in_b, mut accepted_in_ab) = (0usize, 0usize);
+                while !stop.load(Ordering::SeqCst) {
+                    for (tok, sub) in [(&a, "alice"), (&b, "bob")] {
+                        let p0 = phase.load(Ordering::SeqCst);
+                        let r = c.decode_access_token(tok, Some(&o));
+                        let p1 = phase.load(Ordering::SeqCst);
+                        match &r {
+                            Ok(claims) => assert_eq!(claims["sub"], json!(sub), "thread {t}"),
+                            Err(e) => assert_eq!(e.details.get("reason"), Some(&json!("unknown_kid")), "thread {t}: {}", e.message),
+                        }
+                        if p0 == p1 && p0 % 4 == 2 {
+                            if sub == "alice" {
+                                assert!(r.is_err(), "thread {t}: the token of a removed key was accepted (phase {p0})");
+                                refused_in_b += 1;
+                            } else {
+                                assert!(r.is_ok(), "thread {t}: the token of the remaining key was refused");
+                            }
+                        }
+                        if p0 == p1 && p0 % 4 == 0 {
+                            assert!(r.is_ok(), "thread {t}: {sub} refused with both keys in the set");
+                            accepted_in_ab += 1;
+                        }
+                    }
+                }
+                (refused_in_b, accepted_in_ab)
+            })
+        })
+        .collect();
+    for _ in 0..40 {
+        phase.fetch_add(1, Ordering::SeqCst);
+        c.import_keys(&only_b, None).unwrap();
+        phase.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(3));
+        phase.fetch_add(1, Ordering::SeqCst);
+        c.import_keys(&ab, None).unwrap();
+        phase.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let (mut refused, mut accepted) = (0, 0);
+    for w in workers {
+        let (r, a) = w.join().expect("worker panicked");
+        refused += r;
+        accepted += a;
+    }
+    // Both situations really occurred (the check is not vacuous).
+    assert!(refused > 0 && accepted > 0, "refused in {{B}}: {refused}, accepted in {{A, B}}: {accepted}");
+    assert!(stats(&c).hits > 0);
+}
+
+#[test]
 fn id_tokens_and_logout_tokens_are_cached_too_and_rechecked() {
     let stub = StubServer::new();
     let c = cached_client(&stub, 16);
