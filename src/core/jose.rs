@@ -6,6 +6,7 @@
 use crate::core::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use crate::core::json::Val;
 use serde_json::{Map, Value};
 
 /// The largest compact token accepted (bytes); real ID tokens are a few KB.
@@ -91,14 +92,11 @@ impl Alg {
     }
 }
 
-/// The members of a JOSE header that soidc looks at.
-#[derive(Debug)]
-pub struct Header {
-    pub alg: Value,
-    pub kid: Option<Value>,
-    pub typ: Option<Value>,
-    pub crit: Option<Value>,
-    pub enc: Option<Value>,
+/// The members of a JOSE header that soidc looks at, in [`parse`]'s slots.
+const HEADER_MEMBERS: [&str; 5] = ["alg", "kid", "typ", "crit", "enc"];
+
+fn header_slot(name: &str) -> Option<usize> {
+    HEADER_MEMBERS.iter().position(|m| *m == name)
 }
 
 /// A parsed, not yet verified, compact JWS.
@@ -110,10 +108,32 @@ pub struct Jws<'a> {
     /// `BASE64URL(header) . BASE64URL(payload)`, the bytes that were signed.
     pub signing_input: &'a [u8],
     pub signature: Vec<u8>,
-    pub claims: Map<String, Value>,
-    /// The payload exactly as signed (a JSON object, checked): handed back as the
-    /// claims document, so that it needs no second serialisation.
+    /// The payload exactly as signed: handed back as the claims document, so that it
+    /// needs no second serialisation. Read it with [`Jws::claims`] (the registered claims,
+    /// one pass, borrowed) or [`Jws::claims_map`] (every claim as a map); either refuses
+    /// a payload that is not a strict JSON object.
     pub payload: Vec<u8>,
+}
+
+impl Jws<'_> {
+    /// The registered claims, read in one pass from the payload (which is checked whole:
+    /// a JSON object, no repeated member at any depth). Not trusted before the signature
+    /// is verified.
+    pub fn claims(&self) -> Result<crate::core::claims::TokenClaims<'_>> {
+        crate::core::claims::TokenClaims::scan(&self.payload).map_err(payload_error)
+    }
+
+    /// Every claim of the payload as a map (for rules on any claim, and the Rust API).
+    pub fn claims_map(&self) -> Result<Map<String, Value>> {
+        // The payload is handed back to the caller verbatim, so a repeated claim
+        // (`{"sub":"a","sub":"b"}`), at any depth, would let the caller's JSON parser
+        // read another value than the one soidc validated: refused.
+        crate::core::json::parse_object(&self.payload).map_err(payload_error)
+    }
+}
+
+fn payload_error(e: String) -> Error {
+    Error::validation(format!("token payload is not a JSON object: {e}"))
 }
 
 pub fn b64_decode(part: &str, what: &str) -> Result<Vec<u8>> {
@@ -133,13 +153,13 @@ pub fn half_hash(alg: Alg, value: &str) -> String {
     b64_encode(&bytes[..bytes.len() / 2])
 }
 
-fn string_member(v: Option<Value>, name: &str) -> Result<Option<String>> {
+fn string_member(v: Option<Val<'_>>, name: &str) -> Result<Option<String>> {
     match v {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Val::Str(s)) => Ok(Some(s.into_owned())),
         Some(other) => Err(Error::validation(format!(
             "JOSE header member \"{name}\" must be a string, found {}",
-            json_type(&other)
+            other.type_name()
         ))),
     }
 }
@@ -178,26 +198,18 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
     };
     let header_bytes = b64_decode(h, "token header")?;
     // Strict JSON: a repeated member (two "alg"s) is refused, never resolved.
-    let mut members = crate::core::json::parse_object(&header_bytes)
+    let [alg, kid, typ, crit, enc] = crate::core::json::scan_object::<5>(&header_bytes, header_slot)
         .map_err(|e| Error::validation(format!("token header is not a valid JOSE header: {e}")))?;
-    let header = Header {
-        alg: members
-            .remove("alg")
-            .ok_or_else(|| Error::validation("token header is not a valid JOSE header: missing field `alg`"))?,
-        kid: members.remove("kid"),
-        typ: members.remove("typ"),
-        crit: members.remove("crit"),
-        enc: members.remove("enc"),
-    };
-    if header.enc.is_some() {
+    let alg = alg.ok_or_else(|| Error::validation("token header is not a valid JOSE header: missing field `alg`"))?;
+    if enc.is_some() {
         return Err(Error::validation("token is a JWE; encrypted tokens are not supported"));
     }
-    let alg_name = match &header.alg {
-        Value::String(s) => s.as_str(),
+    let alg_name = match &alg {
+        Val::Str(s) => s.as_ref(),
         other => {
             return Err(Error::validation(format!(
                 "token header \"alg\" must be a string, found {}",
-                json_type(other)
+                other.type_name()
             )))
         }
     };
@@ -206,31 +218,25 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
     }
     let alg = Alg::parse(alg_name)
         .ok_or_else(|| Error::validation(format!("token alg {} is not supported", crate::core::error::quote_untrusted(alg_name))))?;
-    if let Some(crit) = &header.crit {
+    if let Some(crit) = &crit {
         return Err(Error::validation(format!(
             "token header has \"crit\" {}, and soidc understands no critical extension",
-            crate::core::error::quote_untrusted(&crit.to_string())
+            crate::core::error::quote_untrusted(&crit.to_value().to_string())
         )));
     }
-    let kid = string_member(header.kid, "kid")?;
-    let typ = string_member(header.typ, "typ")?;
+    let kid = string_member(kid, "kid")?;
+    let typ = string_member(typ, "typ")?;
     let signature = b64_decode(s, "token signature")?;
     if signature.is_empty() {
         return Err(Error::validation("token signature is empty"));
     }
     let payload = b64_decode(p, "token payload")?;
-    // The payload is handed back to the caller verbatim, so a repeated claim
-    // (`{"sub":"a","sub":"b"}`), at any depth, would let the caller's JSON parser
-    // read another value than the one soidc validated: refused.
-    let claims = crate::core::json::parse_object(&payload)
-        .map_err(|e| Error::validation(format!("token payload is not a JSON object: {e}")))?;
     Ok(Jws {
         alg,
         kid,
         typ,
         signing_input: &token.as_bytes()[..h.len() + 1 + p.len()],
         signature,
-        claims,
         payload,
     })
 }
