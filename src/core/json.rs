@@ -173,13 +173,248 @@ pub fn scan_object<'a, const N: usize>(
     // not validate each string again. Otherwise the byte reader, whose error is the very
     // one `parse_object` gives.
     let out = match std::str::from_utf8(text) {
-        Ok(s) => scan_with(serde_json::Deserializer::from_str(s), slot),
+        Ok(s) => {
+            if let Some(slots) = Fast::new(s).top(slot) {
+                return Ok(slots);
+            }
+            scan_with(serde_json::Deserializer::from_str(s), slot)
+        }
         Err(_) => scan_with(serde_json::Deserializer::from_slice(text), slot),
     }?;
     match out {
         Scanned::Object(slots) => Ok(slots),
         Scanned::Other(kind) => Err(format!("expected a JSON object, found {kind}")),
     }
+}
+
+/// The fast path of [`scan_object`]: a reader of the common shape of a token (no escape,
+/// integers only) that accepts only what serde_json accepts and reads it to the same
+/// values. On anything else (an escape, a fraction or exponent, any error, a repeated
+/// name, deep nesting) it answers `None`, and serde_json reads the text and decides, with
+/// its own messages.
+struct Fast<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Fast<'a> {
+    fn new(text: &'a str) -> Self {
+        Fast { text, b: text.as_bytes(), i: 0 }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    /// serde_json's whitespace.
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn top<const N: usize>(mut self, slot: fn(&str) -> Option<usize>) -> Option<[Option<Val<'a>>; N]> {
+        self.ws();
+        if self.peek()? != b'{' {
+            return None;
+        }
+        let mut out: [Option<Val<'a>>; N] = std::array::from_fn(|_| None);
+        self.members(0, |name, fast| match slot(name) {
+            Some(i) if i < N => {
+                out[i] = Some(fast.value(1, true)?);
+                Some(())
+            }
+            _ => fast.value(1, false).map(|_| ()),
+        })?;
+        self.ws();
+        (self.i == self.b.len()).then_some(out)
+    }
+
+    /// The members of the object at `self.i` (its `{`), each value read by `member`.
+    fn members(&mut self, depth: usize, mut member: impl FnMut(&'a str, &mut Self) -> Option<()>) -> Option<()> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(());
+        }
+        let mut seen = Seen::new();
+        loop {
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let name = self.string()?;
+            if !seen.insert(&Cow::Borrowed(name)) {
+                return None;
+            }
+            self.ws();
+            if self.peek()? != b':' {
+                return None;
+            }
+            self.i += 1;
+            self.ws();
+            member(name, self)?;
+            self.ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The string at `self.i` (its opening quote), without escapes or control characters.
+    fn string(&mut self) -> Option<&'a str> {
+        let start = self.i + 1;
+        let rest = self.b.get(start..)?;
+        let len = string_end(rest)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        let s = self.text.get(start..start + len)?;
+        self.i = start + len + 1;
+        Some(s)
+    }
+
+    /// An integer as serde_json reads it (u64, or a negative i64); `None` for the rest.
+    fn number(&mut self) -> Option<serde_json::Number> {
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        let mut n: u64 = match self.peek()? {
+            b'0' => {
+                self.i += 1;
+                if matches!(self.peek(), Some(b'0'..=b'9')) {
+                    return None;
+                }
+                0
+            }
+            d @ b'1'..=b'9' => {
+                self.i += 1;
+                u64::from(d - b'0')
+            }
+            _ => return None,
+        };
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            self.i += 1;
+        }
+        if matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        if !negative {
+            return Some(n.into());
+        }
+        // serde_json reads -0 and numbers below i64::MIN as floats: left to it.
+        match i64::try_from(n) {
+            Ok(v) if v > 0 => Some((-v).into()),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], v: Val<'a>) -> Option<Val<'a>> {
+        if self.b.get(self.i..self.i + word.len())? != word {
+            return None;
+        }
+        self.i += word.len();
+        Some(v)
+    }
+
+    /// The value at `self.i`, at nesting `depth`; kept only when `keep` (else `Null`).
+    fn value(&mut self, depth: usize, keep: bool) -> Option<Val<'a>> {
+        match self.peek()? {
+            b'"' => {
+                let s = self.string()?;
+                Some(if keep { Val::Str(Cow::Borrowed(s)) } else { Val::Null })
+            }
+            b'-' | b'0'..=b'9' => {
+                let n = self.number()?;
+                Some(if keep { Val::Num(n) } else { Val::Null })
+            }
+            b't' => self.literal(b"true", Val::Bool(true)),
+            b'f' => self.literal(b"false", Val::Bool(false)),
+            b'n' => self.literal(b"null", Val::Null),
+            b'[' => {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.i += 1;
+                self.ws();
+                let mut items = Vec::new();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(if keep { Val::Arr(items) } else { Val::Null });
+                }
+                loop {
+                    let v = self.value(depth + 1, keep)?;
+                    if keep {
+                        items.push(v);
+                    }
+                    self.ws();
+                    match self.peek()? {
+                        b',' => {
+                            self.i += 1;
+                            self.ws();
+                        }
+                        b']' => {
+                            self.i += 1;
+                            return Some(if keep { Val::Arr(items) } else { Val::Null });
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'{' => {
+                let mut members = Vec::new();
+                self.members(depth, |name, fast| {
+                    let v = fast.value(depth + 1, keep)?;
+                    if keep {
+                        members.push((Cow::Borrowed(name), v));
+                    }
+                    Some(())
+                })?;
+                Some(if keep { Val::Obj(members) } else { Val::Null })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The index of the first `"`, `\\` or control character in `b`, eight bytes at a time.
+fn string_end(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let special = |c: u8| c == b'"' || c == b'\\' || c < 0x20;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // The classic zero-byte test, per condition: its lowest flagged byte is exact (a
+        // borrow can only flag bytes above a true hit), so the lowest of all three is the
+        // first special byte. Bytes >= 0x80 (UTF-8) are never flagged.
+        let below = x.wrapping_sub(ONES * 0x20) & !x;
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let hits = (below | (quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash)) & HIGHS;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|c| special(*c)).map(|p| at + p)
 }
 
 fn scan_with<'a, R: serde_json::de::Read<'a>, const N: usize>(
@@ -547,6 +782,88 @@ mod tests {
                 }
                 (Err(x), Err(y)) => assert_eq!(x, y, "{shown}"),
                 (x, y) => panic!("{shown}: parse_object {:?}, scan_object {:?}", x.err(), y.err()),
+            }
+        }
+    }
+
+    fn slot3(name: &str) -> Option<usize> {
+        ["iss", "aud", "o"].iter().position(|n| *n == name)
+    }
+
+    /// Random edits of a token-like payload: whenever the fast reader answers, serde_json
+    /// reads the same values; and `scan_object` keeps `parse_object`'s verdicts and messages.
+    #[test]
+    fn fast_reader_agrees_with_serde_json_on_edited_payloads() {
+        let base = br#"{"iss":"https://op.example","sub":"248289761001","aud":["c1","c2"],"exp":2112060861,"iat":-5,"n":null,"t":true,"f":false,"o":{"x":[1,{"y":"z"}],"e":{}},"a":[ ],"z":0, "u":18446744073709551615}"#;
+        let alphabet = b"{}[]:,\"\\ -0123456789.eEtrufalsn\t\nxyzo\x01";
+        let mut seed: u64 = 0x1234_5678_9abc_def0;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut fast_answers, mut fast_declines) = (0, 0);
+        for round in 0..30_000 {
+            let mut t = base.to_vec();
+            for _ in 0..(1 + next() % 3) {
+                let pos = (next() as usize) % (t.len() + 1);
+                let c = alphabet[(next() as usize) % alphabet.len()];
+                match next() % 3 {
+                    0 if pos < t.len() => t[pos] = c,
+                    1 if pos < t.len() => {
+                        t.remove(pos);
+                    }
+                    _ => t.insert(pos, c),
+                }
+            }
+            let text = std::str::from_utf8(&t).unwrap();
+            let slow = scan_with::<_, 3>(serde_json::Deserializer::from_str(text), slot3);
+            match Fast::new(text).top::<3>(slot3) {
+                Some(fast) => {
+                    fast_answers += 1;
+                    match slow {
+                        Ok(Scanned::Object(s)) => assert_eq!(fast, s, "round {round}: {text}"),
+                        Ok(Scanned::Other(k)) => panic!("round {round}: fast reader accepted {k}: {text}"),
+                        Err(e) => panic!("round {round}: fast reader accepted what serde_json refuses ({e}): {text}"),
+                    }
+                }
+                None => fast_declines += 1,
+            }
+            match (parse_object(&t), scan_object::<3>(&t, slot3)) {
+                (Ok(map), Ok(kept)) => {
+                    for (name, v) in ["iss", "aud", "o"].iter().zip(kept) {
+                        assert_eq!(map.get(*name), v.map(|v| v.to_value()).as_ref(), "round {round}: {text}");
+                    }
+                }
+                (Err(x), Err(y)) => assert_eq!(x, y, "round {round}: {text}"),
+                (x, y) => panic!("round {round}: {text}: parse_object {:?}, scan_object {:?}", x.err(), y.err()),
+            }
+        }
+        // Both paths were exercised.
+        assert!(fast_answers > 1000 && fast_declines > 1000, "{fast_answers} / {fast_declines}");
+    }
+
+    #[test]
+    fn string_end_finds_the_first_special_byte() {
+        let specials = [b'"', b'\\', 0u8, 0x1f, b'\n'];
+        let fillers = [b'a', b' ', b'!', b'#', b'[', b']', 0x20, 0x7f, 0x80, 0xc3, 0xff, b'"' + 1, b'\\' - 1];
+        for len in 0..20 {
+            for at in 0..=len {
+                for filler in fillers {
+                    for special in specials {
+                        let mut b = vec![filler; len];
+                        if at < len {
+                            b[at] = special;
+                        }
+                        // Specials after the first one must not matter.
+                        if at + 1 < len {
+                            b[at + 1] = b'"';
+                        }
+                        let want = b.iter().position(|c| *c == b'"' || *c == b'\\' || *c < 0x20);
+                        assert_eq!(string_end(&b), want, "{b:?}");
+                    }
+                }
             }
         }
     }
