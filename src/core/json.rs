@@ -417,6 +417,26 @@ fn string_end(b: &[u8]) -> Option<usize> {
     chunks.remainder().iter().position(|c| special(*c)).map(|p| at + p)
 }
 
+/// Whether `text` is, beyond doubt, a JSON object that [`parse_str`] accepts and none of
+/// whose members is `null`: read by the fast reader only, so `false` also means "not sure"
+/// (escapes, fractions, ...). Options use it to skip building a value of small, ordinary
+/// options; on `false` they take the strict path and its messages.
+pub fn plain_object_without_null_members(text: &str) -> bool {
+    let mut fast = Fast::new(text);
+    fast.ws();
+    if fast.peek() != Some(b'{') {
+        return false;
+    }
+    let read = fast.members(0, |_, f| {
+        if f.peek()? == b'n' {
+            return None;
+        }
+        f.value(1, false).map(|_| ())
+    });
+    fast.ws();
+    read.is_some() && fast.i == fast.b.len()
+}
+
 fn scan_with<'a, R: serde_json::de::Read<'a>, const N: usize>(
     mut de: serde_json::Deserializer<R>,
     slot: fn(&str) -> Option<usize>,
@@ -865,6 +885,17 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn plain_objects_are_recognised_conservatively() {
+        for yes in [r#"{}"#, r#" {"a":true,"b":[1,{"c":null}],"d":"x"} "#, r#"{"timeout_ms":5}"#] {
+            assert!(plain_object_without_null_members(yes), "{yes}");
+            assert!(parse_str(yes).is_ok());
+        }
+        for no in [r#"{"a":null}"#, r#"{"a":1,"a":2}"#, r#"{"a":{"b":1,"b":1}}"#, r#"[]"#, r#"{"a":1} x"#, r#"{"a":"\u0041"}"#, r#"{"a":1.5}"#, "", "null"] {
+            assert!(!plain_object_without_null_members(no), "{no}");
         }
     }
 
