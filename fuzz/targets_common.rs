@@ -141,23 +141,24 @@ pub fn jose_parse(data: &[u8]) {
     );
     let _ = jose::half_hash(jws.alg, token);
 
-    let c = &jws.claims;
-    for name in [
-        "iss", "sub", "azp", "nonce", "acr", "at_hash", "c_hash", "sid",
-    ] {
-        let _ = claims::opt_str(c, name).map_err(|e| check_error(&e));
-    }
-    for name in ["exp", "iat", "nbf", "auth_time"] {
-        let _ = claims::opt_time(c, name).map_err(|e| check_error(&e));
-    }
-    if let Ok(aud) = claims::audiences(c) {
-        assert!(!aud.is_empty(), "audiences() returned an empty list");
-    }
+    // The payload, read both ways: the one-pass reader of the decodes and the full map
+    // must agree on every verdict and message.
+    let (view, map) = match (jws.claims(), jws.claims_map()) {
+        (Ok(view), Ok(map)) => (view, map),
+        (Err(a), Err(b)) => {
+            assert_eq!(a.message, b.message, "the claim reader and the map fail differently");
+            check_error(&a);
+            return;
+        }
+        (a, b) => panic!(
+            "the one-pass claim reader and the map disagree: {:?} / {:?}",
+            a.err().map(|e| e.message),
+            b.err().map(|e| e.message)
+        ),
+    };
+    claim_checks(&view, &map);
+    let c = &map;
     let now = claims::now();
-    for (exp_required, iat_required) in [(false, false), (true, true)] {
-        let _ = claims::check_times(c, now, LEEWAY_S, exp_required, iat_required)
-            .map_err(|e| check_error(&e));
-    }
     let ctx = id_token::Context {
         issuer: ISSUER,
         client_id: CLIENT_ID,
@@ -171,8 +172,10 @@ pub fn jose_parse(data: &[u8]) {
         expect_self_azp: true,
         ..Default::default()
     };
+    let on_view = id_token::validate(&ctx, jws.alg, jws.typ.as_deref(), &view, &checks, None);
     match id_token::validate(&ctx, jws.alg, jws.typ.as_deref(), c, &checks, None) {
         Ok(()) => {
+            assert!(on_view.is_ok(), "validate accepted the map but not the one-pass claims");
             assert_eq!(
                 c.get("iss"),
                 Some(&json!(ISSUER)),
@@ -184,8 +187,46 @@ pub fn jose_parse(data: &[u8]) {
                 "validate accepted a wrong nonce"
             );
         }
-        Err(e) => check_error(&e),
+        Err(e) => {
+            assert_eq!(on_view.map_err(|e| e.message).err(), Some(e.message.clone()), "validate differs on the one-pass claims");
+            check_error(&e)
+        }
     }
+}
+
+/// The claim accessors on both readings of one payload: the same answers.
+fn claim_checks(view: &claims::TokenClaims<'_>, c: &claims::Claims) {
+    fn same<T: PartialEq + std::fmt::Debug>(a: soidc::core::Result<T>, b: soidc::core::Result<T>, what: &str) {
+        match (a, b) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{what} differs on the one-pass claims"),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.message, b.message, "{what} fails differently on the one-pass claims");
+                check_error(&b);
+            }
+            (a, b) => panic!("{what}: the one-pass claims give {:?}, the map {:?}", a.map_err(|e| e.message), b.map_err(|e| e.message)),
+        }
+    }
+    for name in [
+        "iss", "sub", "azp", "nonce", "acr", "at_hash", "c_hash", "sid",
+    ] {
+        same(claims::opt_str(view, name), claims::opt_str(c, name), name);
+    }
+    for name in ["exp", "iat", "nbf", "auth_time"] {
+        same(claims::opt_time(view, name), claims::opt_time(c, name), name);
+    }
+    same(claims::audiences(view), claims::audiences(c), "aud");
+    if let Ok(aud) = claims::audiences(c) {
+        assert!(!aud.is_empty(), "audiences() returned an empty list");
+    }
+    let now = claims::now();
+    for (exp_required, iat_required) in [(false, false), (true, true)] {
+        same(
+            claims::check_times(view, now, LEEWAY_S, exp_required, iat_required),
+            claims::check_times(c, now, LEEWAY_S, exp_required, iat_required),
+            "check_times",
+        );
+    }
+    same(claims::check_min_iat(view, 1.5e9), claims::check_min_iat(c, 1.5e9), "min_iat");
 }
 
 // ---------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 //! JWT access tokens (RFC 9068).
 
-use crate::core::claims::{self, Claims};
+use crate::core::claims::{self, ClaimSet, Claims, JsonView};
 use crate::core::dpop_verify::{self, Mode};
 use crate::core::client::{Client, Decoded};
 use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::grants::StringOrList;
-use crate::core::jose::{self, json_type, typ_is};
+use crate::core::jose::{self, typ_is};
 use crate::core::keys::KeyPolicy;
 use crate::core::options;
 use serde::Deserialize;
@@ -16,7 +16,7 @@ impl Client {
     /// normalised to client_id as simple_openid_connect does), iat, jti, and
     /// the required scopes.
     pub fn decode_access_token(&self, raw: &str, options_json: Option<&str>) -> Result<Claims> {
-        self.decode_access_token_full(raw, options_json).map(|d| d.claims)
+        self.decode_access_token_full(raw, options_json).and_then(|d| d.claims())
     }
 
     /// As [`Client::decode_access_token`], also returning the claims document.
@@ -57,6 +57,7 @@ impl Client {
         };
         let run = || -> Result<Decoded> {
             let jws = jose::parse(raw)?;
+            let c = jws.claims()?;
             if !typ_is(jws.typ.as_deref(), "at+jwt") {
                 return Err(Error::validation(format!(
                     "header typ {} is not at+jwt (RFC 9068 §4)",
@@ -64,8 +65,6 @@ impl Client {
                 )));
             }
             self.verify_signature(&jws, policy)?;
-            let mut c = jws.claims;
-            let mut payload = jws.payload;
             claims::check_issuer(&c, &self.issuer)?;
             claims::check_times(&c, claims::now(), self.config.leeway_s as i64, true, true)?;
             let aud = claims::audiences(&c)?;
@@ -82,22 +81,22 @@ impl Client {
             }
             claims::req_str(&c, "sub")?;
             claims::req_str(&c, "jti")?;
-            if claims::opt_str(&c, "client_id")?.is_none() {
-                match claims::opt_str(&c, "azp")? {
-                    Some(azp) => {
-                        let azp = azp.to_owned();
-                        c.insert("client_id".into(), Value::String(azp));
-                        // The document handed out shows the normalised claims.
-                        payload = serde_json::to_vec(&c).map_err(|e| Error::internal(e.to_string()))?;
-                    }
+            // RFC 9068 §2.2 requires client_id; a token with only azp gets client_id = azp
+            // (as simple_openid_connect does), in the document handed out too.
+            let normalised_azp = match claims::opt_str(&c, "client_id")? {
+                Some(_) => None,
+                None => match claims::opt_str(&c, "azp")? {
+                    Some(azp) => Some(azp.to_owned()),
                     None => return Err(Error::validation("required claim \"client_id\" (or azp) is missing")),
-                }
-            }
+                },
+            };
             if let Some(required) = &o.required_scopes {
-                let have: Vec<&str> = match c.get("scope") {
+                let have: Vec<&str> = match c.claim("scope") {
                     None => Vec::new(),
-                    Some(Value::String(s)) => s.split(' ').filter(|s| !s.is_empty()).collect(),
-                    Some(v) => return Err(Error::validation(format!("claim \"scope\" must be a string, found {}", json_type(v)))),
+                    Some(v) => match v.as_str() {
+                        Some(s) => s.split(' ').filter(|s| !s.is_empty()).collect(),
+                        None => return Err(Error::validation(format!("claim \"scope\" must be a string, found {}", v.type_name()))),
+                    },
                 };
                 if let Some(missing) = required.iter().find(|r| !have.contains(&r.as_str())) {
                     return Err(Error::validation(format!(
@@ -113,16 +112,38 @@ impl Client {
             // tokens reach the replay cache; a bad proof (401) comes before a missing
             // privilege (403).
             self.check_dpop_binding(raw, &c, dpop_mode, dpop_request.as_ref())?;
+            drop(c);
+            // The full claims map only when something needs more than the registered
+            // claims: the caller's rules, or the azp normalisation of the document.
+            let mut full: Option<Claims> = None;
+            let mut payload = jws.payload;
+            if let Some(azp) = normalised_azp {
+                let mut map = jose_claims_map(&payload)?;
+                map.insert("client_id".into(), Value::String(azp));
+                // The document handed out shows the normalised claims.
+                payload = serde_json::to_vec(&map).map_err(|e| Error::internal(e.to_string()))?;
+                full = Some(map);
+            }
             // Last, the caller's claim rules, on a token accepted otherwise. A token that
             // is valid but fails a rule lacks a privilege the resource needs: RFC 6750
             // §3.1 `insufficient_scope` (HTTP 403), as a missing required scope.
             if let Some(rules) = &o.require_claims {
-                rules.check(&c).map_err(|e| e.with_detail("error", "insufficient_scope"))?;
+                let map = match full {
+                    Some(m) => m,
+                    None => jose_claims_map(&payload)?,
+                };
+                rules.check(&map).map_err(|e| e.with_detail("error", "insufficient_scope"))?;
             }
-            Ok(Decoded { claims: c, payload })
+            Ok(Decoded { payload })
         };
         run().map_err(|e| if e.kind == crate::core::ErrorKind::Validation { e.context("access token") } else { e })
     }
+}
+
+/// Every claim of a payload already read strictly once (the rare paths that need more than
+/// the registered claims).
+fn jose_claims_map(payload: &[u8]) -> Result<Claims> {
+    crate::core::json::parse_object(payload).map_err(|e| Error::validation(format!("token payload is not a JSON object: {e}")))
 }
 
 impl Client {
@@ -182,17 +203,19 @@ impl Client {
 
     /// RFC 9449 §7.1: a token bound to a key (`cnf.jkt`) needs a valid proof of that key;
     /// see [`Mode`] for unbound tokens.
-    fn check_dpop_binding(&self, raw: &str, c: &Claims, mode: Mode, req: Option<&dpop_verify::Request<'_>>) -> Result<()> {
-        let jkt = match c.get("cnf") {
+    fn check_dpop_binding<C: ClaimSet>(&self, raw: &str, c: &C, mode: Mode, req: Option<&dpop_verify::Request<'_>>) -> Result<()> {
+        let jkt = match c.claim("cnf") {
             None => None,
-            Some(Value::Object(cnf)) => match cnf.get("jkt") {
+            Some(cnf) if cnf.is_object() => match cnf.member("jkt") {
                 None => None,
-                Some(Value::String(j)) => Some(j.as_str()),
-                Some(v) => {
-                    return Err(dpop_verify::fail("dpop_jkt", format!("the token's cnf.jkt is {}, expected a string", json_type(v))))
-                }
+                Some(j) => match j.as_str() {
+                    Some(j) => Some(j),
+                    None => {
+                        return Err(dpop_verify::fail("dpop_jkt", format!("the token's cnf.jkt is {}, expected a string", j.type_name())))
+                    }
+                },
             },
-            Some(v) => return Err(Error::validation(format!("claim \"cnf\" must be an object, found {}", json_type(v)))),
+            Some(v) => return Err(Error::validation(format!("claim \"cnf\" must be an object, found {}", v.type_name()))),
         };
         match (req, jkt) {
             (None, Some(_)) => Err(dpop_verify::fail(

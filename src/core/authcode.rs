@@ -650,6 +650,7 @@ impl Client {
         }
         let what = "JWT authorization response";
         let jws = crate::core::jose::parse(&raw).map_err(|e| e.context(what))?;
+        let claims = &jws.claims_map().map_err(|e| e.context(what))?;
         if let Some(list) = &self.metadata.authorization_signing_alg_values_supported {
             if !list.iter().any(|a| a == jws.alg.name()) {
                 return Err(Error::validation(format!(
@@ -660,7 +661,6 @@ impl Client {
         }
         let policy = crate::core::keys::KeyPolicy { allow_fetch: true, request: req };
         self.verify_signature(&jws, policy).map_err(|e| e.context(what))?;
-        let claims = &jws.claims;
         crate::core::claims::check_issuer(claims, &self.issuer).map_err(|e| e.context(what))?;
         let aud = crate::core::claims::audiences(claims).map_err(|e| e.context(what))?;
         if !aud.contains(&self.client_id.as_str()) {

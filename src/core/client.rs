@@ -82,19 +82,24 @@ impl fmt::Debug for Client {
     }
 }
 
-/// A validated token: its claims, and its payload exactly as signed.
+/// A validated token: its payload exactly as signed (a JSON object, checked strictly).
+/// The claims map is built only when asked for ([`Decoded::claims`]): the C API hands out
+/// the payload itself.
 #[derive(Debug)]
 pub struct Decoded {
-    pub claims: Claims,
     pub payload: Vec<u8>,
 }
 
 impl Decoded {
+    /// Every claim as a map.
+    pub fn claims(&self) -> Result<Claims> {
+        crate::core::json::parse_object(&self.payload)
+            .map_err(|e| Error::internal(format!("a validated token payload could not be read again: {e}")))
+    }
+
     /// The claims document: the signed payload itself (a JSON object; JSON is UTF-8).
     pub fn into_document(self) -> String {
-        String::from_utf8(self.payload).unwrap_or_else(|e| {
-            serde_json::to_string(&self.claims).unwrap_or_else(|_| String::from_utf8_lossy(e.as_bytes()).into_owned())
-        })
+        String::from_utf8(self.payload).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
 
@@ -664,7 +669,7 @@ impl Client {
         options_json: Option<&str>,
         acr_check: Option<AcrCheck<'_>>,
     ) -> Result<Claims> {
-        self.decode_id_token_full(raw_token, options_json, acr_check).map(|d| d.claims)
+        self.decode_id_token_full(raw_token, options_json, acr_check).and_then(|d| d.claims())
     }
 
     /// As [`Client::decode_id_token`], also returning the payload as signed.
@@ -692,6 +697,7 @@ impl Client {
     ) -> Result<Decoded> {
         let run = || -> Result<Decoded> {
             let jws = jose::parse(raw_token)?;
+            let claims = jws.claims()?;
             self.verify_signature(&jws, policy)?;
             let ctx = id_token::Context {
                 issuer: &self.issuer,
@@ -699,8 +705,14 @@ impl Client {
                 leeway: self.config.leeway_s as i64,
                 now: claims::now(),
             };
-            id_token::validate(&ctx, jws.alg, jws.typ.as_deref(), &jws.claims, checks, acr_check)?;
-            Ok(Decoded { claims: jws.claims, payload: jws.payload })
+            id_token::validate(&ctx, jws.alg, jws.typ.as_deref(), &claims, checks, acr_check)?;
+            // Last: the caller's own claim rules (any claim: on the full map), on a token
+            // soidc has accepted.
+            if let Some(rules) = &checks.require_claims {
+                rules.check(&jws.claims_map()?)?;
+            }
+            drop(claims);
+            Ok(Decoded { payload: jws.payload })
         };
         run().map_err(|e| {
             let e = if e.kind == ErrorKind::Validation { e.context("ID token") } else { e };

@@ -130,20 +130,21 @@ impl Client {
         let claims = if is_jwt {
             let text = std::str::from_utf8(&resp.body).map_err(|_| Error::http("userinfo JWT is not UTF-8"))?.trim();
             let jws = jose::parse(text).map_err(|e| e.context("signed userinfo"))?;
+            let signed = jws.claims_map().map_err(|e| e.context("signed userinfo"))?;
             self.verify_signature(&jws, KeyPolicy { allow_fetch: true, request: req }).map_err(|e| e.context("signed userinfo"))?;
             // OIDC Core §5.3.2: a signed response SHOULD carry iss and aud; when present they must be ours.
-            if jws.claims.contains_key("iss") {
-                claims::check_issuer(&jws.claims, &self.issuer).map_err(|e| e.context("signed userinfo"))?;
+            if signed.contains_key("iss") {
+                claims::check_issuer(&signed, &self.issuer).map_err(|e| e.context("signed userinfo"))?;
             }
-            if jws.claims.contains_key("aud") {
-                let aud = claims::audiences(&jws.claims).map_err(|e| e.context("signed userinfo"))?;
+            if signed.contains_key("aud") {
+                let aud = claims::audiences(&signed).map_err(|e| e.context("signed userinfo"))?;
                 if !aud.contains(&self.client_id.as_str()) {
                     return Err(Error::validation(format!(
                         "signed userinfo: aud {} does not contain client_id \"{}\"", claims::show_list(&aud), self.client_id
                     )));
                 }
             }
-            jws.claims
+            signed
         } else {
             json_object(&resp, "userinfo endpoint")?
         };

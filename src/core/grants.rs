@@ -181,9 +181,9 @@ impl Client {
         // Check the original ID token before the refresh token is spent: a provider
         // that rotates refresh tokens would otherwise have consumed it for nothing.
         let original = match o.id_token.as_deref() {
-            Some(raw) => Some(crate::core::jose::parse(raw).map_err(|e| {
+            Some(raw) => Some(crate::core::jose::parse(raw).and_then(|jws| jws.claims_map()).map_err(|e| {
                 Error::invalid_argument(format!("options id_token (the original ID token) cannot be parsed: {}", e.message))
-            })?.claims),
+            })?),
             None => None,
         };
         let req = self.request_options(o.timeout_ms)?;

@@ -1,7 +1,7 @@
 //! ID token validation: OpenID Connect Core 1.0 §3.1.3.7 for the code flow,
 //! plus every parameter of simple_openid_connect's `decode_id_token`.
 
-use crate::core::claims::{self, Claims};
+use crate::core::claims::{self, ClaimSet};
 use crate::core::error::{quote_untrusted, Error, Result};
 use crate::core::jose::{half_hash, Alg};
 
@@ -41,12 +41,12 @@ pub struct Context<'a> {
 }
 
 /// Runs every claim check on a token whose signature is already verified, in the order
-/// of OIDC Core §3.1.3.7.
-pub fn validate(
+/// of OIDC Core §3.1.3.7, except `require_claims` (the caller checks them after).
+pub fn validate<C: ClaimSet>(
     ctx: &Context<'_>,
     alg: Alg,
     typ: Option<&str>,
-    c: &Claims,
+    c: &C,
     checks: &IdTokenChecks,
     acr_check: Option<AcrCheck<'_>>,
 ) -> Result<()> {
@@ -74,10 +74,8 @@ pub fn validate(
     check_auth_time(ctx, c, checks)?;
     // at_hash / c_hash when the caller passes the access token / code
     check_hashes(alg, c, checks)?;
-    // Last: the caller's own claim rules, on a token soidc has accepted.
-    if let Some(rules) = &checks.require_claims {
-        rules.check(c)?;
-    }
+    // The caller's own claim rules (`checks.require_claims`) come last, in the caller
+    // (they need every claim, not only the registered ones).
     Ok(())
 }
 
@@ -100,7 +98,7 @@ fn check_typ(typ: Option<&str>) -> Result<()> {
 
 /// OIDC Core §3.1.3.7 steps 3-5: our client_id among the audiences, every other
 /// audience trusted, `azp` present with several audiences, and ours when asked.
-fn check_audience(ctx: &Context<'_>, c: &Claims, checks: &IdTokenChecks) -> Result<()> {
+fn check_audience<C: ClaimSet>(ctx: &Context<'_>, c: &C, checks: &IdTokenChecks) -> Result<()> {
     let aud = claims::audiences(c)?;
     if !aud.contains(&ctx.client_id) {
         return Err(Error::validation(format!(
@@ -144,7 +142,7 @@ fn check_audience(ctx: &Context<'_>, c: &Claims, checks: &IdTokenChecks) -> Resu
 /// OIDC Core §3.1.3.7 step 12: the declarative list, then the callback (both must
 /// pass). The callback is called even without acr, so a caller who requires one is
 /// never bypassed by a token that has none.
-fn check_acr(c: &Claims, checks: &IdTokenChecks, acr_check: Option<AcrCheck<'_>>) -> Result<()> {
+fn check_acr<C: ClaimSet>(c: &C, checks: &IdTokenChecks, acr_check: Option<AcrCheck<'_>>) -> Result<()> {
     let acr = claims::opt_str(c, "acr")?;
     if let Some(allowed) = &checks.acr_values_allowed {
         match acr {
@@ -179,7 +177,7 @@ fn check_acr(c: &Claims, checks: &IdTokenChecks, acr_check: Option<AcrCheck<'_>>
 }
 
 /// OIDC Core §3.1.3.7 step 13 (`max_age`) and `min_auth_time`.
-fn check_auth_time(ctx: &Context<'_>, c: &Claims, checks: &IdTokenChecks) -> Result<()> {
+fn check_auth_time<C: ClaimSet>(ctx: &Context<'_>, c: &C, checks: &IdTokenChecks) -> Result<()> {
     let auth_time = claims::opt_time(c, "auth_time")?;
     if let Some(max_age) = checks.max_age {
         let at = auth_time.ok_or_else(|| {
@@ -203,7 +201,7 @@ fn check_auth_time(ctx: &Context<'_>, c: &Claims, checks: &IdTokenChecks) -> Res
 
 /// `at_hash` / `c_hash` (OIDC Core §3.1.3.8, §3.3.2.11) when the caller passes the
 /// access token / code and the token carries the hash.
-fn check_hashes(alg: Alg, c: &Claims, checks: &IdTokenChecks) -> Result<()> {
+fn check_hashes<C: ClaimSet>(alg: Alg, c: &C, checks: &IdTokenChecks) -> Result<()> {
     if let Some(at) = &checks.access_token {
         if let Some(h) = claims::opt_str(c, "at_hash")? {
             if h != half_hash(alg, at) {
@@ -225,7 +223,7 @@ fn check_hashes(alg: Alg, c: &Claims, checks: &IdTokenChecks) -> Result<()> {
 /// nonce must be present and equal; a nonce nobody expected is refused too (it belongs
 /// to a request whose nonce was not kept, or to another login), unless the caller
 /// switched the check off with `ignore_nonce`.
-fn check_nonce(c: &Claims, checks: &IdTokenChecks) -> Result<()> {
+fn check_nonce<C: ClaimSet>(c: &C, checks: &IdTokenChecks) -> Result<()> {
     if checks.ignore_nonce {
         return Ok(());
     }

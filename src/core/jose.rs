@@ -6,6 +6,7 @@
 use crate::core::error::{Error, Result};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use crate::core::json::Val;
 use serde_json::{Map, Value};
 
 /// The largest compact token accepted (bytes); real ID tokens are a few KB.
@@ -91,14 +92,11 @@ impl Alg {
     }
 }
 
-/// The members of a JOSE header that soidc looks at.
-#[derive(Debug)]
-pub struct Header {
-    pub alg: Value,
-    pub kid: Option<Value>,
-    pub typ: Option<Value>,
-    pub crit: Option<Value>,
-    pub enc: Option<Value>,
+/// The members of a JOSE header that soidc looks at, in [`parse`]'s slots.
+const HEADER_MEMBERS: [&str; 5] = ["alg", "kid", "typ", "crit", "enc"];
+
+fn header_slot(name: &str) -> Option<usize> {
+    HEADER_MEMBERS.iter().position(|m| *m == name)
 }
 
 /// A parsed, not yet verified, compact JWS.
@@ -110,16 +108,101 @@ pub struct Jws<'a> {
     /// `BASE64URL(header) . BASE64URL(payload)`, the bytes that were signed.
     pub signing_input: &'a [u8],
     pub signature: Vec<u8>,
-    pub claims: Map<String, Value>,
-    /// The payload exactly as signed (a JSON object, checked): handed back as the
-    /// claims document, so that it needs no second serialisation.
+    /// The payload exactly as signed: handed back as the claims document, so that it
+    /// needs no second serialisation. Read it with [`Jws::claims`] (the registered claims,
+    /// one pass, borrowed) or [`Jws::claims_map`] (every claim as a map); either refuses
+    /// a payload that is not a strict JSON object.
     pub payload: Vec<u8>,
 }
 
+impl Jws<'_> {
+    /// The registered claims, read in one pass from the payload (which is checked whole:
+    /// a JSON object, no repeated member at any depth). Not trusted before the signature
+    /// is verified.
+    pub fn claims(&self) -> Result<crate::core::claims::TokenClaims<'_>> {
+        crate::core::claims::TokenClaims::scan(&self.payload).map_err(payload_error)
+    }
+
+    /// Every claim of the payload as a map (for rules on any claim, and the Rust API).
+    pub fn claims_map(&self) -> Result<Map<String, Value>> {
+        // The payload is handed back to the caller verbatim, so a repeated claim
+        // (`{"sub":"a","sub":"b"}`), at any depth, would let the caller's JSON parser
+        // read another value than the one soidc validated: refused.
+        crate::core::json::parse_object(&self.payload).map_err(payload_error)
+    }
+}
+
+fn payload_error(e: String) -> Error {
+    Error::validation(format!("token payload is not a JSON object: {e}"))
+}
+
 pub fn b64_decode(part: &str, what: &str) -> Result<Vec<u8>> {
-    URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| Error::validation(format!("{what} is not valid unpadded base64url")))
+    b64url_decode(part.as_bytes()).ok_or_else(|| Error::validation(format!("{what} is not valid unpadded base64url")))
+}
+
+/// The value of each base64url character; 0xff for every other byte.
+const B64URL: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut i = 0;
+    while i < 64 {
+        t[alphabet[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Unpadded base64url (RFC 4648 §5) accepted exactly as the base64 crate's `URL_SAFE_NO_PAD`
+/// accepts it (no padding, no other byte, no length of 4n+1, zero trailing bits in the last
+/// character), decoded eight characters at a time. The vector has room for one more byte,
+/// so that a payload handed out as a C string needs no reallocation for its NUL.
+fn b64url_decode(input: &[u8]) -> Option<Vec<u8>> {
+    let tail_bytes = match input.len() % 4 {
+        0 => 0,
+        2 => 1,
+        3 => 2,
+        _ => return None,
+    };
+    let len = input.len() / 4 * 3 + tail_bytes;
+    let mut out = Vec::with_capacity(len + 1);
+    out.resize(len, 0);
+    let full = input.len() / 8;
+    let (head_in, rest) = input.split_at(full * 8);
+    let (head_out, rest_out) = out.split_at_mut(full * 6);
+    for (c, o) in head_in.chunks_exact(8).zip(head_out.chunks_exact_mut(6)) {
+        let mut x = 0u64;
+        let mut bad = 0u8;
+        for ch in c {
+            let d = B64URL[usize::from(*ch)];
+            bad |= d;
+            x = x << 6 | u64::from(d);
+        }
+        if bad & 0x80 != 0 {
+            return None;
+        }
+        o.copy_from_slice(&x.to_be_bytes()[2..]);
+    }
+    let mut at = 0;
+    for g in rest.chunks(4) {
+        let mut x = 0u32;
+        for ch in g {
+            let d = B64URL[usize::from(*ch)];
+            if d & 0x80 != 0 {
+                return None;
+            }
+            x = x << 6 | u32::from(d);
+        }
+        match g.len() {
+            4 => rest_out[at..at + 3].copy_from_slice(&x.to_be_bytes()[1..]),
+            // 2 characters: 12 bits, one byte and 4 bits that must be zero.
+            2 if x & 0xf == 0 => rest_out[at] = (x >> 4) as u8,
+            // 3 characters: 18 bits, two bytes and 2 bits that must be zero.
+            3 if x & 0x3 == 0 => rest_out[at..at + 2].copy_from_slice(&((x >> 2) as u16).to_be_bytes()),
+            _ => return None,
+        }
+        at += 3;
+    }
+    Some(out)
 }
 
 pub fn b64_encode(bytes: &[u8]) -> String {
@@ -133,13 +216,13 @@ pub fn half_hash(alg: Alg, value: &str) -> String {
     b64_encode(&bytes[..bytes.len() / 2])
 }
 
-fn string_member(v: Option<Value>, name: &str) -> Result<Option<String>> {
+fn string_member(v: Option<Val<'_>>, name: &str) -> Result<Option<String>> {
     match v {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Val::Str(s)) => Ok(Some(s.into_owned())),
         Some(other) => Err(Error::validation(format!(
             "JOSE header member \"{name}\" must be a string, found {}",
-            json_type(&other)
+            other.type_name()
         ))),
     }
 }
@@ -164,40 +247,40 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
             token.len()
         )));
     }
-    let mut parts = token.splitn(4, '.');
-    let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(h), Some(p), Some(s), None) => (h, p, s),
-        _ => {
-            let dots = token.bytes().filter(|b| *b == b'.').count();
-            return Err(if dots == 4 {
-                Error::validation("token is a JWE (5 parts); encrypted tokens are not supported")
-            } else {
-                Error::validation(format!("token is not a compact JWS: expected 3 parts, found {}", dots + 1))
-            });
+    let parts_error = || {
+        let dots = token.bytes().filter(|b| *b == b'.').count();
+        if dots == 4 {
+            Error::validation("token is a JWE (5 parts); encrypted tokens are not supported")
+        } else {
+            Error::validation(format!("token is not a compact JWS: expected 3 parts, found {}", dots + 1))
         }
     };
+    // The header ends at the first dot, the signature starts after the last one; the
+    // payload between them is not searched for a third dot: a dot is not base64url, so such
+    // a payload fails to decode, and only then is it told apart (as a token of more than
+    // three parts, the error it always was, before any other).
+    let (h, p, s) = match (token.find('.'), token.rfind('.')) {
+        (Some(first), Some(last)) if first < last => (&token[..first], &token[first + 1..last], &token[last + 1..]),
+        _ => return Err(parts_error()),
+    };
+    let payload = b64_decode(p, "token payload");
+    if payload.is_err() && p.contains('.') {
+        return Err(parts_error());
+    }
     let header_bytes = b64_decode(h, "token header")?;
     // Strict JSON: a repeated member (two "alg"s) is refused, never resolved.
-    let mut members = crate::core::json::parse_object(&header_bytes)
+    let [alg, kid, typ, crit, enc] = crate::core::json::scan_object::<5>(&header_bytes, header_slot)
         .map_err(|e| Error::validation(format!("token header is not a valid JOSE header: {e}")))?;
-    let header = Header {
-        alg: members
-            .remove("alg")
-            .ok_or_else(|| Error::validation("token header is not a valid JOSE header: missing field `alg`"))?,
-        kid: members.remove("kid"),
-        typ: members.remove("typ"),
-        crit: members.remove("crit"),
-        enc: members.remove("enc"),
-    };
-    if header.enc.is_some() {
+    let alg = alg.ok_or_else(|| Error::validation("token header is not a valid JOSE header: missing field `alg`"))?;
+    if enc.is_some() {
         return Err(Error::validation("token is a JWE; encrypted tokens are not supported"));
     }
-    let alg_name = match &header.alg {
-        Value::String(s) => s.as_str(),
+    let alg_name = match &alg {
+        Val::Str(s) => s.as_ref(),
         other => {
             return Err(Error::validation(format!(
                 "token header \"alg\" must be a string, found {}",
-                json_type(other)
+                other.type_name()
             )))
         }
     };
@@ -206,31 +289,25 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
     }
     let alg = Alg::parse(alg_name)
         .ok_or_else(|| Error::validation(format!("token alg {} is not supported", crate::core::error::quote_untrusted(alg_name))))?;
-    if let Some(crit) = &header.crit {
+    if let Some(crit) = &crit {
         return Err(Error::validation(format!(
             "token header has \"crit\" {}, and soidc understands no critical extension",
-            crate::core::error::quote_untrusted(&crit.to_string())
+            crate::core::error::quote_untrusted(&crit.to_value().to_string())
         )));
     }
-    let kid = string_member(header.kid, "kid")?;
-    let typ = string_member(header.typ, "typ")?;
+    let kid = string_member(kid, "kid")?;
+    let typ = string_member(typ, "typ")?;
     let signature = b64_decode(s, "token signature")?;
     if signature.is_empty() {
         return Err(Error::validation("token signature is empty"));
     }
-    let payload = b64_decode(p, "token payload")?;
-    // The payload is handed back to the caller verbatim, so a repeated claim
-    // (`{"sub":"a","sub":"b"}`), at any depth, would let the caller's JSON parser
-    // read another value than the one soidc validated: refused.
-    let claims = crate::core::json::parse_object(&payload)
-        .map_err(|e| Error::validation(format!("token payload is not a JSON object: {e}")))?;
+    let payload = payload?;
     Ok(Jws {
         alg,
         kid,
         typ,
         signing_input: &token.as_bytes()[..h.len() + 1 + p.len()],
         signature,
-        claims,
         payload,
     })
 }
@@ -282,6 +359,75 @@ pub(crate) fn jwk_thumbprint(jwk: &Map<String, Value>) -> Result<String> {
     }
     text.push('}');
     Ok(b64_encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes()).as_ref()))
+}
+
+#[cfg(test)]
+mod b64_tests {
+    use super::*;
+
+    /// The number of parts is judged before anything else, whatever the parts hold.
+    #[test]
+    fn parts_are_counted_first() {
+        let h = b64_encode(br#"{"alg":"RS256"}"#);
+        let p = b64_encode(br#"{"sub":"a"}"#);
+        let msg = |t: &str| parse(t).unwrap_err().message;
+        assert_eq!(msg("abc"), "token is not a compact JWS: expected 3 parts, found 1");
+        assert_eq!(msg(&format!("{h}.{p}")), "token is not a compact JWS: expected 3 parts, found 2");
+        assert_eq!(msg(&format!("{h}.{p}.c2ln.x")), "token is not a compact JWS: expected 3 parts, found 4");
+        assert_eq!(msg("!.!.!.!"), "token is not a compact JWS: expected 3 parts, found 4");
+        assert_eq!(msg("!.!.!.!.!"), "token is a JWE (5 parts); encrypted tokens are not supported");
+        assert_eq!(msg(&format!("{h}.{p}..")), "token is not a compact JWS: expected 3 parts, found 4");
+        assert_eq!(msg("..."), "token is not a compact JWS: expected 3 parts, found 4");
+        assert_eq!(msg(".."), "token header is not a valid JOSE header: EOF while parsing a value at line 1 column 0");
+        assert_eq!(msg(&format!("{h}.!.c2ln")), "token payload is not valid unpadded base64url");
+        assert_eq!(msg(&format!("!.{p}.c2ln")), "token header is not valid unpadded base64url");
+        assert_eq!(msg(&format!("{h}.!.")), "token signature is empty");
+        let token = format!("{h}.{p}.c2ln");
+        let ok = parse(&token).unwrap();
+        assert_eq!(ok.payload, br#"{"sub":"a"}"#);
+        assert_eq!(ok.signature, b"sig");
+        assert_eq!(ok.signing_input, format!("{h}.{p}").as_bytes());
+    }
+
+    /// The decoder accepts and decodes exactly as the base64 crate's URL_SAFE_NO_PAD.
+    #[test]
+    fn agrees_with_the_base64_crate() {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=. \n\x00\xff";
+        let mut seed: u64 = 0x0123_4567_89ab_cdef;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accepted = 0;
+        for round in 0..50_000 {
+            let len = (next() % 40) as usize;
+            let input: Vec<u8> = if round % 2 == 0 {
+                // Mostly valid text: the encoding of random bytes, perhaps edited once.
+                let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                let mut t = URL_SAFE_NO_PAD.encode(&bytes).into_bytes();
+                if next() % 3 == 0 && !t.is_empty() {
+                    let at = (next() as usize) % t.len();
+                    t[at] = alphabet[(next() as usize) % alphabet.len()];
+                }
+                t
+            } else {
+                // Random characters, one in eight from outside the base64url alphabet.
+                (0..len)
+                    .map(|_| {
+                        let pick = next() as usize;
+                        if pick.is_multiple_of(8) { alphabet[64 + pick / 8 % (alphabet.len() - 64)] } else { alphabet[pick / 8 % 64] }
+                    })
+                    .collect()
+            };
+            let ours = b64url_decode(&input);
+            let theirs = URL_SAFE_NO_PAD.decode(&input).ok();
+            assert_eq!(ours, theirs, "round {round}: {:?}", String::from_utf8_lossy(&input));
+            accepted += usize::from(ours.is_some());
+        }
+        assert!(accepted > 10_000 && accepted < 45_000, "{accepted}");
+    }
 }
 
 #[cfg(test)]

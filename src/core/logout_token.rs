@@ -1,16 +1,15 @@
 //! Back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.4/§2.6), with
 //! the `jti` replay cache of logout tokens accepted without `exp`.
 
-use crate::core::claims::{self, Claims};
+use crate::core::claims::{self, ClaimSet, Claims, JsonView};
 use crate::core::client::{Client, Decoded};
 use crate::core::error::{quote_untrusted, Error, Result};
-use crate::core::jose::{self, json_type, typ_is};
+use crate::core::jose::{self, typ_is};
 use crate::core::keys::KeyPolicy;
 use crate::core::log::Level;
 use crate::core::options;
 use crate::log_at;
 use serde::Deserialize;
-use serde_json::Value;
 
 /// `max_age_s` of logout tokens without `exp`: default and upper bound.
 pub(crate) const DEFAULT_LOGOUT_MAX_AGE_S: u64 = 120;
@@ -28,7 +27,7 @@ impl Client {
     /// Back-Channel Logout 1.0 §2.6: signature, iss, aud (the client id, and
     /// nothing untrusted), iat, jti, the back-channel event, no nonce, sub or sid.
     pub fn decode_logout_token(&self, raw: &str, options_json: Option<&str>) -> Result<Claims> {
-        self.decode_logout_token_full(raw, options_json).map(|d| d.claims)
+        self.decode_logout_token_full(raw, options_json).and_then(|d| d.claims())
     }
 
     /// As [`Client::decode_logout_token`], also returning the claims document.
@@ -69,14 +68,13 @@ impl Client {
         let trusted = o.extra_trusted_audiences.unwrap_or_default();
         let run = || -> Result<Decoded> {
             let jws = jose::parse(raw)?;
+            let c = jws.claims()?;
             if let Some(t) = jws.typ.as_deref() {
                 if !typ_is(Some(t), "logout+jwt") && !t.eq_ignore_ascii_case("jwt") {
                     return Err(Error::validation(format!("header typ {} is not logout+jwt", quote_untrusted(t))));
                 }
             }
             self.verify_signature(&jws, policy)?;
-            let c = jws.claims;
-            let payload = jws.payload;
             claims::check_issuer(&c, &self.issuer)?;
             let aud = claims::audiences(&c)?;
             if !aud.contains(&self.client_id.as_str()) {
@@ -119,16 +117,16 @@ impl Client {
                 claims::check_min_iat(&c, min)?;
             }
             let jti = claims::req_str(&c, "jti")?;
-            match c.get("events") {
-                Some(Value::Object(ev)) => match ev.get(BCL_EVENT) {
-                    Some(Value::Object(_)) => {}
-                    Some(v) => return Err(Error::validation(format!("events member \"{BCL_EVENT}\" must be a JSON object, found {}", json_type(v)))),
+            match c.claim("events") {
+                Some(ev) if ev.is_object() => match ev.member(BCL_EVENT) {
+                    Some(e) if e.is_object() => {}
+                    Some(v) => return Err(Error::validation(format!("events member \"{BCL_EVENT}\" must be a JSON object, found {}", v.type_name()))),
                     None => return Err(Error::validation(format!("events has no \"{BCL_EVENT}\" member"))),
                 },
-                Some(v) => return Err(Error::validation(format!("claim \"events\" must be an object, found {}", json_type(v)))),
+                Some(v) => return Err(Error::validation(format!("claim \"events\" must be an object, found {}", v.type_name()))),
                 None => return Err(Error::validation("required claim \"events\" is missing")),
             }
-            if c.contains_key("nonce") {
+            if c.contains("nonce") {
                 return Err(Error::validation("a logout token must not contain a nonce"));
             }
             let sub = claims::opt_str(&c, "sub")?;
@@ -142,7 +140,7 @@ impl Client {
             // The caller's claim rules, before the replay cache so that a token they
             // refuse never occupies it.
             if let Some(rules) = &o.require_claims {
-                rules.check(&c)?;
+                rules.check(&jws.claims_map()?)?;
             }
             // Last, once every other check passed, so that a rejected token never
             // occupies the cache: without exp, nothing else stops a replay.
@@ -156,7 +154,8 @@ impl Client {
                 }
                 log_at!(Level::Debug, "logout token without exp accepted (allow_missing_exp); its jti is remembered for {} s", window_end - now);
             }
-            Ok(Decoded { claims: c, payload })
+            drop(c);
+            Ok(Decoded { payload: jws.payload })
         };
         run().map_err(|e| if e.kind == crate::core::ErrorKind::Validation { e.context("logout token") } else { e })
     }

@@ -3,12 +3,11 @@
 //! §2.1; `self_signed_tls_client_auth`, §2.2), the provider's `mtls_endpoint_aliases`
 //! (§5), and the resource-server check of certificate-bound access tokens (§3).
 
-use crate::core::claims::Claims;
+use crate::core::claims::{ClaimSet, JsonView};
 use crate::core::client::Client;
 use crate::core::error::{Error, Result};
-use crate::core::jose::{b64_encode, json_type};
+use crate::core::jose::b64_encode;
 use crate::core::secret::read_secret_file;
-use serde_json::Value;
 use std::fmt;
 use ureq::tls::{Certificate, ClientCert, PemItem, PrivateKey};
 
@@ -228,16 +227,18 @@ pub fn thumbprint_of_given_cert(text: &str) -> Result<String> {
 /// e.g. DPoP, checked elsewhere); a resource server that requires certificate binding
 /// checks that the claims it gets back have `cnf["x5t#S256"]`.
 /// Failures: `Validation` with `reason: "cnf_x5t"`.
-pub fn check_certificate_binding(claims: &Claims, cert_x5t: Option<&str>) -> Result<()> {
+pub fn check_certificate_binding<C: ClaimSet>(claims: &C, cert_x5t: Option<&str>) -> Result<()> {
     let refuse = |msg: String| Err(Error::validation(msg).with_detail("reason", "cnf_x5t"));
-    let expected = match claims.get("cnf") {
+    let expected = match claims.claim("cnf") {
         None => return Ok(()),
-        Some(Value::Object(cnf)) => match cnf.get("x5t#S256") {
+        Some(cnf) if cnf.is_object() => match cnf.member("x5t#S256") {
             None => return Ok(()),
-            Some(Value::String(s)) if !s.is_empty() => s,
-            Some(v) => return refuse(format!("cnf[\"x5t#S256\"] must be a non-empty string, found {}", json_type(v))),
+            Some(v) => match v.as_str() {
+                Some(s) if !s.is_empty() => s,
+                _ => return refuse(format!("cnf[\"x5t#S256\"] must be a non-empty string, found {}", v.type_name())),
+            },
         },
-        Some(v) => return refuse(format!("claim \"cnf\" must be an object, found {}", json_type(v))),
+        Some(v) => return refuse(format!("claim \"cnf\" must be an object, found {}", v.type_name())),
     };
     match cert_x5t {
         None => refuse(
@@ -304,7 +305,8 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::core::claims::Claims;
+    use serde_json::{json, Value};
 
     fn claims(v: Value) -> Claims {
         v.as_object().unwrap().clone()

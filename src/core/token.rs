@@ -121,7 +121,7 @@ impl Client {
                     checks.access_token = Some(at.clone());
                 }
                 let policy = KeyPolicy { allow_fetch: true, request: req };
-                let claims = self.decode_id_token_with(&raw, &checks, policy, None)?.claims;
+                let claims = self.decode_id_token_with(&raw, &checks, policy, None)?.claims()?;
                 if let Some(original) = expect.original {
                     check_refresh_continuity(original, &claims)?;
                 }
