@@ -138,10 +138,14 @@ pub fn default_method(metadata: &ProviderMetadata, has_secret: bool, has_key: bo
     AuthMethod::None
 }
 
-/// Form-urlencoding of a client id or secret before Basic encoding
-/// (RFC 6749 §2.3.1).
-fn form_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+/// Appends the form-urlencoding of a client id or secret, as it goes into Basic
+/// credentials (RFC 6749 §2.3.1); a value with nothing to encode is copied at once.
+fn push_form_encoded(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_')) {
+        out.push_str(s);
+    } else {
+        out.extend(url::form_urlencoded::byte_serialize(s.as_bytes()));
+    }
 }
 
 fn random_id() -> String {
@@ -170,8 +174,17 @@ pub fn apply(a: &Authenticator<'_>, form: &mut Vec<(String, String)>, headers: &
     match a.method {
         AuthMethod::ClientSecretBasic => {
             let secret = need_secret()?;
-            let pair = format!("{}:{}", form_encode(a.client_id), form_encode(secret.expose()));
-            headers.push(("Authorization".into(), format!("Basic {}", base64_std(pair.as_bytes()))));
+            // Built in place, and the copy of the secret in `pair` wiped when dropped.
+            let mut pair = zeroize::Zeroizing::new(String::with_capacity(
+                3 * (a.client_id.len() + secret.expose().len()) + 1,
+            ));
+            push_form_encoded(&mut pair, a.client_id);
+            pair.push(':');
+            push_form_encoded(&mut pair, secret.expose());
+            let mut value = String::with_capacity(6 + pair.len().div_ceil(3) * 4);
+            value.push_str("Basic ");
+            base64::Engine::encode_string(&base64::engine::general_purpose::STANDARD, pair.as_bytes(), &mut value);
+            headers.push(("Authorization".into(), value));
         }
         AuthMethod::ClientSecretPost => {
             let secret = need_secret()?;
@@ -198,11 +211,6 @@ pub fn apply(a: &Authenticator<'_>, form: &mut Vec<(String, String)>, headers: &
         }
     }
     Ok(())
-}
-
-fn base64_std(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn push_assertion(form: &mut Vec<(String, String)>, client_id: &str, jwt: String) {

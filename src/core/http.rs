@@ -104,7 +104,22 @@ pub struct Http {
     agent_pid: AtomicU32,
     /// `provider_down_backoff_s`: the shared outage record and the back-off.
     outage: std::sync::OnceLock<(Arc<crate::core::state::FileCache>, Duration)>,
+    /// URLs this client has already checked ([`check_url`]) and parsed for ureq: a
+    /// client calls the same few endpoints again and again, and parsing a URL twice
+    /// per request (url with IDNA, then http's `Uri`) cost about 8,000 instructions.
+    urls: RwLock<Vec<(Box<str>, Arc<Target>)>>,
 }
+
+/// A URL that passed [`check_url`], as ureq takes it, and its host for messages.
+struct Target {
+    url: Url,
+    uri: ureq::http::Uri,
+    host: String,
+}
+
+/// At most this many URLs are remembered per client (the endpoints of one provider;
+/// a URL beyond them, or one with a query, is checked and parsed on each call).
+const URL_MEMO_MAX: usize = 16;
 
 #[derive(Clone)]
 struct HttpConfig {
@@ -254,6 +269,7 @@ impl Http {
             agent: RwLock::new(Arc::new(agent)),
             agent_pid: AtomicU32::new(std::process::id()),
             outage: std::sync::OnceLock::new(),
+            urls: RwLock::new(Vec::new()),
         })
     }
 
@@ -287,6 +303,34 @@ impl Http {
 
     pub fn allow_insecure_http(&self) -> bool {
         self.config.allow_insecure_http
+    }
+
+    /// [`check_url`], the `Uri` ureq sends to and the host, remembered for the URLs this client
+    /// has called before. Only URLs that passed are remembered, so every error still
+    /// comes from [`check_url`] with its message; whether a URL passes depends on
+    /// nothing but the URL and `allow_insecure_http`, which is fixed per client.
+    fn target(&self, raw_url: &str, what: &str) -> Result<Arc<Target>> {
+        {
+            let memo = self.urls.read().unwrap_or_else(|e| e.into_inner());
+            if let Some((_, target)) = memo.iter().find(|(raw, _)| &**raw == raw_url) {
+                return Ok(target.clone());
+            }
+        }
+        let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
+        let host = host_of(&url);
+        // A URL the url crate accepts and http's parser refuses gets the error ureq's
+        // request builder gave it when it parsed the text itself.
+        let uri = ureq::http::Uri::try_from(url.as_str())
+            .map_err(|e| map_error(ureq::Error::Http(e.into()), &host, what, self.config.timeout))?;
+        let target = Arc::new(Target { url, uri, host });
+        // A URL with a query may carry per-call values (a state, a code): not kept.
+        if target.url.query().is_none() && target.url.fragment().is_none() {
+            let mut memo = self.urls.write().unwrap_or_else(|e| e.into_inner());
+            if memo.len() < URL_MEMO_MAX && !memo.iter().any(|(raw, _)| &**raw == raw_url) {
+                memo.push((raw_url.into(), target.clone()));
+            }
+        }
+        Ok(target)
     }
 
     fn agent(&self) -> Arc<ureq::Agent> {
@@ -330,8 +374,11 @@ impl Http {
         opts: RequestOptions,
     ) -> Result<Response> {
         // The body may hold a password, a refresh token or a code: wiped when dropped.
+        // Allocated once at its largest encoded size, so that growing it neither costs
+        // copies nor leaves unwiped ones in freed memory.
+        let most = form.iter().map(|(k, v)| 3 * (k.len() + v.len()) + 2).sum();
         let body = zeroize::Zeroizing::new(
-            url::form_urlencoded::Serializer::new(String::new())
+            url::form_urlencoded::Serializer::new(String::with_capacity(most))
                 .extend_pairs(form.iter())
                 .finish(),
         );
@@ -365,7 +412,8 @@ impl Http {
         headers: &[(&str, &str)],
         opts: RequestOptions,
     ) -> Result<Response> {
-        let url = check_url(raw_url, what, self.config.allow_insecure_http)?;
+        let target = self.target(raw_url, what)?;
+        let uri = target.uri.clone();
         let timeout = opts.remaining();
         if timeout.is_zero() {
             return Err(opts.expired(what));
@@ -383,35 +431,35 @@ impl Http {
             req.config().timeout_global(Some(timeout)).build()
         }
         let result = match (method, body) {
-            (Method::Get, None) => prepare(agent.get(url.as_str()), headers, timeout).call(),
-            (Method::Delete, None) => prepare(agent.delete(url.as_str()), headers, timeout).call(),
+            (Method::Get, None) => prepare(agent.get(uri), headers, timeout).call(),
+            (Method::Delete, None) => prepare(agent.delete(uri), headers, timeout).call(),
             (Method::Post, Some((ct, bytes))) => {
-                prepare(agent.post(url.as_str()), headers, timeout).content_type(ct).send(bytes)
+                prepare(agent.post(uri), headers, timeout).content_type(ct).send(bytes)
             }
             (Method::Put, Some((ct, bytes))) => {
-                prepare(agent.put(url.as_str()), headers, timeout).content_type(ct).send(bytes)
+                prepare(agent.put(uri), headers, timeout).content_type(ct).send(bytes)
             }
-            (Method::Post, None) => prepare(agent.post(url.as_str()), headers, timeout).send_empty(),
-            (Method::Put, None) => prepare(agent.put(url.as_str()), headers, timeout).send_empty(),
+            (Method::Post, None) => prepare(agent.post(uri), headers, timeout).send_empty(),
+            (Method::Put, None) => prepare(agent.put(uri), headers, timeout).send_empty(),
             (m @ (Method::Get | Method::Delete), Some(_)) => {
                 return Err(Error::internal(format!("{what}: a request body with {}", m.name())))
             }
         };
-        self.finish(result, &url, what, opts)
+        self.finish(result, &target, what, opts)
     }
 
     fn finish(
         &self,
         result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-        url: &Url,
+        target: &Target,
         what: &str,
         opts: RequestOptions,
     ) -> Result<Response> {
-        let host = host_of(url);
+        let (url, host) = (&target.url, &target.host);
         let timeout = opts.budget;
         let outage = self.outage.get().map(|(cache, _)| cache);
         let mut resp = result.map_err(|e| {
-            let e = map_error(e, &host, what, timeout);
+            let e = map_error(e, host, what, timeout);
             if let Some(cache) = outage.filter(|_| e.kind == crate::core::error::ErrorKind::Network) {
                 cache.record_down();
             }
@@ -438,14 +486,16 @@ impl Http {
             ))
             .with_detail("http_status", status));
         }
-        let body = resp
-            .body_mut()
-            .with_config()
-            .limit(self.config.max_response_bytes)
-            .read_to_vec()
-            .map_err(|e| map_error(e, &host, what, timeout))?;
+        // Read into a buffer of the announced length, not one grown from a few bytes by
+        // doubling; at most 64 KiB up front (a larger body still grows to the cap), so
+        // that a length merely announced costs no more memory than before.
+        let limit = self.config.max_response_bytes;
+        let announced = resp.body().content_length().unwrap_or(0).min(limit).min(64 * 1024);
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        std::io::Read::read_to_end(&mut resp.body_mut().with_config().limit(limit).reader(), &mut body)
+            .map_err(|e| map_error(ureq::Error::from(e), host, what, timeout))?;
         log_at!(Level::Debug, "{what}: HTTP {status} from {host}, {} bytes", body.len());
-        Ok(Response { status, content_type, cache_control, www_authenticate, dpop_nonce, body, host })
+        Ok(Response { status, content_type, cache_control, www_authenticate, dpop_nonce, body, host: host.clone() })
     }
 }
 
@@ -498,6 +548,197 @@ impl ureq::unversioned::resolver::Resolver for CachingResolver {
     }
 }
 
+use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
+
+/// How much shorter than the time left a socket timeout already in place may be and
+/// still be handed on unchanged (1/64 of the time left, at most 16 ms).
+fn steady_slack(left: Duration) -> Duration {
+    (left / 64).min(Duration::from_millis(16))
+}
+
+/// Request bytes held back to go out in one write with what follows (the headers of
+/// a request with its form body): at most this many.
+const COALESCE_MAX: usize = 4096;
+
+/// The outermost layer of the agent's connections (plain or TLS, through a proxy or
+/// not): [`LeanTransport`].
+#[derive(Debug)]
+struct Lean;
+
+impl Connector<Box<dyn Transport>> for Lean {
+    type Out = Box<dyn Transport>;
+
+    fn connect(
+        &self,
+        _details: &ConnectionDetails,
+        chained: Option<Self::Out>,
+    ) -> std::result::Result<Option<Self::Out>, ureq::Error> {
+        Ok(chained.map(|inner| {
+            Box::new(LeanTransport { inner, read: None, write: None, held: Vec::new(), held_reason: None, io_since_probe: true })
+                as Self::Out
+        }))
+    }
+}
+
+/// Spares three kinds of system call ureq makes for every request, keeping what each
+/// one is for (measured per client-credentials round trip: bench/run.sh HTTP rows).
+///
+/// - Socket timeouts. ureq hands the transport the time left before the call's
+///   deadline on every read and write, and its TCP transport sets
+///   `SO_RCVTIMEO`/`SO_SNDTIMEO` whenever that value differs from the last one, which
+///   with a deadline is every time (three `setsockopt` per request). This layer hands
+///   on the value it passed last time while that is no longer than the time left and
+///   at most [`steady_slack`] shorter; otherwise a fresh value half the slack shorter
+///   than the time left. So no wait lasts beyond the deadline. A read that the
+///   shorter value ends early is resumed for exactly the time that was left (nothing
+///   was consumed), so reads time out at the deadline as before; a write stalled that
+///   long (a peer that stopped reading) fails at most the slack before it.
+/// - Writes. ureq writes a request's headers and its body with one `send` each; the
+///   bytes of small writes are held back (up to [`COALESCE_MAX`]) and go out in one
+///   write before the first read, which a request always ends with (the response).
+///   A write error then shows at that point, with the same error.
+/// - Liveness probes. ureq probes a pooled connection (three system calls) both when
+///   it goes back to the pool and when it is taken out for the next request. The
+///   first probe is skipped: the one at checkout, right before the connection is
+///   used again, still refuses a connection the server closed or sent bytes on.
+#[derive(Debug)]
+struct LeanTransport {
+    inner: Box<dyn Transport>,
+    /// The read and the write timeout last handed on (what the socket has).
+    read: Option<Duration>,
+    write: Option<Duration>,
+    /// Request bytes held back, and the timeout reason of the write that held them.
+    held: Vec<u8>,
+    held_reason: Option<ureq::Timeout>,
+    /// Reads or writes happened since the last liveness probe.
+    io_since_probe: bool,
+}
+
+/// The timeout to hand on for `t`, given the one last handed on (`granted`, updated).
+fn steady(granted: &mut Option<Duration>, t: NextTimeout) -> NextTimeout {
+    use ureq::unversioned::transport::time::Duration as UDuration;
+    let UDuration::Exact(left) = t.after else {
+        *granted = None;
+        return t;
+    };
+    if let Some(g) = *granted {
+        if g <= left && left - g <= steady_slack(left) {
+            return NextTimeout { after: UDuration::Exact(g), ..t };
+        }
+    }
+    let g = left - steady_slack(left) / 2;
+    if g.is_zero() {
+        *granted = None;
+        return t;
+    }
+    *granted = Some(g);
+    NextTimeout { after: UDuration::Exact(g), ..t }
+}
+
+impl LeanTransport {
+    /// Writes the first `n` bytes of the output buffer.
+    fn send(&mut self, n: usize, t: NextTimeout) -> std::result::Result<(), ureq::Error> {
+        let given = steady(&mut self.write, t);
+        self.inner.transmit_output(n, given)
+    }
+
+    /// Sends the bytes held back, if any (with the timeout reason of the write that
+    /// held them, and `t`'s time left). They are wiped from the side buffer after.
+    fn flush(&mut self, t: NextTimeout) -> std::result::Result<(), ureq::Error> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let t = NextTimeout { reason: self.held_reason.take().unwrap_or(t.reason), ..t };
+        let held = std::mem::take(&mut self.held);
+        let mut result = Ok(());
+        for piece in held.chunks(self.inner.buffers().output().len().max(1)) {
+            self.inner.buffers().output()[..piece.len()].copy_from_slice(piece);
+            result = self.send(piece.len(), t);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.held = held;
+        zeroize::Zeroize::zeroize(&mut self.held[..]);
+        self.held.clear();
+        result
+    }
+}
+
+impl Transport for LeanTransport {
+    fn buffers(&mut self) -> &mut dyn Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> std::result::Result<(), ureq::Error> {
+        self.io_since_probe = true;
+        if amount == 0 {
+            return Ok(());
+        }
+        if self.held.len() + amount <= COALESCE_MAX {
+            if self.held.is_empty() {
+                self.held_reason = Some(timeout.reason);
+            }
+            let out = self.inner.buffers().output();
+            self.held.extend_from_slice(&out[..amount]);
+            return Ok(());
+        }
+        if !self.held.is_empty() {
+            let h = self.held.len();
+            let out = self.inner.buffers().output();
+            if h + amount <= out.len() {
+                // What was held goes first, in the same write.
+                out.copy_within(0..amount, h);
+                out[..h].copy_from_slice(&self.held);
+                zeroize::Zeroize::zeroize(&mut self.held[..]);
+                self.held.clear();
+                self.held_reason = None;
+                return self.send(h + amount, timeout);
+            }
+            let current = zeroize::Zeroizing::new(out[..amount].to_vec());
+            self.flush(timeout)?;
+            self.inner.buffers().output()[..amount].copy_from_slice(&current);
+        }
+        self.send(amount, timeout)
+    }
+
+    fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+        use ureq::unversioned::transport::time::Duration as UDuration;
+        self.io_since_probe = true;
+        self.flush(timeout)?;
+        let start = Instant::now();
+        let given = steady(&mut self.read, timeout);
+        match self.inner.await_input(given) {
+            Err(ureq::Error::Timeout(_)) if given.after != timeout.after => {
+                // Woken by the shorter value: wait out exactly what was left.
+                self.read = None;
+                let left = timeout.after.saturating_sub(start.elapsed());
+                if left.is_zero() {
+                    return Err(ureq::Error::Timeout(timeout.reason));
+                }
+                self.inner.await_input(NextTimeout { after: UDuration::Exact(left), ..timeout })
+            }
+            other => other,
+        }
+    }
+
+    fn is_open(&mut self) -> bool {
+        if !self.held.is_empty() {
+            // A request left half sent: never reused.
+            return false;
+        }
+        if std::mem::replace(&mut self.io_since_probe, false) {
+            // Going back to the pool after a request: probed when next taken out.
+            return true;
+        }
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
 fn build_agent(cfg: &HttpConfig) -> ureq::Agent {
     let crypto = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let tls = TlsConfig::builder()
@@ -524,7 +765,7 @@ fn build_agent(cfg: &HttpConfig) -> ureq::Agent {
         .build();
     ureq::Agent::with_parts(
         config,
-        ureq::unversioned::transport::DefaultConnector::default(),
+        ureq::unversioned::transport::DefaultConnector::default().chain(Lean),
         CachingResolver::default(),
     )
 }

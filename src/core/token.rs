@@ -184,7 +184,11 @@ impl Client {
                 }
             }
         }
-        let original = Wiped(form);
+        let mut original = Wiped(form);
+        if self.dpop.is_none() {
+            // Sent once, as it is: no copy to make (and wipe) for a second send.
+            return self.authenticated_post_with(endpoint, what, &mut original.0, None, req);
+        }
         self.with_dpop(crate::core::http::Method::Post, endpoint, None, |proof| {
             let mut form = Wiped(original.0.clone());
             self.authenticated_post_with(endpoint, what, &mut form.0, proof, req)
