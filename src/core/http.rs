@@ -812,3 +812,298 @@ fn too_large(what: &str, host: &str) -> Error {
         "{what}: the request to {host} could not be built (an argument is too large for an HTTP request)"
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::AtomicUsize;
+    use ureq::unversioned::transport::time::Duration as UDuration;
+    use ureq::unversioned::transport::LazyBuffers;
+
+    fn http(timeout_ms: u64) -> Http {
+        let options = format!(r#"{{"timeout_ms":{timeout_ms}}}"#);
+        let cfg = crate::core::options::parse::<crate::core::options::ClientOptions>(Some(&options), "options_json")
+            .unwrap()
+            .resolve()
+            .unwrap();
+        Http::new(&cfg).unwrap()
+    }
+
+    /// Reads one request (headers and a Content-Length body); `None` at end of stream.
+    fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        let len = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse::<usize>().unwrap()))
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).ok()?;
+        Some((head, body))
+    }
+
+    /// A keep-alive server on 127.0.0.1: `answer(head, body)` says what to do with a
+    /// request: `Some(bytes)` is sent back as the body, `None` hangs (reads on without
+    /// answering). Returns its base URL and the count of connections it accepted.
+    fn serve(answer: impl Fn(&str, &[u8]) -> Option<Vec<u8>> + Send + Sync + 'static, close_after: bool) -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (count, answer) = (connections.clone(), Arc::new(answer));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                count.fetch_add(1, Ordering::SeqCst);
+                let answer = answer.clone();
+                std::thread::spawn(move || {
+                    let mut w = stream.try_clone().unwrap();
+                    let mut r = BufReader::new(stream);
+                    while let Some((head, body)) = read_request(&mut r) {
+                        let Some(out) = answer(&head, &body) else { continue };
+                        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", out.len());
+                        let _ = w.write_all(&[head.as_bytes(), &out].concat());
+                        if close_after {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, connections)
+    }
+
+    #[test]
+    fn request_bodies_of_every_size_arrive_whole_over_one_connection() {
+        let (url, connections) = serve(|_, body| Some(body.to_vec()), false);
+        let url = format!("{url}/echo");
+        let h = http(5000);
+        // Below and above the bytes held back (4 KiB with the headers), and above
+        // ureq's output buffer, so that every path of LeanTransport::transmit_output runs.
+        for len in [0usize, 1, 46, 3700, 4096, 5000, 70_000, 300_000] {
+            let body: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            let opts = RequestOptions::starting_now(Duration::from_secs(5));
+            let resp = h.send(Method::Put, &url, "test", Some(&body), &[], opts).unwrap();
+            assert_eq!(resp.status, 200);
+            assert!(resp.body == body, "a {len}-byte body came back changed");
+            let resp = h.get(&url, "test", &[], RequestOptions::starting_now(Duration::from_secs(5))).unwrap();
+            assert!(resp.body.is_empty());
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 1, "the connection is reused");
+    }
+
+    #[test]
+    fn a_connection_the_server_closed_is_not_reused() {
+        let (url, connections) = serve(|_, _| Some(b"{}".to_vec()), true);
+        let url = format!("{url}/x");
+        let h = http(5000);
+        for _ in 0..3 {
+            let resp = h.get(&url, "test", &[], RequestOptions::starting_now(Duration::from_secs(5))).unwrap();
+            assert_eq!(resp.body, b"{}");
+            // The server's FIN arrives; the probe when the connection is taken out sees it.
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_reused_connection_still_times_out_at_the_call_deadline() {
+        // /ok is answered, /hang is not: its read uses the socket timeout /ok left in
+        // place on the connection (a little shorter than its own time left).
+        let (base, connections) = serve(|head, _| (!head.contains("/hang")).then(|| b"{}".to_vec()), false);
+        let h = http(5000);
+        for budget_ms in [700u64, 400] {
+            let budget = Duration::from_millis(budget_ms);
+            h.get(&format!("{base}/ok"), "test", &[], RequestOptions::starting_now(budget)).unwrap();
+            let start = Instant::now();
+            let e = h.get(&format!("{base}/hang"), "test", &[], RequestOptions::starting_now(budget)).unwrap_err();
+            let took = start.elapsed();
+            assert_eq!(e.kind, crate::core::error::ErrorKind::Network, "{}", e.message);
+            assert!(e.message.contains("timed out"), "{}", e.message);
+            assert!(took >= budget - Duration::from_millis(2), "{budget_ms} ms call returned after {took:?}");
+            assert!(took < budget + Duration::from_millis(300), "{budget_ms} ms call returned after {took:?}");
+        }
+        // One connection per /ok + /hang pair (a connection that timed out is dropped).
+        assert_eq!(connections.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn checked_urls_are_remembered_but_not_with_a_query_and_refusals_are_not() {
+        let h = http(5000);
+        let memo_len = || h.urls.read().unwrap().len();
+        for _ in 0..2 {
+            let e = h.target("http://provider.example/token", "token endpoint").err().unwrap();
+            assert!(e.message.contains("https is required"), "{}", e.message);
+        }
+        assert_eq!(memo_len(), 0);
+        let a = h.target("http://127.0.0.1:9/token", "token endpoint").unwrap();
+        assert!(Arc::ptr_eq(&a, &h.target("http://127.0.0.1:9/token", "token endpoint").unwrap()));
+        assert_eq!((a.host.as_str(), a.uri.to_string().as_str()), ("127.0.0.1:9", "http://127.0.0.1:9/token"));
+        h.target("http://127.0.0.1:9/cb?code=abc&state=xyz", "callback").unwrap();
+        h.target("http://127.0.0.1:9/cb#frag", "callback").unwrap();
+        assert_eq!(memo_len(), 1, "a URL with a query or fragment is not kept");
+        for i in 0..40 {
+            h.target(&format!("http://127.0.0.1:9/p{i}"), "test").unwrap();
+        }
+        assert_eq!(memo_len(), URL_MEMO_MAX);
+    }
+
+    fn next(after: Duration) -> NextTimeout {
+        NextTimeout { after: UDuration::Exact(after), reason: ureq::Timeout::Global, per_read: None, per_write: None }
+    }
+
+    #[test]
+    fn steady_timeouts_never_exceed_the_time_left() {
+        let mut granted = None;
+        let ms = Duration::from_millis;
+        let first = steady(&mut granted, next(ms(2000)));
+        assert_eq!(*first.after, ms(1992), "half the slack (16 ms) below the time left");
+        // Kept while the time left stays within the slack above it.
+        for left in [1999, 1995, 1992] {
+            assert_eq!(*steady(&mut granted, next(ms(left))).after, ms(1992));
+        }
+        // Less time left than the value in place: a fresh one.
+        assert_eq!(*steady(&mut granted, next(ms(1991))).after, ms(1983));
+        // Much more time left: a fresh one too (a wait ends no earlier than needed).
+        assert_eq!(*steady(&mut granted, next(ms(4000))).after, ms(3992));
+        // Short budgets: the slack is 1/64 of the time left.
+        assert_eq!(*steady(&mut granted, next(ms(64))).after, ms(63) + Duration::from_micros(500));
+        // No deadline: handed on as it is.
+        let none = NextTimeout { after: UDuration::NotHappening, ..next(ms(1)) };
+        assert!(steady(&mut granted, none).after.is_not_happening());
+        assert_eq!(granted, None);
+        for left_us in [1u64, 2, 7, 1000, 123_456, 30_000_000] {
+            let left = Duration::from_micros(left_us);
+            let given = steady(&mut granted, next(left));
+            assert!(*given.after <= left && !given.after.is_zero());
+        }
+    }
+
+    /// What the inner transport below a [`LeanTransport`] was handed.
+    #[derive(Debug, Default)]
+    struct Log {
+        sent: Vec<u8>,
+        writes: usize,
+        reads: Vec<NextTimeout>,
+        probes: usize,
+        time_out_next_read: bool,
+    }
+
+    #[derive(Debug)]
+    struct Recorder {
+        buffers: LazyBuffers,
+        log: Arc<std::sync::Mutex<Log>>,
+    }
+
+    impl Transport for Recorder {
+        fn buffers(&mut self) -> &mut dyn Buffers {
+            &mut self.buffers
+        }
+        fn transmit_output(&mut self, amount: usize, _: NextTimeout) -> std::result::Result<(), ureq::Error> {
+            let out = self.buffers.output()[..amount].to_vec();
+            let mut log = self.log.lock().unwrap();
+            log.writes += 1;
+            log.sent.extend_from_slice(&out);
+            Ok(())
+        }
+        fn await_input(&mut self, timeout: NextTimeout) -> std::result::Result<bool, ureq::Error> {
+            let mut log = self.log.lock().unwrap();
+            log.reads.push(timeout);
+            if std::mem::replace(&mut log.time_out_next_read, false) {
+                return Err(ureq::Error::Timeout(timeout.reason));
+            }
+            Ok(true)
+        }
+        fn is_open(&mut self) -> bool {
+            self.log.lock().unwrap().probes += 1;
+            true
+        }
+    }
+
+    fn lean(output: usize) -> (LeanTransport, Arc<std::sync::Mutex<Log>>) {
+        let log = Arc::new(std::sync::Mutex::new(Log::default()));
+        let inner = Recorder { buffers: LazyBuffers::new(1024, output), log: log.clone() };
+        let t = LeanTransport { inner: Box::new(inner), read: None, write: None, held: Vec::new(), held_reason: None, io_since_probe: true };
+        (t, log)
+    }
+
+    fn write(t: &mut LeanTransport, bytes: &[u8]) {
+        t.buffers().output()[..bytes.len()].copy_from_slice(bytes);
+        t.transmit_output(bytes.len(), next(Duration::from_secs(5))).unwrap();
+    }
+
+    fn bytes(len: usize, seed: u8) -> Vec<u8> {
+        (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    }
+
+    #[test]
+    fn small_writes_go_out_together_before_the_first_read() {
+        let (mut t, log) = lean(128 * 1024);
+        write(&mut t, b"POST / HTTP/1.1\r\n\r\n");
+        write(&mut t, b"grant_type=x");
+        assert_eq!(log.lock().unwrap().writes, 0);
+        assert!(t.await_input(next(Duration::from_secs(5))).unwrap());
+        let log = log.lock().unwrap();
+        assert_eq!((log.writes, log.sent.as_slice()), (1, &b"POST / HTTP/1.1\r\n\r\ngrant_type=x"[..]));
+        assert!(t.held.is_empty());
+    }
+
+    #[test]
+    fn a_large_write_takes_what_was_held_along_or_after_it() {
+        // Held headers and a body that fits beside them in the output buffer: one write.
+        let (mut t, log) = lean(128 * 1024);
+        let (head, body) = (bytes(300, 1), bytes(10_000, 2));
+        write(&mut t, &head);
+        write(&mut t, &body);
+        assert_eq!(log.lock().unwrap().writes, 1);
+        assert_eq!(log.lock().unwrap().sent, [head.clone(), body.clone()].concat());
+        // A body that does not fit beside them: the held bytes first, then the body.
+        let (mut t, log) = lean(8192);
+        let body = bytes(8150, 3);
+        write(&mut t, &head);
+        write(&mut t, &body);
+        t.await_input(next(Duration::from_secs(5))).unwrap();
+        assert_eq!(log.lock().unwrap().writes, 2);
+        assert_eq!(log.lock().unwrap().sent, [head, body].concat());
+    }
+
+    #[test]
+    fn a_read_woken_early_by_a_kept_timeout_waits_out_the_rest() {
+        let (mut t, log) = lean(1024);
+        let ms = Duration::from_millis;
+        log.lock().unwrap().time_out_next_read = true;
+        assert!(t.await_input(next(ms(2000))).unwrap());
+        let reads = log.lock().unwrap().reads.clone();
+        assert_eq!(reads.len(), 2);
+        assert_eq!(*reads[0].after, ms(1992));
+        assert!(*reads[1].after <= ms(2000) && *reads[1].after > ms(1990), "{:?}", reads[1].after);
+        // A read handed the whole time left times out as it is.
+        log.lock().unwrap().time_out_next_read = true;
+        let none = NextTimeout { after: UDuration::NotHappening, ..next(ms(1)) };
+        assert!(matches!(t.await_input(none), Err(ureq::Error::Timeout(ureq::Timeout::Global))));
+    }
+
+    #[test]
+    fn a_connection_is_probed_when_taken_out_not_when_put_back() {
+        let (mut t, log) = lean(1024);
+        write(&mut t, b"GET / HTTP/1.1\r\n\r\n");
+        t.await_input(next(Duration::from_secs(5))).unwrap();
+        assert!(t.is_open(), "put back after a request");
+        assert_eq!(log.lock().unwrap().probes, 0);
+        assert!(t.is_open(), "taken out for the next one");
+        assert_eq!(log.lock().unwrap().probes, 1);
+        // Bytes of a request still held: never reused.
+        write(&mut t, b"GET / HTTP/1.1\r\n\r\n");
+        assert!(!t.is_open());
+    }
+}
