@@ -903,6 +903,49 @@ mod tests {
     }
 
     #[test]
+    fn requests_through_a_connect_proxy_arrive_whole_and_reuse_the_tunnel() {
+        let (target, _) = serve(|_, body| Some(body.to_vec()), false);
+        // A CONNECT proxy: answers 200, then copies bytes both ways.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = format!("http://{}", listener.local_addr().unwrap());
+        let tunnels = Arc::new(AtomicUsize::new(0));
+        let count = tunnels.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let mut r = BufReader::new(client.try_clone().unwrap());
+                let Some((head, _)) = read_request(&mut r) else { continue };
+                let authority = head.split_whitespace().nth(1).unwrap().to_owned();
+                assert!(head.starts_with("CONNECT "), "{head}");
+                count.fetch_add(1, Ordering::SeqCst);
+                let upstream = TcpStream::connect(authority).unwrap();
+                let mut w = client.try_clone().unwrap();
+                w.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").unwrap();
+                let (mut up_r, mut up_w) = (upstream.try_clone().unwrap(), upstream);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up_r, &mut w);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut r, &mut up_w);
+                });
+            }
+        });
+        let options = format!(r#"{{"timeout_ms":5000,"proxy":"{proxy}"}}"#);
+        let cfg = crate::core::options::parse::<crate::core::options::ClientOptions>(Some(&options), "options_json")
+            .unwrap()
+            .resolve()
+            .unwrap();
+        let h = Http::new(&cfg).unwrap();
+        for len in [0usize, 46, 5000, 200_000] {
+            let body: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
+            let opts = RequestOptions::starting_now(Duration::from_secs(5));
+            let resp = h.send(Method::Put, &format!("{target}/echo"), "test", Some(&body), &[], opts).unwrap();
+            assert!(resp.status == 200 && resp.body == body, "a {len}-byte body through the proxy");
+        }
+        assert_eq!(tunnels.load(Ordering::SeqCst), 1, "one tunnel, reused");
+    }
+
+    #[test]
     fn a_connection_the_server_closed_is_not_reused() {
         let (url, connections) = serve(|_, _| Some(b"{}".to_vec()), true);
         let url = format!("{url}/x");
