@@ -100,7 +100,9 @@ pub struct Http {
     config: HttpConfig,
     /// The agent and the pid that built it. After `fork()` the child must not
     /// share the parent's pooled sockets, so a new agent is built there.
-    agent: RwLock<Arc<ureq::Agent>>,
+    /// Built at the first request, not at creation (see [`Http::agent`]), and again in a
+    /// forked child.
+    agent: RwLock<Option<Arc<ureq::Agent>>>,
     agent_pid: AtomicU32,
     /// `provider_down_backoff_s`: the shared outage record and the back-off.
     outage: std::sync::OnceLock<(Arc<crate::core::state::FileCache>, Duration)>,
@@ -128,9 +130,26 @@ struct HttpConfig {
     max_response_bytes: u64,
     allow_insecure_http: bool,
     proxy: Option<ureq::Proxy>,
-    roots: Arc<Vec<Certificate<'static>>>,
+    /// The certificates of `ca_file`, read and checked at creation; the system trust
+    /// store is added when the first agent is built ([`HttpConfig::roots`]).
+    ca_file_roots: Option<Arc<Vec<Certificate<'static>>>>,
+    roots: OnceLock<Arc<Vec<Certificate<'static>>>>,
     /// RFC 8705: the certificate presented when a server asks for one.
     client_cert: Option<ureq::tls::ClientCert>,
+}
+
+impl HttpConfig {
+    /// The trust anchors: the system store, plus `ca_file`'s certificates.
+    fn roots(&self) -> &Arc<Vec<Certificate<'static>>> {
+        self.roots.get_or_init(|| match &self.ca_file_roots {
+            None => system_roots().clone(),
+            Some(extra) => {
+                let mut roots: Vec<Certificate<'static>> = system_roots().as_ref().clone();
+                roots.extend(extra.iter().cloned());
+                Arc::new(roots)
+            }
+        })
+    }
 }
 
 static SECURE_EXECUTION: AtomicBool = AtomicBool::new(false);
@@ -239,14 +258,8 @@ fn host_of(url: &Url) -> String {
 
 impl Http {
     pub fn new(cfg: &ClientConfig) -> Result<Self> {
-        let roots = match &cfg.ca_file {
-            None => system_roots().clone(),
-            Some(path) => {
-                let mut roots: Vec<Certificate<'static>> = system_roots().as_ref().clone();
-                roots.extend(load_ca_file(path)?);
-                Arc::new(roots)
-            }
-        };
+        // A bad ca_file is refused now, at creation; the system store is read later.
+        let ca_file_roots = cfg.ca_file.as_deref().map(load_ca_file).transpose()?.map(Arc::new);
         let proxy = match &cfg.proxy {
             None => None,
             Some(p) => Some(
@@ -260,14 +273,15 @@ impl Http {
             max_response_bytes: cfg.max_response_bytes,
             allow_insecure_http: cfg.allow_insecure_http,
             proxy,
-            roots,
+            ca_file_roots,
+            roots: OnceLock::new(),
             client_cert: cfg.client_cert.as_ref().map(|c| c.tls.clone()),
         };
-        let agent = build_agent(&config);
         Ok(Http {
             config,
-            agent: RwLock::new(Arc::new(agent)),
-            agent_pid: AtomicU32::new(std::process::id()),
+            agent: RwLock::new(None),
+            // No process has pid 0: the first request builds the agent.
+            agent_pid: AtomicU32::new(0),
             outage: std::sync::OnceLock::new(),
             urls: RwLock::new(Vec::new()),
         })
@@ -333,6 +347,10 @@ impl Http {
         Ok(target)
     }
 
+    /// The agent of this process. It is built at the first request rather than at
+    /// creation: building it reads the system trust store (about 3 ms of CPU once per
+    /// process, most of a PAM login's cost in a process that makes no request at all,
+    /// e.g. a JWT checked with cached keys). A forked child builds its own.
     fn agent(&self) -> Arc<ureq::Agent> {
         let pid = std::process::id();
         if self.agent_pid.load(Ordering::Acquire) != pid {
@@ -343,14 +361,20 @@ impl Http {
                 // the parent's socket descriptors: ureq neither shuts sockets
                 // down nor writes (no TLS close_notify) when a pool is dropped,
                 // so the parent's connections are unaffected.
-                drop(std::mem::replace(&mut *guard, fresh));
+                let forked = std::mem::replace(&mut *guard, Some(fresh)).is_some();
                 self.agent_pid.store(pid, Ordering::Release);
                 drop(guard);
                 // Logged with no lock held: a log callback may call back into soidc.
-                log_at!(Level::Debug, "fork detected: new HTTP connection pool for pid {pid}");
+                if forked {
+                    log_at!(Level::Debug, "fork detected: new HTTP connection pool for pid {pid}");
+                }
             }
         }
-        self.agent.read().unwrap_or_else(|e| e.into_inner()).clone()
+        match &*self.agent.read().unwrap_or_else(|e| e.into_inner()) {
+            Some(agent) => agent.clone(),
+            // Set above for this pid and never unset.
+            None => Arc::new(build_agent(&self.config)),
+        }
     }
 
     /// GET with `Accept: application/json` (or the given accept value).
@@ -744,7 +768,7 @@ fn build_agent(cfg: &HttpConfig) -> ureq::Agent {
     let tls = TlsConfig::builder()
         .provider(TlsProvider::Rustls)
         .unversioned_rustls_crypto_provider(crypto)
-        .root_certs(RootCerts::Specific(cfg.roots.clone()))
+        .root_certs(RootCerts::Specific(cfg.roots().clone()))
         // Presented only to a server that asks for a client certificate (RFC 8705 §2:
         // mutual TLS at the token endpoint or its mtls_endpoint_aliases entry).
         .client_cert(cfg.client_cert.clone())
