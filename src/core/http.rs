@@ -361,7 +361,7 @@ impl Http {
                 // the parent's socket descriptors: ureq neither shuts sockets
                 // down nor writes (no TLS close_notify) when a pool is dropped,
                 // so the parent's connections are unaffected.
-                let forked = std::mem::replace(&mut *guard, Some(fresh)).is_some();
+                let forked = guard.replace(fresh).is_some();
                 self.agent_pid.store(pid, Ordering::Release);
                 drop(guard);
                 // Logged with no lock held: a log callback may call back into soidc.
