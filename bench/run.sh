@@ -11,6 +11,9 @@
 #               credentials loop: bench/results/profile-native-*.txt, cost categories)
 # Env:   BENCH_ROUNDS (5)  rounds; every figure is measured once per round, medians reported
 #        BENCH_SECS (1)    seconds per timed run
+#        BENCH_NGINX (1)   0 leaves out examples/nginx/test/bench.sh (wrk against nginx)
+#        BENCH_NGINX_DURATION  its BENCH_DURATION per wrk run (default 5 x BENCH_SECS, >= 2 s)
+#        BENCH_PAM (1)     0 leaves out examples/pam/test/bench.sh (PAM logins per second)
 #        BENCH_CLIENTS (1000)  client handles for the RSS-per-handle figure
 #        SOIDC_LIBDIR      directory with libsoidc.so (default: target/release, built here)
 #
@@ -197,6 +200,40 @@ for r in $(seq "$ROUNDS"); do
   fi
 done
 
+# ------------------------------------------------------------------ nginx and PAM
+# Their own scripts start the real test provider (tests/provider) and print human-readable
+# lines plus machine-readable `RESULT <name> <value> [unit]` lines; report.py turns them into
+# rows (bench/report.py NGINX_* / PAM_* say which names it judges). Their output goes to
+# $work/{nginx,pam}.txt; a script that fails or is missing gives a row saying so, never a
+# silently missing row.
+# run_part NAME SCRIPT [VAR=VALUE...]: runs SCRIPT with the variables, records the status.
+run_part() {
+  local name="$1" script="$2"; shift 2
+  local t0; t0=$(date +%s)
+  if [ ! -x "$script" ]; then
+    echo "R part.$name.missing 1" >>"$results"
+    say "$name: ${script#"$root"/} is not on this commit; its rows say so"
+    return
+  fi
+  say "$name: ${script#"$root"/} $* (load $(cut -d' ' -f1 /proc/loadavg))"
+  local rc=0
+  env "$@" "$script" >"$work/$name.txt" 2>"$work/$name.err" || rc=$?
+  echo "R part.$name.status $rc" >>"$results"
+  echo "R part.$name.secs $(( $(date +%s) - t0 ))" >>"$results"
+  if [ "$rc" != 0 ]; then
+    tail -5 "$work/$name.err" >&2
+    say "$name: ${script#"$root"/} exited with $rc; its rows say so"
+  fi
+}
+if [ "${BENCH_NGINX:-1}" = 1 ]; then
+  # bench.sh runs several wrk measurements of BENCH_DURATION each (one nginx worker).
+  run_part nginx "$root/examples/nginx/test/bench.sh" \
+    "BENCH_DURATION=${BENCH_NGINX_DURATION:-$(awk -v s="$SECS" 'BEGIN { d = int(s * 5 + 0.5); print (d < 2 ? 2 : d) "s" }')}"
+fi
+if [ "${BENCH_PAM:-1}" = 1 ]; then
+  run_part pam "$root/examples/pam/test/bench.sh"
+fi
+
 strip -o "$work/libsoidc.stripped.so" "$libdir/libsoidc.so"
 echo "R footprint.so_bytes $(stat -c %s "$work/libsoidc.stripped.so")" >>"$results"
 echo "R footprint.so_unstripped_bytes $(stat -c %s "$libdir/libsoidc.so")" >>"$results"
@@ -216,6 +253,8 @@ BENCH_LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)" \
 BENCH_ROUNDS="$ROUNDS" BENCH_SECS="$SECS" \
 BENCH_WALL_S="$(( $(date +%s) - started ))" \
 BENCH_VERSIONS="rustc $(rustc --version | cut -d' ' -f2), $(go version | cut -d' ' -f3), node $(node --version), Python $(.venv/bin/python -c 'import platform; print(platform.python_version())')" \
+BENCH_NGINX_OUT="$work/nginx.txt" BENCH_NGINX_ERR="$work/nginx.err" \
+BENCH_PAM_OUT="$work/pam.txt" BENCH_PAM_ERR="$work/pam.err" \
   python3 report.py "$results" "$work/stderr.txt" >"results/latest.md"
 cat results/latest.md
 say "written to bench/results/latest.md; run took $(( $(date +%s) - started )) s"
