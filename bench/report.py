@@ -328,6 +328,12 @@ if after is not None:
         f"{int(after)}", "", "", "", "", "0", judge(after == 0))
 
 # ---------------------------------------------------------------- print
+def part_secs():
+    took = [f"{label} {int(med(f'part.{n}.secs'))} s" for n, label in (("nginx", "nginx"), ("pam", "PAM"))
+            if med(f"part.{n}.secs") is not None]
+    return f" ({', '.join(took)})" if took else ""
+
+
 env = os.environ.get
 sizes = ", ".join(f"{a} {int(med('token_bytes.' + a))} B" for a in ALGS if med("token_bytes." + a))
 print(f"# soidc benchmark, {env('BENCH_DATE', '?')}")
@@ -342,7 +348,10 @@ print(f"- **run**: commit {env('BENCH_COMMIT', '?')}; {env('BENCH_ROUNDS', '?')}
 print("- **method**: the limit and soidc (1 and 2 threads, nonce option, access token) run in one process "
       "(bench/c/decode_bench.c, the limit through bench/rust's libsoidc_bench_limit.so) in alternating 0.1 s slices; "
       "their ratios are paired (per slice pair, median) and so hold under load. Peers run in their own processes in "
-      "the same rounds; their ratios compare medians, with soidc's nonce-checking figure (every peer checks the nonce).")
+      "the same rounds; their ratios compare medians, with soidc's nonce-checking figure (every peer checks the nonce) "
+      "measured with the same key set as the peer's row. nginx (examples/nginx/test/bench.sh: wrk against one nginx "
+      "worker, the protected and the unprotected location in the same run) and PAM (examples/pam/test/bench.sh, "
+      f"the real test provider) run once after the rounds{part_secs()}.")
 print(f"- **tokens**: the same files for every row, signed with tests/keys/stub-*: ID tokens ({sizes}; 21 claims: "
       f"iss, sub, aud, exp far ahead, iat, auth_time, nonce, at_hash, sid, azp, acr, amr, email, name, …) and an "
       f"RFC 9068 access token ({int(med('token_bytes.at') or 0)} B); the token endpoint answers "
