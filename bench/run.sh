@@ -12,7 +12,8 @@
 # Env:   BENCH_ROUNDS (5)  rounds; every figure is measured once per round, medians reported
 #        BENCH_SECS (1)    seconds per timed run
 #        BENCH_NGINX (1)   0 leaves out examples/nginx/test/bench.sh (wrk against nginx)
-#        BENCH_NGINX_DURATION  its BENCH_DURATION per wrk run (default 5 x BENCH_SECS, >= 2 s)
+#        BENCH_NGINX_DURATION  its BENCH_DURATION per wrk run (default 3 x BENCH_SECS, >= 1 s);
+#                          its rounds (and the PAM script's): BENCH_ROUNDS, at most 3
 #        BENCH_PAM (1)     0 leaves out examples/pam/test/bench.sh (PAM logins per second)
 #        BENCH_CLIENTS (1000)  client handles for the RSS-per-handle figure
 #        SOIDC_LIBDIR      directory with libsoidc.so (default: target/release, built here)
@@ -225,13 +226,17 @@ run_part() {
     say "$name: ${script#"$root"/} exited with $rc; its rows say so"
   fi
 }
+part_rounds=$(( ROUNDS < 3 ? ROUNDS : 3 ))
 if [ "${BENCH_NGINX:-1}" = 1 ]; then
-  # bench.sh runs several wrk measurements of BENCH_DURATION each (one nginx worker).
+  # bench.sh: per round, 8 wrk runs of BENCH_DURATION each (one nginx worker per instance).
   run_part nginx "$root/examples/nginx/test/bench.sh" \
-    "BENCH_DURATION=${BENCH_NGINX_DURATION:-$(awk -v s="$SECS" 'BEGIN { d = int(s * 5 + 0.5); print (d < 2 ? 2 : d) "s" }')}"
+    "BENCH_DURATION=${BENCH_NGINX_DURATION:-$(awk -v s="$SECS" 'BEGIN { d = int(s * 3 + 0.5); print (d < 1 ? 1 : d) "s" }')}" \
+    "BENCH_NGINX_ROUNDS=$part_rounds"
 fi
 if [ "${BENCH_PAM:-1}" = 1 ]; then
-  run_part pam "$root/examples/pam/test/bench.sh"
+  # bench.sh: per round, 7 cases of at most PAM_BENCH_SECS each.
+  run_part pam "$root/examples/pam/test/bench.sh" "PAM_BENCH_ROUNDS=$part_rounds" "PAM_BENCH_SECS=$SECS" \
+    "SOIDC_LIBDIR=$libdir"
 fi
 
 strip -o "$work/libsoidc.stripped.so" "$libdir/libsoidc.so"
