@@ -249,17 +249,27 @@ echo "R token_bytes.at $(stat -c %s "$work/at.jwt")" >>"$results"
 # ------------------------------------------------------------------ report
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (+ uncommitted changes)"
-BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
-BENCH_COMMIT="$commit" \
-BENCH_NPROC="$(nproc)" \
-BENCH_CPU="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
-BENCH_LOAD_START="$load_start" \
-BENCH_LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)" \
-BENCH_ROUNDS="$ROUNDS" BENCH_SECS="$SECS" \
-BENCH_WALL_S="$(( $(date +%s) - started ))" \
-BENCH_VERSIONS="rustc $(rustc --version | cut -d' ' -f2), $(go version | cut -d' ' -f3), node $(node --version), Python $(.venv/bin/python -c 'import platform; print(platform.python_version())')" \
-BENCH_NGINX_OUT="$work/nginx.txt" BENCH_NGINX_ERR="$work/nginx.err" \
-BENCH_PAM_OUT="$work/pam.txt" BENCH_PAM_ERR="$work/pam.err" \
-  python3 report.py "$results" "$work/stderr.txt" >"results/latest.md"
+# The raw figures and the report's inputs are kept in bench/.build/last-run (git-ignored), so
+# that a change to report.py can be seen on the last run's figures without measuring again:
+#   (cd bench && set -a && . .build/last-run/env && python3 report.py .build/last-run/results.txt .build/last-run/stderr.txt)
+last="$bench/.build/last-run"
+rm -rf "$last" && mkdir -p "$last"
+for f in results.txt stderr.txt nginx.txt nginx.err pam.txt pam.err; do
+  if [ -e "$work/$f" ]; then cp "$work/$f" "$last/$f"; fi
+done
+{
+  printf 'BENCH_DATE=%q\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf 'BENCH_COMMIT=%q\n' "$commit"
+  printf 'BENCH_NPROC=%q\n' "$(nproc)"
+  printf 'BENCH_CPU=%q\n' "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+  printf 'BENCH_LOAD_START=%q\n' "$load_start"
+  printf 'BENCH_LOAD_END=%q\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'BENCH_ROUNDS=%q\nBENCH_SECS=%q\n' "$ROUNDS" "$SECS"
+  printf 'BENCH_WALL_S=%q\n' "$(( $(date +%s) - started ))"
+  printf 'BENCH_VERSIONS=%q\n' "rustc $(rustc --version | cut -d' ' -f2), $(go version | cut -d' ' -f3), node $(node --version), Python $(.venv/bin/python -c 'import platform; print(platform.python_version())')"
+  printf 'BENCH_NGINX_OUT=%q\nBENCH_NGINX_ERR=%q\n' "$last/nginx.txt" "$last/nginx.err"
+  printf 'BENCH_PAM_OUT=%q\nBENCH_PAM_ERR=%q\n' "$last/pam.txt" "$last/pam.err"
+} >"$last/env"
+(set -a && . "$last/env" && python3 report.py "$last/results.txt" "$last/stderr.txt") >"results/latest.md"
 cat results/latest.md
 say "written to bench/results/latest.md; run took $(( $(date +%s) - started )) s"
