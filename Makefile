@@ -198,8 +198,9 @@ uninstall:
 fuzz:
 	fuzz/run.sh
 
-## Benchmark (not a test): soidc against the aws-lc limit and the peers, one table, also
-## written to bench/results/latest.md. Installs the peers it measures (never library deps).
+## Benchmark (not a test): soidc against the aws-lc limit and the peers, plus the bench-nginx
+## and bench-pam scripts' figures, one table, also written to bench/results/latest.md (about
+## 7 min). Installs the peers it measures (never library deps).
 bench: build
 	bench/run.sh
 

@@ -11,6 +11,10 @@
 #               credentials loop: bench/results/profile-native-*.txt, cost categories)
 # Env:   BENCH_ROUNDS (5)  rounds; every figure is measured once per round, medians reported
 #        BENCH_SECS (1)    seconds per timed run
+#        BENCH_NGINX (1)   0 leaves out examples/nginx/test/bench.sh (wrk against nginx)
+#        BENCH_NGINX_DURATION  its BENCH_DURATION per wrk run (default 3 x BENCH_SECS, >= 1 s);
+#                          its rounds (and the PAM script's): BENCH_ROUNDS, at most 3
+#        BENCH_PAM (1)     0 leaves out examples/pam/test/bench.sh (PAM logins per second)
 #        BENCH_CLIENTS (1000)  client handles for the RSS-per-handle figure
 #        SOIDC_LIBDIR      directory with libsoidc.so (default: target/release, built here)
 #
@@ -197,6 +201,44 @@ for r in $(seq "$ROUNDS"); do
   fi
 done
 
+# ------------------------------------------------------------------ nginx and PAM
+# Their own scripts start the real test provider (tests/provider) and print human-readable
+# lines plus machine-readable `RESULT <name> <value> [unit]` lines; report.py turns them into
+# rows (bench/report.py NGINX_* / PAM_* say which names it judges). Their output goes to
+# $work/{nginx,pam}.txt; a script that fails or is missing gives a row saying so, never a
+# silently missing row.
+# run_part NAME SCRIPT [VAR=VALUE...]: runs SCRIPT with the variables, records the status.
+run_part() {
+  local name="$1" script="$2"; shift 2
+  local t0; t0=$(date +%s)
+  if [ ! -x "$script" ]; then
+    echo "R part.$name.missing 1" >>"$results"
+    say "$name: ${script#"$root"/} is not on this commit; its rows say so"
+    return
+  fi
+  say "$name: ${script#"$root"/} $* (load $(cut -d' ' -f1 /proc/loadavg))"
+  local rc=0
+  env "$@" "$script" >"$work/$name.txt" 2>"$work/$name.err" || rc=$?
+  echo "R part.$name.status $rc" >>"$results"
+  echo "R part.$name.secs $(( $(date +%s) - t0 ))" >>"$results"
+  if [ "$rc" != 0 ]; then
+    tail -5 "$work/$name.err" >&2
+    say "$name: ${script#"$root"/} exited with $rc; its rows say so"
+  fi
+}
+part_rounds=$(( ROUNDS < 3 ? ROUNDS : 3 ))
+if [ "${BENCH_NGINX:-1}" = 1 ]; then
+  # bench.sh: per round, 8 wrk runs of BENCH_DURATION each (one nginx worker per instance).
+  run_part nginx "$root/examples/nginx/test/bench.sh" \
+    "BENCH_DURATION=${BENCH_NGINX_DURATION:-$(awk -v s="$SECS" 'BEGIN { d = int(s * 3 + 0.5); print (d < 1 ? 1 : d) "s" }')}" \
+    "BENCH_NGINX_ROUNDS=$part_rounds"
+fi
+if [ "${BENCH_PAM:-1}" = 1 ]; then
+  # bench.sh: per round, 7 cases of at most PAM_BENCH_SECS each.
+  run_part pam "$root/examples/pam/test/bench.sh" "PAM_BENCH_ROUNDS=$part_rounds" "PAM_BENCH_SECS=$SECS" \
+    "SOIDC_LIBDIR=$libdir"
+fi
+
 strip -o "$work/libsoidc.stripped.so" "$libdir/libsoidc.so"
 echo "R footprint.so_bytes $(stat -c %s "$work/libsoidc.stripped.so")" >>"$results"
 echo "R footprint.so_unstripped_bytes $(stat -c %s "$libdir/libsoidc.so")" >>"$results"
@@ -207,15 +249,27 @@ echo "R token_bytes.at $(stat -c %s "$work/at.jwt")" >>"$results"
 # ------------------------------------------------------------------ report
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [ -n "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] && commit="$commit (+ uncommitted changes)"
-BENCH_DATE="$(date -u '+%Y-%m-%d %H:%M UTC')" \
-BENCH_COMMIT="$commit" \
-BENCH_NPROC="$(nproc)" \
-BENCH_CPU="$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" \
-BENCH_LOAD_START="$load_start" \
-BENCH_LOAD_END="$(cut -d' ' -f1-3 /proc/loadavg)" \
-BENCH_ROUNDS="$ROUNDS" BENCH_SECS="$SECS" \
-BENCH_WALL_S="$(( $(date +%s) - started ))" \
-BENCH_VERSIONS="rustc $(rustc --version | cut -d' ' -f2), $(go version | cut -d' ' -f3), node $(node --version), Python $(.venv/bin/python -c 'import platform; print(platform.python_version())')" \
-  python3 report.py "$results" "$work/stderr.txt" >"results/latest.md"
+# The raw figures and the report's inputs are kept in bench/.build/last-run (git-ignored), so
+# that a change to report.py can be seen on the last run's figures without measuring again:
+#   (cd bench && set -a && . .build/last-run/env && python3 report.py .build/last-run/results.txt .build/last-run/stderr.txt)
+last="$bench/.build/last-run"
+rm -rf "$last" && mkdir -p "$last"
+for f in results.txt stderr.txt nginx.txt nginx.err pam.txt pam.err; do
+  if [ -e "$work/$f" ]; then cp "$work/$f" "$last/$f"; fi
+done
+{
+  printf 'BENCH_DATE=%q\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf 'BENCH_COMMIT=%q\n' "$commit"
+  printf 'BENCH_NPROC=%q\n' "$(nproc)"
+  printf 'BENCH_CPU=%q\n' "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+  printf 'BENCH_LOAD_START=%q\n' "$load_start"
+  printf 'BENCH_LOAD_END=%q\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf 'BENCH_ROUNDS=%q\nBENCH_SECS=%q\n' "$ROUNDS" "$SECS"
+  printf 'BENCH_WALL_S=%q\n' "$(( $(date +%s) - started ))"
+  printf 'BENCH_VERSIONS=%q\n' "rustc $(rustc --version | cut -d' ' -f2), $(go version | cut -d' ' -f3), node $(node --version), Python $(.venv/bin/python -c 'import platform; print(platform.python_version())')"
+  printf 'BENCH_NGINX_OUT=%q\nBENCH_NGINX_ERR=%q\n' "$last/nginx.txt" "$last/nginx.err"
+  printf 'BENCH_PAM_OUT=%q\nBENCH_PAM_ERR=%q\n' "$last/pam.txt" "$last/pam.err"
+} >"$last/env"
+(set -a && . "$last/env" && python3 report.py "$last/results.txt" "$last/stderr.txt") >"results/latest.md"
 cat results/latest.md
 say "written to bench/results/latest.md; run took $(( $(date +%s) - started )) s"

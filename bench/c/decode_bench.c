@@ -11,7 +11,7 @@
  *   decode_bench cc        DIR SECS      client credentials round trips: rate, CPU/request, connections
  *   decode_bench profile   DIR ALG N     N decodes of one token, nothing else (for callgrind/perf)
  *
- * DIR holds what bench/run.sh prepared: metadata.json, params.json, RS256.jwt,
+ * DIR holds what bench/run.sh prepared: metadata.json, params.json, jwks*.json, RS256.jwt,
  * ES256.jwt, EdDSA.jwt, at.jwt, at-dpop.jwt + dpop-proofs.txt (DPoP, RFC 9449), and `port`
  * (the local stub server).
  */
@@ -32,6 +32,8 @@
 
 static const char *const ALGS[] = {"RS256", "ES256", "EdDSA"};
 enum { NALGS = 3 };
+/* The first NALGS3 algorithms have their token's key in jwks3.json (RS256, ES256). */
+enum { NALGS3 = 2 };
 
 static const char *dir;
 
@@ -118,6 +120,28 @@ static soidc_client *make_client_with(const char *secret, const char *options) {
 }
 
 static soidc_client *make_client(const char *secret) { return make_client_with(secret, NULL); }
+
+/* A client whose jwks_uri is the stub's /JWKS_FILE (jwks1-<ALG>.json: the token's key alone;
+   jwks3.json: three keys, the token's not first) instead of /jwks.json. */
+static soidc_client *make_client_jwks(const char *jwks_file) {
+    char *metadata = slurp("metadata.json");
+    const char *at = strstr(metadata, "/jwks.json");
+    if (!at) die("metadata.json has no /jwks.json", NULL);
+    size_t len = strlen(metadata) + strlen(jwks_file) + 2;
+    char *m = malloc(len);
+    snprintf(m, len, "%.*s/%s%s", (int)(at - metadata), metadata, jwks_file, at + strlen("/jwks.json"));
+    char *params = slurp("params.json");
+    char *client_id = json_str(params, "client_id");
+    soidc_client *c = NULL;
+    char *err = NULL;
+    if (soidc_client_from_issuer_config(m, NULL, client_id, NULL, NULL, NULL, &c, &err) != SOIDC_OK)
+        die("soidc_client_from_issuer_config", err);
+    free(m);
+    free(metadata);
+    free(params);
+    free(client_id);
+    return c;
+}
 
 /* The client of the DPoP figures: its replay cache holds 1024 proof jtis, a quarter of the
    4096 proofs in dpop-proofs.txt, so every proof has been evicted when it comes round again
@@ -303,7 +327,8 @@ static void warm(const soidc_client *c, char **tokens, const char *at, const cha
 }
 
 /* Per algorithm, one group: the limit and soidc with 1 and 2 threads, soidc with the nonce
-   option, and (RS256) the access token; `secs` of slices per workload. */
+   option (with the key set of the token's key alone and, RS256 and ES256, with jwks3.json),
+   and (RS256) the access token; `secs` of slices per workload. */
 static void mode_decode(double secs) {
     char *params = slurp("params.json");
     char *nonce = json_str(params, "nonce");
@@ -321,6 +346,20 @@ static void mode_decode(double secs) {
     warm(c, tokens, at, at_opts);        /* the JWKS is fetched once here and cached */
     soidc_client *cd = make_client_with(NULL, DPOP_CLIENT_OPTS);
     warm(cd, tokens, at, at_opts);
+    /* The figures the peers are compared with: the nonce checked, the key set what the peer
+       has in that row (jwks1-<ALG>.json, the token's key alone; jwks3.json, three keys). */
+    soidc_client *c1[NALGS], *c3 = make_client_jwks("jwks3.json");
+    for (int i = 0; i < NALGS; i++) {
+        char f[64];
+        snprintf(f, sizeof f, "jwks1-%s.json", ALGS[i]);
+        c1[i] = make_client_jwks(f);
+        struct job w1 = {.client = c1[i], .kind = ID_TOKEN, .token = tokens[i], .options = nonce_opts};
+        decode_once(&w1); /* fetches that key set once */
+        if (i < NALGS3) {
+            struct job w3 = {.client = c3, .kind = ID_TOKEN, .token = tokens[i], .options = nonce_opts};
+            decode_once(&w3);
+        }
+    }
     double slice = 0.1;
     int cycles = (int)(secs / slice + 0.5);
     if (cycles < 3) cycles = 3;
@@ -328,7 +367,8 @@ static void mode_decode(double secs) {
     static char keys[6][64];
     for (int i = 0; i < NALGS; i++) {
         struct job id = {.client = c, .kind = ID_TOKEN, .token = tokens[i], .options = IGNORE_NONCE};
-        struct job idn = {.client = c, .kind = ID_TOKEN, .token = tokens[i], .options = nonce_opts};
+        struct job idn = {.client = c1[i], .kind = ID_TOKEN, .token = tokens[i], .options = nonce_opts};
+        struct job idn3 = {.client = c3, .kind = ID_TOKEN, .token = tokens[i], .options = nonce_opts};
         struct job atj = {.client = c, .kind = ACCESS_TOKEN, .token = at, .options = at_opts};
         struct job dpj = {.client = cd, .kind = ACCESS_TOKEN_DPOP, .token = at_dpop};
         snprintf(keys[0], 64, "raw.%s.t1", ALGS[i]);
@@ -336,16 +376,18 @@ static void mode_decode(double secs) {
         snprintf(keys[2], 64, "soidc.idnonce.%s.t1", ALGS[i]);
         snprintf(keys[3], 64, "raw.%s.t2", ALGS[i]);
         snprintf(keys[4], 64, "soidc.id.%s.t2", ALGS[i]);
-        struct workload ws[7] = {
+        snprintf(keys[5], 64, "soidc.idnonce3.%s.t1", ALGS[i]);
+        struct workload ws[8] = {
             {.key = keys[0], .limit_index = i, .threads = 1},
             {.key = keys[1], .job = &id, .threads = 1},
             {.key = keys[2], .job = &idn, .threads = 1},
             {.key = keys[3], .limit_index = i, .threads = 2},
             {.key = keys[4], .job = &id, .threads = 2},
+            {.key = keys[5], .job = &idn3, .threads = 1},
             {.key = "soidc.at.RS256.t1", .job = &atj, .threads = 1},
             {.key = "soidc.atdpop.RS256.t1", .job = &dpj, .threads = 1},
         };
-        int k = i == 0 ? 7 : 5;
+        int k = i == 0 ? 8 : i < NALGS3 ? 6 : 5;
         run_group(ws, k, cycles, slice);
         char name[96];
         snprintf(name, sizeof name, "pair.soidc_vs_limit.%s", ALGS[i]);
@@ -356,14 +398,20 @@ static void mode_decode(double secs) {
         print_pair(name, &ws[3], &ws[0], cycles);
         snprintf(name, sizeof name, "pair.soidc_2t_vs_1t.%s", ALGS[i]);
         print_pair(name, &ws[4], &ws[1], cycles);
+        if (i < NALGS3) {
+            snprintf(name, sizeof name, "pair.soidcnonce3_vs_limit.%s", ALGS[i]);
+            print_pair(name, &ws[5], &ws[0], cycles);
+        }
         if (i == 0) {
-            print_pair("pair.at_vs_limit.RS256", &ws[5], &ws[0], cycles);
-            print_pair("pair.atdpop_vs_at.RS256", &ws[6], &ws[5], cycles);
+            print_pair("pair.at_vs_limit.RS256", &ws[6], &ws[0], cycles);
+            print_pair("pair.atdpop_vs_at.RS256", &ws[7], &ws[6], cycles);
         }
         fflush(stdout);
     }
     soidc_client_free(c);
     soidc_client_free(cd);
+    soidc_client_free(c3);
+    for (int i = 0; i < NALGS; i++) soidc_client_free(c1[i]);
     for (int i = 0; i < NALGS; i++) free(tokens[i]);
     free(at);
     free(at_dpop);

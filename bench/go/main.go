@@ -1,7 +1,9 @@
 // Peer for `make bench`: github.com/coreos/go-oidc/v3 IDTokenVerifier with a static key
 // set (keys parsed once), verifying the identical tokens soidc decodes. It prints
 // "R go-oidc.<ALG> <tokens/s>" and "R go-oidc.<ALG>.cpu <tokens per CPU-second>" lines
-// (one timed run per algorithm) for bench/run.sh.
+// (one timed run per algorithm, key set jwks1-<ALG>.json: the token's key alone), then the
+// same as "R go-oidc.k3.<ALG> ..." with jwks3.json (three keys, the token's not first; a
+// StaticKeySet tries its keys in turn) for bench/run.sh.
 //
 //	go-bench DIR SECS
 package main
@@ -27,6 +29,7 @@ type params struct {
 	ClientID string   `json:"client_id"`
 	Nonce    string   `json:"nonce"`
 	Algs     []string `json:"algs"`
+	Algs3    []string `json:"algs3"`
 }
 
 func must(err error) {
@@ -58,18 +61,31 @@ func main() {
 	must(err)
 	var p params
 	must(json.Unmarshal(read(dir, "params.json"), &p))
-	var set jose.JSONWebKeySet
-	must(json.Unmarshal(read(dir, "jwks.json"), &set))
-	keys := make([]crypto.PublicKey, 0, len(set.Keys))
-	for _, k := range set.Keys {
-		keys = append(keys, k.Key)
+	// A verifier per key set: the token's key alone, and the provider-like three keys.
+	verifierFor := func(file string) *oidc.IDTokenVerifier {
+		var set jose.JSONWebKeySet
+		must(json.Unmarshal(read(dir, file), &set))
+		keys := make([]crypto.PublicKey, 0, len(set.Keys))
+		for _, k := range set.Keys {
+			keys = append(keys, k.Key)
+		}
+		return oidc.NewVerifier(p.Issuer, &oidc.StaticKeySet{PublicKeys: keys}, &oidc.Config{
+			ClientID:             p.ClientID,
+			SupportedSigningAlgs: p.Algs,
+		})
 	}
-	verifier := oidc.NewVerifier(p.Issuer, &oidc.StaticKeySet{PublicKeys: keys}, &oidc.Config{
-		ClientID:             p.ClientID,
-		SupportedSigningAlgs: p.Algs,
-	})
-	ctx := context.Background()
+	type run struct{ key, alg, file string }
+	var runs []run
 	for _, alg := range p.Algs {
+		runs = append(runs, run{"go-oidc." + alg, alg, "jwks1-" + alg + ".json"})
+	}
+	for _, alg := range p.Algs3 {
+		runs = append(runs, run{"go-oidc.k3." + alg, alg, "jwks3.json"})
+	}
+	ctx := context.Background()
+	for _, r := range runs {
+		alg := r.alg
+		verifier := verifierFor(r.file)
 		token := strings.TrimSpace(string(read(dir, alg+".jwt")))
 		// A full decode as an application does it: verify (signature, iss, aud, exp),
 		// check the nonce, and take every claim out (soidc returns all claims too).
@@ -85,8 +101,8 @@ func main() {
 			return t.Claims(&claims)
 		}
 		if err := decode(); err != nil {
-			fmt.Printf("R go-oidc.%s rejected\n", alg)
-			fmt.Fprintf(os.Stderr, "go-oidc rejects the %s token: %v\n", alg, err)
+			fmt.Printf("R %s rejected\n", r.key)
+			fmt.Fprintf(os.Stderr, "go-oidc rejects the %s token (%s): %v\n", alg, r.file, err)
 			continue
 		}
 		warm := time.Now()
@@ -106,7 +122,7 @@ func main() {
 		}
 		wall := time.Since(start).Seconds()
 		cpu := cpuSeconds() - cpu0
-		fmt.Printf("R go-oidc.%s %.1f\n", alg, float64(n)/wall)
-		fmt.Printf("R go-oidc.%s.cpu %.1f\n", alg, float64(n)/cpu)
+		fmt.Printf("R %s %.1f\n", r.key, float64(n)/wall)
+		fmt.Printf("R %s.cpu %.1f\n", r.key, float64(n)/cpu)
 	}
 }

@@ -5,7 +5,7 @@
 //!   raw <dir> <secs> <threads>             the limit (aws-lc-rs ParsedPublicKey::verify_sig) in this
 //!                                          process; decode_bench times it in alternation with soidc
 //!   openidconnect <dir> <secs>             peer: the openidconnect crate's ID token verifier
-//!   serve <dir>                            keep-alive HTTP stub: /jwks.json, /token, /stats
+//!   serve <dir>                            keep-alive HTTP stub: /jwks*.json, /token, /stats
 //!   ureq <url> <secs>                      plain keep-alive client (one ureq agent), CPU per request
 //!   ureq-timeout <url> <secs>              the same with a global timeout set on the agent
 //!   ureq-timeout-resolver <url> <secs>     the same with a resolver that answers IP literals itself
@@ -35,6 +35,11 @@ const CLIENT_SECRET: &str = "soidc-bench-secret-0123456789abcdef";
 const NONCE: &str = "n-0S6_WzA2Mj-bench-nonce-7bV1";
 const API_AUDIENCE: &str = "https://api.bench.soidc.test";
 use soidc_bench_limit::ALGS;
+/// The three-key JWKS (`jwks3.json`), in this order: a second RSA key, the EC key, the RS256
+/// token's key. Every key has a kid, `use` and `alg`, as providers publish them.
+const JWKS3: [&str; 3] = ["stub-rs256-b", "stub-es256", "stub-rs256"];
+/// The token algorithms measured with `jwks3.json` (their key is in it, not first).
+const JWKS3_ALGS: [&str; 2] = ["RS256", "ES256"];
 /// DPoP proofs generated; the bench client's replay cache holds fewer (see decode_bench.c),
 /// so each proof has been evicted by the time it comes round again.
 const DPOP_PROOFS: usize = 4096;
@@ -105,7 +110,8 @@ fn jws(alg: &str, kid: &str, typ: &str, claims: &Value, der: &[u8]) -> String {
 }
 
 /// Writes into out_dir: `<ALG>.jwt` (ID tokens), `at.jwt` (RFC 9068 access token,
-/// RS256), `at-dpop.jwt` and `dpop-proofs.txt` (see [`dpop`]), `jwks.json` (the three public stub keys), `params.json` (what peers check
+/// RS256), `at-dpop.jwt` and `dpop-proofs.txt` (see [`dpop`]), `jwks.json` (the three public stub keys,
+/// one per algorithm), `jwks1-<ALG>.json` (the token's key alone), `jwks3.json` (see JWKS3), `params.json` (what peers check
 /// against) and `token-response.json` (the stub token endpoint's fixed answer).
 fn gen(keys: &Path, out: &Path) {
     std::fs::create_dir_all(out).unwrap_or_else(|e| die(e));
@@ -174,10 +180,24 @@ fn gen(keys: &Path, out: &Path) {
         }
     }
     write(&out.join("jwks.json"), &serde_json::to_string_pretty(&json!({ "keys": jwks })).unwrap());
+    // The key sets the peer rows are measured with: `jwks1-<ALG>.json` holds only the
+    // token's key; `jwks3.json` is what a real provider publishes, several keys with kids,
+    // here two RSA keys and one EC key, the token's key not first ([rs256-b, es256, rs256]:
+    // the RS256 token's key comes last, the ES256 token's in the middle).
+    for ((alg, _), jwk) in ALGS.iter().zip(&jwks) {
+        write(&out.join(format!("jwks1-{alg}.json")), &serde_json::to_string_pretty(&json!({ "keys": [jwk] })).unwrap());
+    }
+    let jwk_of = |stem: &str| -> Value {
+        serde_json::from_str(&read(&keys.join(format!("{stem}.pub.jwk.json")))).unwrap_or_else(|e| die(e))
+    };
+    let three = json!({ "keys": [jwk_of(JWKS3[0]), jwk_of(JWKS3[1]), jwk_of(JWKS3[2])] });
+    write(&out.join("jwks3.json"), &serde_json::to_string_pretty(&three).unwrap());
     let params = json!({
         "issuer": ISSUER, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
         "nonce": NONCE, "api_audience": API_AUDIENCE,
         "algs": ALGS.iter().map(|(a, _)| *a).collect::<Vec<_>>(),
+        // the algorithms whose token's key is in jwks3.json (an EdDSA token has no key there)
+        "algs3": JWKS3_ALGS,
     });
     write(&out.join("params.json"), &serde_json::to_string_pretty(&params).unwrap());
 }
@@ -279,19 +299,30 @@ fn raw(dir: &Path, secs: f64, threads: usize) {
 fn openidconnect_peer(dir: &Path, secs: f64) {
     use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet, CoreJwsSigningAlgorithm};
     use openidconnect::{ClientId, IssuerUrl, Nonce};
-    let jwks: CoreJsonWebKeySet = serde_json::from_str(&read(&dir.join("jwks.json"))).unwrap_or_else(|e| die(e));
-    let verifier = CoreIdTokenVerifier::new_public_client(
-        ClientId::new(CLIENT_ID.into()),
-        IssuerUrl::new(ISSUER.into()).unwrap(),
-        jwks,
-    )
-    .set_allowed_algs([
-        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        CoreJwsSigningAlgorithm::EdDsa,
-    ]);
     let nonce = Nonce::new(NONCE.into());
+    // Per token: the key set of the token's key alone (key `openidconnect.<ALG>`), then, for
+    // the algorithms in JWKS3_ALGS, the provider-like three-key set (`openidconnect.k3.<ALG>`).
+    let mut runs: Vec<(String, &'static str, String, String)> = Vec::new();
     for (alg, token) in load_tokens(dir) {
+        runs.push((format!("openidconnect.{alg}"), alg, format!("jwks1-{alg}.json"), token));
+    }
+    for (alg, token) in load_tokens(dir) {
+        if JWKS3_ALGS.contains(&alg) {
+            runs.push((format!("openidconnect.k3.{alg}"), alg, "jwks3.json".into(), token));
+        }
+    }
+    for (key, alg, jwks_file, token) in runs {
+        let jwks: CoreJsonWebKeySet = serde_json::from_str(&read(&dir.join(&jwks_file))).unwrap_or_else(|e| die(e));
+        let verifier = CoreIdTokenVerifier::new_public_client(
+            ClientId::new(CLIENT_ID.into()),
+            IssuerUrl::new(ISSUER.into()).unwrap(),
+            jwks,
+        )
+        .set_allowed_algs([
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            CoreJwsSigningAlgorithm::EdDsa,
+        ]);
         // Full decode per token: parse the compact JWT, verify signature and claims.
         let decode = || {
             let t: CoreIdToken = token.parse().unwrap_or_else(|e| die(format!("{alg}: {e:?}")));
@@ -299,11 +330,11 @@ fn openidconnect_peer(dir: &Path, secs: f64) {
             black_box(claims)
         };
         if let Err(e) = decode() {
-            println!("R openidconnect.{alg} rejected");
-            eprintln!("openidconnect rejects the {alg} token: {e}");
+            println!("R {key} rejected");
+            eprintln!("openidconnect rejects the {alg} token ({jwks_file}): {e}");
             continue;
         }
-        measure(&format!("openidconnect.{alg}"), secs, 1, || {
+        measure(&key, secs, 1, || {
             decode().unwrap();
         });
     }
@@ -331,7 +362,7 @@ fn response(status: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// Serves one keep-alive connection until the peer closes it.
-fn serve_conn(stream: TcpStream, c: &Counters, token_resp: &[u8], jwks_resp: &[u8]) {
+fn serve_conn(stream: TcpStream, c: &Counters, token_resp: &[u8], jwks: &[(String, Vec<u8>)]) {
     let _ = stream.set_nodelay(true);
     let mut writer = match stream.try_clone() {
         Ok(w) => w,
@@ -383,9 +414,9 @@ fn serve_conn(stream: TcpStream, c: &Counters, token_resp: &[u8], jwks_resp: &[u
                 }
                 token_resp
             }
-            "/jwks.json" => {
+            p if jwks.iter().any(|(name, _)| name == p) => {
                 c.jwks_requests.fetch_add(1, Ordering::Relaxed);
-                jwks_resp
+                &jwks.iter().find(|(name, _)| name == p).unwrap().1
             }
             "/stats" => {
                 let doc = json!({
@@ -414,9 +445,17 @@ fn serve_conn(stream: TcpStream, c: &Counters, token_resp: &[u8], jwks_resp: &[u
 /// (or until stdin closes, so it never outlives run.sh).
 fn serve(dir: &Path) {
     let token_body = read(&dir.join("token-response.json"));
-    let jwks_body = read(&dir.join("jwks.json"));
     let token_resp: &'static [u8] = Box::leak(response("200 OK", "application/json", token_body.as_bytes()).into_boxed_slice());
-    let jwks_resp: &'static [u8] = Box::leak(response("200 OK", "application/json", jwks_body.as_bytes()).into_boxed_slice());
+    // Every key set gen wrote (jwks.json, jwks1-<ALG>.json, jwks3.json) at /<file name>.
+    let mut sets = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| die(e)) {
+        let name = entry.unwrap_or_else(|e| die(e)).file_name().to_string_lossy().into_owned();
+        if name.starts_with("jwks") && name.ends_with(".json") {
+            let body = read(&dir.join(&name));
+            sets.push((format!("/{name}"), response("200 OK", "application/json", body.as_bytes())));
+        }
+    }
+    let jwks_resp: &'static [(String, Vec<u8>)] = Box::leak(sets.into_boxed_slice());
     let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| die(e));
     let port = listener.local_addr().unwrap().port();
     let tmp = dir.join("port.tmp");
