@@ -97,30 +97,50 @@ const REGISTERED: [&str; 18] = [
     "client_id", "scope", "cnf", "events", "sid",
 ];
 
-/// The index of `name` in `REGISTERED` (a `match`: one length switch, then a comparison or
-/// two, for every member of every payload).
+/// The index of `name` in `REGISTERED`, asked for every member of every payload: a
+/// three-letter name (eleven of them) is one integer switch, the others a comparison by
+/// length first.
 fn registered_slot(name: &str) -> Option<usize> {
-    Some(match name {
-        "iss" => 0,
-        "sub" => 1,
-        "aud" => 2,
-        "exp" => 3,
-        "nbf" => 4,
-        "iat" => 5,
-        "jti" => 6,
-        "nonce" => 7,
-        "acr" => 8,
-        "auth_time" => 9,
-        "azp" => 10,
-        "at_hash" => 11,
-        "c_hash" => 12,
-        "client_id" => 13,
-        "scope" => 14,
-        "cnf" => 15,
-        "events" => 16,
-        "sid" => 17,
-        _ => return None,
-    })
+    const fn three(n: &[u8; 3]) -> u32 {
+        u32::from_le_bytes([n[0], n[1], n[2], 0])
+    }
+    const ISS: u32 = three(b"iss");
+    const SUB: u32 = three(b"sub");
+    const AUD: u32 = three(b"aud");
+    const EXP: u32 = three(b"exp");
+    const NBF: u32 = three(b"nbf");
+    const IAT: u32 = three(b"iat");
+    const JTI: u32 = three(b"jti");
+    const ACR: u32 = three(b"acr");
+    const AZP: u32 = three(b"azp");
+    const CNF: u32 = three(b"cnf");
+    const SID: u32 = three(b"sid");
+    match *name.as_bytes() {
+        [a, b, c] => Some(match three(&[a, b, c]) {
+            ISS => 0,
+            SUB => 1,
+            AUD => 2,
+            EXP => 3,
+            NBF => 4,
+            IAT => 5,
+            JTI => 6,
+            ACR => 8,
+            AZP => 10,
+            CNF => 15,
+            SID => 17,
+            _ => return None,
+        }),
+        _ => Some(match name {
+            "nonce" => 7,
+            "auth_time" => 9,
+            "at_hash" => 11,
+            "c_hash" => 12,
+            "client_id" => 13,
+            "scope" => 14,
+            "events" => 16,
+            _ => return None,
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,9 @@ pub struct Client {
     auth_method: AuthMethod,
     signing_key: Option<SigningKey>,
     log: std::sync::RwLock<Option<crate::core::log::Target>>,
+    /// Whether `log` holds a target: read (never written) on every call, so that a client
+    /// without a log sink of its own takes no lock and touches no shared counter there.
+    has_log: std::sync::atomic::AtomicBool,
     /// `jti`s of accepted logout tokens without `exp` (`allow_missing_exp`).
     pub(crate) logout_jtis: crate::core::replay::JtiCache,
     /// The DPoP key (RFC 9449) when the client option `dpop` is on.
@@ -524,6 +527,7 @@ impl Client {
             auth_method,
             signing_key,
             log: std::sync::RwLock::new(None),
+            has_log: std::sync::atomic::AtomicBool::new(false),
             logout_jtis: Default::default(),
             dpop,
             dpop_nonces: Default::default(),
@@ -547,11 +551,17 @@ impl Client {
 
     /// Gives this client its own log sink (`None`: back to the process-wide one).
     pub fn set_log_target(&self, target: Option<crate::core::log::Target>) {
-        *self.log.write().unwrap_or_else(|e| e.into_inner()) = target;
+        let mut log = self.log.write().unwrap_or_else(|e| e.into_inner());
+        let has = target.is_some();
+        *log = target;
+        self.has_log.store(has, std::sync::atomic::Ordering::Release);
     }
 
     /// Runs `f` with this client's log sink, if it has one, as the thread's sink.
     pub fn in_log_scope<T>(&self, f: impl FnOnce() -> T) -> T {
+        if !self.has_log.load(std::sync::atomic::Ordering::Acquire) {
+            return f();
+        }
         let target = self.log.read().unwrap_or_else(|e| e.into_inner()).clone();
         crate::core::log::scoped(target, f)
     }

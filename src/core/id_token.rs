@@ -83,17 +83,17 @@ pub fn validate<C: ClaimSet>(
 /// one; RFC 7519 §5.1 recommends "JWT"), so that an access token (`at+jwt`) or a logout
 /// token (`logout+jwt`) is never accepted as an ID token.
 fn check_typ(typ: Option<&str>) -> Result<()> {
-    if let Some(t) = typ {
-        let t = t.to_ascii_lowercase();
-        let t = t.strip_prefix("application/").unwrap_or(&t);
-        if t != "jwt" {
-            return Err(Error::validation(format!(
+    match typ {
+        Some(t) if !crate::core::jose::typ_is(Some(t), "jwt") => {
+            let t = t.to_ascii_lowercase();
+            let t = t.strip_prefix("application/").unwrap_or(&t);
+            Err(Error::validation(format!(
                 "header typ {} is not that of an ID token (expected JWT or none)",
                 quote_untrusted(t)
-            )));
+            )))
         }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// OIDC Core §3.1.3.7 steps 3-5: our client_id among the audiences, every other

@@ -315,9 +315,12 @@ pub fn parse(token: &str) -> Result<Jws<'_>> {
 /// Whether a JOSE header `typ` is `expected`, with or without the `application/` prefix
 /// (RFC 7515 §4.1.9: the prefix may be omitted; media types are case-insensitive).
 pub(crate) fn typ_is(typ: Option<&str>, expected: &str) -> bool {
+    // `expected` is lower case; compared without building a lower-case copy.
     typ.is_some_and(|t| {
-        let t = t.to_ascii_lowercase();
-        t == expected || t.strip_prefix("application/") == Some(expected)
+        t.eq_ignore_ascii_case(expected)
+            || (t.len() == "application/".len() + expected.len()
+                && t.as_bytes()[.."application/".len()].eq_ignore_ascii_case(b"application/")
+                && t.as_bytes()["application/".len()..].eq_ignore_ascii_case(expected.as_bytes()))
     })
 }
 
@@ -364,6 +367,27 @@ pub(crate) fn jwk_thumbprint(jwk: &Map<String, Value>) -> Result<String> {
 #[cfg(test)]
 mod b64_tests {
     use super::*;
+
+    #[test]
+    fn typ_comparison() {
+        for (typ, expected, want) in [
+            ("JWT", "jwt", true),
+            ("jwt", "jwt", true),
+            ("application/JWT", "jwt", true),
+            ("Application/jwt", "jwt", true),
+            ("application/jwt ", "jwt", false),
+            ("app/jwt", "jwt", false),
+            ("at+JWT", "at+jwt", true),
+            ("application/at+jwt", "at+jwt", true),
+            ("application/", "jwt", false),
+            ("applicationXjwt", "jwt", false),
+            ("jwté", "jwt", false),
+            ("", "jwt", false),
+        ] {
+            assert_eq!(typ_is(Some(typ), expected), want, "{typ}");
+        }
+        assert!(!typ_is(None, "jwt"));
+    }
 
     /// The number of parts is judged before anything else, whatever the parts hold.
     #[test]
