@@ -13,14 +13,6 @@ use std::time::Duration;
 /// Parses an optional options document into `T` (`None` = all defaults).
 pub fn parse<T: DeserializeOwned + Default>(json: Option<&str>, what: &str) -> Result<T> {
     let Some(json) = json else { return Ok(T::default()) };
-    // Ordinary options (a strict object without escapes, fractions or null members, read
-    // without building anything) are deserialised straight from the text; anything else,
-    // and any error, takes the path below, whose checks and messages are the reference.
-    if crate::core::json::plain_object_without_null_members(json) {
-        if let Ok(options) = serde_json::from_str::<T>(json) {
-            return Ok(options);
-        }
-    }
     // Strict: a repeated key is refused (it would let text appended by a careless
     // `snprintf` override an earlier value), and so is `null` (omit a key for its default).
     let value = crate::core::json::parse_str(json)

@@ -8,7 +8,7 @@
 //! error documents or logs.
 
 use crate::core::{self, Client};
-use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, OutString};
+use crate::ffi::boundary::{self, arg_ref, arg_str, opt_str, to_json, OutString};
 use crate::ffi::client::soidc_client;
 use crate::ffi::status::*;
 use std::os::raw::c_char;
@@ -23,8 +23,7 @@ fn on_client(
     boundary::call(out_json, || {
         let c = client?;
         let v = c.inner.in_log_scope(|| f(&c.inner))?;
-        // The same text serde_json writes, without its byte-by-byte string escaping.
-        Ok(Some(crate::core::json::to_string(&v)))
+        to_json(&v)
     })
 }
 
