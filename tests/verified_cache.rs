@@ -218,7 +218,9 @@ fn bytes_differing_by_one_char_are_checked_in_full() {
 fn hit_refuses_a_token_whose_key_left_the_jwks_on_refetch() {
     let stub = StubServer::new();
     stub.set_jwks(&jwks_of(&["stub-rs256", "stub-rs256-b", "stub-es256"]));
-    let c = cached_client(&stub, 16);
+    // 64 entries: 16 shards of 4 (with shards of one entry, the two tokens could share
+    // one and evict each other: 1 run in 16 failed)
+    let c = cached_client(&stub, 64);
     let gone = at(&stub, "stub-rs256", "alice", 300);
     let stays = at(&stub, "stub-rs256-b", "bob", 300);
     make_cached(&c, &gone, &opts());
@@ -339,8 +341,10 @@ fn same_error(a: &Error, b: &Error) {
 #[test]
 fn a_negative_hit_gives_the_exact_error_of_the_full_check() {
     let stub = StubServer::new();
-    let c = cached_client(&stub, 16);
-    assert_eq!(stats(&c).failure_capacity, 4, "a quarter of the capacity");
+    // 400 entries: 100 negative ones over 16 shards (with shards of one entry, two
+    // failures could share one and evict each other).
+    let c = cached_client(&stub, 400);
+    assert_eq!(stats(&c).failure_capacity, 100, "a quarter of the capacity");
     for key in ["stub-rs256", "stub-es256", "stub-ed25519"] {
         let bad = bad_signature(&at(&stub, key, "alice", 300));
         let before = stats(&c);
@@ -356,12 +360,20 @@ fn a_negative_hit_gives_the_exact_error_of_the_full_check() {
     // The verified table holds nothing of it, and a valid token still is a verified hit.
     assert_eq!(stats(&c).entries, 0);
     make_cached(&c, &at(&stub, "stub-rs256", "bob", 300), &opts());
-    // The negative table is bounded (4 here): more failing tokens evict older ones.
+    // The negative table is bounded (16 entries: 4 negative ones): more failing tokens
+    // evict older ones, never verified ones.
+    let small = cached_client(&stub, 16);
+    assert_eq!(stats(&small).failure_capacity, 4);
+    let good = at(&stub, "stub-es256", "carol", 300);
+    make_cached(&small, &good, &opts());
     for i in 0..10 {
-        refused(&c, &bad_signature(&at(&stub, "stub-es256", &format!("u{i}"), 300)), &opts(), "signature");
-        assert!(stats(&c).failure_entries <= 4, "{:?}", stats(&c));
+        refused(&small, &bad_signature(&at(&stub, "stub-es256", &format!("u{i}"), 300)), &opts(), "signature");
+        assert!(stats(&small).failure_entries <= 4, "{:?}", stats(&small));
     }
-    assert_eq!(stats(&c).entries, 1, "failing tokens never push verified ones out");
+    assert_eq!(stats(&small).entries, 1, "failing tokens never push verified ones out");
+    let hits = stats(&small).hits;
+    accepted(&small, &good, &opts());
+    assert_eq!(stats(&small).hits, hits + 1, "still a hit");
 }
 
 #[test]
