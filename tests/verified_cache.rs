@@ -3,7 +3,10 @@
 //! cached one (a decode that succeeded, then one counted as a hit) and then shows that the
 //! hit path still refuses what must be refused: an expired token, another audience, a
 //! missing scope, a DPoP-bound token without its proof or with a wrong one, a token whose
-//! key left the JWKS (refetch, `import_keys`), bytes differing by one char.
+//! key left the JWKS (refetch, `import_keys`), bytes differing by one char. Signature
+//! failures are cached apart (negative entries, bound to the key set they failed
+//! against): a negative hit gives the exact error of a full check, and any change of the
+//! key set has the token checked again.
 //!
 //! Tokens with a lifetime or key under the test's control are signed by the test and
 //! served by the tests' stub provider; scopes and DPoP-bound tokens come from the real
@@ -215,7 +218,9 @@ fn bytes_differing_by_one_char_are_checked_in_full() {
 fn hit_refuses_a_token_whose_key_left_the_jwks_on_refetch() {
     let stub = StubServer::new();
     stub.set_jwks(&jwks_of(&["stub-rs256", "stub-rs256-b", "stub-es256"]));
-    let c = cached_client(&stub, 16);
+    // 64 entries: 16 shards of 4 (with shards of one entry, the two tokens could share
+    // one and evict each other: 1 run in 16 failed)
+    let c = cached_client(&stub, 64);
     let gone = at(&stub, "stub-rs256", "alice", 300);
     let stays = at(&stub, "stub-rs256-b", "bob", 300);
     make_cached(&c, &gone, &opts());
@@ -274,14 +279,15 @@ fn hit_refuses_a_token_whose_key_left_with_import_keys() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
-fn hmac_tokens_and_failures_are_not_cached() {
+fn hmac_tokens_are_not_cached_and_failures_only_as_failures() {
     let stub = StubServer::new();
     let c = client_with(&stub.issuer(), &json!({"verified_cache_entries": 16, "allowed_algs": ["HS256", "RS256"]}).to_string());
     let hs = sign_hmac("HS256", SECRET.as_bytes(), &json!({"typ": "at+jwt"}), &at_claims(&stub, "alice", 300));
     accepted(&c, &hs, &opts());
     accepted(&c, &hs, &opts());
     assert_eq!(stats(&c).entries, 0, "HS* tokens are verified every time");
-    // A token that fails the signature check, twice: refused both times, never cached.
+    // A token that fails the signature check, twice: refused both times, never cached
+    // as verified (the second refusal comes from the negative table).
     let t = at(&stub, "stub-rs256", "alice", 300);
     let parts: Vec<&str> = t.split('.').collect();
     let forged = format!("{}.{}.{}", parts[0], parts[1], b64(&[7u8; 256]));
@@ -311,6 +317,198 @@ fn tokens_over_16_kib_are_not_cached() {
     claims["filler"] = json!("x".repeat(10 * 1024));
     let fits = sign("ES256", "stub-es256", &json!({"typ": "at+jwt"}), &claims);
     make_cached(&c, &fits, &opts());
+}
+
+// ---------------------------------------------------------------------------------------
+// Signature failures (negative entries)
+// ---------------------------------------------------------------------------------------
+
+/// `t` with one char of its signature changed (not the last, whose low bits may be padding).
+fn bad_signature(t: &str) -> String {
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut s = parts[2].as_bytes().to_vec();
+    s[10] = if s[10] == b'A' { b'B' } else { b'A' };
+    format!("{}.{}.{}", parts[0], parts[1], String::from_utf8(s).unwrap())
+}
+
+#[track_caller]
+fn same_error(a: &Error, b: &Error) {
+    assert_eq!(a.kind, b.kind);
+    assert_eq!(a.message, b.message);
+    assert_eq!(a.details, b.details);
+}
+
+#[test]
+fn a_negative_hit_gives_the_exact_error_of_the_full_check() {
+    let stub = StubServer::new();
+    // 400 entries: 100 negative ones over 16 shards (with shards of one entry, two
+    // failures could share one and evict each other).
+    let c = cached_client(&stub, 400);
+    assert_eq!(stats(&c).failure_capacity, 100, "a quarter of the capacity");
+    for key in ["stub-rs256", "stub-es256", "stub-ed25519"] {
+        let bad = bad_signature(&at(&stub, key, "alice", 300));
+        let before = stats(&c);
+        let first = refused(&c, &bad, &opts(), "signature");
+        assert_eq!(stats(&c).failure_entries, before.failure_entries + 1, "{key}: the failure was cached");
+        let second = refused(&c, &bad, &opts(), "signature");
+        assert_eq!(stats(&c).failure_hits, before.failure_hits + 1, "{key}: the second refusal was a negative hit");
+        same_error(&first, &second);
+        // The same error as a client without the cache gives.
+        let plain = client_with(&stub.issuer(), r#"{"leeway_s": 0}"#);
+        same_error(&first, &refused(&plain, &bad, &opts(), "signature"));
+    }
+    // The verified table holds nothing of it, and a valid token still is a verified hit.
+    assert_eq!(stats(&c).entries, 0);
+    make_cached(&c, &at(&stub, "stub-rs256", "bob", 300), &opts());
+    // The negative table is bounded (16 entries: 4 negative ones): more failing tokens
+    // evict older ones, never verified ones.
+    let small = cached_client(&stub, 16);
+    assert_eq!(stats(&small).failure_capacity, 4);
+    let good = at(&stub, "stub-es256", "carol", 300);
+    make_cached(&small, &good, &opts());
+    for i in 0..10 {
+        refused(&small, &bad_signature(&at(&stub, "stub-es256", &format!("u{i}"), 300)), &opts(), "signature");
+        assert!(stats(&small).failure_entries <= 4, "{:?}", stats(&small));
+    }
+    assert_eq!(stats(&small).entries, 1, "failing tokens never push verified ones out");
+    let hits = stats(&small).hits;
+    accepted(&small, &good, &opts());
+    assert_eq!(stats(&small).hits, hits + 1, "still a hit");
+}
+
+#[test]
+fn unknown_kid_no_kid_and_other_failures_are_not_cached_as_failures() {
+    let stub = StubServer::new();
+    let c = cached_client(&stub, 16);
+    // An unknown kid (a refetch may find it): checked every time.
+    let unknown = sign("RS256", "stub-rs256", &json!({"typ": "at+jwt", "kid": "not-there"}), &at_claims(&stub, "a", 300));
+    refused(&c, &unknown, &opts(), "unknown_kid");
+    refused(&c, &unknown, &opts(), "unknown_kid");
+    // No kid: a failure may earn a refetch, so it is checked every time.
+    let no_kid = bad_signature(&sign("RS256", "stub-rs256", &json!({"typ": "at+jwt", "kid": null}), &at_claims(&stub, "b", 300)));
+    refused(&c, &no_kid, &opts(), "signature");
+    refused(&c, &no_kid, &opts(), "signature");
+    // Claim failures are not signature failures (an expired token is a verified entry).
+    let expired = at(&stub, "stub-rs256", "old", -100);
+    refused(&c, &expired, &opts(), "expired");
+    refused(&c, &expired, &opts(), "expired");
+    let st = stats(&c);
+    assert_eq!((st.failure_entries, st.failure_hits), (0, 0), "{st:?}");
+    // The unknown kid appears in the JWKS: the token is checked against it.
+    let mut k = common::stub::public_jwk("stub-rs256");
+    k["kid"] = json!("not-there");
+    let mut jwks = jwks_of(&["stub-rs256", "stub-es256"]);
+    jwks["keys"].as_array_mut().unwrap().push(k);
+    stub.set_jwks(&jwks);
+    accepted(&c, &unknown, &opts());
+}
+
+#[test]
+fn a_failure_is_checked_again_after_any_key_set_change() {
+    // A token signed with the material of stub-rs256-b but naming kid stub-rs256 fails
+    // against the provider's set; once the provider publishes that material under that
+    // kid (refetch, import_keys), it verifies, although its failure was cached.
+    let stub = StubServer::new();
+    let c = cached_client(&stub, 16);
+    let t = sign("RS256", "stub-rs256-b", &json!({"typ": "at+jwt", "kid": "stub-rs256"}), &at_claims(&stub, "rot", 300));
+    refused(&c, &t, &opts(), "signature");
+    refused(&c, &t, &opts(), "signature");
+    assert_eq!(stats(&c).failure_hits, 1);
+    let mut new_key = common::stub::public_jwk("stub-rs256-b");
+    new_key["kid"] = json!("stub-rs256");
+    let new_set = json!({"keys": [new_key]});
+    // 1. A refetch brings the new material.
+    stub.set_jwks(&new_set);
+    c.provider_keys(Some(r#"{"force_refresh": true}"#)).unwrap();
+    make_cached(&c, &t, &opts());
+    // 2. import_keys of the old set: the token fails again (checked, then a negative
+    //    hit); import_keys of the new set: accepted again.
+    let old_set = jwks_of(&["stub-rs256"]).to_string();
+    c.import_keys(&old_set, None).unwrap();
+    refused(&c, &t, &opts(), "signature");
+    let hits = stats(&c).failure_hits;
+    refused(&c, &t, &opts(), "signature");
+    assert_eq!(stats(&c).failure_hits, hits + 1);
+    c.import_keys(&new_set.to_string(), None).unwrap();
+    accepted(&c, &t, &opts());
+    // 3. Even an identical set imported again counts as a change: checked again (a
+    //    miss: the negative hit count does not move), with the same outcome.
+    c.import_keys(&old_set, None).unwrap();
+    refused(&c, &t, &opts(), "signature");
+    let hits = stats(&c).failure_hits;
+    c.import_keys(&old_set, None).unwrap();
+    refused(&c, &t, &opts(), "signature");
+    assert_eq!(stats(&c).failure_hits, hits, "checked against the new set, not answered from the entry");
+    // 4. The key is removed: the cached failure does not stand in for the unknown kid.
+    refused(&c, &t, &opts(), "signature");
+    c.import_keys(&jwks_of(&["stub-es256"]).to_string(), Some(r#"{"max_age_s": 600}"#)).unwrap();
+    refused(&c, &t, &json!({"audience": API, "cache_only": true}).to_string(), "unknown_kid");
+}
+
+#[test]
+fn threads_never_see_a_failure_cached_against_another_key_set() {
+    // The main thread alternates the set between OLD (kid K = material A) and NEW (kid K
+    // = material B) with import_keys; 4 threads decode a token signed with B naming K.
+    // With OLD throughout a decode it must be refused ("signature", mostly negative
+    // hits); with NEW throughout it must be accepted, although threads cache its failure
+    // against OLD all the time.
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    let stub = StubServer::new();
+    let c = Arc::new(cached_client(&stub, 8));
+    let old_set = jwks_of(&["stub-rs256"]).to_string();
+    let mut k = common::stub::public_jwk("stub-rs256-b");
+    k["kid"] = json!("stub-rs256");
+    let new_set = json!({"keys": [k]}).to_string();
+    c.import_keys(&old_set, None).unwrap();
+    let t = sign("RS256", "stub-rs256-b", &json!({"typ": "at+jwt", "kid": "stub-rs256"}), &at_claims(&stub, "rot", 300));
+    let o = json!({"audience": API, "cache_only": true}).to_string();
+    // phase % 4: 0 = OLD stable, 1 = importing NEW, 2 = NEW stable, 3 = importing OLD
+    let phase = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..4)
+        .map(|th| {
+            let (c, phase, stop, t, o) = (c.clone(), phase.clone(), stop.clone(), t.clone(), o.clone());
+            std::thread::spawn(move || {
+                let (mut refused_old, mut accepted_new) = (0usize, 0usize);
+                while !stop.load(Ordering::SeqCst) {
+                    let p0 = phase.load(Ordering::SeqCst);
+                    let r = c.decode_access_token(&t, Some(&o));
+                    let p1 = phase.load(Ordering::SeqCst);
+                    if let Err(e) = &r {
+                        assert_eq!(e.details.get("reason"), Some(&json!("signature")), "thread {th}: {}", e.message);
+                    }
+                    if p0 == p1 && p0 % 4 == 0 {
+                        assert!(r.is_err(), "thread {th}: accepted with the old key");
+                        refused_old += 1;
+                    }
+                    if p0 == p1 && p0 % 4 == 2 {
+                        assert!(r.is_ok(), "thread {th}: refused with the new key: {:?}", r.err().map(|e| e.message));
+                        accepted_new += 1;
+                    }
+                }
+                (refused_old, accepted_new)
+            })
+        })
+        .collect();
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(3));
+        phase.fetch_add(1, Ordering::SeqCst);
+        c.import_keys(&new_set, None).unwrap();
+        phase.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(3));
+        phase.fetch_add(1, Ordering::SeqCst);
+        c.import_keys(&old_set, None).unwrap();
+        phase.fetch_add(1, Ordering::SeqCst);
+    }
+    stop.store(true, Ordering::SeqCst);
+    let (mut refused, mut accepted) = (0, 0);
+    for w in workers {
+        let (r, a) = w.join().expect("worker panicked");
+        refused += r;
+        accepted += a;
+    }
+    assert!(refused > 0 && accepted > 0, "refused with OLD: {refused}, accepted with NEW: {accepted}");
+    assert!(stats(&c).failure_hits > 0, "{:?}", stats(&c));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1671,6 +1671,8 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
+    ngx_str_null(&value);
+
     /* the rewrite phase runs again after "rewrite ... last": validate once per
      * location configuration */
     ctx = ngx_http_get_module_ctx(r, ngx_http_soidc_module);
@@ -1764,9 +1766,80 @@ ngx_http_soidc_handler(ngx_http_request_t *r)
 
 check:
 
+    /* The b64token check (RFC 6750 section 2.1, a 400 otherwise) of a JWT is
+     * made only when soidc refuses the token (see "malformed" below): a token
+     * soidc accepts is a compact JWS, three strict base64url parts and two
+     * dots, which is a b64token; scanning 700 bytes through the table was as
+     * much worker CPU as soidc's base64 decoding. A NUL would cut the C string
+     * (a header cannot carry one; a soidc_token variable might), so it is
+     * looked for here (memchr), and an opaque token is checked before it is
+     * sent to the introspection endpoint. */
     if (tok.len > NGX_HTTP_SOIDC_MAX_TOKEN
-        || !ngx_http_soidc_is_b64token(&tok))
+        || tok.len == 0
+        || ngx_strlchr(tok.data, tok.data + tok.len, '\0') != NULL
+        || (slcf->introspection && !ngx_http_soidc_is_b64token(&tok)))
     {
+        goto malformed;
+    }
+
+    pv = ngx_http_soidc_select_provider(r, slcf, &tok);
+
+    if (pv == NULL) {
+        if (!ngx_http_soidc_is_b64token(&tok)) {
+            goto malformed;
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "soidc: bearer token rejected: its \"iss\" is none of "
+                      "this location's issuers");
+
+        if (ngx_http_soidc_set_reason(r, "issuer", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_str_set(&desc, "the token's issuer is not accepted here");
+        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
+                                        "invalid_token", &desc, 0);
+    }
+
+    if (pv->client == NULL) {
+        if (!ngx_http_soidc_is_b64token(&tok)) {
+            goto malformed;
+        }
+
+        /* discovery has not succeeded yet: nothing to validate with */
+        if (ngx_http_soidc_set_reason(r, "no_client", NULL) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_soidc_unavailable(r, pv,
+                       "no client yet: discovery has not succeeded",
+                       NGX_HTTP_SOIDC_RETRY_MSEC / 1000);
+    }
+
+    if (!slcf->token
+        && r->http_version <= NGX_HTTP_VERSION_11
+        && tok.data + tok.len == value.data + value.len
+        && value.data[value.len] == '\0')
+    {
+        /* HTTP/1.x: nginx ends every request header value with a NUL (where
+         * its CR or LF was), so the token needs no copy */
+        token = (char *) tok.data;
+
+    } else {
+        token = ngx_pnalloc(r->pool, tok.len + 1);
+        if (token == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(token, tok.data, tok.len);
+        token[tok.len] = '\0';
+    }
+
+    if (0) {
+
+malformed:
+
         if (slcf->token) {
             ngx_str_set(&desc, "the token is not one b64token "
                                "(RFC 6750 section 2.1)");
@@ -1786,41 +1859,6 @@ check:
         return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_BAD_REQUEST,
                                         "invalid_request", &desc, 0);
     }
-
-    pv = ngx_http_soidc_select_provider(r, slcf, &tok);
-
-    if (pv == NULL) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "soidc: bearer token rejected: its \"iss\" is none of "
-                      "this location's issuers");
-
-        if (ngx_http_soidc_set_reason(r, "issuer", NULL) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        ngx_str_set(&desc, "the token's issuer is not accepted here");
-        return ngx_http_soidc_challenge(r, slcf, NGX_HTTP_UNAUTHORIZED,
-                                        "invalid_token", &desc, 0);
-    }
-
-    if (pv->client == NULL) {
-        /* discovery has not succeeded yet: nothing to validate with */
-        if (ngx_http_soidc_set_reason(r, "no_client", NULL) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_soidc_unavailable(r, pv,
-                       "no client yet: discovery has not succeeded",
-                       NGX_HTTP_SOIDC_RETRY_MSEC / 1000);
-    }
-
-    token = ngx_pnalloc(r->pool, tok.len + 1);
-    if (token == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_memcpy(token, tok.data, tok.len);
-    token[tok.len] = '\0';
 
     if (slcf->introspection && !ngx_http_soidc_is_jws(&tok)) {
         return ngx_http_soidc_introspect(r, slcf, pv, &tok);
@@ -1845,6 +1883,10 @@ check:
         }
 
         if (options == (const char *) -1) {
+            if (!ngx_http_soidc_is_b64token(&tok)) {
+                goto malformed;
+            }
+
             ngx_str_set(&desc, "the request does not carry exactly one DPoP "
                                "proof (RFC 9449 section 4.3)");
             if (ngx_http_soidc_set_reason(r, "dpop_invalid", NULL) != NGX_OK) {
@@ -1898,6 +1940,12 @@ decode:
         /* on to the next handler: in the rewrite phase NGX_OK would end the
          * request */
         return NGX_DECLINED;
+    }
+
+    /* refused: a token that is not one b64token is a malformed request (400),
+     * whatever soidc says (not UTF-8, ...) */
+    if (!ngx_http_soidc_is_b64token(&tok)) {
+        goto malformed;
     }
 
     if (ngx_http_soidc_json_string(r->pool, doc, "/message", &msg) != NGX_OK) {

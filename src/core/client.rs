@@ -112,6 +112,10 @@ pub struct VerifiedCacheStats {
     pub capacity: usize,
     pub entries: usize,
     pub hits: u64,
+    /// The negative table (signature failures): its capacity, entries held, hits so far.
+    pub failure_capacity: usize,
+    pub failure_entries: usize,
+    pub failure_hits: u64,
 }
 
 /// `options_json` of `soidc_client_provider_keys`.
@@ -657,19 +661,36 @@ impl Client {
         // A hit counts only while the current key set (fetched if stale, as for a miss)
         // still holds the key that verified the token; see verified_cache.rs.
         let set = self.keys.get(&self.http, policy)?;
-        if cache.lookup(jws, |key| set.holds(key)) == crate::core::verified_cache::Lookup::Hit {
-            return Ok(());
+        if let Some(outcome) = cache.check(jws, set.id, |key| set.holds(key)) {
+            // A verified token whose key is still there, or the exact error this token's
+            // signature gave against this very key set.
+            return outcome;
         }
         drop(set);
-        let key = self.keys.verify(&self.http, jws, policy)?;
-        cache.insert(jws, key);
-        Ok(())
+        match self.keys.verify_tracked(&self.http, jws, policy) {
+            Ok(key) => {
+                cache.insert(jws, key);
+                Ok(())
+            }
+            Err((e, Some(set_id))) => {
+                cache.insert_failure(jws, set_id, &e);
+                Err(e)
+            }
+            Err((e, None)) => Err(e),
+        }
     }
 
     /// The verified-token cache: its capacity, entries held and hits so far (`None`:
     /// no cache). For tests and diagnostics; not part of the C ABI.
     pub fn verified_cache_stats(&self) -> Option<VerifiedCacheStats> {
-        self.verified.as_ref().map(|c| VerifiedCacheStats { capacity: c.capacity(), entries: c.len(), hits: c.hits() })
+        self.verified.as_ref().map(|c| VerifiedCacheStats {
+            capacity: c.capacity(),
+            entries: c.len(),
+            hits: c.hits(),
+            failure_capacity: c.failure_capacity(),
+            failure_entries: c.failures(),
+            failure_hits: c.failure_hits(),
+        })
     }
 
     /// Decodes and validates an ID token; returns all of its claims.

@@ -109,8 +109,22 @@ fn step<'a>(text: &'a str, token: &str) -> Option<&'a str> {
 
 /// The value `pointer` refers to, parsed.
 pub fn lookup(json: &str, pointer: &str) -> Result<Value, Error> {
-    let raw = lookup_raw(json, pointer)?;
-    crate::core::json::parse_str(raw).map_err(|e| Error::internal(format!("a validated value did not parse again: {e}")))
+    // One strict parse, then the steps in the parsed value: the same value as
+    // `lookup_raw` finds (same reader, same steps), without reading the document three
+    // more times (an nginx worker reads three members of every refusal's error
+    // document: 5.3 us for them that way, more than the refusal itself).
+    let rest = check_pointer(pointer)?;
+    let mut current = crate::core::json::parse_str(json)
+        .map_err(|e| Error::invalid_argument(format!("the JSON document is invalid: {e}")))?;
+    for token in tokens(rest) {
+        current = match current {
+            Value::Object(mut members) => members.remove(&token),
+            Value::Array(mut elements) => array_index(&token).filter(|i| *i < elements.len()).map(|i| elements.swap_remove(i)),
+            _ => None,
+        }
+        .ok_or_else(|| not_found(pointer))?;
+    }
+    Ok(current)
 }
 
 fn wrong_type(pointer: &str, expected: &str, found: &Value) -> Error {

@@ -207,7 +207,13 @@ pub struct KeySet {
     pub keys: Vec<VerifyKey>,
     /// The document as the provider sent it.
     pub document: Value,
+    /// Unique among the sets this process parsed (a set never changes once parsed): the
+    /// verified-token cache binds a cached signature failure to it.
+    pub id: u64,
 }
+
+/// The next `KeySet::id`.
+static NEXT_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl KeySet {
     pub fn parse(document: Value, algs: &[Alg]) -> Result<KeySet> {
@@ -228,7 +234,8 @@ impl KeySet {
                 Err(msg) => log_at!(Level::Warn, "JWKS key #{i} ignored: {msg}"),
             }
         }
-        Ok(KeySet { keys, document })
+        let id = NEXT_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(KeySet { keys, document, id })
     }
 
     fn has_kid(&self, kid: &str) -> bool {
@@ -603,7 +610,21 @@ impl KeyCache {
     /// Verifies a token's signature, refetching once (rate-limited) when its
     /// `kid` is not in the cached set. Returns the fingerprint of the key that verified it.
     pub fn verify(&self, http: &Http, jws: &Jws<'_>, policy: KeyPolicy) -> Result<crate::core::verified_cache::KeyFingerprint> {
-        let set = self.get(http, policy)?;
+        self.verify_tracked(http, jws, policy).map_err(|(e, _)| e)
+    }
+
+    /// [`KeyCache::verify`], and with an error the `KeySet::id` of the set the token's
+    /// signature failed against when that failure is final for that set: the token names
+    /// a kid the set holds, and its signature does not verify with it (or the key cannot
+    /// verify its alg), reason "signature", no refetch made or due. `None` for every
+    /// other error (unknown kid, no kid, network, no keys).
+    pub fn verify_tracked(
+        &self,
+        http: &Http,
+        jws: &Jws<'_>,
+        policy: KeyPolicy,
+    ) -> std::result::Result<crate::core::verified_cache::KeyFingerprint, (Error, Option<u64>)> {
+        let set = self.get(http, policy).map_err(|e| (e, None))?;
         // A token without kid whose signature fits none of the cached keys may be
         // signed with a rotated key: it earns the same (rate-limited) refetch as an
         // unknown kid, and the first error stands if that does not help.
@@ -612,7 +633,10 @@ impl KeyCache {
             Ok(Some(key)) => return Ok(key.fingerprint),
             Ok(None) => {}
             Err(e) if jws.kid.is_none() => first_error = Some(e),
-            Err(e) => return Err(e),
+            Err(e) => {
+                let final_for_set = e.details.get("reason").and_then(Value::as_str) == Some("signature");
+                return Err((e, final_for_set.then_some(set.id)));
+            }
         }
         let kid = jws.kid.as_deref();
         if policy.allow_fetch {
@@ -629,7 +653,7 @@ impl KeyCache {
                         log_at!(Level::Debug, "unknown kid {}: refetch suppressed (rate limit or back-off)", kid.map(quote_untrusted).unwrap_or_else(|| "(none)".into()));
                         None
                     }
-                    Err(e) if e.kind == ErrorKind::Validation => return Err(e),
+                    Err(e) if e.kind == ErrorKind::Validation => return Err((e, None)),
                     Err(e) => {
                         log_at!(Level::Warn, "JWKS refetch failed: {}", e.message);
                         None
@@ -640,17 +664,17 @@ impl KeyCache {
                 match s.verify(jws) {
                     Ok(Some(key)) => return Ok(key.fingerprint),
                     Ok(None) => {}
-                    Err(e) => return Err(first_error.unwrap_or(e)),
+                    Err(e) => return Err((first_error.unwrap_or(e), None)),
                 }
             }
         }
         if let Some(e) = first_error {
-            return Err(e);
+            return Err((e, None));
         }
-        Err(Error::validation(match kid {
+        Err((Error::validation(match kid {
             Some(k) => format!("signature check failed: no key with kid {} and a type fitting alg {} in the provider's JWKS", quote_untrusted(k), jws.alg.name()),
             None => format!("signature check failed: the provider's JWKS has no key fitting alg {}", jws.alg.name()),
         })
-        .with_detail("reason", "unknown_kid"))
+        .with_detail("reason", "unknown_kid"), None))
     }
 }

@@ -11,9 +11,10 @@
 //!   keys: access tokens, ID tokens, logout tokens, signed userinfo.
 //! - A hit requires the identical bytes: an entry keeps the token's signing input
 //!   (`BASE64URL(header).BASE64URL(payload)`, as received) and its signature, and a
-//!   lookup compares both in full. A keyed hash of the signature only picks the slot. As
-//!   base64url decoding is strict (no padding, no stray trailing bits), the signature
-//!   bytes have exactly one encoding, so both together are the whole token.
+//!   lookup compares both in full. A keyed hash of the signature (its length and first
+//!   32 bytes) only picks the slot. As base64url decoding is strict (no padding, no
+//!   stray trailing bits), the signature bytes have exactly one encoding, so both
+//!   together are the whole token.
 //! - Each entry records the key that verified it: a SHA-256 fingerprint of the JWK's
 //!   `kty`, `kid`, `alg` and key material (`keys::VerifyKey::fingerprint`). A hit counts
 //!   only while the client's current key set still holds that key; otherwise the entry
@@ -23,13 +24,25 @@
 //! - HS* tokens (verified with the client secret) are not cached: an HMAC costs about
 //!   as much as the lookup.
 //! - Tokens longer than 16 KiB are not cached (verified every time).
-//! - Only successes are cached (no negative caching): a forged or broken token pays the
-//!   full check every time, and cannot push entries out, since it never gets in.
+//! - Signature failures are cached too, apart (negative entries), so that a forged or
+//!   broken token sent again does not pay a full signature check every time: the
+//!   identical token bytes map to the exact error the check gave, bound to the key set
+//!   it failed against (`KeySet::id`, unique per parsed set: a refetch, an import, a
+//!   state import or a `cache_dir` file all make a new set). A negative hit counts only
+//!   while that same set is the current one; with any other set the entry is dropped and
+//!   the token is checked again. Only a failure of the signature itself against keys
+//!   the set holds (reason "signature", the token names a `kid`: no refetch is ever
+//!   made for it) gets an entry; never an unknown kid or a token without `kid` (a
+//!   refetch may find the key), a network error or timeout, or HS*. Negative entries
+//!   have their own table of a quarter of the capacity (at least 1), so that failing
+//!   tokens never push verified ones out; memory per negative entry: the token's length
+//!   plus its error message plus about 200 bytes.
 //! - Bounded and thread-safe: the capacity is split over up to 16 shards, each behind
 //!   its own mutex, held only to compare or copy bytes, never during a signature check.
 //!   Eviction per shard is CLOCK (second chance): an entry hit since the hand last passed
 //!   survives one more round, so the tokens in use stay and one-off tokens go first.
 
+use crate::core::error::Error;
 use crate::core::jose::Jws;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -47,20 +60,23 @@ pub const MAX_CACHED_TOKEN_BYTES: usize = 16 * 1024;
 
 const MAX_SHARDS: usize = 16;
 
-struct Entry {
+/// The signature bytes the slot hash covers (see `VerifiedCache::hash`).
+const HASHED_SIGNATURE_BYTES: usize = 32;
+
+struct Entry<V> {
     /// The keyed hash of the signature (slot selection and a cheap first comparison).
     hash: u64,
     signing_input: Box<[u8]>,
     signature: Box<[u8]>,
-    key: KeyFingerprint,
+    /// Positive table: the key that verified the token; negative: the failure.
+    value: V,
     /// CLOCK: hit since the hand last passed.
     referenced: bool,
 }
 
-#[derive(Default)]
-struct Shard {
+struct Shard<V> {
     /// `None`: a slot whose entry was dropped (reused before evicting anything).
-    slots: Vec<Option<Entry>>,
+    slots: Vec<Option<Entry<V>>>,
     /// Index by hash: the slot of the latest entry with that hash. Two tokens with one
     /// hash (a 64-bit keyed hash: practically never) keep only the latest findable; the
     /// other is a miss and its slot goes when CLOCK reaches it.
@@ -73,7 +89,11 @@ struct Shard {
     hits: u64,
 }
 
-impl Shard {
+impl<V> Shard<V> {
+    fn new(capacity: usize) -> Shard<V> {
+        Shard { slots: Vec::new(), index: Default::default(), free: Vec::new(), hand: 0, capacity, hits: 0 }
+    }
+
     fn find(&self, hash: u64, jws: &Jws<'_>) -> Option<usize> {
         let i = *self.index.get(&hash)?;
         self.slots[i]
@@ -117,10 +137,23 @@ impl Shard {
     }
 }
 
-/// The cache of one client.
+/// A failure cached by the negative table: the error, and the key set it was against.
+#[derive(Clone)]
+struct Failure {
+    set_id: u64,
+    error: Error,
+}
+
+/// The cache of one client: verified tokens, and signature failures apart.
 pub struct VerifiedCache {
-    shards: Box<[Mutex<Shard>]>,
+    verified: Table<KeyFingerprint>,
+    failed: Table<Failure>,
     hasher: RandomState,
+}
+
+/// One bounded, sharded table of tokens.
+struct Table<V> {
+    shards: Box<[Mutex<Shard<V>>]>,
 }
 
 /// The outcome of a lookup.
@@ -132,89 +165,69 @@ pub enum Lookup {
     Miss,
 }
 
-impl VerifiedCache {
-    /// A cache of at most `capacity` entries (`capacity` >= 1).
-    pub fn new(capacity: usize) -> VerifiedCache {
+impl<V> Table<V> {
+    fn new(capacity: usize) -> Table<V> {
         let capacity = capacity.max(1);
         let n = capacity.min(MAX_SHARDS);
         let shards = (0..n)
             .map(|i| {
                 // The remainder goes to the first shards: the total is exactly `capacity`.
                 let cap = capacity / n + usize::from(i < capacity % n);
-                Mutex::new(Shard { capacity: cap, ..Default::default() })
+                Mutex::new(Shard::new(cap))
             })
             .collect();
-        VerifiedCache { shards, hasher: RandomState::new() }
+        Table { shards }
     }
 
-    /// The total capacity (entries).
-    pub fn capacity(&self) -> usize {
+    fn capacity(&self) -> usize {
         self.shards.iter().map(|s| lock(s).capacity).sum()
     }
 
-    /// The entries held now.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.shards.iter().map(|s| lock(s).slots.iter().filter(|e| e.is_some()).count()).sum()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Lookups that were hits, since the cache was made.
-    pub fn hits(&self) -> u64 {
+    fn hits(&self) -> u64 {
         self.shards.iter().map(|s| lock(s).hits).sum()
     }
 
-    fn hash(&self, jws: &Jws<'_>) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        h.write(&jws.signature);
-        h.finish()
-    }
-
-    fn shard(&self, hash: u64) -> &Mutex<Shard> {
+    fn shard(&self, hash: u64) -> &Mutex<Shard<V>> {
         // The high bits pick the shard; the map inside uses the whole hash.
         &self.shards[((hash >> 32) as usize) % self.shards.len()]
     }
 
-    /// Looks the token up; `key_present` tells whether the current key set still holds
-    /// the key that verified it (called under the shard lock: it must be cheap and must
-    /// not call back into the cache).
-    pub fn lookup(&self, jws: &Jws<'_>, key_present: impl FnOnce(&KeyFingerprint) -> bool) -> Lookup {
-        let hash = self.hash(jws);
+    /// The entry's value when the token is held and `valid` accepts it (the entry is
+    /// dropped when it does not).
+    fn lookup<R>(&self, hash: u64, jws: &Jws<'_>, valid: impl FnOnce(&V) -> Option<R>) -> Option<R> {
         let mut shard = lock(self.shard(hash));
-        let Some(i) = shard.find(hash, jws) else {
-            return Lookup::Miss;
-        };
+        let i = shard.find(hash, jws)?;
         let entry = shard.slots[i].as_mut().expect("found");
-        if key_present(&entry.key) {
-            entry.referenced = true;
-            shard.hits += 1;
-            Lookup::Hit
-        } else {
-            shard.unindex(i, true);
-            Lookup::Miss
+        match valid(&entry.value) {
+            Some(r) => {
+                entry.referenced = true;
+                shard.hits += 1;
+                Some(r)
+            }
+            None => {
+                shard.unindex(i, true);
+                None
+            }
         }
     }
 
-    /// Records a token whose signature `key` has just verified.
-    pub fn insert(&self, jws: &Jws<'_>, key: KeyFingerprint) {
-        if jws.signing_input.len() + jws.signature.len() > MAX_CACHED_TOKEN_BYTES {
-            return;
-        }
-        let hash = self.hash(jws);
+    fn insert(&self, hash: u64, jws: &Jws<'_>, value: V) {
         // The copies are made before the lock is taken.
         let entry = Entry {
             hash,
             signing_input: jws.signing_input.into(),
             signature: jws.signature.as_slice().into(),
-            key,
+            value,
             referenced: false,
         };
         let mut shard = lock(self.shard(hash));
         if let Some(i) = shard.find(hash, jws) {
-            // Another thread verified the same token meanwhile: keep the newer key.
-            shard.slots[i].as_mut().expect("found").key = key;
+            // Another thread checked the same token meanwhile: keep the newer outcome.
+            shard.slots[i].as_mut().expect("found").value = entry.value;
             return;
         }
         let i = shard.victim();
@@ -223,8 +236,107 @@ impl VerifiedCache {
     }
 }
 
+impl VerifiedCache {
+    /// A cache of at most `capacity` verified tokens (`capacity` >= 1), and at most a
+    /// quarter of that (at least 1) signature failures.
+    pub fn new(capacity: usize) -> VerifiedCache {
+        let capacity = capacity.max(1);
+        VerifiedCache { verified: Table::new(capacity), failed: Table::new(capacity / 4), hasher: RandomState::new() }
+    }
+
+    /// The total capacity (verified entries).
+    pub fn capacity(&self) -> usize {
+        self.verified.capacity()
+    }
+
+    /// The verified entries held now.
+    pub fn len(&self) -> usize {
+        self.verified.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Lookups that were hits, since the cache was made.
+    pub fn hits(&self) -> u64 {
+        self.verified.hits()
+    }
+
+    /// The capacity of the negative table (signature failures).
+    pub fn failure_capacity(&self) -> usize {
+        self.failed.capacity()
+    }
+
+    /// The signature failures held now.
+    pub fn failures(&self) -> usize {
+        self.failed.len()
+    }
+
+    /// Lookups answered from a cached failure, since the cache was made.
+    pub fn failure_hits(&self) -> u64 {
+        self.failed.hits()
+    }
+
+    fn hash(&self, jws: &Jws<'_>) -> u64 {
+        // The first bytes of the signature and its length: a valid signature's bytes are
+        // uniformly spread, and a crafted prefix only makes tokens share a slot (a miss,
+        // never a wrong hit: a lookup compares the whole token). Hashing all 256 bytes of
+        // an RS256 signature was 3 % of a hit.
+        let sig = &jws.signature[..jws.signature.len().min(HASHED_SIGNATURE_BYTES)];
+        let mut h = self.hasher.build_hasher();
+        h.write_usize(jws.signature.len());
+        h.write(sig);
+        h.finish()
+    }
+
+    /// Looks the token up; `key_present` tells whether the current key set still holds
+    /// the key that verified it (called under the shard lock: it must be cheap and must
+    /// not call back into the cache).
+    pub fn lookup(&self, jws: &Jws<'_>, key_present: impl FnOnce(&KeyFingerprint) -> bool) -> Lookup {
+        match self.verified.lookup(self.hash(jws), jws, |key| key_present(key).then_some(())) {
+            Some(()) => Lookup::Hit,
+            None => Lookup::Miss,
+        }
+    }
+
+    /// The cached outcome of this token's signature check with the current key set
+    /// (`set_id`, holding the keys `key_present` accepts): `Ok` when it verified before
+    /// with a key the set still holds, the exact error when it failed against this very
+    /// set, `None` when it has to be checked.
+    pub fn check(&self, jws: &Jws<'_>, set_id: u64, key_present: impl FnOnce(&KeyFingerprint) -> bool) -> Option<Result<(), Error>> {
+        let hash = self.hash(jws);
+        if self.verified.lookup(hash, jws, |key| key_present(key).then_some(())).is_some() {
+            return Some(Ok(()));
+        }
+        // Only tokens with a kid ever get a negative entry (see insert_failure).
+        if jws.kid.is_none() {
+            return None;
+        }
+        self.failed.lookup(hash, jws, |f| (f.set_id == set_id).then(|| f.error.clone())).map(Err)
+    }
+
+    /// Records a token whose signature `key` has just verified.
+    pub fn insert(&self, jws: &Jws<'_>, key: KeyFingerprint) {
+        if jws.signing_input.len() + jws.signature.len() > MAX_CACHED_TOKEN_BYTES {
+            return;
+        }
+        self.verified.insert(self.hash(jws), jws, key);
+    }
+
+    /// Records that this token's signature failed against the key set `set_id` with
+    /// `error`. The caller guarantees the conditions of the module documentation (a
+    /// signature failure against keys the set holds, the token names a kid, not HS*).
+    pub fn insert_failure(&self, jws: &Jws<'_>, set_id: u64, error: &Error) {
+        if jws.kid.is_none() || jws.signing_input.len() + jws.signature.len() > MAX_CACHED_TOKEN_BYTES {
+            return;
+        }
+        self.failed.insert(self.hash(jws), jws, Failure { set_id, error: error.clone() });
+    }
+}
+
 /// A poisoned shard only means a panic elsewhere while it was held; its data is always
 /// consistent between statements that can panic, so it stays in use.
-fn lock(m: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+fn lock<V>(m: &Mutex<Shard<V>>) -> std::sync::MutexGuard<'_, Shard<V>> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -2,7 +2,8 @@
  * a token decoded before (a cache hit) is still refused when it has expired, is for
  * another audience, lacks a scope, comes without its DPoP proof or with a wrong one, or
  * was signed by a key that has left the JWKS; bytes differing by one character are
- * checked in full. Then 8 threads decode a mix of valid and invalid tokens on one client
+ * checked in full; a token whose signature failed gets the same error document again
+ * (from the negative entries). Then 8 threads decode a mix of valid and invalid tokens on one client
  * whose cache is smaller than the set of valid tokens (full and evicting all the time);
  * run.sh runs this test under ASan+UBSan and once more under ThreadSanitizer.
  *
@@ -111,6 +112,16 @@ static void hits_recheck_local(void) {
     char *sig = changed(a, -10);
     EXPECT(c, sig, aud, SOIDC_ERR_VALIDATION, "signature");
     EXPECT(c, sig, aud, SOIDC_ERR_VALIDATION, "signature");
+    /* Its failure is cached (negative entry): the error document of that answer is the
+     * one the full check gave, byte for byte. */
+    {
+        char *d1 = NULL, *d2 = NULL;
+        CHECK_STATUS(soidc_decode_access_token(c, sig, aud, &d1), SOIDC_ERR_VALIDATION, d1);
+        CHECK_STATUS(soidc_decode_access_token(c, sig, aud, &d2), SOIDC_ERR_VALIDATION, d2);
+        CHECK(d1 != NULL && d2 != NULL && strcmp(d1, d2) == 0);
+        soidc_string_free(d1);
+        soidc_string_free(d2);
+    }
     free(sig);
     const char *dot = strchr(a, '.');
     char *payload = changed(a, (long)(dot - a) + 20);

@@ -162,6 +162,14 @@ case_challenge "cookie with a bad signature" "$PT" /cookie 401 'error="invalid_t
   'invalid_token' -H "Cookie: access_token=$(bad_signature "$TOK_ALICE")"
 case_challenge "argument that is not a b64token" "$PT" "/arg?access_token=a%20b" 400 \
   'error="invalid_request"' 'invalid_request'
+# the b64token check of a JWT is made only once soidc has refused it: a valid token
+# with characters outside b64token around it is still a malformed request (400)
+case_challenge "valid token + a character that is not b64token" "$PT" "/arg?access_token=$TOK_BOB%20" 400 \
+  'error="invalid_request"' 'invalid_request'
+case_challenge "valid token + \"=x\" (padding, then more)" "$PT" "/arg?access_token=$TOK_BOB=x" 400 \
+  'error="invalid_request"' 'invalid_request'
+case_challenge "header: valid token, a comma and more" "$PT" /api 400 'error="invalid_request"' \
+  'invalid_request' -H "Authorization: Bearer $TOK_BOB,x"
 
 echo "== DPoP (RFC 9449): soidc_dpop on / required, proofs made by test/dpop.mjs"
 proof() { node "$NGX_TEST_DIR/dpop.mjs" proof "$@"; }
