@@ -310,9 +310,7 @@ impl VerifiedCache {
             return Some(Ok(()));
         }
         // Only tokens with a kid ever get a negative entry (see insert_failure).
-        if jws.kid.is_none() {
-            return None;
-        }
+        jws.kid.as_ref()?;
         self.failed.lookup(hash, jws, |f| (f.set_id == set_id).then(|| f.error.clone())).map(Err)
     }
 
