@@ -191,8 +191,13 @@ fn create(
 /// key that verified it (a SHA-256 fingerprint of the JWK's `kty`, `kid`, `alg` and key
 /// material); a hit counts only while the client's current key set holds that key, so a
 /// token whose key left the JWKS (refetch, `soidc_client_import_keys`, a `cache_dir`
-/// file) is checked in full again and refused. HS* tokens (verified with the client
-/// secret), tokens that failed and tokens longer than 16 KiB are never cached. The capacity is split over up to 16
+/// file) is checked in full again and refused. A token whose signature failed against a
+/// key of the current set (reason `signature`, a token with a `kid`) is remembered apart,
+/// in a table of a quarter of the capacity, with its exact error document, bound to that
+/// very key set: the same bytes fail again without a signature check until the key set
+/// changes in any way, then they are checked again. Unknown-kid and network failures are
+/// never remembered. HS* tokens (verified with the client secret) and tokens longer than
+/// 16 KiB are never cached. The capacity is split over up to 16
 /// shards, each with its own lock, never held during a signature check; a full shard
 /// evicts by CLOCK (an entry hit since the last pass survives it). Memory: about the
 /// token's length plus 150 bytes per entry. The cache is per client and per process.
