@@ -1025,6 +1025,41 @@ mod tests {
         assert_eq!(memo_len(), URL_MEMO_MAX);
     }
 
+    /// The URL memo is shared by every thread using the client: threads calling more URLs
+    /// than it holds, at once, each get the answer of the URL they asked for, and the memo
+    /// stays bounded with each entry parsed from its own text.
+    #[test]
+    fn the_url_memo_is_safe_from_many_threads() {
+        let (base, _) = serve(
+            |head, _| Some(head.split_whitespace().nth(1).unwrap_or("").as_bytes().to_vec()),
+            false,
+        );
+        let h = Arc::new(http(10000));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (h, base) = (h.clone(), base.clone());
+                std::thread::spawn(move || {
+                    for i in 0..120 {
+                        let path = format!("/p{}", (i * 7 + t * 5) % 40);
+                        let r = h.get(&format!("{base}{path}"), "test", &[], RequestOptions::starting_now(Duration::from_secs(10))).unwrap();
+                        assert_eq!(String::from_utf8_lossy(&r.body), path, "thread {t}, call {i}");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let memo = h.urls.read().unwrap();
+        assert_eq!(memo.len(), URL_MEMO_MAX);
+        for (raw, target) in memo.iter() {
+            assert_eq!(target.url.as_str(), &**raw);
+            assert_eq!(target.uri.to_string(), &**raw);
+        }
+        let distinct: std::collections::HashSet<&str> = memo.iter().map(|(raw, _)| &**raw).collect();
+        assert_eq!(distinct.len(), memo.len(), "no URL is kept twice");
+    }
+
     fn next(after: Duration) -> NextTimeout {
         NextTimeout { after: UDuration::Exact(after), reason: ureq::Timeout::Global, per_read: None, per_write: None }
     }
