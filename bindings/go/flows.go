@@ -337,6 +337,12 @@ type DevicePollOptions struct {
 	// sent a code_challenge: by default for a public client at a provider
 	// that advertises S256).
 	CodeVerifier string
+	// MaxAge is checked against the ID token's auth_time; ACRValuesAllowed, if
+	// not empty, lists the acr values the ID token may carry (ReasonACR).
+	MaxAge           *time.Duration
+	ACRValuesAllowed []string
+	// RequireClaims are claim rules on the ID token (require_claims).
+	RequireClaims []ClaimRule
 }
 
 // DeviceAuthorizationPoll polls for the result of a device authorization (RFC
@@ -358,7 +364,8 @@ func (c *Client) DeviceAuthorizationPoll(ctx context.Context, deviceCode string,
 	if opts != nil {
 		o = *opts
 	}
-	w := devicePollWire{Wait: o.Wait, Interval: ceilDiv(o.Interval, time.Second), Nonce: o.Nonce, CodeVerifier: o.CodeVerifier}
+	w := devicePollWire{Wait: o.Wait, Interval: ceilDiv(o.Interval, time.Second), Nonce: o.Nonce, CodeVerifier: o.CodeVerifier,
+		MaxAge: seconds(o.MaxAge), ACRValuesAllowed: o.ACRValuesAllowed, RequireClaims: o.RequireClaims}
 	if o.ExpiresIn > 0 {
 		w.ExpiresIn = new(int64)
 		*w.ExpiresIn = ceilDiv(o.ExpiresIn, time.Second)
@@ -404,6 +411,10 @@ type devicePollWire struct {
 	ExpiresIn    *int64 `json:"expires_in,omitempty"`
 	Nonce        string `json:"nonce,omitempty"`
 	CodeVerifier string `json:"code_verifier,omitempty"`
+
+	MaxAge           *int64      `json:"max_age,omitempty"`
+	ACRValuesAllowed []string    `json:"acr_values_allowed,omitempty"`
+	RequireClaims    []ClaimRule `json:"require_claims,omitempty"`
 }
 
 func (c *Client) pollDevice(ctx context.Context, deviceCode string, w devicePollWire) (*TokenResponse, error) {
@@ -430,14 +441,18 @@ type UserinfoOptions struct {
 	// TokenType is the token response's token_type, "Bearer" or "DPoP" (""
 	// means DPoP on a client with a DPoP key, Bearer otherwise).
 	TokenType string
+	// RequireClaims are claim rules on the UserInfo claims, JSON or signed
+	// (require_claims; a failed rule is ErrValidation, ReasonClaimRule).
+	RequireClaims []ClaimRule
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o UserinfoOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		ExpectedSub string `json:"expected_sub,omitempty"`
-		TokenType   string `json:"token_type,omitempty"`
-	}{o.ExpectedSub, o.TokenType})
+		ExpectedSub   string      `json:"expected_sub,omitempty"`
+		TokenType     string      `json:"token_type,omitempty"`
+		RequireClaims []ClaimRule `json:"require_claims,omitempty"`
+	}{o.ExpectedSub, o.TokenType, o.RequireClaims})
 }
 
 // FetchUserinfo fetches the UserInfo of the user accessToken was issued for.
@@ -654,15 +669,18 @@ type AuthCodeFormPostOptions struct {
 	RequireIDToken *bool          // default: when the client's scope contains openid
 	// ACRValuesAllowed, if not empty: the ID token's acr must be one of them (ReasonACR).
 	ACRValuesAllowed []string
+	// RequireClaims are claim rules on the ID token (require_claims).
+	RequireClaims []ClaimRule
 }
 
 // MarshalJSON returns the options document soidc reads.
 func (o AuthCodeFormPostOptions) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		MaxAge           *int64   `json:"max_age,omitempty"`
-		RequireIDToken   *bool    `json:"require_id_token,omitempty"`
-		ACRValuesAllowed []string `json:"acr_values_allowed,omitempty"`
-	}{seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed})
+		MaxAge           *int64      `json:"max_age,omitempty"`
+		RequireIDToken   *bool       `json:"require_id_token,omitempty"`
+		ACRValuesAllowed []string    `json:"acr_values_allowed,omitempty"`
+		RequireClaims    []ClaimRule `json:"require_claims,omitempty"`
+	}{seconds(o.MaxAge), o.RequireIDToken, o.ACRValuesAllowed, o.RequireClaims})
 }
 
 // FormPostState returns the state that checks a form_post response against
