@@ -470,21 +470,8 @@ const CHILD_ENV: &str = "SOIDC_DPOP_BAD_INPUT_CHILD";
 
 #[test]
 fn bad_input_is_refused_and_nothing_is_printed() {
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args(["--ignored", "--exact", "bad_input_child", "--test-threads", "1", "--quiet"])
-        .env(CHILD_ENV, provider::issuer())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "the child failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("1 passed"), "the child ran: {stdout}");
-    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    let foreign: Vec<&str> = stdout
-        .lines()
-        .filter(|l| !(l.trim().is_empty() || l.starts_with("running ") || l.starts_with("test result:") || l.chars().all(|c| c == '.')))
-        .collect();
-    assert!(foreign.is_empty(), "unexpected output: {foreign:?}");
+    let out = common::run_child_test("bad_input_child", CHILD_ENV, provider::issuer());
+    common::assert_quiet_child(&out);
 }
 
 #[test]

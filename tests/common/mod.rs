@@ -54,3 +54,29 @@ pub fn assert_core_err<T: std::fmt::Debug>(
         }
     }
 }
+
+/// Runs the ignored test `name` of this test binary alone in a child process, with the
+/// environment variable `var` set to `value` (the child returns at once without it).
+pub fn run_child_test(name: &str, var: &str, value: impl AsRef<std::ffi::OsStr>) -> std::process::Output {
+    std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", name, "--test-threads", "1", "--quiet"])
+        .env(var, value)
+        .output()
+        .unwrap()
+}
+
+/// Asserts that a child test process passed its one test and that nothing but the test
+/// harness printed anything: stderr empty, stdout only the harness's own lines (the
+/// library never prints).
+#[track_caller]
+pub fn assert_quiet_child(out: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the child failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("1 passed"), "the child ran: {stdout}");
+    assert!(out.stderr.is_empty(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let foreign: Vec<&str> = stdout
+        .lines()
+        .filter(|l| !(l.trim().is_empty() || l.starts_with("running ") || l.starts_with("test result:") || l.chars().all(|c| c == '.')))
+        .collect();
+    assert!(foreign.is_empty(), "unexpected output: {foreign:?}");
+}
