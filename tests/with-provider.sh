@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Usage: tests/with-provider.sh <command> [args...]
 # Starts the test OpenID provider (tests/provider/server.mjs), exports
-# SOIDC_TEST_ISSUER=<issuer>, runs the command, stops the provider and exits with the
-# command's status.
+# SOIDC_TEST_ISSUER=<issuer>, SOIDC_TEST_PROVIDER_PID (its process) and
+# SOIDC_TEST_PROVIDER_LOG (its stderr: with PROVIDER_DEBUG=1 in the environment, a line
+# per request), runs the command, stops the provider and exits with the command's status.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -73,7 +74,7 @@ if [ -z "$issuer" ]; then
   exit 1
 fi
 
-export SOIDC_TEST_ISSUER="$issuer"
+export SOIDC_TEST_ISSUER="$issuer" SOIDC_TEST_PROVIDER_PID="$provider_pid" SOIDC_TEST_PROVIDER_LOG="$workdir/err"
 # Run the command in the background and wait for it, so that a signal to this script is
 # handled at once (bash defers traps while a foreground child runs); keep its stdin.
 "$@" <&0 &

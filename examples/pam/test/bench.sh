@@ -39,51 +39,27 @@ max_logins="${PAM_BENCH_LOGINS:-1000}"
 libdir="${SOIDC_LIBDIR:-$root/target/release}"
 
 pam_lib_install_deps
+# Run everything below with the test provider up, logging its requests (PROVIDER_DEBUG).
+if [ -z "${SOIDC_TEST_PROVIDER_LOG:-}" ]; then
+  PROVIDER_DEBUG=1 exec "$root/tests/with-provider.sh" "$0" "$@"
+fi
 pam_lib_build "$libdir"
 
 work="$(mktemp -d)"
-provider_pid=""
-cleanup() {
-  exec 3>&- 2>/dev/null || true
-  if [ -n "$provider_pid" ] && kill -0 "$provider_pid" 2>/dev/null; then
-    kill -TERM "$provider_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$provider_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$provider_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 driver="$work/pam_bench"
 gcc -O2 -Wall -Wextra -Werror -U_FORTIFY_SOURCE -rdynamic -o "$driver" "$PAM_TEST_DIR/pam_bench.c" -lpam
 
-# --- the provider, with its request log -----------------------------------------
-provider_dir="$root/tests/provider"
-if [ ! -d "$provider_dir/node_modules" ] || [ "$provider_dir/package-lock.json" -nt "$provider_dir/node_modules" ]; then
-  (cd "$provider_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  touch "$provider_dir/node_modules"
-fi
-mkfifo "$work/provider-stdin"
-PROVIDER_DEBUG=1 node "$provider_dir/server.mjs" <"$work/provider-stdin" >"$work/provider-out" 2>"$work/provider-log" &
-provider_pid=$!
-exec 3>"$work/provider-stdin" # the provider exits when its stdin closes
-issuer=""
-for _ in $(seq 1 200); do
-  issuer="$(sed -n 's/^ISSUER=//p' "$work/provider-out")"
-  [ -n "$issuer" ] && break
-  kill -0 "$provider_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$issuer" ]; then
-  echo "bench-pam: the test provider did not start" >&2
-  cat "$work/provider-log" >&2
-  exit 1
-fi
+# --- the provider, with its request log (tests/with-provider.sh started it above) ----------
+issuer="$SOIDC_TEST_ISSUER"
+provider_pid="$SOIDC_TEST_PROVIDER_PID"
+provider_log="$SOIDC_TEST_PROVIDER_LOG"
 
 # requests: the provider's request lines so far, /test/* excluded ("METHOD /path").
-requests() { grep -E '^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) /' "$work/provider-log" | grep -v ' /test/' || true; }
+requests() { grep -E '^(GET|POST|PUT|DELETE|PATCH|HEAD|OPTIONS) /' "$provider_log" | grep -v ' /test/' || true; }
 request_count() { requests | wc -l; }
 clk_tck="$(getconf CLK_TCK)"
 provider_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$provider_pid/stat"; }
