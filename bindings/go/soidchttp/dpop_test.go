@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -36,13 +34,7 @@ func dpopSupported(t *testing.T, c *soidc.Client, token, proof string) {
 func TestMiddlewareDPoP(t *testing.T) {
 	p := soidctest.New()
 	defer p.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := stubAPIClient(t, p, soidc.Options{})
 	key, other := soidctest.NewDPoPKey(soidctest.ES256), soidctest.NewDPoPKey(soidctest.EdDSA)
 	bound := p.BoundAccessToken(key, soidctest.Claims{"scope": "notes:read"})
 	unbound := p.AccessToken(soidctest.Claims{"scope": "notes:read"})
@@ -51,7 +43,7 @@ func TestMiddlewareDPoP(t *testing.T) {
 	const base = "https://api.example.com"
 	var refusal string // the library's reason for the last refusal
 	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", BaseURL: base,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: quietLog(),
 		ErrorBody: func(w http.ResponseWriter, r *http.Request, f *soidchttp.Failure) {
 			refusal = ""
 			var e *soidc.Error
@@ -154,18 +146,12 @@ func errorOf(challenge string) string {
 func TestTransportToMiddlewareDPoP(t *testing.T) {
 	p := soidctest.New()
 	defer p.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := stubAPIClient(t, p, soidc.Options{})
 	key := soidctest.NewDPoPKey(soidctest.ES256)
 	bound := p.BoundAccessToken(key, soidctest.Claims{"scope": "notes:read"})
 	dpopSupported(t, c, bound, key.Proof("GET", "https://probe.example/", bound, nil))
 
-	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", Log: quietLog()}
 	server := httptest.NewServer(mw.Require(http.HandlerFunc(echo), soidchttp.Scopes("notes:read")))
 	defer server.Close()
 	source := c.RefreshTokenSource(&soidc.Token{AccessToken: bound, TokenType: "DPoP", Expiry: time.Now().Add(time.Hour)}, nil)
@@ -192,18 +178,12 @@ func TestTransportToMiddlewareDPoP(t *testing.T) {
 func TestMiddlewareDPoPNonce(t *testing.T) {
 	p := soidctest.New()
 	defer p.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := stubAPIClient(t, p, soidc.Options{})
 	key := soidctest.NewDPoPKey(soidctest.ES256)
 	bound := p.BoundAccessToken(key, soidctest.Claims{"scope": "notes:read"})
 	dpopSupported(t, c, bound, key.Proof("GET", "https://probe.example/", bound, nil))
 
-	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", Log: quietLog(),
 		DPoPNonce: func(*http.Request) string { return "nonce-42" }}
 	h := mw.Require(http.HandlerFunc(echo))
 	r := httptest.NewRequest("GET", "http://api.test/notes", nil)

@@ -1,7 +1,6 @@
 package soidchttp_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -44,17 +43,12 @@ func clientCert(t *testing.T, name string) tls.Certificate {
 func TestMiddlewareCertificateBound(t *testing.T) {
 	p := soidctest.New()
 	defer p.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	ctx := testContext(t)
+	c := stubAPIClient(t, p, soidc.Options{})
 	mine, other := clientCert(t, "mine"), clientCert(t, "other")
 	bound := p.CertBoundAccessToken(mine.Certificate[0], soidctest.Claims{"scope": "notes:read"})
 	unbound := p.AccessToken(soidctest.Claims{"scope": "notes:read"})
-	_, err = c.DecodeAccessToken(ctx, bound, &soidc.AccessTokenOptions{Audience: "https://api.soidc.test", ClientCertPEM: "AAAA"})
+	_, err := c.DecodeAccessToken(ctx, bound, &soidc.AccessTokenOptions{Audience: "https://api.soidc.test", ClientCertPEM: "AAAA"})
 	var e *soidc.Error
 	if errors.As(err, &e) && strings.Contains(e.Message, "unknown field `client_cert_pem`") {
 		t.Skip("this library has no client_cert_pem option yet")

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	soidc "github.com/soidc/soidc/bindings/go"
 	"github.com/soidc/soidc/bindings/go/soidchttp"
+	"github.com/soidc/soidc/bindings/go/soidctest"
 )
 
 // The test provider's fixed registrations (tests/provider/README.md).
@@ -53,6 +55,21 @@ func newClient(t testing.TB, id, secret string) *soidc.Client {
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// stubAPIClient is the client "api" of the stub provider p, with opts; closed when
+// the test ends.
+func stubAPIClient(t testing.TB, p *soidctest.Provider, opts soidc.Options) *soidc.Client {
+	t.Helper()
+	c, err := soidc.NewClientFromIssuerURL(testContext(t), p.Issuer(), soidc.Config{ClientID: "api", Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// quietLog is a middleware log that discards its lines.
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // apiToken is a real RFC 9068 access token of the provider for the test API.
 func apiToken(t testing.TB, caller *soidc.Client, scope string) string {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -21,14 +19,8 @@ import (
 // changedSignature is token with one character of its signature changed (not the
 // last, whose low bits may be padding).
 func changedSignature(token string) string {
-	b := []byte(token)
-	i := len(b) - 10
-	if b[i] == 'A' {
-		b[i] = 'B'
-	} else {
-		b[i] = 'A'
-	}
-	return string(b)
+	i := len(token) - 10
+	return token[:i] + flip(token[i]) + token[i+1:]
 }
 
 // The middleware with a client whose verified-token cache is on
@@ -52,7 +44,7 @@ func TestMiddlewareVerifiedCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := quietLog()
 	const base = "https://api.example.com"
 	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test", BaseURL: base, Log: quiet}
 	other := &soidchttp.Middleware{Client: c, Audience: "https://other.soidc.test", BaseURL: base, Log: quiet}
@@ -125,16 +117,9 @@ func TestMiddlewareVerifiedCache(t *testing.T) {
 func TestMiddlewareVerifiedCacheConcurrent(t *testing.T) {
 	p := soidctest.New()
 	defer p.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	c, err := soidc.NewClientFromIssuerURL(ctx, p.Issuer(), soidc.Config{ClientID: "api",
-		Options: soidc.Options{VerifiedCacheEntries: 8}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := stubAPIClient(t, p, soidc.Options{VerifiedCacheEntries: 8})
 	mw := &soidchttp.Middleware{Client: c, Audience: "https://api.soidc.test",
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: quietLog()}
 	h := mw.Require(http.HandlerFunc(echo), soidchttp.Scopes("notes:read"))
 	valid := make([]string, 24)
 	for i := range valid {
