@@ -429,9 +429,10 @@ extern "C" {
  * very key set: the same bytes fail again without a signature check until the key set
  * changes in any way, then they are checked again. Unknown-kid and network failures are
  * never remembered. HS* tokens (verified with the client secret) and tokens longer than
- * 16 KiB are never cached. The capacity is split over up to 16
- * shards, each with its own lock, never held during a signature check; a full shard
- * evicts by CLOCK (an entry hit since the last pass survives it). Memory: about the
+ * 16 KiB are never cached. The capacity is split over up to 16 shards of at least 64
+ * entries (a smaller cache is one shard), each with its own lock, never held during a
+ * signature check; a full shard evicts by CLOCK (an entry hit since the last pass
+ * survives it). Memory: about the
  * token's length plus 150 bytes per entry. The cache is per client and per process.
  *
  * `provider_down_backoff_s` (with `cache_dir`): when a request of this client to the

@@ -218,8 +218,7 @@ fn bytes_differing_by_one_char_are_checked_in_full() {
 fn hit_refuses_a_token_whose_key_left_the_jwks_on_refetch() {
     let stub = StubServer::new();
     stub.set_jwks(&jwks_of(&["stub-rs256", "stub-rs256-b", "stub-es256"]));
-    // 64 entries: 16 shards of 4 (with shards of one entry, the two tokens could share
-    // one and evict each other: 1 run in 16 failed)
+    // 64 entries (one shard): room for both tokens whatever their hashes.
     let c = cached_client(&stub, 64);
     let gone = at(&stub, "stub-rs256", "alice", 300);
     let stays = at(&stub, "stub-rs256-b", "bob", 300);
@@ -341,8 +340,7 @@ fn same_error(a: &Error, b: &Error) {
 #[test]
 fn a_negative_hit_gives_the_exact_error_of_the_full_check() {
     let stub = StubServer::new();
-    // 400 entries: 100 negative ones over 16 shards (with shards of one entry, two
-    // failures could share one and evict each other).
+    // 400 entries: 100 negative ones (one shard), room for every failure below.
     let c = cached_client(&stub, 400);
     assert_eq!(stats(&c).failure_capacity, 100, "a quarter of the capacity");
     for key in ["stub-rs256", "stub-es256", "stub-ed25519"] {

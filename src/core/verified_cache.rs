@@ -37,8 +37,9 @@
 //!   have their own table of a quarter of the capacity (at least 1), so that failing
 //!   tokens never push verified ones out; memory per negative entry: the token's length
 //!   plus its error message plus about 200 bytes.
-//! - Bounded and thread-safe: the capacity is split over up to 16 shards, each behind
-//!   its own mutex, held only to compare or copy bytes, never during a signature check.
+//! - Bounded and thread-safe: the capacity is split over up to 16 shards of at least 64
+//!   slots each (a small cache is one shard, so that it holds as many tokens as its
+//!   capacity says whatever their hashes), each behind its own mutex, held only to compare or copy bytes, never during a signature check.
 //!   Eviction per shard is CLOCK (second chance): an entry hit since the hand last passed
 //!   survives one more round, so the tokens in use stay and one-off tokens go first.
 
@@ -59,6 +60,9 @@ pub const MAX_ENTRIES: u64 = 1_000_000;
 pub const MAX_CACHED_TOKEN_BYTES: usize = 16 * 1024;
 
 const MAX_SHARDS: usize = 16;
+/// The fewest slots a shard has when the capacity allows it: tokens whose hashes pick
+/// the same shard evict each other only once that many are in it.
+const MIN_SHARD_SLOTS: usize = 64;
 
 /// The signature bytes the slot hash covers (see `VerifiedCache::hash`).
 const HASHED_SIGNATURE_BYTES: usize = 32;
@@ -168,7 +172,7 @@ pub enum Lookup {
 impl<V> Table<V> {
     fn new(capacity: usize) -> Table<V> {
         let capacity = capacity.max(1);
-        let n = capacity.min(MAX_SHARDS);
+        let n = (capacity / MIN_SHARD_SLOTS).clamp(1, MAX_SHARDS);
         let shards = (0..n)
             .map(|i| {
                 // The remainder goes to the first shards: the total is exactly `capacity`.
